@@ -1,0 +1,107 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Bytes that do not belong in Postgres: feature files (drive files, face images, voice),
+ * collected partials and assembled results. Keys are relative, slash-separated paths.
+ * The local directory is the default; another backend implements the same interface.
+ */
+export interface BlobStore {
+  put(key: string, body: Readable | Buffer | string): Promise<{ size: number }>;
+  /** A write stream whose content becomes visible under `key` only once `commit()` resolves. */
+  writer(key: string): Promise<BlobWriter>;
+  get(key: string): Readable;
+  size(key: string): Promise<number | undefined>;
+  delete(key: string): Promise<void>;
+  deletePrefix(prefix: string): Promise<void>;
+}
+
+export interface BlobWriter {
+  stream: NodeJS.WritableStream;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+const SAFE_KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+export class InvalidBlobKeyError extends Error {}
+
+export function assertBlobKey(key: string): string {
+  if (!SAFE_KEY.test(key) || key.split('/').some((part) => part === '.' || part === '..')) {
+    throw new InvalidBlobKeyError('invalid blob key');
+  }
+  return key;
+}
+
+export class LocalBlobStore implements BlobStore {
+  constructor(readonly root: string) {}
+
+  private file(key: string): string {
+    return path.join(this.root, assertBlobKey(key));
+  }
+
+  async put(key: string, body: Readable | Buffer | string): Promise<{ size: number }> {
+    const w = await this.writer(key);
+    try {
+      if (typeof body === 'string' || Buffer.isBuffer(body)) {
+        await new Promise<void>((resolve, reject) => w.stream.end(body, () => resolve()).on('error', reject));
+      } else {
+        await pipeline(body, w.stream);
+      }
+      await w.commit();
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+    return { size: (await this.size(key)) ?? 0 };
+  }
+
+  async writer(key: string): Promise<BlobWriter> {
+    const target = this.file(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    // Write beside the target and rename, so a crash never leaves a half-written blob under its key.
+    const temp = `${target}.${randomUUID()}.partial`;
+    const stream = createWriteStream(temp);
+    const closed = new Promise<void>((resolve, reject) => {
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    return {
+      stream,
+      commit: async () => {
+        if (!stream.writableFinished) await new Promise<void>((resolve) => stream.end(resolve));
+        await closed;
+        await rename(temp, target);
+      },
+      abort: async () => {
+        stream.destroy();
+        await rm(temp, { force: true });
+      },
+    };
+  }
+
+  get(key: string): Readable {
+    return createReadStream(this.file(key));
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.file(key))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    await rm(this.file(prefix), { recursive: true, force: true });
+  }
+}

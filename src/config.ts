@@ -1,0 +1,73 @@
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+import path from 'node:path';
+import { FEATURE_IDS, type FeatureId } from './catalogue/schema.js';
+
+/**
+ * All configuration comes from the environment, validated once at start-up.
+ * Unset DATABASE_URL / REDIS_URL mean "embedded": `dsar up` starts them itself.
+ */
+const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String(),
+  databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+  redisUrl: Type.Optional(Type.String({ minLength: 1 })),
+  dataDir: Type.String({ minLength: 1 }),
+  blobDir: Type.String({ minLength: 1 }),
+  resultsDir: Type.String({ minLength: 1 }),
+  queuePrefix: Type.String({ pattern: '^\\{[^}]+\\}' }),
+  dueDays: Type.Integer({ minimum: 1 }),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  bodyLimit: Type.Integer({ minimum: 1024 }),
+  workerConcurrency: Type.Integer({ minimum: 1 }),
+  jobAttempts: Type.Integer({ minimum: 1 }),
+  jobBackoffMs: Type.Integer({ minimum: 0 }),
+  featureDatabaseUrls: Type.Record(Type.String(), Type.String()),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+export type Env = Record<string, string | undefined>;
+
+function int(value: string | undefined, fallback: number): number {
+  return value === undefined || value === '' ? fallback : Number(value);
+}
+
+/** FEATURE_DATABASE_URL_CLOCK_IN=... points the clock-in adapter at that feature's own database. */
+function featureDatabaseUrls(env: Env): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const id of FEATURE_IDS) {
+    const url = env[featureDatabaseEnvName(id)];
+    if (url) urls[id] = url;
+  }
+  return urls;
+}
+
+export function featureDatabaseEnvName(id: FeatureId): string {
+  return `FEATURE_DATABASE_URL_${id.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR ?? '.data');
+  const config = {
+    port: int(env.PORT, 3000),
+    host: env.HOST ?? '127.0.0.1',
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    dataDir,
+    blobDir: path.resolve(env.BLOB_DIR ?? path.join(dataDir, 'blobs')),
+    resultsDir: path.resolve(env.RESULTS_DIR ?? path.join(dataDir, 'results')),
+    queuePrefix: env.QUEUE_PREFIX ?? '{dsar}',
+    dueDays: int(env.DUE_DAYS, 30),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    bodyLimit: int(env.BODY_LIMIT_BYTES, 64 * 1024),
+    workerConcurrency: int(env.WORKER_CONCURRENCY, 4),
+    jobAttempts: int(env.JOB_ATTEMPTS, 3),
+    jobBackoffMs: int(env.JOB_BACKOFF_MS, 2000),
+    featureDatabaseUrls: featureDatabaseUrls(env),
+  };
+  if (!Value.Check(ConfigSchema, config)) {
+    const problems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.instancePath || '/'} ${e.message}`);
+    throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return config;
+}

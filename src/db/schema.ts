@@ -1,0 +1,113 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * The core tables: tenants, their API keys, requests, per-feature tasks and the audit trail.
+ * Postgres holds the truth about every request; queue jobs carry only these ids.
+ * Feature stores are declared beside their adapters (src/features/<id>/tables.ts).
+ */
+
+export const tenants = pgTable('tenants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** Catalogue feature ids this tenant uses; a request without `features` covers all of them. */
+  features: text('features').array().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** Public, non-secret start of the key, to tell keys apart in listings. */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 of the whole key; the key itself is shown once and never stored. */
+    hash: text('hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('api_keys_hash_idx').on(t.hash)],
+);
+
+export const requests = pgTable(
+  'requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    type: text('type', { enum: ['access', 'export', 'deletion'] }).notNull(),
+    status: text('status', {
+      enum: ['received', 'queued', 'processing', 'completed', 'partially_completed', 'failed', 'cancelled'],
+    }).notNull(),
+    subjectAccountId: text('subject_account_id').notNull(),
+    features: text('features').array().notNull(),
+    catalogueVersion: text('catalogue_version').notNull(),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    /** Where the result file lives in the results store, once assembled. */
+    resultKey: text('result_key'),
+    resultMediaType: text('result_media_type'),
+    resultSize: integer('result_size'),
+    resultSha256: text('result_sha256'),
+    error: text('error'),
+  },
+  (t) => [
+    index('requests_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
+    index('requests_tenant_subject_idx').on(t.tenantId, t.subjectAccountId),
+    index('requests_status_idx').on(t.status).where(sql`status in ('received', 'queued', 'processing')`),
+  ],
+);
+
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    requestId: uuid('request_id')
+      .notNull()
+      .references(() => requests.id, { onDelete: 'cascade' }),
+    feature: text('feature').notNull(),
+    status: text('status', {
+      enum: ['pending', 'running', 'completed', 'failed', 'not_automated', 'cancelled'],
+    }).notNull(),
+    /** Rows found (access/export) or erased (deletion), per dataset. */
+    counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
+    /** Deletion outcome per dataset (deleted / anonymized / kept); null for access and export. */
+    outcome: jsonb('outcome').$type<unknown>(),
+    /** Where the collected rows of this task sit in the results store (NDJSON), for the assembler. */
+    partialKey: text('partial_key'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('tasks_request_feature_idx').on(t.requestId, t.feature)],
+);
+
+/** Every step of a request, for the audit trail. Details never hold personal data. */
+export const requestEvents = pgTable(
+  'request_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    requestId: uuid('request_id')
+      .notNull()
+      .references(() => requests.id, { onDelete: 'cascade' }),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    kind: text('kind').notNull(),
+    feature: text('feature'),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('request_events_request_idx').on(t.requestId, t.id)],
+);
+
+export type RequestRow = typeof requests.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;
+export type RequestType = RequestRow['type'];
+export type RequestStatus = RequestRow['status'];
+export type TaskStatus = TaskRow['status'];

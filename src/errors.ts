@@ -1,0 +1,61 @@
+import Type, { type Static } from 'typebox';
+
+/**
+ * Errors are values with a type: each maps to an RFC 9457 problem+json body.
+ * Services throw these; the HTTP layer renders them; nothing else inspects messages.
+ */
+
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'URI identifying the problem type' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          field: Type.String({ description: 'JSON pointer of the offending field, e.g. /subject/accountId' }),
+          message: Type.String(),
+        }),
+      ),
+    ),
+  },
+  { $id: 'Problem', title: 'Problem (RFC 9457)' },
+);
+export type Problem = Static<typeof Problem>;
+export type FieldError = NonNullable<Problem['errors']>[number];
+
+const PROBLEM_BASE = 'https://dsar.dev/problems/';
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail ?? title);
+  }
+
+  toProblem(instance?: string): Problem {
+    return {
+      type: PROBLEM_BASE + this.code,
+      title: this.title,
+      status: this.status,
+      ...(this.detail ? { detail: this.detail } : {}),
+      ...(instance ? { instance } : {}),
+      ...(this.errors ? { errors: this.errors } : {}),
+    };
+  }
+}
+
+export const badRequest = (detail: string, errors?: FieldError[]) =>
+  new AppError(400, 'bad-request', 'Bad request', detail, errors);
+export const unauthorized = () =>
+  new AppError(401, 'unauthorized', 'Unauthorized', 'A valid API key is required: Authorization: Bearer <key>');
+export const notFound = (what: string) => new AppError(404, 'not-found', 'Not found', `${what} not found`);
+export const conflict = (code: string, detail: string) => new AppError(409, code, 'Conflict', detail);
+export const payloadTooLarge = (limit: number) =>
+  new AppError(413, 'payload-too-large', 'Payload too large', `The request body exceeds ${limit} bytes`);

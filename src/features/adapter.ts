@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import type { Sql } from '../db/client.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { FeatureId } from '../catalogue/schema.js';
+
+/**
+ * The one small interface every feature adapter implements, in the spirit of WordPress's
+ * privacy exporters and erasers: find, stream out, erase. Adapters hold feature specifics;
+ * the worker only orchestrates and the result assembler only formats.
+ */
+
+export interface Subject {
+  tenantId: string;
+  accountId: string;
+}
+
+export interface AdapterContext {
+  /** This feature's own database connection (defaults to the main database). */
+  sql: Sql;
+  /** Where this feature's file bytes live (drive files, images, voice, face images). */
+  blobs: BlobStore;
+  log: Logger;
+}
+
+/** A table (or view) of the feature as the subject sees it in a result. */
+export interface DatasetDescription {
+  /** Stable name, used as file name in exports: `messages`, `events`, `files` ... */
+  name: string;
+  /** Human title for reports: "Messages". */
+  title: string;
+  /** Columns in output order. */
+  columns: string[];
+  /** Which catalogue data item (DataItem.id of this feature) each column carries. */
+  items: Record<string, string>;
+}
+
+/** A file that belongs to a collected row; its bytes stay in the feature's blob store. */
+export interface FileRef {
+  blobKey: string;
+  /** File name as the user knows it (sanitized when put into an archive). */
+  name: string;
+  mediaType: string;
+  size: number;
+  sha256?: string;
+}
+
+export interface CollectedRecord {
+  dataset: string;
+  /** JSON-safe values only: strings, numbers, booleans, null (timestamps as ISO strings). */
+  row: Record<string, string | number | boolean | null>;
+  file?: FileRef;
+}
+
+export type ErasureAction = 'deleted' | 'anonymized' | 'kept';
+
+export interface ErasureOutcome {
+  dataset: string;
+  deleted: number;
+  anonymized: number;
+  kept: number;
+  /** Catalogue item ids this dataset carries. */
+  items: string[];
+  /** Why something was anonymized or kept, in words the subject can read. */
+  note?: string;
+}
+
+export interface FeatureAdapter {
+  readonly feature: FeatureId;
+  readonly datasets: DatasetDescription[];
+  /** Count the subject's rows per dataset, without reading them. */
+  locate(subject: Subject, ctx: AdapterContext): Promise<Record<string, number>>;
+  /** Stream the subject's rows dataset by dataset; never holds a whole subject in memory. */
+  collect(subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord>;
+  /**
+   * Erase the subject's data; shared data is handled so other people keep what is theirs.
+   * Must be idempotent: a retried job runs it again on what is left.
+   */
+  erase(subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]>;
+}

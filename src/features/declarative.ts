@@ -1,0 +1,312 @@
+import type postgres from 'postgres';
+import type { FeatureId } from '../catalogue/schema.js';
+import type { Sql } from '../db/client.js';
+import type {
+  AdapterContext,
+  CollectedRecord,
+  DatasetDescription,
+  ErasureOutcome,
+  FeatureAdapter,
+  FileRef,
+  Subject,
+} from './adapter.js';
+
+/**
+ * Feature adapters from descriptions: a feature says, per dataset, which table holds it, which rows
+ * belong to the subject, which catalogue item each column carries and how its rows are erased;
+ * this engine does the locating, streaming and erasing.
+ *
+ * SQL in a description is static code, never user input. It names the subject only as `:tenant`
+ * and `:account`, which are bound as parameters. A condition refers to its dataset's row by the
+ * table name without schema (`messages.conversation_id`), so a subquery on that same table must
+ * alias it, or it hides the row. The engine adds `tenant_id = :tenant` for the dataset's own table;
+ * subqueries filter by tenant themselves where they start from the subject.
+ */
+
+export interface FeatureSpec {
+  feature: FeatureId;
+  /**
+   * Parents before children. Collect follows this order; erasure applies it backwards, so rows go
+   * before the rows they reference.
+   */
+  datasets: DatasetSpec[];
+  /** Table queueing blob keys of deleted rows until their bytes are gone; needed when a dataset has a file. */
+  blobDeletions?: string;
+}
+
+export interface DatasetSpec {
+  name: string;
+  title: string;
+  /** Schema-qualified table: `im.messages`. Every table has a uuid `id` and a `tenant_id`. */
+  table: string;
+  /** Condition selecting the subject's rows. */
+  where: string;
+  /** Output columns of the table in order, each with the catalogue item it carries (null: none of the catalogue's). */
+  columns: Record<string, string | null>;
+  orderBy?: string;
+  file?: FileSpec;
+  /** How the rows are erased; without it every row matching `where` is deleted. */
+  erase?: ErasureSpec;
+}
+
+/** SQL expressions over the row giving its file; rows whose blob key is null have none. */
+export interface FileSpec {
+  blobKey: string;
+  name: string;
+  mediaType: string;
+  size: string;
+  sha256?: string;
+  /** Catalogue item the file's bytes carry. */
+  item: string;
+}
+
+export interface ErasureSpec {
+  /**
+   * Rows the erasure handles, when they differ from `where`: rows the subject was the last person
+   * to reach (left in a conversation only the subject is still in), or only part of what is collected.
+   */
+  where?: string;
+  /**
+   * A query listing the account ids of the people who also have the row (nulls and the subject are
+   * ignored). A row with anyone left is shared: kept, with the `anonymize` columns that hold the
+   * subject set to null. Rows nobody else has are deleted.
+   */
+  sharedWith?: string;
+  anonymize?: string[];
+  /** Why shared rows stay, in words the subject can read; `{others}` becomes "4 other people". */
+  note?: string;
+}
+
+type JsonValue = string | number | boolean | null;
+type Tx = postgres.TransactionSql;
+
+const TABLE = /^[a-z_]+\.[a-z_]+$/;
+const COLUMN = /^[a-z_][a-z0-9_]*$/;
+const BATCH = 500;
+
+export function declarativeAdapter(spec: FeatureSpec): FeatureAdapter {
+  validate(spec);
+  return {
+    feature: spec.feature,
+    datasets: spec.datasets.map(describe),
+    locate: (subject, ctx) => locate(spec, subject, ctx),
+    collect: (subject, ctx) => collect(spec, subject, ctx),
+    erase: (subject, ctx) => erase(spec, subject, ctx),
+  };
+}
+
+/** Descriptions are code, but a typo in a name should fail at start-up, not inside a query. */
+function validate(spec: FeatureSpec): void {
+  const names = [spec.blobDeletions, ...spec.datasets.map((d) => d.table)].filter((t) => t !== undefined);
+  for (const name of names) if (!TABLE.test(name)) throw new Error(`${spec.feature}: bad table name ${name}`);
+  for (const d of spec.datasets) {
+    const columns = [...Object.keys(d.columns), ...(d.erase?.anonymize ?? [])];
+    for (const c of columns) if (!COLUMN.test(c)) throw new Error(`${spec.feature}.${d.name}: bad column name ${c}`);
+    if (d.file && !spec.blobDeletions) throw new Error(`${spec.feature}.${d.name}: has files but no blobDeletions table`);
+  }
+}
+
+function describe(d: DatasetSpec): DatasetDescription {
+  const items: Record<string, string> = {};
+  for (const [column, item] of Object.entries(d.columns)) if (item) items[column] = item;
+  return { name: d.name, title: d.title, columns: Object.keys(d.columns), items };
+}
+
+function itemsOf(d: DatasetSpec): string[] {
+  const items = Object.values(d.columns).filter((i) => i !== null);
+  return [...new Set(d.file ? [...items, d.file.item] : items)];
+}
+
+/** `:tenant` and `:account` become $1 and $2 (a `::cast` is left alone). */
+function bind(text: string): string {
+  return text.replace(/(?<![:\w]):(tenant|account)\b/g, (_, name: string) => (name === 'tenant' ? '$1' : '$2'));
+}
+
+function rowName(d: DatasetSpec): string {
+  return d.table.split('.')[1]!;
+}
+
+function scope(d: DatasetSpec, condition: string): string {
+  return `${rowName(d)}.tenant_id = :tenant and (${condition})`;
+}
+
+async function locate(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const d of spec.datasets) {
+    const text = bind(`select count(*)::int as n from ${d.table} where ${scope(d, d.where)}`);
+    const [row] = await ctx.sql.unsafe(text, params(ctx.sql, subject));
+    counts[d.name] = Number(row?.n ?? 0);
+  }
+  return counts;
+}
+
+const TEXT_OID = 25;
+
+/**
+ * $1 tenant, $2 account, $3 dataset name. Typed as text, so a query may leave one unused
+ * (Postgres cannot infer the type of a parameter it never sees).
+ */
+function params(sql: Sql | Tx, subject: Subject, dataset = '') {
+  return [subject.tenantId, subject.accountId, dataset].map((v) => sql.typed(v, TEXT_OID));
+}
+
+async function* collect(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
+  for (const d of spec.datasets) {
+    const query = ctx.sql.unsafe(bind(selectSql(d)), params(ctx.sql, subject));
+    for await (const rows of query.cursor(BATCH)) {
+      for (const row of rows) yield toRecord(d, row);
+    }
+  }
+}
+
+const FILE_PARTS = ['blobKey', 'name', 'mediaType', 'size', 'sha256'] as const;
+
+/**
+ * Every value goes through to_json, so rows are JSON-safe whatever type parsers the connection has
+ * (drizzle turns off postgres.js's date parsing): timestamps come as ISO 8601 strings, numerics as numbers.
+ */
+function selectSql(d: DatasetSpec): string {
+  // Prefixed aliases, so `orderBy` still sorts by the table's columns, not by their JSON.
+  const outputs = Object.keys(d.columns).map((c) => `to_json(${c}) as "column:${c}"`);
+  const files = d.file ? FILE_PARTS.map((p) => `to_json(${d.file?.[p] ?? 'null'}) as "file:${p}"`) : [];
+  const order = d.orderBy ? ` order by ${d.orderBy}` : '';
+  return `select ${[...outputs, ...files].join(', ')} from ${d.table} where ${scope(d, d.where)}${order}`;
+}
+
+function toRecord(d: DatasetSpec, raw: Record<string, unknown>): CollectedRecord {
+  const row: Record<string, JsonValue> = {};
+  for (const column of Object.keys(d.columns)) row[column] = jsonSafe(raw[`column:${column}`]);
+  const file = raw['file:blobKey'] ? toFileRef(raw) : undefined;
+  return file ? { dataset: d.name, row, file } : { dataset: d.name, row };
+}
+
+function toFileRef(raw: Record<string, unknown>): FileRef {
+  const ref: FileRef = {
+    blobKey: String(raw['file:blobKey']),
+    name: String(raw['file:name']),
+    mediaType: String(raw['file:mediaType']),
+    size: Number(raw['file:size']),
+  };
+  if (raw['file:sha256']) ref.sha256 = String(raw['file:sha256']);
+  return ref;
+}
+
+/** Values are parsed JSON already; a json or array column stays one value, as its JSON text. */
+function jsonSafe(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return JSON.stringify(value);
+}
+
+/**
+ * Decides every dataset's rows first, on the data as it was, then applies the decisions children
+ * first, all in one transaction; blob bytes are removed after the commit.
+ */
+async function erase(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]> {
+  // Bytes queued by an earlier run that stopped after its commit.
+  await removeQueuedBlobs(spec, subject.tenantId, ctx);
+  const outcomes = await ctx.sql.begin(async (tx) => {
+    // One erasure per feature and tenant at a time: two people erased together from the same chat
+    // must not each keep it for the other.
+    await tx.unsafe('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`erase:${spec.feature}:${subject.tenantId}`]);
+    await tx.unsafe('create temp table erase_plan (dataset text not null, id uuid not null, shared boolean not null) on commit drop');
+    const plans: Plan[] = [];
+    for (const d of spec.datasets) plans.push(await plan(tx, d, subject));
+    const results: ErasureOutcome[] = [];
+    for (const p of plans.reverse()) results.unshift(await apply(tx, spec, p, subject));
+    return results;
+  });
+  await removeQueuedBlobs(spec, subject.tenantId, ctx);
+  return outcomes;
+}
+
+interface Plan {
+  dataset: DatasetSpec;
+  shared: number;
+  others: number;
+}
+
+async function plan(tx: Tx, d: DatasetSpec, subject: Subject): Promise<Plan> {
+  const shared = d.erase?.sharedWith ? `exists (${othersOf(d.erase.sharedWith)})` : 'false';
+  const where = scope(d, d.erase?.where ?? d.where);
+  await tx.unsafe(
+    bind(`insert into erase_plan (dataset, id, shared) select $3, ${rowName(d)}.id, ${shared} from ${d.table} where ${where}`),
+    params(tx, subject, d.name),
+  );
+  const [counts] = await tx.unsafe(
+    'select count(*) filter (where shared)::int as shared from erase_plan where dataset = $3',
+    params(tx, subject, d.name),
+  );
+  return { dataset: d, shared: Number(counts?.shared ?? 0), others: await countOthers(tx, d, subject) };
+}
+
+function othersOf(sharedWith: string): string {
+  return `select s.account_id from (${sharedWith}) as s(account_id) where s.account_id <> :account`;
+}
+
+/** How many other people the shared rows are kept for, to say so in the note. */
+async function countOthers(tx: Tx, d: DatasetSpec, subject: Subject): Promise<number> {
+  if (!d.erase?.sharedWith) return 0;
+  const [row] = await tx.unsafe(
+    bind(
+      `select count(distinct o.account_id)::int as n from erase_plan p join ${d.table} on ${rowName(d)}.id = p.id ` +
+        `cross join lateral (${othersOf(d.erase.sharedWith)}) as o where p.dataset = $3 and p.shared`,
+    ),
+    params(tx, subject, d.name),
+  );
+  return Number(row?.n ?? 0);
+}
+
+async function apply(tx: Tx, spec: FeatureSpec, p: Plan, subject: Subject): Promise<ErasureOutcome> {
+  const d = p.dataset;
+  const deleted = await deleteRows(tx, spec, d, subject);
+  const anonymized = await anonymizeRows(tx, d, subject);
+  const kept = p.shared - anonymized;
+  const outcome: ErasureOutcome = { dataset: d.name, deleted, anonymized, kept, items: itemsOf(d) };
+  if (p.shared > 0 && d.erase?.note) outcome.note = d.erase.note.replaceAll('{others}', people(p.others));
+  return outcome;
+}
+
+function people(n: number): string {
+  return n === 1 ? '1 other person' : `${n} other people`;
+}
+
+/** Deletes the rows nobody else has, queueing their blob keys in the same transaction. */
+async function deleteRows(tx: Tx, spec: FeatureSpec, d: DatasetSpec, subject: Subject): Promise<number> {
+  const doomed = `select id from erase_plan where dataset = $3 and not shared`;
+  const text = d.file
+    ? `with gone as (delete from ${d.table} where id in (${doomed}) returning ${d.file.blobKey} as blob_key), ` +
+      `queued as (insert into ${spec.blobDeletions} (blob_key, tenant_id) select blob_key, $1 from gone ` +
+      `where blob_key is not null on conflict do nothing) select count(*)::int as n from gone`
+    : `with gone as (delete from ${d.table} where id in (${doomed}) returning 1) select count(*)::int as n from gone`;
+  const [row] = await tx.unsafe(text, params(tx, subject, d.name));
+  return Number(row?.n ?? 0);
+}
+
+/** Removes the subject from shared rows: each `anonymize` column holding the subject becomes null. */
+async function anonymizeRows(tx: Tx, d: DatasetSpec, subject: Subject): Promise<number> {
+  const columns = d.erase?.anonymize ?? [];
+  if (columns.length === 0) return 0;
+  const set = columns.map((c) => `${c} = case when ${c} = $2 then null else ${c} end`).join(', ');
+  const holds = columns.map((c) => `${c} = $2`).join(' or ');
+  const result = await tx.unsafe(
+    `update ${d.table} set ${set} where id in (select id from erase_plan where dataset = $3 and shared) and (${holds})`,
+    params(tx, subject, d.name),
+  );
+  return result.count;
+}
+
+/**
+ * Deletes the bytes of deleted rows, then their queue entries. Reads in batches rather than through
+ * a cursor so that a pool of one connection still works.
+ */
+async function removeQueuedBlobs(spec: FeatureSpec, tenantId: string, ctx: AdapterContext): Promise<void> {
+  if (!spec.blobDeletions) return;
+  for (;;) {
+    const rows = await ctx.sql.unsafe(`select blob_key from ${spec.blobDeletions} where tenant_id = $1 limit ${BATCH}`, [tenantId]);
+    if (rows.length === 0) return;
+    const keys = rows.map((r) => String(r.blob_key));
+    for (const key of keys) await ctx.blobs.delete(key);
+    await ctx.sql.unsafe(`delete from ${spec.blobDeletions} where blob_key = any($1)`, [keys]);
+  }
+}

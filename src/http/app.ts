@@ -1,0 +1,55 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { randomUUID } from 'node:crypto';
+import type { Context } from '../context.js';
+import { registerProblemHandlers } from './problems.js';
+import { requireApiKey } from './auth.js';
+import { healthRoutes } from './health-routes.js';
+import { catalogueRoutes } from '../catalogue/routes.js';
+import { requestRoutes } from '../requests/routes.js';
+
+/**
+ * The HTTP API. Plugin order matters: error handling and OpenAPI first (swagger must see
+ * every route), then the public routes, then the authenticated /v1 scope.
+ */
+export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: ctx.config.bodyLimit,
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  });
+  // Log the route pattern, never the raw URL: query strings can carry account ids.
+  app.addHook('onRequest', async (request) => {
+    request.log = request.log.child({ route: request.routeOptions.url ?? 'unmatched' });
+  });
+
+  registerProblemHandlers(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'DSAR backend',
+        version: '0.1.0',
+        description:
+          'Access (GDPR Art. 15), export (Art. 20) and deletion (Art. 17) requests for the collaboration suite, ' +
+          'answered per feature of its disclosure catalogue.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await healthRoutes(app, ctx);
+  await app.register(
+    async (v1) => {
+      requireApiKey(v1, ctx.apiKeys);
+      await catalogueRoutes(v1, ctx.catalogue);
+      await requestRoutes(v1, ctx.requests);
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { AppError, type FieldError, type Problem } from '../errors.js';
+
+/** Renders every error as application/problem+json; the only place that turns errors into HTTP. */
+
+interface ValidationIssue {
+  instancePath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+function fieldOf(issue: ValidationIssue): string {
+  const extra = issue.params?.missingProperty ?? issue.params?.additionalProperty;
+  return typeof extra === 'string' ? `${issue.instancePath}/${extra}` : issue.instancePath || '/';
+}
+
+function messageOf(issue: ValidationIssue): string {
+  if (issue.params?.additionalProperty) return 'is not a known property';
+  if (Array.isArray(issue.params?.allowedValues)) return `must be one of: ${issue.params.allowedValues.join(', ')}`;
+  return issue.message ?? 'is invalid';
+}
+
+function validationProblem(error: FastifyError): AppError {
+  const issues = (error.validation ?? []) as ValidationIssue[];
+  const where = error.validationContext ?? 'request';
+  // Errors of one field often come in pairs (e.g. type and enum); name each field once.
+  const byField = new Map<string, FieldError>();
+  for (const issue of issues) {
+    const field = fieldOf(issue);
+    if (!byField.has(field)) byField.set(field, { field, message: messageOf(issue) });
+  }
+  const errors = [...byField.values()];
+  if (where === 'params') return new AppError(404, 'not-found', 'Not found', 'No such resource');
+  const fields = errors.map((e) => e.field).join(', ');
+  return new AppError(400, 'validation', 'Invalid request', `Invalid ${where}: ${fields}`, errors);
+}
+
+function toAppError(error: FastifyError): AppError {
+  if (error instanceof AppError) return error;
+  if (error.validation) return validationProblem(error);
+  const status = error.statusCode ?? 500;
+  if (status === 413) return new AppError(413, 'payload-too-large', 'Payload too large', error.message);
+  if (status >= 400 && status < 500) {
+    return new AppError(status, 'bad-request', STATUS_CODES[status] ?? 'Bad request', error.message);
+  }
+  return new AppError(500, 'internal', 'Internal server error', 'Something went wrong; the error was logged');
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+}
+
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) request.log.error({ error: error.name, code: error.code, stack: error.stack }, 'request failed');
+    return sendProblem(reply, appError.toProblem());
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    sendProblem(reply, new AppError(404, 'not-found', 'Not found', 'No such route').toProblem()),
+  );
+}

@@ -1,0 +1,102 @@
+import type { Logger } from 'pino';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { FeatureAdapter, Subject } from '../features/adapter.js';
+import type { Sql } from '../db/client.js';
+import type { RequestRow } from '../db/schema.js';
+import type { RequestRepository } from '../requests/repository.js';
+import { isTerminal } from '../requests/lifecycle.js';
+
+/**
+ * One feature of one request: collect the subject's data into a partial (access, export)
+ * or erase it (deletion), and record the outcome on the task. Runs inside a BullMQ job,
+ * which retries it; `lastAttempt` says whether a failure now is final.
+ */
+export interface FeatureTaskDeps {
+  repo: RequestRepository;
+  adapters: ReadonlyMap<string, FeatureAdapter>;
+  featureSql(feature: string): Sql;
+  featureBlobs: BlobStore;
+  results: BlobStore;
+  log: Logger;
+}
+
+export function partialKey(requestId: string, feature: string): string {
+  return `work/${requestId}/${feature}.ndjson`;
+}
+
+export async function runFeatureTask(
+  deps: FeatureTaskDeps,
+  requestId: string,
+  feature: string,
+  attempt: { number: number; last: boolean },
+): Promise<void> {
+  const request = await deps.repo.findById(requestId);
+  if (!request || isTerminal(request.status)) return; // cancelled (or gone): nothing to do
+  await deps.repo.transition(requestId, ['received', 'queued'], 'processing');
+
+  const adapter = deps.adapters.get(feature);
+  if (!adapter) {
+    await deps.repo.updateTask(requestId, feature, { status: 'not_automated', finishedAt: new Date() });
+    await deps.repo.event(requestId, 'task_not_automated', feature);
+    return;
+  }
+  await deps.repo.updateTask(requestId, feature, { status: 'running', startedAt: new Date(), attempts: attempt.number });
+  await deps.repo.event(requestId, 'task_started', feature, { attempt: attempt.number });
+  try {
+    const values = request.type === 'deletion' ? await erase(deps, adapter, request) : await collect(deps, adapter, request);
+    await deps.repo.updateTask(requestId, feature, { ...values, status: 'completed', error: null, finishedAt: new Date() });
+    await deps.repo.event(requestId, 'task_completed', feature, { counts: values.counts });
+  } catch (err) {
+    const reason = describe(err);
+    // Log the error's kind only: a driver message can quote row values, which are personal data.
+    deps.log.warn({ requestId, feature, attempt: attempt.number, error: errorKind(err) }, 'feature task failed');
+    await deps.repo.event(requestId, 'task_attempt_failed', feature, { attempt: attempt.number, reason });
+    if (attempt.last) {
+      await deps.repo.updateTask(requestId, feature, { status: 'failed', error: reason, finishedAt: new Date() });
+    }
+    throw err;
+  }
+}
+
+function subjectOf(request: RequestRow): Subject {
+  return { tenantId: request.tenantId, accountId: request.subjectAccountId };
+}
+
+async function collect(deps: FeatureTaskDeps, adapter: FeatureAdapter, request: RequestRow) {
+  const key = partialKey(request.id, adapter.feature);
+  const counts: Record<string, number> = Object.fromEntries(adapter.datasets.map((d) => [d.name, 0]));
+  const writer = await deps.results.writer(key);
+  try {
+    const ctx = { sql: deps.featureSql(adapter.feature), blobs: deps.featureBlobs, log: deps.log };
+    for await (const record of adapter.collect(subjectOf(request), ctx)) {
+      counts[record.dataset] = (counts[record.dataset] ?? 0) + 1;
+      if (!writer.stream.write(JSON.stringify(record) + '\n')) {
+        await new Promise((resolve) => writer.stream.once('drain', resolve));
+      }
+    }
+    await writer.commit();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  return { counts, partialKey: key };
+}
+
+async function erase(deps: FeatureTaskDeps, adapter: FeatureAdapter, request: RequestRow) {
+  const ctx = { sql: deps.featureSql(adapter.feature), blobs: deps.featureBlobs, log: deps.log };
+  const outcome = await adapter.erase(subjectOf(request), ctx);
+  const counts = Object.fromEntries(outcome.map((o) => [o.dataset, o.deleted + o.anonymized]));
+  return { counts, outcome };
+}
+
+/** A failure reason safe to store and show: the error's message, never row contents. */
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.slice(0, 500);
+}
+
+export function errorKind(err: unknown): string {
+  if (!(err instanceof Error)) return typeof err;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? `${err.name}:${code}` : err.name;
+}

@@ -1,0 +1,35 @@
+import type { RequestStatus, TaskRow, TaskStatus } from '../db/schema.js';
+
+/**
+ * A request's lifecycle in one place.
+ *
+ *   received ──> queued ──> processing ──> completed | partially_completed | failed
+ *       └──────────┴───────────┴──> cancelled
+ *
+ * `received` is written before the flow is enqueued, so a crash in between is recovered
+ * by re-enqueueing (see requeueStranded); `queued` once BullMQ holds the flow.
+ */
+
+export const TERMINAL_STATUSES: readonly RequestStatus[] = ['completed', 'partially_completed', 'failed', 'cancelled'];
+export const OPEN_STATUSES: readonly RequestStatus[] = ['received', 'queued', 'processing'];
+
+export function isTerminal(status: RequestStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+const TASK_ENDED: readonly TaskStatus[] = ['completed', 'failed', 'not_automated', 'cancelled'];
+
+export function taskEnded(status: TaskStatus): boolean {
+  return TASK_ENDED.includes(status);
+}
+
+/**
+ * The final status once every task has ended. A feature that could not be processed never
+ * lets the request pass as completed; features without an adapter are reported, not failed.
+ */
+export function finalStatus(tasks: Pick<TaskRow, 'status'>[]): RequestStatus {
+  const failed = tasks.filter((t) => t.status === 'failed').length;
+  if (failed === 0) return 'completed';
+  const succeeded = tasks.filter((t) => t.status === 'completed').length;
+  return succeeded === 0 && failed === tasks.length ? 'failed' : 'partially_completed';
+}

@@ -1,0 +1,179 @@
+import type { Logger } from 'pino';
+import type { Readable } from 'node:stream';
+import type { Catalogue, FeatureId } from '../catalogue/schema.js';
+import type { RequestRow, TaskRow } from '../db/schema.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { RequestFlow } from '../queue/flow.js';
+import type { TenantService } from '../tenants/tenant-service.js';
+import { AppError, badRequest, conflict, notFound } from '../errors.js';
+import { isTerminal, OPEN_STATUSES } from './lifecycle.js';
+import type { RequestRepository } from './repository.js';
+import type { CreateRequestBody, ListRequestsQuery, RequestList, RequestView, TaskView } from './schemas.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface ReportFile {
+  stream: Readable;
+  fileName: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+}
+
+/** The rules of taking, showing, listing and cancelling requests. Routes only call these. */
+export class RequestService {
+  constructor(
+    private readonly repo: RequestRepository,
+    private readonly tenants: TenantService,
+    private readonly flow: RequestFlow,
+    private readonly results: BlobStore,
+    private readonly catalogue: Catalogue,
+    private readonly dueDays: number,
+    private readonly log: Logger,
+  ) {}
+
+  async create(tenantId: string, body: CreateRequestBody): Promise<RequestView> {
+    const features = await this.featuresFor(tenantId, body.features);
+    const now = new Date();
+    const row = await this.repo.insertWithTasks(
+      {
+        tenantId,
+        type: body.type,
+        status: 'received',
+        subjectAccountId: body.subject.accountId,
+        features,
+        catalogueVersion: this.catalogue.version,
+        dueAt: new Date(now.getTime() + this.dueDays * DAY_MS),
+        createdAt: now,
+        updatedAt: now,
+      },
+      features,
+    );
+    await this.enqueue(row);
+    return this.get(tenantId, row.id);
+  }
+
+  /** Hands a received request to the queue. Safe to repeat: the flow's job ids are the request's. */
+  async enqueue(row: RequestRow): Promise<void> {
+    try {
+      await this.flow.enqueue(row.id, row.features);
+      await this.repo.transition(row.id, ['received'], 'queued');
+    } catch (err) {
+      // The request is safe in Postgres as `received`; the worker's sweep enqueues it later.
+      this.log.warn({ requestId: row.id, err }, 'enqueue failed; request stays received until the sweep retries');
+    }
+  }
+
+  async get(tenantId: string, id: string): Promise<RequestView> {
+    const row = await this.repo.find(tenantId, id);
+    if (!row) throw notFound('Request');
+    return toView(row, await this.repo.tasksOf(id));
+  }
+
+  async list(tenantId: string, query: ListRequestsQuery): Promise<RequestList> {
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.repo.list(tenantId, query, after, query.limit + 1);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => toView(row)),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async cancel(tenantId: string, id: string): Promise<RequestView> {
+    const row = await this.repo.find(tenantId, id);
+    if (!row) throw notFound('Request');
+    if (isTerminal(row.status)) throw conflict('request-ended', `The request has already ended (${row.status})`);
+    const moved = await this.repo.transition(id, OPEN_STATUSES, 'cancelled', { completedAt: new Date() });
+    if (!moved) throw conflict('request-ended', 'The request ended while it was being cancelled');
+    await this.repo.cancelOpenTasks(id);
+    return this.get(tenantId, id);
+  }
+
+  async report(tenantId: string, id: string): Promise<ReportFile> {
+    const row = await this.repo.find(tenantId, id);
+    if (!row) throw notFound('Request');
+    if (!isTerminal(row.status)) {
+      throw new AppError(409, 'not-ready', 'Result not ready', `The request is ${row.status}; poll it until it ends`);
+    }
+    if (!row.resultKey || !row.resultMediaType || row.resultSize === null || !row.resultSha256) {
+      throw notFound(`Result of this ${row.status} request`);
+    }
+    await this.repo.event(id, 'result_downloaded');
+    return {
+      stream: this.results.get(row.resultKey),
+      fileName: row.resultKey.split('/').at(-1) ?? 'result',
+      mediaType: row.resultMediaType,
+      size: row.resultSize,
+      sha256: row.resultSha256,
+    };
+  }
+
+  private async featuresFor(tenantId: string, asked: FeatureId[] | undefined): Promise<FeatureId[]> {
+    const enabled = (await this.tenants.features(tenantId)) ?? [];
+    if (!asked) return this.catalogue.features.map((f) => f.id).filter((id) => enabled.includes(id));
+    const disabled = asked.flatMap((id, i) =>
+      enabled.includes(id) ? [] : [{ field: `/features/${i}`, message: `feature "${id}" is not enabled for this tenant` }],
+    );
+    if (disabled.length > 0) throw badRequest('Some features are not enabled for this tenant', disabled);
+    return asked;
+  }
+}
+
+function iso(date: Date | null): string | undefined {
+  return date ? date.toISOString() : undefined;
+}
+
+function taskView(task: TaskRow): TaskView {
+  return {
+    feature: task.feature as FeatureId,
+    status: task.status,
+    counts: task.counts,
+    ...(task.error ? { error: task.error } : {}),
+    ...(task.startedAt ? { startedAt: iso(task.startedAt) } : {}),
+    ...(task.finishedAt ? { finishedAt: iso(task.finishedAt) } : {}),
+  };
+}
+
+export function toView(row: RequestRow, tasks?: TaskRow[]): RequestView {
+  return {
+    id: row.id,
+    type: row.type,
+    status: row.status,
+    subject: { accountId: row.subjectAccountId },
+    features: row.features as FeatureId[],
+    catalogueVersion: row.catalogueVersion,
+    dueAt: row.dueAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    ...(row.completedAt ? { completedAt: row.completedAt.toISOString() } : {}),
+    ...(row.resultKey && row.resultMediaType && row.resultSize !== null && row.resultSha256
+      ? {
+          result: {
+            href: `/v1/requests/${row.id}/report`,
+            fileName: row.resultKey.split('/').at(-1) ?? 'result',
+            mediaType: row.resultMediaType,
+            size: row.resultSize,
+            sha256: row.resultSha256,
+          },
+        }
+      : {}),
+    ...(tasks ? { tasks: tasks.map(taskView) } : {}),
+  };
+}
+
+function encodeCursor(row: RequestRow): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(createdAt);
+    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    return { createdAt: date, id };
+  } catch {
+    throw badRequest('Invalid cursor', [{ field: '/cursor', message: 'not a cursor returned by this API' }]);
+  }
+}

@@ -1,0 +1,97 @@
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { RequestRow } from '../db/schema.js';
+import { FileNumbering } from './file-names.js';
+import { outputRow } from './output-rows.js';
+import { readDataset } from './partials.js';
+import { requestCompletedAt, type FeatureSection } from './report-model.js';
+
+/**
+ * data.json of an access result, the machine-readable twin of index.html:
+ * `{ request, catalogue: { version }, features: [ { id, name, purpose, categories, sources, items,
+ * status, error?, datasets: { <name>: [rows...] } } ] }`.
+ * Written piece by piece: each row is serialized on its own as it is read from the partial,
+ * never the whole document at once.
+ */
+
+export interface AccessDataContext {
+  request: RequestRow;
+  catalogueVersion: string;
+  sections: FeatureSection[];
+  results: BlobStore;
+  now: Date;
+}
+
+export async function* accessDataJson(ctx: AccessDataContext): AsyncGenerator<string> {
+  yield `{\n"request": ${JSON.stringify(requestJson(ctx.request, ctx.now))},\n`;
+  yield `"catalogue": ${JSON.stringify({ version: ctx.catalogueVersion })},\n"features": [`;
+  let first = true;
+  for (const section of ctx.sections) {
+    yield `${first ? '' : ','}\n`;
+    first = false;
+    yield* featureJson(section, ctx.results);
+  }
+  yield '\n]\n}\n';
+}
+
+export function requestJson(request: RequestRow, now: Date) {
+  return {
+    id: request.id,
+    type: request.type,
+    tenantId: request.tenantId,
+    accountId: request.subjectAccountId,
+    createdAt: request.createdAt.toISOString(),
+    completedAt: requestCompletedAt(request, now).toISOString(),
+    catalogueVersion: request.catalogueVersion,
+  };
+}
+
+async function* featureJson(section: FeatureSection, results: BlobStore): AsyncGenerator<string> {
+  yield `${openObject(featureFields(section), 'datasets')}{`;
+  if (section.status === 'completed') {
+    let first = true;
+    for (const dataset of section.datasets) {
+      yield `${first ? '' : ','}\n${JSON.stringify(dataset.description.name)}: [`;
+      first = false;
+      yield* datasetRows(section, dataset.description.name, results);
+      yield ']';
+    }
+  }
+  yield '}}';
+}
+
+async function* datasetRows(section: FeatureSection, dataset: string, results: BlobStore): AsyncGenerator<string> {
+  const numbering = new FileNumbering(section.id);
+  let first = true;
+  for await (const record of readDataset(results, section.task.partialKey, dataset)) {
+    yield `${first ? '' : ','}\n${JSON.stringify(outputRow(section, record, numbering))}`;
+    first = false;
+  }
+  if (!first) yield '\n';
+}
+
+function featureFields(section: FeatureSection): Record<string, unknown> {
+  const feature = section.feature;
+  return {
+    id: section.id,
+    name: feature?.name ?? section.id,
+    purpose: feature?.purpose ?? null,
+    categories: feature?.categories ?? [],
+    sources: feature?.sources ?? [],
+    items: (feature?.items ?? []).map(({ id, label, processing, examples, retention }) => ({
+      id,
+      label,
+      processing,
+      ...(examples ? { examples } : {}),
+      ...(retention ? { retention } : {}),
+    })),
+    status: section.status,
+    ...(section.error ? { error: section.error } : {}),
+  };
+}
+
+/** `{"a":1,"b":2,"<key>":` — an object left open at its last key, whose value is streamed next. */
+function openObject(fields: Record<string, unknown>, key: string): string {
+  const closed = JSON.stringify(fields);
+  const separator = closed === '{}' ? '' : ',';
+  return `${closed.slice(0, -1)}${separator}${JSON.stringify(key)}:`;
+}

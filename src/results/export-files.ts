@@ -1,0 +1,163 @@
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { RequestRow } from '../db/schema.js';
+import type { ArchiveEntry, ZipArchive } from './archive.js';
+import { csvRecord, type CsvValue } from './csv.js';
+import { FileNumbering, sanitizeFileName } from './file-names.js';
+import { featureName, formatDate, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from './labels.js';
+import { MISSING_FILE_REASON, outputRow } from './output-rows.js';
+import { readDataset } from './partials.js';
+import type { DatasetSummary, FeatureSection } from './report-model.js';
+
+/**
+ * The entries of an export (data portability) result, after the original files:
+ * `<feature>/<dataset>.json` and `.csv` per dataset, README.txt, and manifest.json last,
+ * listing every other entry with the size and SHA-256 measured while it was written.
+ */
+
+export interface ExportContext {
+  request: RequestRow;
+  catalogueVersion: string;
+  sections: FeatureSection[];
+  results: BlobStore;
+  now: Date;
+}
+
+const TEXT = { compress: true } as const;
+
+export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext): Promise<void> {
+  for (const section of ctx.sections) {
+    if (section.status !== 'completed') continue;
+    for (const dataset of section.datasets) {
+      const base = `${sanitizeFileName(section.id, 'feature')}/${sanitizeFileName(dataset.description.name, 'dataset')}`;
+      await archive.addText(`${base}.json`, datasetJson(section, dataset, ctx.results), {
+        ...TEXT,
+        mediaType: 'application/json',
+      });
+      await archive.addText(`${base}.csv`, datasetCsv(section, dataset, ctx.results), {
+        ...TEXT,
+        mediaType: 'text/csv; charset=utf-8',
+      });
+    }
+  }
+}
+
+async function* datasetJson(section: FeatureSection, dataset: DatasetSummary, results: BlobStore): AsyncGenerator<string> {
+  const numbering = new FileNumbering(section.id);
+  let first = true;
+  yield '[';
+  for await (const record of readDataset(results, section.task.partialKey, dataset.description.name)) {
+    yield `${first ? '' : ','}\n${JSON.stringify(outputRow(section, record, numbering))}`;
+    first = false;
+  }
+  yield first ? ']\n' : '\n]\n';
+}
+
+async function* datasetCsv(section: FeatureSection, dataset: DatasetSummary, results: BlobStore): AsyncGenerator<string> {
+  const columns = dataset.description.columns;
+  const withFiles = dataset.files > 0;
+  yield csvRecord(withFiles ? [...columns, 'file'] : columns);
+  const numbering = new FileNumbering(section.id);
+  for await (const record of readDataset(results, section.task.partialKey, dataset.description.name)) {
+    const row = outputRow(section, record, numbering);
+    const values: CsvValue[] = columns.map((column) => scalar(row[column]));
+    // A missing file leaves the cell empty; README.txt and manifest.json say which files are missing.
+    if (withFiles) values.push(scalar(row.file));
+    yield csvRecord(values);
+  }
+}
+
+function scalar(value: unknown): CsvValue {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : (value as CsvValue);
+}
+
+export async function addReadme(archive: ZipArchive, ctx: ExportContext): Promise<void> {
+  await archive.addText('README.txt', [readmeText(ctx)], { ...TEXT, mediaType: 'text/plain; charset=utf-8' });
+}
+
+function readmeText(ctx: ExportContext): string {
+  const { request } = ctx;
+  const missing = ctx.sections.reduce((sum, section) => sum + section.missingFiles.size, 0);
+  const lines = [
+    REQUEST_TYPE_WORDS[request.type],
+    '',
+    `Request:           ${request.id}`,
+    `Account:           ${request.subjectAccountId}`,
+    `Created:           ${formatDate(request.createdAt)}`,
+    `Exported:          ${formatDate(ctx.now)}`,
+    `Catalogue version: ${ctx.catalogueVersion}`,
+    '',
+    'This archive holds the personal data the collaboration suite holds about your account,',
+    'in formats other services and programs can read. All text files are UTF-8.',
+    '',
+    'Layout',
+    '------',
+    '<feature>/<dataset>.json    The rows of one dataset as a JSON array of objects (column -> value).',
+    '<feature>/<dataset>.csv     The same rows as CSV (RFC 4180: comma separated, first line is the header).',
+    "                            Text that begins with =, +, -, @, tab or CR is prefixed with ' so that",
+    '                            spreadsheet programs show it instead of running it as a formula.',
+    'files/<feature>/<dataset>/  The original files (documents, images, recordings). A row that belongs',
+    '                            to a file names it in its "file" field or column.',
+    'manifest.json               Every other file of this archive with its size and SHA-256 checksum.',
+    '',
+    'Features',
+    '--------',
+    ...ctx.sections.map(featureLine),
+  ];
+  if (missing > 0) {
+    lines.push(
+      '',
+      `${missing} file(s) could not be included: ${MISSING_FILE_REASON}.`,
+      'manifest.json lists them under "missing"; their rows are still in the JSON and CSV files.',
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function featureLine(section: FeatureSection): string {
+  const head = `- ${featureName(section)} (${section.id}): ${statusWords(section)}`;
+  if (section.status !== 'completed') return head;
+  const found = section.datasets.map(rowCountWords).join(', ');
+  return found ? `${head}. ${found}` : `${head}. No data held.`;
+}
+
+/** manifest.json, last: everything written before it, plus what is missing and why. */
+export async function addManifest(archive: ZipArchive, ctx: ExportContext): Promise<void> {
+  // Counted now: the manifest describes the entries before it, not itself.
+  const count = archive.entries.length;
+  await archive.addText('manifest.json', manifestJson(ctx, archive.entries, count), {
+    ...TEXT,
+    mediaType: 'application/json',
+  });
+}
+
+function* manifestJson(ctx: ExportContext, entries: readonly ArchiveEntry[], count: number): Generator<string> {
+  const head = {
+    requestId: ctx.request.id,
+    createdAt: ctx.now.toISOString(),
+    catalogueVersion: ctx.catalogueVersion,
+    features: ctx.sections.map((section) => ({
+      id: section.id,
+      status: section.status,
+      ...(section.error ? { error: section.error } : {}),
+    })),
+    missing: ctx.sections.flatMap((section) =>
+      [...section.missingFiles].map(([path, file]) => ({
+        path,
+        name: file.name,
+        mediaType: file.mediaType,
+        size: file.size,
+        reason: MISSING_FILE_REASON,
+      })),
+    ),
+  };
+  yield `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "files": [`;
+  let first = true;
+  for (let index = 0; index < count; index += 1) {
+    const entry = entries[index];
+    if (!entry) break;
+    const { path, size, sha256, mediaType } = entry;
+    yield `${first ? '' : ','}\n    ${JSON.stringify({ path, size, sha256, mediaType })}`;
+    first = false;
+  }
+  yield first ? ']\n}\n' : '\n  ]\n}\n';
+}

@@ -1,0 +1,79 @@
+import type { Catalogue, Feature } from '../catalogue/schema.js';
+import type { RequestRow, TaskRow, TaskStatus } from '../db/schema.js';
+import type { DatasetDescription, FileRef } from '../features/adapter.js';
+
+/**
+ * What every result format says about one feature: its catalogue entry, its task, the status
+ * to report and, once the partial has been read once, how many rows and files each dataset has.
+ */
+
+export interface DatasetSummary {
+  description: DatasetDescription;
+  rows: number;
+  files: number;
+}
+
+export interface FeatureSection {
+  id: string;
+  /** Undefined only if a task names a feature the catalogue no longer has. */
+  feature: Feature | undefined;
+  task: TaskRow;
+  descriptions: DatasetDescription[];
+  status: TaskStatus;
+  error?: string;
+  /** Filled by the first pass over the partial: described datasets first, then any others found. */
+  datasets: DatasetSummary[];
+  /** Files whose bytes were gone when the result was assembled, by archive path. */
+  missingFiles: Map<string, FileRef>;
+}
+
+export interface SectionInput {
+  catalogue: Catalogue;
+  tasks: TaskRow[];
+  datasets: ReadonlyMap<string, DatasetDescription[]>;
+}
+
+/** One section per task, in catalogue (privacy statement) order; unknown features last. */
+export function buildSections(input: SectionInput): FeatureSection[] {
+  const order = new Map(input.catalogue.features.map((feature, index) => [feature.id as string, index]));
+  const rank = (task: TaskRow) => order.get(task.feature) ?? Number.MAX_SAFE_INTEGER;
+  return [...input.tasks]
+    .sort((a, b) => rank(a) - rank(b))
+    .map((task) => ({
+      id: task.feature,
+      feature: input.catalogue.features.find((f) => f.id === task.feature),
+      task,
+      descriptions: input.datasets.get(task.feature) ?? [],
+      ...reportedStatus(task),
+      datasets: [],
+      missingFiles: new Map(),
+    }));
+}
+
+// The assembler runs once every task has ended; a task still pending or running did not finish
+// in time and is reported as failed rather than silently as empty.
+function reportedStatus(task: TaskRow): { status: TaskStatus; error?: string } {
+  switch (task.status) {
+    case 'failed':
+      return { status: 'failed', error: task.error ?? 'unknown error' };
+    case 'pending':
+    case 'running':
+      return { status: 'failed', error: 'the collection did not finish' };
+    default:
+      return task.error ? { status: task.status, error: task.error } : { status: task.status };
+  }
+}
+
+export function totalRows(section: FeatureSection): number {
+  return section.datasets.reduce((sum, d) => sum + d.rows, 0);
+}
+
+/** The catalogue label of the item a column carries, if the adapter declared one. */
+export function columnItemLabel(section: FeatureSection, description: DatasetDescription, column: string): string | undefined {
+  const itemId = description.items[column];
+  return itemId === undefined ? undefined : section.feature?.items.find((i) => i.id === itemId)?.label;
+}
+
+export function requestCompletedAt(request: RequestRow, now: Date): Date {
+  return request.completedAt ?? now;
+}

@@ -1,0 +1,148 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { auth, createRequest, startSystem } from './helper.js';
+import { catalogue } from '../src/catalogue/catalogue.js';
+
+// The API as callers meet it, without a worker: requests stay queued, so every answer is stable.
+const sys = await startSystem(t, {}, { worker: false });
+const { app, keys } = sys;
+
+const post = (payload: string | object, headers: Record<string, string> = auth(keys.acme)) =>
+  app.inject({ method: 'POST', url: '/v1/requests', headers: { 'content-type': 'application/json', ...headers }, payload });
+
+t.test('auth: every /v1 route needs a valid key', async (t) => {
+  for (const headers of [{}, { authorization: 'Bearer nope-nope-nope' }, { authorization: `Basic ${keys.acme}` }]) {
+    const res = await app.inject({ method: 'GET', url: '/v1/requests', headers });
+    t.equal(res.statusCode, 401);
+    t.match(res.headers['content-type'], /^application\/problem\+json/);
+    t.match(res.json(), { status: 401, title: 'Unauthorized' });
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/v1/catalogue' })).statusCode, 401);
+  // A bad key is refused before the body is even looked at.
+  t.equal((await post('{not json', {})).statusCode, 401);
+});
+
+t.test('creating a request', async (t) => {
+  const res = await post({ type: 'access', subject: { accountId: 'alice' } });
+  t.equal(res.statusCode, 202);
+  const body = res.json();
+  t.equal(res.headers.location, `/v1/requests/${body.id}`);
+  t.match(body, { type: 'access', status: 'queued', subject: { accountId: 'alice' }, catalogueVersion: catalogue.version });
+  t.same(body.features, catalogue.features.map((f) => f.id), 'defaults to every catalogue feature the tenant has, in catalogue order');
+  const due = new Date(body.dueAt).getTime() - new Date(body.createdAt).getTime();
+  t.equal(Math.round(due / 86_400_000), 30, 'due one month (30 days) after it was received');
+  t.equal(body.tasks.length, 19);
+  t.ok(body.tasks.every((task: { status: string }) => task.status === 'pending'));
+
+  const some = (await post({ type: 'deletion', subject: { accountId: 'bob' }, features: ['im', 'calendar'] })).json();
+  t.same(some.features, ['im', 'calendar']);
+  t.same(some.tasks.map((task: { feature: string }) => task.feature).sort(), ['calendar', 'im']);
+});
+
+t.test('bad input gets a 4xx problem naming the field', async (t) => {
+  const cases: Array<[string, string | object, number, string]> = [
+    ['malformed JSON', '{"type": "access", ', 400, ''],
+    ['unknown type', { type: 'rectification', subject: { accountId: 'alice' } }, 400, '/type'],
+    ['unknown feature', { type: 'access', subject: { accountId: 'alice' }, features: ['im', 'teleport'] }, 400, '/features/1'],
+    ['missing accountId', { type: 'access', subject: {} }, 400, '/subject/accountId'],
+    ['empty accountId', { type: 'access', subject: { accountId: '' } }, 400, '/subject/accountId'],
+    ['blank accountId', { type: 'access', subject: { accountId: '   ' } }, 400, '/subject/accountId'],
+    ['missing subject', { type: 'access' }, 400, '/subject'],
+    ['unknown property', { type: 'access', subject: { accountId: 'a' }, extra: 1 }, 400, '/extra'],
+    ['empty features', { type: 'access', subject: { accountId: 'a' }, features: [] }, 400, '/features'],
+  ];
+  for (const [name, payload, status, field] of cases) {
+    const res = await post(payload);
+    t.equal(res.statusCode, status, name);
+    t.match(res.headers['content-type'], /^application\/problem\+json/, name);
+    const problem = res.json();
+    t.equal(problem.status, status, name);
+    if (field) t.ok(problem.errors?.some((e: { field: string }) => e.field === field), `${name} names ${field}: ${res.body}`);
+  }
+  const big = await post({ type: 'access', subject: { accountId: 'x'.repeat(100_000) } });
+  t.equal(big.statusCode, 413);
+  t.match(big.json(), { status: 413, title: 'Payload too large' });
+});
+
+t.test('unknown or foreign request ids answer 404', async (t) => {
+  const mine = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' } });
+  for (const url of [
+    '/v1/requests/00000000-0000-4000-8000-000000000000',
+    '/v1/requests/not-a-uuid',
+    '/v1/requests/..%2F..%2Fetc%2Fpasswd/report',
+  ]) {
+    const res = await app.inject({ method: 'GET', url, headers: auth(keys.acme) });
+    t.equal(res.statusCode, 404, url);
+  }
+  for (const url of [`/v1/requests/${mine.id}`, `/v1/requests/${mine.id}/report`]) {
+    const res = await app.inject({ method: 'GET', url, headers: auth(keys.globex) });
+    t.equal(res.statusCode, 404, `another tenant cannot see ${url}`);
+  }
+  const cancel = await app.inject({ method: 'POST', url: `/v1/requests/${mine.id}/cancel`, headers: auth(keys.globex) });
+  t.equal(cancel.statusCode, 404);
+  const list = (await app.inject({ method: 'GET', url: '/v1/requests', headers: auth(keys.globex) })).json();
+  t.notOk(list.items.some((r: { id: string }) => r.id === mine.id), "another tenant's list does not show it");
+});
+
+t.test('the report is a clear 409 until the request ends', async (t) => {
+  const req = await createRequest(sys, { type: 'export', subject: { accountId: 'bob' } });
+  const res = await app.inject({ method: 'GET', url: `/v1/requests/${req.id}/report`, headers: auth(keys.acme) });
+  t.equal(res.statusCode, 409);
+  t.match(res.json(), { title: 'Result not ready', detail: /queued/ });
+});
+
+t.test('cancel', async (t) => {
+  const req = await createRequest(sys, { type: 'access', subject: { accountId: 'carol' } });
+  const res = await app.inject({ method: 'POST', url: `/v1/requests/${req.id}/cancel`, headers: auth(keys.acme) });
+  t.equal(res.statusCode, 200);
+  t.equal(res.json().status, 'cancelled');
+  t.ok(res.json().tasks.every((task: { status: string }) => task.status === 'cancelled'));
+  const again = await app.inject({ method: 'POST', url: `/v1/requests/${req.id}/cancel`, headers: auth(keys.acme) });
+  t.equal(again.statusCode, 409);
+  const report = await app.inject({ method: 'GET', url: `/v1/requests/${req.id}/report`, headers: auth(keys.acme) });
+  t.equal(report.statusCode, 404, 'a cancelled request never has a result');
+});
+
+t.test('list: filters and cursor pagination', async (t) => {
+  const made = [];
+  for (let i = 0; i < 5; i++) made.push(await createRequest(sys, { type: 'export', subject: { accountId: 'dave' } }));
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const url: string = `/v1/requests?accountId=dave&type=export&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+    const page = (await app.inject({ method: 'GET', url, headers: auth(keys.acme) })).json();
+    t.ok(page.items.length <= 2);
+    seen.push(...page.items.map((r: { id: string }) => r.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  t.same(seen, made.map((r) => r.id).reverse(), 'every request once, newest first');
+
+  const queued = (await app.inject({ method: 'GET', url: '/v1/requests?status=cancelled', headers: auth(keys.acme) })).json();
+  t.ok(queued.items.length >= 1 && queued.items.every((r: { status: string }) => r.status === 'cancelled'));
+  const bad = await app.inject({ method: 'GET', url: '/v1/requests?status=done', headers: auth(keys.acme) });
+  t.equal(bad.statusCode, 400);
+  t.equal(bad.json().errors[0].field, '/status');
+  const badCursor = await app.inject({ method: 'GET', url: '/v1/requests?cursor=zzz', headers: auth(keys.acme) });
+  t.equal(badCursor.statusCode, 400);
+});
+
+t.test('catalogue, health, docs', async (t) => {
+  const cat = await app.inject({ method: 'GET', url: '/v1/catalogue', headers: auth(keys.acme) });
+  t.equal(cat.statusCode, 200);
+  t.same(cat.json(), catalogue, 'serves the catalogue exactly');
+  t.same((await app.inject({ method: 'GET', url: '/healthz' })).json(), { status: 'ok' });
+  t.same((await app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+  t.equal((await app.inject({ method: 'GET', url: '/docs' })).statusCode < 400, true);
+  const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  t.equal(spec.openapi, '3.1.0');
+  t.ok(spec.paths['/v1/requests'].post && spec.paths['/v1/requests/{id}/report'].get);
+  const committed = JSON.parse(readFileSync(new URL('../openapi/openapi.json', import.meta.url), 'utf8'));
+  t.same(spec, committed, 'openapi/openapi.json matches the routes (regenerate with npm run openapi)');
+});
+
+t.test('audit trail: every step is recorded without personal data', async (t) => {
+  const req = await createRequest(sys, { type: 'access', subject: { accountId: 'erin' } });
+  const events = await sys.ctx.repo.events(req.id);
+  t.same(events.map((e) => e.kind), ['received', 'queued']);
+  t.notMatch(JSON.stringify(events.map((e) => e.detail)), /erin/);
+});

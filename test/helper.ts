@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import type { FastifyInstance } from 'fastify';
+import type { Test } from 'tap';
+import { loadConfig, type Env } from '../src/config.js';
+import { createContext, type Context } from '../src/context.js';
+import { buildApp } from '../src/http/app.js';
+import { startWorker, type RunningWorker } from '../workers/worker.js';
+import { ensureDatabase, withDatabase } from '../src/db/migrate.js';
+import { seedDemo } from '../src/demo/seed.js';
+import { readTestServices, TEMPLATE_DATABASE } from './setup/services.js';
+
+/**
+ * Each test file gets its own database (a copy of the migrated template), its own queue prefix
+ * and its own data directory, against the one Postgres and Redis the run started.
+ */
+
+export async function createTestDatabase(t: Test): Promise<string> {
+  const { postgresUrl } = readTestServices();
+  const name = `test_${randomBytes(6).toString('hex')}`;
+  await ensureDatabase(postgresUrl, name, TEMPLATE_DATABASE);
+  t.teardown(async () => {
+    const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  });
+  return withDatabase(postgresUrl, name);
+}
+
+export interface TestSystem {
+  ctx: Context;
+  app: FastifyInstance;
+  worker: RunningWorker;
+  keys: { acme: string; globex: string };
+  dataDir: string;
+}
+
+export async function startSystem(t: Test, env: Env = {}, options: { worker?: boolean } = {}): Promise<TestSystem> {
+  const databaseUrl = await createTestDatabase(t);
+  const { redisUrl } = readTestServices();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dsar-test-'));
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    QUEUE_PREFIX: `{dsar-test-${randomBytes(4).toString('hex')}}`,
+    LOG_LEVEL: 'silent',
+    JOB_ATTEMPTS: '2',
+    JOB_BACKOFF_MS: '20',
+    ...env,
+  });
+  const ctx = createContext(config, { databaseUrl, redisUrl });
+  await seedDemo(ctx.database.sql, ctx.featureBlobs);
+  const keys = {
+    acme: await ctx.apiKeys.create('acme', 'test'),
+    globex: await ctx.apiKeys.create('globex', 'test'),
+  };
+  const app = await buildApp(ctx);
+  const worker = options.worker === false ? { close: async () => {}, sweep: async () => 0 } : startWorker(ctx);
+  t.teardown(async () => {
+    await app.close();
+    await worker.close();
+    await ctx.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return { ctx, app, worker, keys, dataDir };
+}
+
+export function auth(key: string): Record<string, string> {
+  return { authorization: `Bearer ${key}` };
+}
+
+/** Polls a request over the API until it has ended. */
+export async function waitForEnd(sys: TestSystem, id: string, key = sys.keys.acme, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await sys.app.inject({ method: 'GET', url: `/v1/requests/${id}`, headers: auth(key) });
+    const body = res.json();
+    if (['completed', 'partially_completed', 'failed', 'cancelled'].includes(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`request ${id} still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function createRequest(sys: TestSystem, body: unknown, key = sys.keys.acme) {
+  const res = await sys.app.inject({ method: 'POST', url: '/v1/requests', headers: auth(key), payload: body as object });
+  if (res.statusCode !== 202) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+  return res.json();
+}

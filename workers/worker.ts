@@ -1,0 +1,70 @@
+import { Worker, type Job } from 'bullmq';
+import type { Context } from '../src/context.js';
+import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../src/queue/flow.js';
+import { runFeatureTask } from '../src/processing/feature-task.js';
+import { runAssembly } from '../src/processing/assembly-task.js';
+
+/**
+ * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the processing
+ * functions that hold the rules, and it re-enqueues requests a crash left behind.
+ */
+
+const SWEEP_INTERVAL_MS = 30_000;
+const STRANDED_AFTER_MS = 15_000;
+
+function attemptOf(job: Job): { number: number; last: boolean } {
+  const number = job.attemptsMade + 1;
+  return { number, last: number >= (job.opts.attempts ?? 1) };
+}
+
+export interface RunningWorker {
+  close(): Promise<void>;
+  /** Re-enqueue requests that were stored but never queued (crash between the two). */
+  sweep(): Promise<number>;
+}
+
+export function startWorker(ctx: Context): RunningWorker {
+  const connection = ctx.redis.duplicate();
+  const options = { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.workerConcurrency };
+
+  const features = new Worker<FeatureJobData>(
+    FEATURE_QUEUE,
+    async (job) => {
+      const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
+      await runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job));
+    },
+    options,
+  );
+  const assembly = new Worker<AssemblyJobData>(
+    ASSEMBLY_QUEUE,
+    async (job) => {
+      const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId });
+      await runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last);
+      log.info('request assembled');
+    },
+    options,
+  );
+  for (const worker of [features, assembly]) {
+    // Job errors are recorded on the task; this only keeps the process informed, without job data.
+    worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
+  }
+
+  const sweep = async () => {
+    const stranded = await ctx.repo.stranded(new Date(Date.now() - STRANDED_AFTER_MS));
+    for (const row of stranded) await ctx.requests.enqueue(row);
+    if (stranded.length > 0) ctx.log.info({ count: stranded.length }, 're-enqueued stranded requests');
+    return stranded.length;
+  };
+  const timer = setInterval(() => void sweep().catch((err) => ctx.log.error({ error: err.name }, 'sweep failed')), SWEEP_INTERVAL_MS);
+  timer.unref();
+  void sweep().catch(() => {});
+
+  return {
+    sweep,
+    async close() {
+      clearInterval(timer);
+      await Promise.all([features.close(), assembly.close()]);
+      connection.disconnect();
+    },
+  };
+}
