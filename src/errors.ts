@@ -26,7 +26,8 @@ export const Problem = Type.Object(
 export type Problem = Static<typeof Problem>;
 export type FieldError = NonNullable<Problem['errors']>[number];
 
-const PROBLEM_BASE = 'https://dsar.dev/problems/';
+// A URN, not a URL: no documentation site is promised by a problem type.
+const PROBLEM_BASE = 'urn:dsar:problem:';
 
 export class AppError extends Error {
   constructor(

