@@ -32,6 +32,19 @@ export interface DatasetDescription {
   columns: string[];
   /** Which catalogue data item (DataItem.id of this feature) each column carries. */
   items: Record<string, string>;
+  /** Set when the law makes the feature keep these rows past a deletion request. */
+  retention?: RetentionRule;
+}
+
+/**
+ * Rows kept for a legal obligation (GDPR Art. 17(3)(b)) instead of being erased on request;
+ * each is erased when its period ends, by the scheduled purge.
+ */
+export interface RetentionRule {
+  /** How long a row is kept, counted from its own timestamp. */
+  days: number;
+  /** Why, in words the subject can read, naming the obligation. */
+  reason: string;
 }
 
 /** A file that belongs to a collected row; its bytes stay in the feature's blob store. */
@@ -57,7 +70,12 @@ export interface ErasureOutcome {
   dataset: string;
   deleted: number;
   anonymized: number;
+  /** Kept because other people share them (with the subject's authorship removed where possible). */
   kept: number;
+  /** Kept for a legal obligation until `retainedUntil` (the last retained row's end of period, ISO date). */
+  retained?: number;
+  retainedUntil?: string;
+  retentionReason?: string;
   /** Catalogue item ids this dataset carries. */
   items: string[];
   /** Why something was anonymized or kept, in words the subject can read. */
@@ -67,6 +85,11 @@ export interface ErasureOutcome {
 export interface FeatureAdapter {
   readonly feature: FeatureId;
   readonly datasets: DatasetDescription[];
+  /**
+   * For adapters that learn their datasets at run time (an external feature service);
+   * the task records what it returns, and results are laid out from that.
+   */
+  describe?(ctx: AdapterContext): Promise<DatasetDescription[]>;
   /** Count the subject's rows per dataset, without reading them. */
   locate(subject: Subject, ctx: AdapterContext): Promise<Record<string, number>>;
   /** Stream the subject's rows dataset by dataset; never holds a whole subject in memory. */
@@ -76,4 +99,6 @@ export interface FeatureAdapter {
    * Must be idempotent: a retried job runs it again on what is left.
    */
   erase(subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]>;
+  /** Erase retained rows of every subject of `tenantId` whose retention period has ended; returns rows erased. */
+  purgeExpired?(tenantId: string, ctx: AdapterContext, now: Date): Promise<number>;
 }

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../../src/paths.js';
 
-/** Where the `before` script leaves the addresses of the services it started for this run. */
-export const servicesDir = path.join(projectRoot, '.data', 'test-services');
+/**
+ * Where the `before` script leaves the addresses of the services it started for this run.
+ * The before script, the test files and the after script are all children of one tap process,
+ * so its pid names the run: concurrent runs (two worktrees, two developers) never share services.
+ */
+export const servicesDir = path.join(os.tmpdir(), `dsar-test-services-${process.ppid}`);
 export const servicesFile = path.join(servicesDir, 'services.json');
 export const TEMPLATE_DATABASE = 'dsar_template';
 
