@@ -3,6 +3,9 @@ import Value from 'typebox/value';
 import path from 'node:path';
 import { FEATURE_IDS, type FeatureId } from './catalogue/schema.js';
 
+/** Secrets are base64 of 32 random bytes: `openssl rand -base64 32`. */
+const BASE64_32_BYTES = '^[A-Za-z0-9+/]{43}=$';
+
 /**
  * All configuration comes from the environment, validated once at start-up.
  * Unset DATABASE_URL / REDIS_URL mean "embedded": `dsar up` starts them itself.
@@ -23,6 +26,23 @@ const ConfigSchema = Type.Object({
   jobAttempts: Type.Integer({ minimum: 1 }),
   jobBackoffMs: Type.Integer({ minimum: 0 }),
   featureDatabaseUrls: Type.Record(Type.String(), Type.String()),
+  resultsStore: Type.Union([Type.Literal('local'), Type.Literal('s3')]),
+  s3: Type.Optional(
+    Type.Object({
+      bucket: Type.String({ minLength: 1 }),
+      region: Type.String({ minLength: 1 }),
+      endpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
+      forcePathStyle: Type.Boolean(),
+    }),
+  ),
+  resultsEncryptionKey: Type.Optional(Type.String({ pattern: BASE64_32_BYTES })),
+  linkSigningKey: Type.Optional(Type.String({ pattern: BASE64_32_BYTES })),
+  resultTtlDays: Type.Integer({ minimum: 1 }),
+  linkTtlSeconds: Type.Integer({ minimum: 60 }),
+  publicBaseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  maxUploadBytes: Type.Integer({ minimum: 1 }),
+  connectorTimeoutMs: Type.Integer({ minimum: 1 }),
+  connectorRetries: Type.Integer({ minimum: 0 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -40,6 +60,17 @@ function featureDatabaseUrls(env: Env): Record<string, string> {
     if (url) urls[id] = url;
   }
   return urls;
+}
+
+/** RESULTS_STORE=s3: results in one bucket every host reaches; credentials from the AWS SDK's usual variables. */
+function s3Settings(env: Env) {
+  if (env.RESULTS_STORE !== 's3') return undefined;
+  return {
+    bucket: env.S3_BUCKET ?? '',
+    region: env.S3_REGION || env.AWS_REGION || 'us-east-1',
+    endpoint: env.S3_ENDPOINT || undefined,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
+  };
 }
 
 export function featureDatabaseEnvName(id: FeatureId): string {
@@ -64,6 +95,16 @@ export function loadConfig(env: Env = process.env): Config {
     jobAttempts: int(env.JOB_ATTEMPTS, 3),
     jobBackoffMs: int(env.JOB_BACKOFF_MS, 2000),
     featureDatabaseUrls: featureDatabaseUrls(env),
+    resultsStore: env.RESULTS_STORE || 'local',
+    s3: s3Settings(env),
+    resultsEncryptionKey: env.RESULTS_ENCRYPTION_KEY || undefined,
+    linkSigningKey: env.LINK_SIGNING_KEY || undefined,
+    resultTtlDays: int(env.RESULT_TTL_DAYS, 7),
+    linkTtlSeconds: int(env.LINK_TTL_SECONDS, 7 * 24 * 60 * 60),
+    publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
+    maxUploadBytes: int(env.MANUAL_UPLOAD_LIMIT_BYTES, 512 * 1024 * 1024),
+    connectorTimeoutMs: int(env.CONNECTOR_TIMEOUT_MS, 10_000),
+    connectorRetries: int(env.CONNECTOR_RETRIES, 2),
   };
   if (!Value.Check(ConfigSchema, config)) {
     const problems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.instancePath || '/'} ${e.message}`);

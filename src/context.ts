@@ -12,6 +12,17 @@ import { RequestRepository } from './requests/repository.js';
 import { RequestService } from './requests/request-service.js';
 import { ApiKeyService } from './auth/api-keys.js';
 import { TenantService } from './tenants/tenant-service.js';
+import { FeatureSettingsService } from './tenants/feature-settings.js';
+import { AdapterResolver, type ResolvedAdapter } from './features/adapter-resolver.js';
+import { ManualTaskService } from './manual/manual-tasks.js';
+import { resolveSubject } from './identity/resolve-subject.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { EncryptedBlobStore } from './blobs/encrypted-blob-store.js';
+import { S3BlobStore, s3Client } from './blobs/s3-blob-store.js';
+import { DeliveryService } from './delivery/delivery-service.js';
+import { deliveryKeys } from './delivery/keys.js';
+import { DeliveryRepository } from './delivery/repository.js';
+import { LinkSigner } from './delivery/signing.js';
 
 /**
  * The composition root: every long-lived dependency, built once from configuration and shared
@@ -31,6 +42,10 @@ export interface Context {
   repo: RequestRepository;
   requests: RequestService;
   apiKeys: ApiKeyService;
+  featureSettings: FeatureSettingsService;
+  resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
+  manualTasks: ManualTaskService;
+  delivery: DeliveryService;
   close(): Promise<void>;
 }
 
@@ -45,6 +60,12 @@ export function createLogger(config: Config): Logger {
     // Keys and cookies never reach the log.
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
   });
+}
+
+/** Partials and results are personal data: encrypted at rest, in a directory or (several hosts) an S3 bucket. */
+function resultsStore(config: Config, key: Buffer, s3: S3Client | undefined): BlobStore {
+  const inner = s3 && config.s3 ? new S3BlobStore(s3, config.s3.bucket) : new LocalBlobStore(config.resultsDir);
+  return new EncryptedBlobStore(inner, key);
 }
 
 export function createContext(config: Config, urls: ServiceUrls, log: Logger = createLogger(config)): Context {
@@ -63,7 +84,9 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     attempts: config.jobAttempts,
     backoffMs: config.jobBackoffMs,
   });
-  const results = new LocalBlobStore(config.resultsDir);
+  const keys = deliveryKeys(config);
+  const s3 = config.s3 && s3Client(config.s3);
+  const results = resultsStore(config, keys.resultsKey, s3);
   const repo = new RequestRepository(database.db);
   const requests = new RequestService(
     repo,
@@ -73,7 +96,14 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     catalogue,
     config.dueDays,
     log,
+    (tenantId, by) => resolveSubject(featureSql('account-login'), tenantId, by),
   );
+  const featureBlobs = new LocalBlobStore(config.blobDir);
+  const featureSettings = new FeatureSettingsService(database.db, catalogue, (f) => builtInAdapters.has(f as never));
+  const resolver = new AdapterResolver(featureSettings, builtInAdapters, {
+    timeoutMs: config.connectorTimeoutMs,
+    retries: config.connectorRetries,
+  });
   return {
     config,
     log,
@@ -83,13 +113,25 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     catalogue,
     adapters: builtInAdapters,
     featureSql,
-    featureBlobs: new LocalBlobStore(config.blobDir),
+    featureBlobs,
     results,
     repo,
     requests,
     apiKeys: new ApiKeyService(database.db),
+    featureSettings,
+    resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
+    manualTasks: new ManualTaskService(repo, requests, featureBlobs, results, flow, config.maxUploadBytes),
+    delivery: new DeliveryService(
+      repo,
+      new DeliveryRepository(database.db),
+      results,
+      new LinkSigner(keys.linkSigningKey),
+      { linkTtlSeconds: config.linkTtlSeconds, resultTtlDays: config.resultTtlDays, publicBaseUrl: config.publicBaseUrl },
+      log,
+    ),
     async close() {
       await flow.close();
+      s3?.destroy();
       redis.disconnect();
       await Promise.all([database.close(), ...[...featureDatabases.values()].map((d) => d.close())]);
     },

@@ -27,7 +27,7 @@ t.test('creating a request', async (t) => {
   t.equal(res.statusCode, 202);
   const body = res.json();
   t.equal(res.headers.location, `/v1/requests/${body.id}`);
-  t.match(body, { type: 'access', status: 'queued', subject: { accountId: 'alice' }, catalogueVersion: catalogue.version });
+  t.match(body, { type: 'access', status: 'queued', subject: { accountId: 'alice', identifiedBy: 'accountId' }, catalogueVersion: catalogue.version });
   t.same(body.features, catalogue.features.map((f) => f.id), 'defaults to every catalogue feature the tenant has, in catalogue order');
   const due = new Date(body.dueAt).getTime() - new Date(body.createdAt).getTime();
   t.equal(Math.round(due / 86_400_000), 30, 'due one month (30 days) after it was received');
@@ -44,7 +44,7 @@ t.test('bad input gets a 4xx problem naming the field', async (t) => {
     ['malformed JSON', '{"type": "access", ', 400, ''],
     ['unknown type', { type: 'rectification', subject: { accountId: 'alice' } }, 400, '/type'],
     ['unknown feature', { type: 'access', subject: { accountId: 'alice' }, features: ['im', 'teleport'] }, 400, '/features/1'],
-    ['missing accountId', { type: 'access', subject: {} }, 400, '/subject/accountId'],
+    ['missing identifier', { type: 'access', subject: {} }, 400, '/subject'],
     ['empty accountId', { type: 'access', subject: { accountId: '' } }, 400, '/subject/accountId'],
     ['blank accountId', { type: 'access', subject: { accountId: '   ' } }, 400, '/subject/accountId'],
     ['missing subject', { type: 'access' }, 400, '/subject'],
@@ -145,4 +145,28 @@ t.test('audit trail: every step is recorded without personal data', async (t) =>
   const events = await sys.ctx.repo.events(req.id);
   t.same(events.map((e) => e.kind), ['received', 'queued']);
   t.notMatch(JSON.stringify(events.map((e) => e.detail)), /erin/);
+});
+
+t.test('the subject can be named by email or mobile, resolved to one account', async (t) => {
+  const byEmail = await post({ type: 'access', subject: { email: 'ALICE@acme.example' } });
+  t.equal(byEmail.statusCode, 202, byEmail.body);
+  t.same(byEmail.json().subject, { accountId: 'alice', identifiedBy: 'email' });
+  const byMobile = await post({ type: 'access', subject: { mobile: '+49 (151) 2345-1001' } });
+  t.equal(byMobile.statusCode, 202, byMobile.body);
+  t.same(byMobile.json().subject, { accountId: 'alice', identifiedBy: 'mobile' });
+
+  const none = await post({ type: 'access', subject: { email: 'nobody@acme.example' } });
+  t.equal(none.statusCode, 422);
+  t.match(none.json(), { title: 'Subject not found', errors: [{ field: '/subject/email' }] });
+  const several = await post({ type: 'deletion', subject: { email: 'support@acme.example' } });
+  t.equal(several.statusCode, 422);
+  t.match(several.json(), { title: 'Subject ambiguous', detail: /2 accounts/, errors: [{ field: '/subject/email' }] });
+  const otherTenant = await post({ type: 'access', subject: { email: 'alice@acme.example' } }, auth(keys.globex));
+  t.equal(otherTenant.statusCode, 422, "another tenant's directory is never searched");
+
+  for (const subject of [{}, { accountId: 'alice', email: 'alice@acme.example' }, { email: 'not-an-email' }, { mobile: 'call me' }]) {
+    const res = await post({ type: 'access', subject });
+    t.equal(res.statusCode, 400, JSON.stringify(subject));
+    t.ok(res.json().errors.every((e: { field: string }) => e.field.startsWith('/subject')), res.body);
+  }
 });

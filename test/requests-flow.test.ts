@@ -1,9 +1,10 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { auth, createRequest, startSystem, waitForEnd, type TestSystem } from './helper.js';
 import { ZipFile } from './zip.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
 import { withDatabase } from '../src/db/migrate.js';
+import { receiptDigest } from '../src/results/receipt-signing.js';
 import { readTestServices } from './setup/services.js';
 
 // Requests driven through the HTTP API and the real worker, results checked against the stores.
@@ -38,6 +39,17 @@ async function referencesTo(value: string): Promise<string[]> {
   return found;
 }
 
+type ItemAccount = { id: string; outcome: string };
+
+/** Every catalogue item of every feature is accounted for exactly once, with an outcome. */
+function accountsForEveryItem(t: Test, features: { id: string; items: ItemAccount[] }[], where: string) {
+  for (const feature of catalogue.features) {
+    const items = features.find((f) => f.id === feature.id)?.items ?? [];
+    t.same(items.map((i) => i.id), feature.items.map((i) => i.id), `${where}: every ${feature.id} item once`);
+    t.ok(items.every((i) => typeof i.outcome === 'string'), `${where}: every ${feature.id} item has an outcome`);
+  }
+}
+
 t.test('access: a readable zip with index.html, data.json and the files', async (t) => {
   const done = await run({ type: 'access', subject: { accountId: 'alice' } });
   t.equal(done.status, 'completed');
@@ -59,8 +71,12 @@ t.test('access: a readable zip with index.html, data.json and the files', async 
 
   const data = zip.json('data.json');
   t.equal(data.features.length, 19, 'every catalogue feature has a section');
+  accountsForEveryItem(t, data.features, 'data.json');
   const imData = data.features.find((f: { id: string }) => f.id === 'im');
   t.equal(imData.datasets.messages.length, messages!.n);
+  const imContent = imData.items.find((i: ItemAccount) => i.id === 'im-content');
+  t.equal(imContent.outcome, 'found');
+  t.ok(imContent.count >= messages!.n, 'her messages count among the rows carrying IM content');
   const stored = await sql`select id::text, body from im.messages where tenant_id = 'acme' and sender_account_id = 'alice' order by id`;
   t.same(
     imData.datasets.messages.map((m: { id: string }) => m.id).sort(),
@@ -140,12 +156,18 @@ t.test('deletion: the subject is gone, the others keep what is theirs', async (t
   t.equal(res.headers['content-type'], 'application/json');
   const receipt = res.json();
   t.equal(receipt.features.length, 19);
+  t.equal(receipt.status, done.status, "the receipt repeats the request's status");
+  const { digest, signature, ...body } = receipt;
+  t.equal(digest, receiptDigest(body), 'the digest covers the body');
+  t.ok(signature === null || typeof signature.value === 'string', 'signed, or says it is not');
+  accountsForEveryItem(t, receipt.features, 'the receipt');
   const im = receipt.features.find((f: { id: string }) => f.id === 'im');
   const messages = im.datasets.find((d: { dataset: string }) => d.dataset === 'messages');
   t.ok(messages.anonymized >= shared!.n, 'messages in shared conversations anonymized');
   t.match(messages.note ?? '', /./, 'says why they were kept');
   const clockIn = receipt.features.find((f: { id: string }) => f.id === 'clock-in');
   t.ok(clockIn.datasets.every((d: { anonymized: number; kept: number }) => d.anonymized === 0 && d.kept === 0), 'clock-in is deleted outright');
+  t.ok(clockIn.items.every((i: ItemAccount) => i.outcome === 'deleted'), 'so is every clock-in item');
   t.equal(receipt.features.find((f: { id: string }) => f.id === 'email').status, 'not_automated');
 
   const again = await run({ type: 'access', subject: { accountId: 'alice' } });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,6 +11,8 @@ import type { CollectedRecord, DatasetDescription } from '../src/features/adapte
 import { assembleResult, type AssemblyInput } from '../src/results/assemble.js';
 import { csvField } from '../src/results/csv.js';
 import type { DeletionReceipt } from '../src/results/deletion-receipt.js';
+import { deletionReceiptHtml } from '../src/results/deletion-receipt-html.js';
+import { verifyReceipt } from '../src/results/receipt-signing.js';
 import { sanitizeFileName } from '../src/results/file-names.js';
 
 /**
@@ -171,6 +173,7 @@ function request(id: string, type: RequestRow['type']): RequestRow {
     type,
     status: 'processing',
     subjectAccountId: 'user-<42>',
+    subjectIdentifiedBy: 'accountId',
     features: ['im', 'email', 'calendar', 'clouddrive', 'search'],
     catalogueVersion: catalogue.version,
     dueAt: new Date('2024-06-01T00:00:00.000Z'),
@@ -193,6 +196,8 @@ function task(requestId: string, feature: string, fields: Partial<TaskRow>): Tas
     status: 'completed',
     counts: {},
     outcome: null,
+    datasets: null,
+    adapter: 'built_in',
     partialKey: null,
     attempts: 1,
     error: null,
@@ -316,6 +321,12 @@ t.test('access result', async (t) => {
     t.match(page, 'processed but not saved');
     t.match(page, 'only for authentication, not collected');
     t.match(page, 'Only the latest 20 keywords are retained by default.');
+    t.match(page, '<th>Item</th><th>For you</th>', 'each feature has a table of what it handles');
+    t.match(page, '<tr class="item found"><td>Text messages</td><td>Found: 5 rows</td></tr>');
+    t.match(page, 'None held: this feature&#39;s store holds no such item', 'an item the adapter maps to no column');
+    t.match(page, 'Not stored: processed but not saved (privacy statement: &quot;clipboard&quot;)');
+    t.match(page, 'Could not be processed: adapter timed out &lt;db&gt;');
+    t.match(page, 'Not automated: answered separately by your organization');
     t.match(page, 'Submitted by you; Collected by the app');
     t.match(page, 'Uploaded by your organization');
     t.match(page, '👍', 'a dataset the adapter did not describe is shown too');
@@ -343,7 +354,31 @@ t.test('access result', async (t) => {
     );
     const [im, email, calendar, clouddrive, search] = data.features;
     t.same(im.sources, ['end_user', 'app']);
-    t.equal(im.items.length, 5);
+    t.strictSame(im.items, [
+      { id: 'text-messages', label: 'Text messages', outcome: 'found', count: 5, processing: 'stored' },
+      { id: 'images', label: 'Images', outcome: 'found', count: 4, processing: 'stored', examples: ['photos'] },
+      {
+        id: 'clipboard',
+        label: 'Clipboard',
+        outcome: 'not_stored',
+        processing: 'processed_not_saved',
+        reason: 'clipboard',
+      },
+      {
+        id: 'group-messages',
+        label: 'Group messages',
+        outcome: 'none_held',
+        note: "this feature's store holds no such item",
+        processing: 'stored',
+      },
+      {
+        id: 'read-receipts',
+        label: 'Read receipts',
+        outcome: 'none_held',
+        note: "this feature's store holds no such item",
+        processing: 'stored',
+      },
+    ]);
     t.equal(im.status, 'completed');
     t.strictSame(im.datasets.messages, messages, 'exactly the rows collected, in order');
     t.strictSame(im.datasets.attachments, [
@@ -365,9 +400,28 @@ t.test('access result', async (t) => {
     t.strictSame(im.datasets.reactions, [{ emoji: '👍', message_id: 'm1' }]);
     t.strictSame(im.datasets['group-messages'], []);
     t.same([email.status, email.datasets], ['not_automated', {}]);
+    t.same(
+      email.items.map((i: { outcome: string }) => i.outcome),
+      ['not_automated', 'not_stored'],
+    );
     t.same([calendar.status, calendar.error], ['failed', 'adapter timed out <db>']);
+    t.match(calendar.items, [{ id: 'events', outcome: 'failed', reason: 'adapter timed out <db>' }]);
     t.same([clouddrive.status, clouddrive.error], ['failed', 'the collected data could not be read']);
+    t.match(clouddrive.items, [{ id: 'files', outcome: 'failed', reason: 'the collected data could not be read' }]);
     t.same([search.status, search.datasets], ['completed', { keywords: [] }]);
+    t.strictSame(
+      search.items,
+      [
+        {
+          id: 'search-keywords',
+          label: 'Search keywords',
+          outcome: 'none_held',
+          processing: 'stored',
+          retention: { kind: 'latest_n', count: 20, note: 'Only the latest 20 keywords are retained by default.' },
+        },
+      ],
+      'stored and mapped, but nothing found',
+    );
   });
 });
 
@@ -424,6 +478,9 @@ t.test('export result', async (t) => {
 
   const readme = readEntry(zip, 'README.txt').toString('utf8');
   t.match(readme, 'Email client (email): Not automated yet');
+  t.match(readme, '    Text messages: Found: 5 rows\r\n');
+  t.match(readme, '    Email password: Not stored: only for authentication, not collected');
+  t.match(readme, '    Events: Could not be processed: adapter timed out <db>');
   t.match(readme, 'Work calendar (calendar): Could not be collected: adapter timed out <db>');
   t.match(readme, '2 file(s) could not be included');
 
@@ -445,20 +502,37 @@ t.test('export result', async (t) => {
     manifest.missing.map((m: { path: string }) => m.path),
     ['files/im/attachments/3-gone.pdf', 'files/im/attachments/4-b_bold__b_.jpg'],
   );
+  t.same(manifest.features.find((f: { id: string }) => f.id === 'calendar'), {
+    id: 'calendar',
+    status: 'failed',
+    error: 'adapter timed out <db>',
+    items: [{ id: 'events', label: 'Events', outcome: 'failed', reason: 'adapter timed out <db>' }],
+  });
   t.same(
-    manifest.features.find((f: { id: string }) => f.id === 'calendar'),
-    { id: 'calendar', status: 'failed', error: 'adapter timed out <db>' },
+    manifest.features.find((f: { id: string }) => f.id === 'im').items.map((i: { outcome: string }) => i.outcome),
+    ['found', 'found', 'not_stored', 'none_held', 'none_held'],
   );
 });
 
 t.test('deletion receipt', async (t) => {
   const s = await stores(t.testdir());
-  const req = request('33333333-3333-4333-8333-333333333333', 'deletion');
+  // The worker has already decided the status; the receipt repeats it.
+  const req: RequestRow = { ...request('33333333-3333-4333-8333-333333333333', 'deletion'), status: 'partially_completed' };
   const tasks = [
     task(req.id, 'im', {
       outcome: [
         { dataset: 'messages', deleted: 3, anonymized: 0, kept: 0, items: ['text-messages'] },
         { dataset: 'attachments', deleted: 2, anonymized: 0, kept: 0, items: ['images'] },
+        {
+          dataset: 'attachment-archive',
+          deleted: 0,
+          anonymized: 0,
+          kept: 0,
+          retained: 3,
+          retainedUntil: '2031-05-02',
+          retentionReason: 'Kept 7 years for tax law.',
+          items: ['images'],
+        },
         {
           dataset: 'group-messages',
           deleted: 0,
@@ -470,13 +544,14 @@ t.test('deletion receipt', async (t) => {
         { dataset: 'read-receipts', deleted: 1, anonymized: 0, kept: 1, items: ['read-receipts'], note: 'Legal hold.' },
       ],
     }),
-    task(req.id, 'email', { status: 'not_automated' }),
+    task(req.id, 'email', { status: 'not_automated', finishedAt: null }),
     task(req.id, 'calendar', { status: 'failed', error: 'database unavailable' }),
     // Completed, but without an outcome nothing can be confirmed.
     task(req.id, 'clouddrive', { outcome: null }),
     task(req.id, 'search', { outcome: [] }),
   ];
-  const result = await assembleResult(input(s, req, tasks));
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const result = await assembleResult(input(s, req, tasks, { signingKey: privateKey }));
   t.equal(result.fileName, `dsar-deletion-receipt-${req.id}.json`);
   t.equal(result.key, `results/${req.id}/${result.fileName}`);
   t.equal(result.mediaType, 'application/json');
@@ -494,6 +569,8 @@ t.test('deletion receipt', async (t) => {
     createdAt: '2024-05-01T09:30:00.000Z',
     completedAt: NOW.toISOString(),
     status: 'partially_completed',
+    digest: /^[0-9a-f]{64}$/,
+    signature: { algorithm: 'Ed25519', keyId: /^[0-9a-f]{16}$/, value: String },
   });
   const outcomes = Object.fromEntries(
     receipt.features.map((f) => [f.id, Object.fromEntries(f.items.map((i) => [i.id, i.outcome]))]),
@@ -501,7 +578,7 @@ t.test('deletion receipt', async (t) => {
   t.same(outcomes, {
     im: {
       'text-messages': 'deleted',
-      images: 'deleted',
+      images: 'retained',
       clipboard: 'not_stored',
       'group-messages': 'anonymized',
       'read-receipts': 'kept',
@@ -512,28 +589,68 @@ t.test('deletion receipt', async (t) => {
     search: { 'search-keywords': 'none_held' },
   });
   const im = receipt.features[0]!;
-  t.same(im.datasets[2], {
+  t.strictSame(im.items[1], {
+    id: 'images',
+    label: 'Images',
+    outcome: 'retained',
+    count: 3,
+    reason: 'Kept 7 years for tax law.',
+    until: '2031-05-02',
+  }, 'the least complete erasure of an item wins');
+  t.strictSame(im.items[4], { id: 'read-receipts', label: 'Read receipts', outcome: 'kept', count: 1 });
+  t.strictSame(im.datasets[3], {
     dataset: 'group-messages',
     title: 'Group messages',
     deleted: 0,
     anonymized: 4,
     kept: 0,
+    retained: 0,
+    retainedUntil: null,
+    retentionReason: null,
     items: ['group-messages'],
     note: 'Your name was removed from messages others still need.',
   });
   t.equal(im.datasets[0]!.note, null);
-  t.same(receipt.features[2], {
+  t.equal(im.finishedAt, NOW.toISOString(), 'when the erasure happened');
+  t.strictSame(receipt.features[2], {
     id: 'calendar',
     name: 'Work calendar',
     status: 'failed',
     error: 'database unavailable',
+    finishedAt: NOW.toISOString(),
     datasets: [],
-    items: [{ id: 'events', label: 'Events', outcome: 'failed' }],
+    items: [{ id: 'events', label: 'Events', outcome: 'failed', reason: 'database unavailable' }],
   });
+  t.equal(receipt.features[1]!.finishedAt, null);
   t.same(
     [receipt.features[3]!.status, receipt.features[3]!.error],
     ['failed', 'the outcome of the erasure could not be read'],
   );
+
+  t.ok(verifyReceipt(receipt, publicKey), 'the stored receipt verifies with the public key');
+  t.ok(verifyReceipt(receipt, publicKey.export({ type: 'spki', format: 'pem' }).toString()), 'and with the key as PEM');
+  t.notOk(verifyReceipt(receipt, generateKeyPairSync('ed25519').publicKey), 'not with another key');
+
+  const page = deletionReceiptHtml(receipt);
+  t.match(page, /^<!DOCTYPE html>/);
+  t.notMatch(page, /<script|(src|href)="(https?:)?\/\//i, 'offline, no scripts');
+  t.match(page, 'user-&lt;42&gt;', 'escaped');
+  for (const feature of receipt.features) t.match(page, `<h2>${feature.name}</h2>`, `shows ${feature.id}`);
+  t.match(page, receipt.digest);
+  t.match(page, receipt.signature!.keyId);
+  t.match(page, 'Kept for a legal obligation until 2031-05-02: Kept 7 years for tax law. (3 rows)');
+  t.match(page, 'How to verify');
+});
+
+t.test('an unsigned deletion receipt says so', async (t) => {
+  const s = await stores(t.testdir());
+  const req: RequestRow = { ...request('66666666-6666-4666-8666-666666666666', 'deletion'), status: 'completed' };
+  const result = await assembleResult(input(s, req, [task(req.id, 'search', { outcome: [] })]));
+  const receipt = JSON.parse(readFileSync(path.join(s.dir, 'results', result.key), 'utf8')) as DeletionReceipt;
+  t.equal(receipt.signature, null);
+  t.match(receipt.digest, /^[0-9a-f]{64}$/);
+  t.notOk(verifyReceipt(receipt, generateKeyPairSync('ed25519').publicKey), 'nothing to verify');
+  t.match(deletionReceiptHtml(receipt), 'Not signed');
 });
 
 /** Counts how many blob streams are open at once. */

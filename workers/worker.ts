@@ -3,6 +3,7 @@ import type { Context } from '../src/context.js';
 import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../src/queue/flow.js';
 import { runFeatureTask } from '../src/processing/feature-task.js';
 import { runAssembly } from '../src/processing/assembly-task.js';
+import { startExpiryWorker } from '../src/delivery/expiry.js';
 
 /**
  * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the processing
@@ -44,6 +45,8 @@ export function startWorker(ctx: Context): RunningWorker {
     },
     options,
   );
+  // Deletes results past RESULT_TTL_DAYS, on a repeatable job of its own queue.
+  const expiry = startExpiryWorker(ctx.delivery, ctx.log, { connection, prefix: ctx.config.queuePrefix });
   for (const worker of [features, assembly]) {
     // Job errors are recorded on the task; this only keeps the process informed, without job data.
     worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
@@ -63,7 +66,7 @@ export function startWorker(ctx: Context): RunningWorker {
     sweep,
     async close() {
       clearInterval(timer);
-      await Promise.all([features.close(), assembly.close()]);
+      await Promise.all([features.close(), assembly.close(), expiry.close()]);
       connection.disconnect();
     },
   };

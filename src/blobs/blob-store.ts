@@ -8,16 +8,23 @@ import { randomUUID } from 'node:crypto';
 /**
  * Bytes that do not belong in Postgres: feature files (drive files, face images, voice),
  * collected partials and assembled results. Keys are relative, slash-separated paths.
- * The local directory is the default; another backend implements the same interface.
+ * The local directory is the default; S3BlobStore (s3-blob-store.ts) serves deployments with
+ * several hosts, and EncryptedBlobStore (encrypted-blob-store.ts) encrypts what either holds.
  */
 export interface BlobStore {
   put(key: string, body: Readable | Buffer | string): Promise<{ size: number }>;
   /** A write stream whose content becomes visible under `key` only once `commit()` resolves. */
   writer(key: string): Promise<BlobWriter>;
-  get(key: string): Readable;
+  /** The blob's bytes, or only those from `range.start` to `range.end` (inclusive, as in HTTP). */
+  get(key: string, range?: ByteRange): Readable;
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
   deletePrefix(prefix: string): Promise<void>;
+}
+
+export interface ByteRange {
+  start: number;
+  end: number;
 }
 
 export interface BlobWriter {
@@ -30,11 +37,35 @@ const SAFE_KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 export class InvalidBlobKeyError extends Error {}
 
+/** Raised (on the stream) by stores that are not a directory when a key holds no blob. */
+export class BlobNotFoundError extends Error {
+  override name = 'BlobNotFoundError';
+  readonly code = 'ENOENT';
+  constructor(key: string) {
+    super(`no blob under ${key}`);
+  }
+}
+
 export function assertBlobKey(key: string): string {
   if (!SAFE_KEY.test(key) || key.split('/').some((part) => part === '.' || part === '..')) {
     throw new InvalidBlobKeyError('invalid blob key');
   }
   return key;
+}
+
+/** Writes a whole body through a writer: committed when complete, aborted on any failure. */
+export async function writeBody(w: BlobWriter, body: Readable | Buffer | string): Promise<void> {
+  try {
+    if (typeof body === 'string' || Buffer.isBuffer(body)) {
+      await new Promise<void>((resolve, reject) => w.stream.end(body, () => resolve()).on('error', reject));
+    } else {
+      await pipeline(body, w.stream);
+    }
+    await w.commit();
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
 }
 
 export class LocalBlobStore implements BlobStore {
@@ -45,18 +76,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async put(key: string, body: Readable | Buffer | string): Promise<{ size: number }> {
-    const w = await this.writer(key);
-    try {
-      if (typeof body === 'string' || Buffer.isBuffer(body)) {
-        await new Promise<void>((resolve, reject) => w.stream.end(body, () => resolve()).on('error', reject));
-      } else {
-        await pipeline(body, w.stream);
-      }
-      await w.commit();
-    } catch (err) {
-      await w.abort();
-      throw err;
-    }
+    await writeBody(await this.writer(key), body);
     return { size: (await this.size(key)) ?? 0 };
   }
 
@@ -84,8 +104,8 @@ export class LocalBlobStore implements BlobStore {
     };
   }
 
-  get(key: string): Readable {
-    return createReadStream(this.file(key));
+  get(key: string, range?: ByteRange): Readable {
+    return createReadStream(this.file(key), range && { start: range.start, end: range.end });
   }
 
   async size(key: string): Promise<number | undefined> {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { DatasetDescription } from '../features/adapter.js';
+import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * The core tables: tenants, their API keys, requests, per-feature tasks and the audit trail.
@@ -14,6 +15,27 @@ export const tenants = pgTable('tenants', {
   features: text('features').array().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * How a tenant answers one catalogue feature: with the built-in adapter, through the HTTP connector
+ * of the feature's own service, or by hand (a support agent completes the task over the API).
+ * A feature with no row uses the built-in adapter.
+ */
+export const tenantFeatureSettings = pgTable(
+  'tenant_feature_settings',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    feature: text('feature').notNull(),
+    adapter: text('adapter', { enum: ['built_in', 'http', 'manual'] }).notNull(),
+    connectorUrl: text('connector_url'),
+    /** Shared secret for the connector's HMAC signatures; never returned by the API. */
+    connectorSecret: text('connector_secret'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.feature] })],
+);
 
 export const apiKeys = pgTable(
   'api_keys',
@@ -42,9 +64,23 @@ export const requests = pgTable(
       .references(() => tenants.id),
     type: text('type', { enum: ['access', 'export', 'deletion'] }).notNull(),
     status: text('status', {
-      enum: ['received', 'queued', 'processing', 'completed', 'partially_completed', 'failed', 'cancelled'],
+      enum: [
+        'received',
+        'queued',
+        'processing',
+        'action_required',
+        'completed',
+        'partially_completed',
+        'failed',
+        'cancelled',
+        'expired',
+      ],
     }).notNull(),
     subjectAccountId: text('subject_account_id').notNull(),
+    /** How the requester identified the subject (accountId, email or mobile), before resolution. */
+    subjectIdentifiedBy: text('subject_identified_by', { enum: ['accountId', 'email', 'mobile'] })
+      .notNull()
+      .default('accountId'),
     features: text('features').array().notNull(),
     catalogueVersion: text('catalogue_version').notNull(),
     dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
@@ -61,7 +97,9 @@ export const requests = pgTable(
   (t) => [
     index('requests_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
     index('requests_tenant_subject_idx').on(t.tenantId, t.subjectAccountId),
-    index('requests_status_idx').on(t.status).where(sql`status in ('received', 'queued', 'processing')`),
+    index('requests_open_status_idx')
+      .on(t.status)
+      .where(sql`status in ('received', 'queued', 'processing', 'action_required')`),
   ],
 );
 
@@ -74,7 +112,7 @@ export const tasks = pgTable(
       .references(() => requests.id, { onDelete: 'cascade' }),
     feature: text('feature').notNull(),
     status: text('status', {
-      enum: ['pending', 'running', 'completed', 'failed', 'not_automated', 'cancelled'],
+      enum: ['pending', 'running', 'action_required', 'completed', 'failed', 'not_automated', 'cancelled'],
     }).notNull(),
     /** Rows found (access/export) or erased (deletion), per dataset. */
     counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
@@ -82,6 +120,10 @@ export const tasks = pgTable(
     outcome: jsonb('outcome').$type<unknown>(),
     /** Where the collected rows of this task sit in the results store (NDJSON), for the assembler. */
     partialKey: text('partial_key'),
+    /** The datasets the adapter described when it ran: results are laid out from these. */
+    datasets: jsonb('datasets').$type<DatasetDescription[]>(),
+    /** How the task was answered: built_in, http or manual. */
+    adapter: text('adapter', { enum: ['built_in', 'http', 'manual'] }),
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
     startedAt: timestamp('started_at', { withTimezone: true }),

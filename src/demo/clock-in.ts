@@ -50,14 +50,14 @@ function record(data: DemoData, tenant: DemoTenant, person: Person, method: Meth
 
 export function seedClockIn(data: DemoData, tenant: DemoTenant): void {
   const r = data.random;
-  tenant.people.forEach((person, i) => {
+  for (const person of tenant.people) {
     data.add('clock_in.profiles', {
       id: data.id(),
       tenant_id: tenant.id,
       account_id: person.accountId,
       name: person.name,
       department: person.department,
-      employee_id: `${tenant.employeePrefix}-${String(i + 1).padStart(5, '0')}`,
+      employee_id: person.employeeId,
       work_address: tenant.office.address,
     });
     const method = methodOf(person, data);
@@ -68,5 +68,5 @@ export function seedClockIn(data: DemoData, tenant: DemoTenant): void {
       record(data, tenant, person, method, 'in', after(date, 7 * 60 + r.int(0, 90)));
       record(data, tenant, person, method, 'out', after(date, 15 * 60 + r.int(30, 180)));
     }
-  });
+  }
 }

@@ -20,6 +20,8 @@ export interface AdapterContext {
   /** Where this feature's file bytes live (drive files, images, voice, face images). */
   blobs: BlobStore;
   log: Logger;
+  /** The request being answered, for adapters that pass it on (the HTTP connector, for idempotent erasure). */
+  requestId?: string;
 }
 
 /** A table (or view) of the feature as the subject sees it in a result. */

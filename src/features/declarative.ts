@@ -8,6 +8,7 @@ import type {
   ErasureOutcome,
   FeatureAdapter,
   FileRef,
+  RetentionRule,
   Subject,
 } from './adapter.js';
 
@@ -47,6 +48,23 @@ export interface DatasetSpec {
   file?: FileSpec;
   /** How the rows are erased; without it every row matching `where` is deleted. */
   erase?: ErasureSpec;
+  /** Rows a law makes the feature keep: an erasure leaves those younger than the period, the purge takes the older. */
+  retention?: RetentionSpec;
+  /** Only the latest rows per person are stored: the purge erases the older ones. */
+  keepLatest?: KeepLatestSpec;
+}
+
+export interface RetentionSpec extends RetentionRule {
+  /** The timestamp column the period counts from. */
+  since: string;
+}
+
+export interface KeepLatestSpec {
+  count: number;
+  /** The column naming the person the rows are counted for. */
+  per: string;
+  /** The timestamp column that says which rows are the latest. */
+  by: string;
 }
 
 /** SQL expressions over the row giving its file; rows whose blob key is null have none. */
@@ -92,6 +110,7 @@ export function declarativeAdapter(spec: FeatureSpec): FeatureAdapter {
     locate: (subject, ctx) => locate(spec, subject, ctx),
     collect: (subject, ctx) => collect(spec, subject, ctx),
     erase: (subject, ctx) => erase(spec, subject, ctx),
+    purgeExpired: (tenantId, ctx, now) => purgeExpired(spec, tenantId, ctx, now),
   };
 }
 
@@ -100,16 +119,29 @@ function validate(spec: FeatureSpec): void {
   const names = [spec.blobDeletions, ...spec.datasets.map((d) => d.table)].filter((t) => t !== undefined);
   for (const name of names) if (!TABLE.test(name)) throw new Error(`${spec.feature}: bad table name ${name}`);
   for (const d of spec.datasets) {
-    const columns = [...Object.keys(d.columns), ...(d.erase?.anonymize ?? [])];
+    const columns = [
+      ...Object.keys(d.columns),
+      ...(d.erase?.anonymize ?? []),
+      ...(d.retention ? [d.retention.since] : []),
+      ...(d.keepLatest ? [d.keepLatest.per, d.keepLatest.by] : []),
+    ];
     for (const c of columns) if (!COLUMN.test(c)) throw new Error(`${spec.feature}.${d.name}: bad column name ${c}`);
     if (d.file && !spec.blobDeletions) throw new Error(`${spec.feature}.${d.name}: has files but no blobDeletions table`);
+    // Both numbers go into SQL text.
+    for (const n of [d.retention?.days, d.keepLatest?.count]) {
+      if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw new Error(`${spec.feature}.${d.name}: bad period or count ${n}`);
+    }
   }
 }
 
 function describe(d: DatasetSpec): DatasetDescription {
   const items: Record<string, string> = {};
   for (const [column, item] of Object.entries(d.columns)) if (item) items[column] = item;
-  return { name: d.name, title: d.title, columns: Object.keys(d.columns), items };
+  // The bytes of a row's file carry an item of their own (a drive file's content, a face image).
+  if (d.file) items.file = d.file.item;
+  const description: DatasetDescription = { name: d.name, title: d.title, columns: Object.keys(d.columns), items };
+  if (d.retention) description.retention = { days: d.retention.days, reason: d.retention.reason };
+  return description;
 }
 
 function itemsOf(d: DatasetSpec): string[] {
@@ -147,8 +179,14 @@ const TEXT_OID = 25;
  * (Postgres cannot infer the type of a parameter it never sees).
  */
 function params(sql: Sql | Tx, subject: Subject, dataset = '') {
-  return [subject.tenantId, subject.accountId, dataset].map((v) => sql.typed(v, TEXT_OID));
+  return texts(sql, [subject.tenantId, subject.accountId, dataset]);
 }
+
+function texts(sql: Sql | Tx, values: string[]) {
+  return values.map((v) => sql.typed(v, TEXT_OID));
+}
+
+type Params = ReturnType<typeof texts>;
 
 async function* collect(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
   for (const d of spec.datasets) {
@@ -206,9 +244,7 @@ async function erase(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): 
   // Bytes queued by an earlier run that stopped after its commit.
   await removeQueuedBlobs(spec, subject.tenantId, ctx);
   const outcomes = await ctx.sql.begin(async (tx) => {
-    // One erasure per feature and tenant at a time: two people erased together from the same chat
-    // must not each keep it for the other.
-    await tx.unsafe('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`erase:${spec.feature}:${subject.tenantId}`]);
+    await lock(tx, spec, subject.tenantId);
     await tx.unsafe('create temp table erase_plan (dataset text not null, id uuid not null, shared boolean not null) on commit drop');
     const plans: Plan[] = [];
     for (const d of spec.datasets) plans.push(await plan(tx, d, subject));
@@ -220,24 +256,63 @@ async function erase(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): 
   return outcomes;
 }
 
+/**
+ * One erasure or purge per feature and tenant at a time: two people erased together from the same
+ * chat must not each keep it for the other.
+ */
+async function lock(tx: Tx, spec: FeatureSpec, tenantId: string): Promise<void> {
+  await tx.unsafe('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`erase:${spec.feature}:${tenantId}`]);
+}
+
 interface Plan {
   dataset: DatasetSpec;
   shared: number;
   others: number;
+  retained: Retained;
+}
+
+interface Retained {
+  count: number;
+  /** The end of the newest retained row's period, as a date. */
+  until: string | null;
 }
 
 async function plan(tx: Tx, d: DatasetSpec, subject: Subject): Promise<Plan> {
   const shared = d.erase?.sharedWith ? `exists (${othersOf(d.erase.sharedWith)})` : 'false';
   const where = scope(d, d.erase?.where ?? d.where);
+  const erasable = d.retention ? `${where} and not ${withinPeriod(d.retention, 'now()')}` : where;
   await tx.unsafe(
-    bind(`insert into erase_plan (dataset, id, shared) select $3, ${rowName(d)}.id, ${shared} from ${d.table} where ${where}`),
+    bind(`insert into erase_plan (dataset, id, shared) select $3, ${rowName(d)}.id, ${shared} from ${d.table} where ${erasable}`),
     params(tx, subject, d.name),
   );
   const [counts] = await tx.unsafe(
     'select count(*) filter (where shared)::int as shared from erase_plan where dataset = $3',
     params(tx, subject, d.name),
   );
-  return { dataset: d, shared: Number(counts?.shared ?? 0), others: await countOthers(tx, d, subject) };
+  return {
+    dataset: d,
+    shared: Number(counts?.shared ?? 0),
+    others: await countOthers(tx, d, subject),
+    retained: await countRetained(tx, d, subject, where),
+  };
+}
+
+/** Rows still inside their retention period at `now` (an SQL expression). */
+function withinPeriod(r: RetentionSpec, now: string): string {
+  return `(${r.since} > ${now} - make_interval(days => ${r.days}))`;
+}
+
+async function countRetained(tx: Tx, d: DatasetSpec, subject: Subject, where: string): Promise<Retained> {
+  if (!d.retention) return { count: 0, until: null };
+  const { since, days } = d.retention;
+  const [row] = await tx.unsafe(
+    bind(
+      `select count(*)::int as n, to_char((max(${since}) + make_interval(days => ${days})) at time zone 'UTC', 'YYYY-MM-DD') as until ` +
+        `from ${d.table} where ${where} and ${withinPeriod(d.retention, 'now()')}`,
+    ),
+    params(tx, subject, d.name),
+  );
+  return { count: Number(row?.n ?? 0), until: (row?.until as string | null) ?? null };
 }
 
 function othersOf(sharedWith: string): string {
@@ -264,6 +339,10 @@ async function apply(tx: Tx, spec: FeatureSpec, p: Plan, subject: Subject): Prom
   const kept = p.shared - anonymized;
   const outcome: ErasureOutcome = { dataset: d.name, deleted, anonymized, kept, items: itemsOf(d) };
   if (p.shared > 0 && d.erase?.note) outcome.note = d.erase.note.replaceAll('{others}', people(p.others));
+  if (d.retention) {
+    outcome.retained = p.retained.count;
+    if (p.retained.until) Object.assign(outcome, { retainedUntil: p.retained.until, retentionReason: d.retention.reason });
+  }
   return outcome;
 }
 
@@ -271,15 +350,20 @@ function people(n: number): string {
   return n === 1 ? '1 other person' : `${n} other people`;
 }
 
-/** Deletes the rows nobody else has, queueing their blob keys in the same transaction. */
-async function deleteRows(tx: Tx, spec: FeatureSpec, d: DatasetSpec, subject: Subject): Promise<number> {
-  const doomed = `select id from erase_plan where dataset = $3 and not shared`;
+/** Deletes the rows nobody else has. */
+function deleteRows(tx: Tx, spec: FeatureSpec, d: DatasetSpec, subject: Subject): Promise<number> {
+  const doomed = `id in (select id from erase_plan where dataset = $3 and not shared)`;
+  return deleteWhere(tx, spec, d, doomed, params(tx, subject, d.name));
+}
+
+/** Deletes the rows matching `condition` ($1 is the tenant), queueing their blob keys in the same transaction. */
+async function deleteWhere(tx: Tx, spec: FeatureSpec, d: DatasetSpec, condition: string, values: Params): Promise<number> {
   const text = d.file
-    ? `with gone as (delete from ${d.table} where id in (${doomed}) returning ${d.file.blobKey} as blob_key), ` +
+    ? `with gone as (delete from ${d.table} where ${condition} returning ${d.file.blobKey} as blob_key), ` +
       `queued as (insert into ${spec.blobDeletions} (blob_key, tenant_id) select blob_key, $1 from gone ` +
       `where blob_key is not null on conflict do nothing) select count(*)::int as n from gone`
-    : `with gone as (delete from ${d.table} where id in (${doomed}) returning 1) select count(*)::int as n from gone`;
-  const [row] = await tx.unsafe(text, params(tx, subject, d.name));
+    : `with gone as (delete from ${d.table} where ${condition} returning 1) select count(*)::int as n from gone`;
+  const [row] = await tx.unsafe(text, values);
   return Number(row?.n ?? 0);
 }
 
@@ -294,6 +378,35 @@ async function anonymizeRows(tx: Tx, d: DatasetSpec, subject: Subject): Promise<
     params(tx, subject, d.name),
   );
   return result.count;
+}
+
+/**
+ * Storage limitation, for every person of the tenant: erases retained rows whose period ended by
+ * `now` and rows beyond the latest a dataset keeps. Children first, like an erasure.
+ */
+async function purgeExpired(spec: FeatureSpec, tenantId: string, ctx: AdapterContext, now: Date): Promise<number> {
+  const scoped = (condition: string) => `tenant_id = $1 and ${condition}`;
+  const purged = await ctx.sql.begin(async (tx) => {
+    await lock(tx, spec, tenantId);
+    // $1 tenant, $2 the time the periods are measured at.
+    const values = texts(tx, [tenantId, now.toISOString()]);
+    let n = 0;
+    for (const d of [...spec.datasets].reverse()) {
+      if (d.retention) n += await deleteWhere(tx, spec, d, scoped(`not ${withinPeriod(d.retention, '$2::timestamptz')}`), values);
+      if (d.keepLatest) n += await deleteWhere(tx, spec, d, scoped(beyondLatest(d, d.keepLatest)), values);
+    }
+    return n;
+  });
+  await removeQueuedBlobs(spec, tenantId, ctx);
+  return purged;
+}
+
+/** Rows older than the latest `count` of their person. */
+function beyondLatest(d: DatasetSpec, k: KeepLatestSpec): string {
+  const ranked =
+    `select id, row_number() over (partition by ${k.per} order by ${k.by} desc, id desc) as n ` +
+    `from ${d.table} where tenant_id = $1`;
+  return `id in (select id from (${ranked}) as ranked where ranked.n > ${k.count})`;
 }
 
 /**

@@ -8,6 +8,9 @@ import { requireApiKey } from './auth.js';
 import { healthRoutes } from './health-routes.js';
 import { catalogueRoutes } from '../catalogue/routes.js';
 import { requestRoutes } from '../requests/routes.js';
+import { manualTaskRoutes } from '../manual/routes.js';
+import { tenantRoutes } from '../tenants/routes.js';
+import { deliveryRoutes, linkRoutes } from '../delivery/routes.js';
 
 /**
  * The HTTP API. Plugin order matters: error handling and OpenAPI first (swagger must see
@@ -43,11 +46,15 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await healthRoutes(app, ctx);
+  await linkRoutes(app, ctx.delivery);
   await app.register(
     async (v1) => {
       requireApiKey(v1, ctx.apiKeys);
       await catalogueRoutes(v1, ctx.catalogue);
       await requestRoutes(v1, ctx.requests);
+      await manualTaskRoutes(v1, ctx.manualTasks, ctx.config.maxUploadBytes);
+      await tenantRoutes(v1, ctx.featureSettings);
+      await deliveryRoutes(v1, ctx.delivery);
     },
     { prefix: '/v1' },
   );

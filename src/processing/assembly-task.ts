@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
-import type { DatasetDescription, FeatureAdapter } from '../features/adapter.js';
+import type { DatasetDescription } from '../features/adapter.js';
+import type { TaskRow } from '../db/schema.js';
 import type { RequestRepository } from '../requests/repository.js';
-import { finalStatus, isTerminal } from '../requests/lifecycle.js';
+import { finalStatus, isTerminal, OPEN_STATUSES } from '../requests/lifecycle.js';
 import { assembleResult } from '../results/assemble.js';
 import { errorKind } from './feature-task.js';
 
@@ -13,7 +14,6 @@ import { errorKind } from './feature-task.js';
  */
 export interface AssemblyDeps {
   repo: RequestRepository;
-  adapters: ReadonlyMap<string, FeatureAdapter>;
   catalogue: Catalogue;
   featureBlobs: BlobStore;
   results: BlobStore;
@@ -24,19 +24,26 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   const request = await deps.repo.findById(requestId);
   if (!request) return;
   if (isTerminal(request.status)) {
-    await deps.results.deletePrefix(`work/${requestId}`);
+    await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId));
     return;
   }
-  const tasks = await deps.repo.tasksOf(requestId);
+  let tasks = await deps.repo.tasksOf(requestId);
+  if (tasks.some((t) => t.status === 'action_required')) {
+    // Manual tasks outstanding: the request waits; completing the last one assembles it again.
+    await deps.repo.transition(requestId, ['received', 'queued', 'processing'], 'action_required');
+    tasks = await deps.repo.tasksOf(requestId);
+    // The last one may have been completed while we moved the request: then nobody else resumes it.
+    if (tasks.some((t) => t.status === 'action_required')) return;
+    await deps.repo.transition(requestId, ['action_required'], 'processing');
+  }
   // A task whose job vanished (e.g. removed from Redis) must not be reported as done.
   for (const task of tasks.filter((t) => t.status === 'pending' || t.status === 'running')) {
     await deps.repo.updateTask(requestId, task.feature, { status: 'failed', error: 'the task did not finish', finishedAt: new Date() });
     task.status = 'failed';
   }
   try {
-    const datasets = new Map<string, DatasetDescription[]>(
-      deps.catalogue.features.map((f) => [f.id, deps.adapters.get(f.id)?.datasets ?? []]),
-    );
+    // Each task recorded the datasets its adapter described when it ran.
+    const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
     const now = new Date();
     const status = finalStatus(tasks);
     const result = await assembleResult({
@@ -48,24 +55,32 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       featureBlobs: deps.featureBlobs,
       now,
     });
-    const moved = await deps.repo.transition(requestId, ['received', 'queued', 'processing'], status, {
+    const moved = await deps.repo.transition(requestId, OPEN_STATUSES, status, {
       completedAt: now,
       resultKey: result.key,
       resultMediaType: result.mediaType,
       resultSize: result.size,
       resultSha256: result.sha256,
     });
-    // Cancelled while assembling: the result is not delivered.
-    if (!moved) await deps.results.delete(result.key);
-    await deps.results.deletePrefix(`work/${requestId}`);
+    // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record.
+    if (!moved && (await deps.repo.findById(requestId))?.resultKey !== result.key) await deps.results.delete(result.key);
+    await deleteWorkFiles(deps, requestId, tasks);
   } catch (err) {
     deps.log.error({ requestId, error: errorKind(err) }, 'assembly failed');
     if (lastAttempt) {
-      await deps.repo.transition(requestId, ['received', 'queued', 'processing'], 'failed', {
+      await deps.repo.transition(requestId, OPEN_STATUSES, 'failed', {
         completedAt: new Date(),
         error: 'the result could not be assembled',
       });
     }
     throw err;
+  }
+}
+
+/** Partials, and the copies of files a feature service sent through the connector: personal data, kept no longer than needed. */
+async function deleteWorkFiles(deps: AssemblyDeps, requestId: string, tasks: TaskRow[]): Promise<void> {
+  await deps.results.deletePrefix(`work/${requestId}`);
+  for (const task of tasks.filter((t) => t.adapter === 'http')) {
+    await deps.featureBlobs.deletePrefix(`connector/${task.feature}/${requestId}`);
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { FeatureAdapter, Subject } from '../features/adapter.js';
+import type { AdapterContext, CollectedRecord, DatasetDescription, FeatureAdapter, Subject } from '../features/adapter.js';
+import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import type { Sql } from '../db/client.js';
 import type { RequestRow } from '../db/schema.js';
 import type { RequestRepository } from '../requests/repository.js';
@@ -13,7 +14,7 @@ import { isTerminal } from '../requests/lifecycle.js';
  */
 export interface FeatureTaskDeps {
   repo: RequestRepository;
-  adapters: ReadonlyMap<string, FeatureAdapter>;
+  resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
   featureSql(feature: string): Sql;
   featureBlobs: BlobStore;
   results: BlobStore;
@@ -34,17 +35,38 @@ export async function runFeatureTask(
   if (!request || isTerminal(request.status)) return; // cancelled (or gone): nothing to do
   await deps.repo.transition(requestId, ['received', 'queued'], 'processing');
 
-  const adapter = deps.adapters.get(feature);
-  if (!adapter) {
+  const resolved = await deps.resolveAdapter(request.tenantId, feature);
+  if (resolved.kind === 'none') {
     await deps.repo.updateTask(requestId, feature, { status: 'not_automated', finishedAt: new Date() });
     await deps.repo.event(requestId, 'task_not_automated', feature);
     return;
   }
-  await deps.repo.updateTask(requestId, feature, { status: 'running', startedAt: new Date(), attempts: attempt.number });
+  if (resolved.kind === 'manual') {
+    // A person answers this one over the API; the request waits in action_required until they do.
+    await deps.repo.updateTask(requestId, feature, { status: 'action_required', adapter: 'manual', startedAt: new Date() });
+    await deps.repo.event(requestId, 'task_action_required', feature);
+    return;
+  }
+  const { adapter } = resolved;
+  await deps.repo.updateTask(requestId, feature, {
+    status: 'running',
+    adapter: resolved.kind,
+    startedAt: new Date(),
+    attempts: attempt.number,
+  });
   await deps.repo.event(requestId, 'task_started', feature, { attempt: attempt.number });
   try {
-    const values = request.type === 'deletion' ? await erase(deps, adapter, request) : await collect(deps, adapter, request);
-    await deps.repo.updateTask(requestId, feature, { ...values, status: 'completed', error: null, finishedAt: new Date() });
+    const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId };
+    const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
+    const values =
+      request.type === 'deletion' ? await erase(adapter, request, ctx) : await collect(deps, adapter, request, ctx, datasets);
+    await deps.repo.updateTask(requestId, feature, {
+      ...values,
+      datasets,
+      status: 'completed',
+      error: null,
+      finishedAt: new Date(),
+    });
     await deps.repo.event(requestId, 'task_completed', feature, { counts: values.counts });
   } catch (err) {
     const reason = describe(err);
@@ -62,13 +84,32 @@ function subjectOf(request: RequestRow): Subject {
   return { tenantId: request.tenantId, accountId: request.subjectAccountId };
 }
 
-async function collect(deps: FeatureTaskDeps, adapter: FeatureAdapter, request: RequestRow) {
+async function collect(
+  deps: FeatureTaskDeps,
+  adapter: FeatureAdapter,
+  request: RequestRow,
+  ctx: AdapterContext,
+  datasets: DatasetDescription[],
+) {
   const key = partialKey(request.id, adapter.feature);
-  const counts: Record<string, number> = Object.fromEntries(adapter.datasets.map((d) => [d.name, 0]));
-  const writer = await deps.results.writer(key);
+  const counts = await writePartial(deps.results, key, adapter.collect(subjectOf(request), ctx), datasets);
+  return { counts, partialKey: key };
+}
+
+/**
+ * Streams collected records into the NDJSON partial `key` (one record per line) and counts them
+ * per dataset. The partial becomes visible only once complete.
+ */
+export async function writePartial(
+  results: BlobStore,
+  key: string,
+  records: AsyncIterable<CollectedRecord>,
+  datasets: DatasetDescription[],
+): Promise<Record<string, number>> {
+  const counts: Record<string, number> = Object.fromEntries(datasets.map((d) => [d.name, 0]));
+  const writer = await results.writer(key);
   try {
-    const ctx = { sql: deps.featureSql(adapter.feature), blobs: deps.featureBlobs, log: deps.log };
-    for await (const record of adapter.collect(subjectOf(request), ctx)) {
+    for await (const record of records) {
       counts[record.dataset] = (counts[record.dataset] ?? 0) + 1;
       if (!writer.stream.write(JSON.stringify(record) + '\n')) {
         await new Promise((resolve) => writer.stream.once('drain', resolve));
@@ -79,11 +120,10 @@ async function collect(deps: FeatureTaskDeps, adapter: FeatureAdapter, request: 
     await writer.abort();
     throw err;
   }
-  return { counts, partialKey: key };
+  return counts;
 }
 
-async function erase(deps: FeatureTaskDeps, adapter: FeatureAdapter, request: RequestRow) {
-  const ctx = { sql: deps.featureSql(adapter.feature), blobs: deps.featureBlobs, log: deps.log };
+async function erase(adapter: FeatureAdapter, request: RequestRow, ctx: AdapterContext) {
   const outcome = await adapter.erase(subjectOf(request), ctx);
   const counts = Object.fromEntries(outcome.map((o) => [o.dataset, o.deleted + o.anonymized]));
   return { counts, outcome };

@@ -1,4 +1,4 @@
-import { FlowProducer, type ConnectionOptions } from 'bullmq';
+import { FlowProducer, Queue, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 
 /**
@@ -32,6 +32,7 @@ export function redisConnection(url: string): Redis {
 
 export class RequestFlow {
   private producer?: FlowProducer;
+  private assembly?: Queue;
 
   constructor(
     private readonly connection: ConnectionOptions,
@@ -64,7 +65,20 @@ export class RequestFlow {
     });
   }
 
+  /** Assembles a request again after its manual tasks were completed (the flow's parent has ended). */
+  async enqueueAssembly(requestId: string): Promise<void> {
+    this.assembly ??= new Queue(ASSEMBLY_QUEUE, { connection: this.connection, prefix: this.options.prefix });
+    await this.assembly.add('assemble', { requestId } satisfies AssemblyJobData, {
+      jobId: `request-${requestId}-resume-${Date.now()}`,
+      attempts: this.options.attempts,
+      backoff: { type: 'exponential', delay: this.options.backoffMs },
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    });
+  }
+
   async close(): Promise<void> {
+    await this.assembly?.close();
     await this.producer?.close();
   }
 }

@@ -3,15 +3,24 @@ import type { RequestStatus, TaskRow, TaskStatus } from '../db/schema.js';
 /**
  * A request's lifecycle in one place.
  *
- *   received ──> queued ──> processing ──> completed | partially_completed | failed
- *       └──────────┴───────────┴──> cancelled
+ *   received ──> queued ──> processing ──> completed | partially_completed | failed ──> expired
+ *       │          │           └──> action_required (manual tasks) ──> processing
+ *       └──────────┴───────────┴──────────┴──> cancelled
+ *
+ * `expired`: the result was deleted when its retention ended.
  *
  * `received` is written before the flow is enqueued, so a crash in between is recovered
  * by re-enqueueing (see requeueStranded); `queued` once BullMQ holds the flow.
  */
 
-export const TERMINAL_STATUSES: readonly RequestStatus[] = ['completed', 'partially_completed', 'failed', 'cancelled'];
-export const OPEN_STATUSES: readonly RequestStatus[] = ['received', 'queued', 'processing'];
+export const TERMINAL_STATUSES: readonly RequestStatus[] = [
+  'completed',
+  'partially_completed',
+  'failed',
+  'cancelled',
+  'expired',
+];
+export const OPEN_STATUSES: readonly RequestStatus[] = ['received', 'queued', 'processing', 'action_required'];
 
 export function isTerminal(status: RequestStatus): boolean {
   return TERMINAL_STATUSES.includes(status);

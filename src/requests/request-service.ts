@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Readable } from 'node:stream';
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../db/schema.js';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -8,17 +7,12 @@ import type { TenantService } from '../tenants/tenant-service.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import { isTerminal, OPEN_STATUSES } from './lifecycle.js';
 import type { RequestRepository } from './repository.js';
-import type { CreateRequestBody, ListRequestsQuery, RequestList, RequestView, TaskView } from './schemas.js';
+import type { CreateRequestBody, ListRequestsQuery, RequestList, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
+import type { SubjectResolution } from '../identity/resolve-subject.js';
+
+type IdentifiedBy = RequestRow['subjectIdentifiedBy'];
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-export interface ReportFile {
-  stream: Readable;
-  fileName: string;
-  mediaType: string;
-  size: number;
-  sha256: string;
-}
 
 /** The rules of taking, showing, listing and cancelling requests. Routes only call these. */
 export class RequestService {
@@ -30,17 +24,20 @@ export class RequestService {
     private readonly catalogue: Catalogue,
     private readonly dueDays: number,
     private readonly log: Logger,
+    private readonly resolveSubject: (tenantId: string, by: SubjectIdentifier) => Promise<SubjectResolution>,
   ) {}
 
   async create(tenantId: string, body: CreateRequestBody): Promise<RequestView> {
     const features = await this.featuresFor(tenantId, body.features);
+    const subject = await this.identify(tenantId, body.subject);
     const now = new Date();
     const row = await this.repo.insertWithTasks(
       {
         tenantId,
         type: body.type,
         status: 'received',
-        subjectAccountId: body.subject.accountId,
+        subjectAccountId: subject.accountId,
+        subjectIdentifiedBy: subject.identifiedBy,
         features,
         catalogueVersion: this.catalogue.version,
         dueAt: new Date(now.getTime() + this.dueDays * DAY_MS),
@@ -91,23 +88,25 @@ export class RequestService {
     return this.get(tenantId, id);
   }
 
-  async report(tenantId: string, id: string): Promise<ReportFile> {
-    const row = await this.repo.find(tenantId, id);
-    if (!row) throw notFound('Request');
-    if (!isTerminal(row.status)) {
-      throw new AppError(409, 'not-ready', 'Result not ready', `The request is ${row.status}; poll it until it ends`);
+  /** The subject's account: given, or resolved from an email or mobile number through the account stores. */
+  private async identify(tenantId: string, by: SubjectIdentifier): Promise<{ accountId: string; identifiedBy: IdentifiedBy }> {
+    if (by.accountId) return { accountId: by.accountId, identifiedBy: 'accountId' };
+    const identifiedBy: IdentifiedBy = by.email ? 'email' : 'mobile';
+    const found = await this.resolveSubject(tenantId, by);
+    if (found.kind === 'found') return { accountId: found.accountId, identifiedBy };
+    const field = `/subject/${identifiedBy}`;
+    if (found.kind === 'none') {
+      throw new AppError(422, 'subject-not-found', 'Subject not found', `No account of this tenant has that ${identifiedBy}`, [
+        { field, message: 'matches no account' },
+      ]);
     }
-    if (!row.resultKey || !row.resultMediaType || row.resultSize === null || !row.resultSha256) {
-      throw notFound(`Result of this ${row.status} request`);
-    }
-    await this.repo.event(id, 'result_downloaded');
-    return {
-      stream: this.results.get(row.resultKey),
-      fileName: row.resultKey.split('/').at(-1) ?? 'result',
-      mediaType: row.resultMediaType,
-      size: row.resultSize,
-      sha256: row.resultSha256,
-    };
+    throw new AppError(
+      422,
+      'subject-ambiguous',
+      'Subject ambiguous',
+      `${found.count} accounts of this tenant have that ${identifiedBy}; identify the subject by accountId`,
+      [{ field, message: `matches ${found.count} accounts` }],
+    );
   }
 
   private async featuresFor(tenantId: string, asked: FeatureId[] | undefined): Promise<FeatureId[]> {
@@ -141,7 +140,7 @@ export function toView(row: RequestRow, tasks?: TaskRow[]): RequestView {
     id: row.id,
     type: row.type,
     status: row.status,
-    subject: { accountId: row.subjectAccountId },
+    subject: { accountId: row.subjectAccountId, identifiedBy: row.subjectIdentifiedBy },
     features: row.features as FeatureId[],
     catalogueVersion: row.catalogueVersion,
     dueAt: row.dueAt.toISOString(),

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import { Problem } from '../errors.js';
 import type { RequestService } from './request-service.js';
 import { CreateRequestBody, ListRequestsQuery, RequestIdParams, RequestList, RequestView } from './schemas.js';
@@ -68,32 +67,5 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
       },
     },
     async (request) => service.cancel(request.tenantId, request.params.id),
-  );
-
-  app.get(
-    '/requests/:id/report',
-    {
-      schema: {
-        tags: ['requests'],
-        summary: 'Download the result: a zip (access, export) or a JSON erasure receipt (deletion)',
-        security,
-        params: RequestIdParams,
-        response: {
-          200: Type.Unsafe<unknown>({ type: 'string', format: 'binary', description: 'The result file' }),
-          ...errors,
-          409: Problem,
-        },
-      },
-    },
-    async (request, reply) => {
-      const file = await service.report(request.tenantId, request.params.id);
-      return reply
-        .type(file.mediaType)
-        .header('content-length', file.size)
-        .header('content-disposition', `attachment; filename="${file.fileName}"`)
-        .header('digest', `sha-256=${Buffer.from(file.sha256, 'hex').toString('base64')}`)
-        .header('etag', `"${file.sha256}"`)
-        .send(file.stream);
-    },
   );
 }

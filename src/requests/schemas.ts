@@ -8,12 +8,22 @@ export const REQUEST_STATUSES = [
   'received',
   'queued',
   'processing',
+  'action_required',
   'completed',
   'partially_completed',
   'failed',
   'cancelled',
+  'expired',
 ] as const;
-export const TASK_STATUSES = ['pending', 'running', 'completed', 'failed', 'not_automated', 'cancelled'] as const;
+export const TASK_STATUSES = [
+  'pending',
+  'running',
+  'action_required',
+  'completed',
+  'failed',
+  'not_automated',
+  'cancelled',
+] as const;
 
 export const RequestType = Type.Enum([...REQUEST_TYPES], {
   description: 'access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)',
@@ -29,12 +39,32 @@ const AccountId = Type.String({
   description: "The data subject's account id in the suite",
 });
 
-export const Subject = Type.Object({ accountId: AccountId }, { additionalProperties: false });
+export const SubjectIdentifier = Type.Object(
+  {
+    accountId: Type.Optional(AccountId),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 320, description: "The subject's email address" })),
+    mobile: Type.Optional(
+      Type.String({ pattern: '^\\+?[0-9][0-9 ()-]{3,30}$', description: "The subject's mobile number" }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    maxProperties: 1,
+    description: 'Exactly one of accountId, email or mobile; email and mobile are resolved to one account (422 if none or several)',
+  },
+);
+export type SubjectIdentifier = Static<typeof SubjectIdentifier>;
+
+export const Subject = Type.Object({
+  accountId: AccountId,
+  identifiedBy: Type.Optional(Type.Enum(['accountId', 'email', 'mobile'])),
+});
 
 export const CreateRequestBody = Type.Object(
   {
     type: RequestType,
-    subject: Subject,
+    subject: SubjectIdentifier,
     features: Type.Optional(
       Type.Array(FeatureId, {
         minItems: 1,

@@ -1,6 +1,7 @@
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestRow } from '../db/schema.js';
+import type { RequestRow, RequestType } from '../db/schema.js';
 import { FileNumbering } from './file-names.js';
+import { accountItem } from './item-accounting.js';
 import { outputRow } from './output-rows.js';
 import { readDataset } from './partials.js';
 import { requestCompletedAt, type FeatureSection } from './report-model.js';
@@ -8,7 +9,9 @@ import { requestCompletedAt, type FeatureSection } from './report-model.js';
 /**
  * data.json of an access result, the machine-readable twin of index.html:
  * `{ request, catalogue: { version }, features: [ { id, name, purpose, categories, sources, items,
- * status, error?, datasets: { <name>: [rows...] } } ] }`.
+ * status, error?, datasets: { <name>: [rows...] } } ] }`. Each item is its account
+ * (`{ id, label, outcome, count?, reason?, until?, ... }`, see item-accounting.ts) with the catalogue's
+ * processing, examples and retention.
  * Written piece by piece: each row is serialized on its own as it is read from the partial,
  * never the whole document at once.
  */
@@ -28,7 +31,7 @@ export async function* accessDataJson(ctx: AccessDataContext): AsyncGenerator<st
   for (const section of ctx.sections) {
     yield `${first ? '' : ','}\n`;
     first = false;
-    yield* featureJson(section, ctx.results);
+    yield* featureJson(section, ctx.request.type, ctx.results);
   }
   yield '\n]\n}\n';
 }
@@ -45,8 +48,8 @@ export function requestJson(request: RequestRow, now: Date) {
   };
 }
 
-async function* featureJson(section: FeatureSection, results: BlobStore): AsyncGenerator<string> {
-  yield `${openObject(featureFields(section), 'datasets')}{`;
+async function* featureJson(section: FeatureSection, type: RequestType, results: BlobStore): AsyncGenerator<string> {
+  yield `${openObject(featureFields(section, type), 'datasets')}{`;
   if (section.status === 'completed') {
     let first = true;
     for (const dataset of section.datasets) {
@@ -69,7 +72,7 @@ async function* datasetRows(section: FeatureSection, dataset: string, results: B
   if (!first) yield '\n';
 }
 
-function featureFields(section: FeatureSection): Record<string, unknown> {
+function featureFields(section: FeatureSection, type: RequestType): Record<string, unknown> {
   const feature = section.feature;
   return {
     id: section.id,
@@ -77,12 +80,11 @@ function featureFields(section: FeatureSection): Record<string, unknown> {
     purpose: feature?.purpose ?? null,
     categories: feature?.categories ?? [],
     sources: feature?.sources ?? [],
-    items: (feature?.items ?? []).map(({ id, label, processing, examples, retention }) => ({
-      id,
-      label,
-      processing,
-      ...(examples ? { examples } : {}),
-      ...(retention ? { retention } : {}),
+    items: (feature?.items ?? []).map((item) => ({
+      ...accountItem(item, section, type),
+      processing: item.processing,
+      ...(item.examples ? { examples: item.examples } : {}),
+      ...(item.retention ? { retention: item.retention } : {}),
     })),
     status: section.status,
     ...(section.error ? { error: section.error } : {}),

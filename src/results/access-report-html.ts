@@ -1,26 +1,34 @@
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestRow } from '../db/schema.js';
-import type { CollectedRecord } from '../features/adapter.js';
-import { FileNumbering, relativeHref } from './file-names.js';
+import type { RequestRow, RequestType } from '../db/schema.js';
+import { relativeHref, sanitizeFileName } from './file-names.js';
 import { html, raw } from './html.js';
+import { accountItem } from './item-accounting.js';
 import {
   featureName,
   formatDate,
   itemNotes,
+  itemOutcomeWords,
   NO_DATA_SENTENCE,
+  NO_RETENTION_SENTENCE,
   REQUEST_TYPE_WORDS,
+  retentionWords,
   rowCountWords,
   sourceWords,
   statusWords,
 } from './labels.js';
-import { isImage } from './media.js';
-import { readDataset } from './partials.js';
-import { columnItemLabel, requestCompletedAt, totalRows, type DatasetSummary, type FeatureSection } from './report-model.js';
+import { requestCompletedAt, totalRows, type FeatureSection } from './report-model.js';
+import { documentStart, DOCUMENT_END } from './views/document.js';
+import { featureListings, type Listing, type RowRange } from './views/index.js';
 
 /**
- * index.html of an access result: a page the subject opens offline from the extracted archive.
+ * The human-readable part of an access result: index.html, a page the subject opens offline from
+ * the extracted archive (or online, served from the archive as it is), and the pages/ it links to.
  * Self-contained (inline CSS, no scripts, nothing external), every value escaped, rows streamed
- * from the partials one at a time so the page can be as long as the data without memory growing.
+ * from the partials so the pages can be as long as the data without memory growing.
+ *
+ * A listing of more than `pageRows` rows goes to pages of its own, `pages/<feature>-<name>-<n>.html`,
+ * which index.html links to and which link to each other; every link is relative, so the report
+ * works the same from a folder and under any URL prefix.
  */
 
 export interface AccessReportContext {
@@ -29,50 +37,59 @@ export interface AccessReportContext {
   sections: FeatureSection[];
   results: BlobStore;
   now: Date;
+  /** Rows a listing shows in index.html before it moves to pages of its own. */
+  pageRows?: number;
 }
 
-export async function* accessReportHtml(ctx: AccessReportContext): AsyncGenerator<string> {
-  yield documentStart(ctx.request);
+/** Where the report goes: the archive (ZipArchive), seen only as far as the report needs it. */
+export interface ReportArchive {
+  addText(path: string, pieces: AsyncIterable<string>, options: { mediaType: string; compress: boolean }): Promise<unknown>;
+}
+
+export const DEFAULT_PAGE_ROWS = 1000;
+
+const HTML_ENTRY = { mediaType: 'text/html', compress: true };
+
+interface FeatureListings {
+  section: FeatureSection;
+  listings: Listing[];
+}
+
+/** Adds index.html, then each paged listing's pages in order. */
+export async function addAccessReport(archive: ReportArchive, ctx: AccessReportContext): Promise<void> {
+  const pageRows = Math.max(1, Math.floor(ctx.pageRows ?? DEFAULT_PAGE_ROWS));
+  const features = ctx.sections.map((section) => ({ section, listings: listingsOf(section, ctx) }));
+  await archive.addText('index.html', indexHtml(ctx, features, pageRows), HTML_ENTRY);
+  for (const { section, listings } of features) {
+    for (const listing of listings) {
+      const pages = pageCount(listing, pageRows);
+      for (let n = 1; pages > 1 && n <= pages; n += 1) {
+        await archive.addText(pagePath(section, listing, n), pageHtml(ctx, section, listing, { n, pages, pageRows }), HTML_ENTRY);
+      }
+    }
+  }
+}
+
+function listingsOf(section: FeatureSection, ctx: AccessReportContext): Listing[] {
+  if (section.status !== 'completed' || totalRows(section) === 0) return [];
+  return featureListings({ section, results: ctx.results, subject: ctx.request.subjectAccountId });
+}
+
+/** 1 when the listing fits in index.html. */
+function pageCount(listing: Listing, pageRows: number): number {
+  return listing.rows > pageRows ? Math.ceil(listing.rows / pageRows) : 1;
+}
+
+function pagePath(section: FeatureSection, listing: Listing, n: number): string {
+  return `pages/${sanitizeFileName(section.id, 'feature')}-${sanitizeFileName(listing.name, 'data')}-${n}.html`;
+}
+
+async function* indexHtml(ctx: AccessReportContext, features: FeatureListings[], pageRows: number): AsyncGenerator<string> {
+  yield documentStart(`Your personal data — request ${ctx.request.id}`);
   yield requestHeader(ctx);
   yield summaryTable(ctx.sections);
-  for (const section of ctx.sections) yield* featureSection(section, ctx.results);
-  yield '</main>\n</body>\n</html>\n';
-}
-
-// Scripts are blocked outright: the page shows other people's words (messages, file names), and
-// escaping is the first line of defence, this policy the second. Images stay allowed (relative files).
-const STYLE = `
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f; margin: 0; background: #f6f7f9; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px; }
-header, section { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 16px 24px; margin-bottom: 20px; }
-h1 { font-size: 1.6em; margin: 0 0 8px; } h2 { font-size: 1.3em; margin: 0 0 8px; } h3 { font-size: 1.05em; margin: 20px 0 6px; } h4 { margin: 16px 0 6px; }
-dl.request { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; } dl.request dt { font-weight: 600; } dl.request dd { margin: 0; }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
-th, td { border: 1px solid #dde1e6; padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-td { white-space: pre-wrap; }
-th { background: #f0f2f5; } th small { display: block; font-weight: normal; color: #5f6670; }
-.note { display: inline-block; background: #fff4d6; border-radius: 4px; padding: 0 6px; margin-left: 4px; font-size: 0.88em; }
-.examples, .count { color: #5f6670; }
-.notice { background: #eef4ff; border-left: 4px solid #4a7bd0; padding: 8px 12px; }
-.notice.error, .missing { color: #9b1c1c; } .notice.error { background: #fdeeee; border-left-color: #c53030; }
-td img { display: block; max-width: 240px; max-height: 240px; margin-top: 4px; }
-@media print { body { background: #fff; } header, section { border: none; } .scroll { overflow: visible; } }
-`;
-
-function documentStart(request: RequestRow): string {
-  return html`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'">
-<title>Your personal data — request ${request.id}</title>
-<style>${raw(STYLE)}</style>
-</head>
-<body>
-<main>
-`;
+  for (const feature of features) yield* featureSection(feature, ctx.request.type, pageRows);
+  yield DOCUMENT_END;
 }
 
 function requestHeader(ctx: AccessReportContext): string {
@@ -117,36 +134,51 @@ function foundCell(section: FeatureSection): string {
   return section.datasets.map((dataset) => html`${rowCountWords(dataset)}`).join('<br>');
 }
 
-async function* featureSection(section: FeatureSection, results: BlobStore): AsyncGenerator<string> {
+async function* featureSection({ section, listings }: FeatureListings, type: RequestType, pageRows: number): AsyncGenerator<string> {
   yield html`<section class="feature" id="${anchor(section)}">\n<h2>${featureName(section)}</h2>\n`;
-  yield catalogueDescription(section);
+  yield catalogueDescription(section, type);
   yield '<h3>Data we found</h3>\n';
+  if (section.manualNote !== undefined) {
+    // The files the person supplied follow as the feature's data.
+    yield html`<p class="notice">This feature was answered by hand by our support team. ${section.manualNote}</p>\n`;
+  }
   if (section.status !== 'completed') {
     yield statusNotice(section);
   } else if (totalRows(section) === 0) {
     yield html`<p>${NO_DATA_SENTENCE}</p>\n`;
   } else {
-    for (const dataset of section.datasets) yield* datasetTable(section, dataset, results);
+    for (const listing of listings) yield* listingInIndex(section, listing, pageRows);
   }
   yield '</section>\n';
 }
 
-/** What the catalogue (the privacy statement) says this feature does with personal data. */
-function catalogueDescription(section: FeatureSection): string {
+/**
+ * What the catalogue (the privacy statement) says this feature does with personal data, how long
+ * it is kept, and what came of each item it names for this subject.
+ */
+function catalogueDescription(section: FeatureSection, type: RequestType): string {
   const feature = section.feature;
   if (!feature) return '';
-  const items = feature.items.map((item) => {
+  const rows = feature.items.map((item) => {
     const examples = item.examples?.length ? html` <span class="examples">(for example ${item.examples.join(', ')})</span>` : '';
     const notes = itemNotes(item).map((note) => html` <span class="note">${note}</span>`);
-    return html`<li>${item.label}${raw(examples)}${raw(notes.join(''))}</li>`;
+    const account = accountItem(item, section, type);
+    return html`<tr class="item ${account.outcome}"><td>${item.label}${raw(examples)}${raw(notes.join(''))}</td><td>${itemOutcomeWords(account)}</td></tr>`;
   });
-  return html`<p><strong>Purpose:</strong> ${feature.purpose}</p>
+  const retention = retentionWords(section);
+  return html`<div class="facts">
+<p><strong>Purpose:</strong> ${feature.purpose}</p>
 <p><strong>Categories:</strong> ${feature.categories.join(', ')}</p>
 <p><strong>Sources:</strong> ${sourceWords(section).join('; ')}</p>
+<p><strong>Retention:</strong> ${retention.length > 0 ? retention.join(' ') : NO_RETENTION_SENTENCE}</p>
+</div>
 <h3>What this feature handles</h3>
-<ul class="items">
-${raw(items.join('\n'))}
-</ul>
+<div class="scroll"><table class="items">
+<thead><tr><th>Item</th><th>For you</th></tr></thead>
+<tbody>
+${raw(rows.join('\n'))}
+</tbody>
+</table></div>
 `;
 }
 
@@ -161,45 +193,58 @@ function statusNotice(section: FeatureSection): string {
   }
 }
 
-async function* datasetTable(section: FeatureSection, dataset: DatasetSummary, results: BlobStore): AsyncGenerator<string> {
-  const { description } = dataset;
-  const count = `(${dataset.rows} ${dataset.rows === 1 ? 'row' : 'rows'})`;
-  yield html`<h4>${description.title} <span class="count">${count}</span></h4>\n`;
-  if (dataset.rows === 0) {
-    yield '<p>None.</p>\n';
+/** A listing in index.html: the rows themselves, or links to the pages that hold them. */
+async function* listingInIndex(section: FeatureSection, listing: Listing, pageRows: number): AsyncGenerator<string> {
+  yield html`<h4>${listing.title} <span class="count">(${listing.countWords})</span></h4>\n`;
+  const pages = pageCount(listing, pageRows);
+  if (pages === 1) {
+    yield* listing.render({ range: { start: 0, end: listing.rows, last: true }, root: '' });
     return;
   }
-  const headers = description.columns.map((column) => {
-    const label = columnItemLabel(section, description, column);
-    return html`<th>${column}${raw(label ? html`<small>${label}</small>` : '')}</th>`;
+  const links = Array.from({ length: pages }, (_, i) => {
+    const range = rangeOf(i + 1, pages, listing, pageRows);
+    return html`<li><a href="${relativeHref(pagePath(section, listing, i + 1))}">Page ${i + 1}</a> <span class="meta">${rangeWords(range)}</span></li>`;
   });
-  if (dataset.files > 0) headers.push('<th>File</th>');
-  yield `<div class="scroll"><table>\n<thead><tr>${headers.join('')}</tr></thead>\n<tbody>\n`;
-  // Numbering restarts per pass, exactly as in the pass that copied the files.
-  const numbering = new FileNumbering(section.id);
-  for await (const record of readDataset(results, section.task.partialKey, description.name)) {
-    const cells = description.columns.map((column) => html`<td>${formatValue(record.row[column])}</td>`);
-    if (dataset.files > 0) cells.push(`<td>${fileCell(section, record, numbering)}</td>`);
-    yield `<tr>${cells.join('')}</tr>\n`;
-  }
-  yield '</tbody>\n</table></div>\n';
+  yield html`<nav class="pages"><p>Too long for this page: shown on ${pages} pages of up to ${pageRows.toLocaleString('en-US')}.</p>\n<ol>\n${raw(links.join('\n'))}\n</ol></nav>\n`;
 }
 
-function fileCell(section: FeatureSection, record: CollectedRecord, numbering: FileNumbering): string {
-  if (!record.file) return '';
-  const path = numbering.pathFor(record.dataset, record.file.name);
-  if (section.missingFiles.has(path)) {
-    return html`<span class="missing">${record.file.name} — this file no longer exists and could not be included</span>`;
-  }
-  const href = relativeHref(path);
-  const image = isImage(record.file.mediaType) ? html`<img src="${href}" alt="${record.file.name}" loading="lazy">` : '';
-  return html`<a href="${href}">${record.file.name}</a>${raw(image)}`;
+interface PageNumber {
+  n: number;
+  pages: number;
+  pageRows: number;
 }
 
-function formatValue(value: string | number | boolean | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  return String(value);
+async function* pageHtml(ctx: AccessReportContext, section: FeatureSection, listing: Listing, page: PageNumber): AsyncGenerator<string> {
+  const range = rangeOf(page.n, page.pages, listing, page.pageRows);
+  yield documentStart(`${listing.title}, page ${page.n} of ${page.pages} — ${featureName(section)} — request ${ctx.request.id}`);
+  const steps = stepLinks(section, listing, page);
+  yield html`<header>
+<p class="crumbs"><a href="../index.html">Your personal data</a> › <a href="../index.html#${anchor(section)}">${featureName(section)}</a></p>
+<h1>${listing.title}</h1>
+<p>Page ${page.n} of ${page.pages}: ${rangeWords(range)} of ${listing.countWords}.</p>
+${raw(steps)}
+</header>
+<section>
+`;
+  yield* listing.render({ range, root: '../' });
+  yield html`</section>\n${raw(steps)}\n`;
+  yield DOCUMENT_END;
+}
+
+function stepLinks(section: FeatureSection, listing: Listing, { n, pages }: PageNumber): string {
+  const link = (to: number, rel: string, words: string) =>
+    html`<a rel="${rel}" href="${relativeHref(pagePath(section, listing, to).slice('pages/'.length))}">${words}</a>`;
+  const previous = n > 1 ? link(n - 1, 'prev', '← Previous page') : '<span>First page</span>';
+  const next = n < pages ? link(n + 1, 'next', 'Next page →') : '<span>Last page</span>';
+  return `<nav class="step">${previous}${next}</nav>`;
+}
+
+function rangeOf(n: number, pages: number, listing: Listing, pageRows: number): RowRange {
+  return { start: (n - 1) * pageRows, end: Math.min(n * pageRows, listing.rows), last: n === pages };
+}
+
+function rangeWords({ start, end }: RowRange): string {
+  return `${(start + 1).toLocaleString('en-US')}–${end.toLocaleString('en-US')}`;
 }
 
 function anchor(section: FeatureSection): string {

@@ -1,21 +1,22 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../db/schema.js';
 import type { DatasetDescription } from '../features/adapter.js';
 import { accessDataJson } from './access-data-json.js';
-import { accessReportHtml } from './access-report-html.js';
+import { addAccessReport } from './access-report-html.js';
 import { writeZipToBlob, type WrittenBlob } from './archive.js';
 import { copyFilesAndTally } from './archive-files.js';
 import { buildDeletionReceipt } from './deletion-receipt.js';
 import { addDatasetFiles, addManifest, addReadme } from './export-files.js';
+import { signReceipt } from './receipt-signing.js';
 import { buildSections, type FeatureSection } from './report-model.js';
 
 /**
  * Turns a request's ended tasks into the one result file the subject receives:
  * access -> zip with index.html, data.json and the original files;
  * export -> zip with JSON and CSV per dataset, the original files, README.txt and manifest.json;
- * deletion -> a JSON receipt.
+ * deletion -> a JSON receipt, with its digest and, given a key, its signature (receipt-signing.ts).
  * Rows are streamed from the partials and files from the feature store, one at a time, and the
  * result is streamed into the results store, so memory stays flat whatever the subject holds.
  */
@@ -30,7 +31,11 @@ export interface AssemblyInput {
   results: BlobStore;
   /** Holds the files referenced by FileRef.blobKey. */
   featureBlobs: BlobStore;
+  /** Ed25519 private key that signs deletion receipts; without it receipts carry `signature: null`. */
+  signingKey?: KeyObject;
   now?: Date;
+  /** Rows a listing of index.html shows before it moves to pages of its own (default 1000). */
+  pageRows?: number;
 }
 
 export interface AssembledResult {
@@ -69,7 +74,7 @@ async function assembleAccess({ input, sections, now }: Assembly): Promise<Assem
   const written = await writeZipToBlob(input.results, resultKey(input.request.id, fileName), now, async (archive) => {
     // Files first: the reports after them then know which files are missing.
     await copyFilesAndTally(archive, sections, input.results, input.featureBlobs);
-    await archive.addText('index.html', accessReportHtml(context), { mediaType: 'text/html', compress: true });
+    await addAccessReport(archive, { ...context, pageRows: input.pageRows });
     await archive.addText('data.json', accessDataJson(context), { mediaType: 'application/json', compress: true });
   });
   return described(input.request.id, fileName, 'application/zip', written);
@@ -89,7 +94,7 @@ async function assembleExport({ input, sections, now }: Assembly): Promise<Assem
 
 async function assembleDeletionReceipt({ input, sections, now }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-deletion-receipt-${input.request.id}.json`;
-  const receipt = buildDeletionReceipt({ ...contextOf(input, sections), now });
+  const receipt = signReceipt(buildDeletionReceipt({ ...contextOf(input, sections), now }), input.signingKey);
   // Bounded by the catalogue, not by the subject's data, so one buffer is fine here.
   const body = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
   const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), body);

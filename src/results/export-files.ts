@@ -1,9 +1,10 @@
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestRow } from '../db/schema.js';
+import type { RequestRow, RequestType } from '../db/schema.js';
 import type { ArchiveEntry, ZipArchive } from './archive.js';
 import { csvRecord, type CsvValue } from './csv.js';
 import { FileNumbering, sanitizeFileName } from './file-names.js';
-import { featureName, formatDate, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from './labels.js';
+import { accountItems } from './item-accounting.js';
+import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from './labels.js';
 import { MISSING_FILE_REASON, outputRow } from './output-rows.js';
 import { readDataset } from './partials.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
@@ -97,11 +98,12 @@ function readmeText(ctx: ExportContext): string {
     '                            spreadsheet programs show it instead of running it as a formula.',
     'files/<feature>/<dataset>/  The original files (documents, images, recordings). A row that belongs',
     '                            to a file names it in its "file" field or column.',
-    'manifest.json               Every other file of this archive with its size and SHA-256 checksum.',
+    'manifest.json               Every other file of this archive with its size and SHA-256 checksum,',
+    '                            and what came of each item of each feature (as below).',
     '',
-    'Features',
-    '--------',
-    ...ctx.sections.map(featureLine),
+    'Features, and what came of each item the privacy statement names',
+    '-----------------------------------------------------------------',
+    ...ctx.sections.flatMap((section) => featureLines(section, request.type)),
   ];
   if (missing > 0) {
     lines.push(
@@ -111,6 +113,10 @@ function readmeText(ctx: ExportContext): string {
     );
   }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+function featureLines(section: FeatureSection, type: RequestType): string[] {
+  return [featureLine(section), ...accountItems(section, type).map((item) => `    ${item.label}: ${itemOutcomeWords(item)}`)];
 }
 
 function featureLine(section: FeatureSection): string {
@@ -139,6 +145,7 @@ function* manifestJson(ctx: ExportContext, entries: readonly ArchiveEntry[], cou
       id: section.id,
       status: section.status,
       ...(section.error ? { error: section.error } : {}),
+      items: accountItems(section, ctx.request.type),
     })),
     missing: ctx.sections.flatMap((section) =>
       [...section.missingFiles].map(([path, file]) => ({

@@ -1,5 +1,6 @@
 import type { DataItem, Processing, Source } from '../catalogue/schema.js';
 import type { RequestType } from '../db/schema.js';
+import type { ItemAccount } from './item-accounting.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /** The words results use for catalogue and status codes, so HTML and README say the same thing. */
@@ -43,7 +44,7 @@ export function featureName(section: FeatureSection): string {
 export function statusWords(section: FeatureSection): string {
   switch (section.status) {
     case 'completed':
-      return 'Collected';
+      return section.manualNote === undefined ? 'Collected' : 'Answered by hand';
     case 'not_automated':
       return 'Not automated yet';
     case 'failed':
@@ -56,8 +57,42 @@ export function statusWords(section: FeatureSection): string {
 }
 
 export function rowCountWords(dataset: DatasetSummary): string {
-  const rows = `${dataset.rows} ${dataset.rows === 1 ? 'row' : 'rows'}`;
-  return `${dataset.description.title}: ${rows}`;
+  return `${dataset.description.title}: ${rowsWords(dataset.rows)}`;
+}
+
+export function rowsWords(count: number): string {
+  return `${count} ${count === 1 ? 'row' : 'rows'}`;
+}
+
+/** What came of one catalogue item, in a sentence the subject can read. */
+export function itemOutcomeWords(account: ItemAccount): string {
+  const rows = rowsWords(account.count ?? 0);
+  switch (account.outcome) {
+    case 'found':
+      return account.retained
+        ? `Found: ${rows}, kept for ${account.retained.days} days by law: ${account.retained.reason}`
+        : `Found: ${rows}`;
+    case 'none_held':
+      return account.note ? `None held: ${account.note}` : 'None held';
+    case 'not_stored':
+      return `Not stored: ${account.processing ? PROCESSING_MARKS[account.processing] : 'no store holds it'} (privacy statement: "${account.reason ?? ''}")`;
+    case 'retained':
+      return `Kept for a legal obligation${account.until ? ` until ${account.until}` : ''}: ${account.reason ?? ''} (${rows})`;
+    case 'deleted':
+      return `Deleted (${rows})`;
+    case 'anonymized':
+      return `Anonymized: your identity was removed (${rows})`;
+    case 'kept':
+      return `Kept because other people share it (${rows})`;
+    case 'not_automated':
+      return 'Not automated: answered separately by your organization';
+    case 'manual':
+      return account.note ? `Answered by hand: ${account.note}` : 'Answered by hand';
+    case 'failed':
+      return `Could not be processed: ${account.reason ?? 'unknown error'}`;
+    case 'cancelled':
+      return 'Cancelled';
+  }
 }
 
 export const NO_DATA_SENTENCE = 'We hold no data of yours for this feature.';
@@ -66,3 +101,36 @@ export const NO_DATA_SENTENCE = 'We hold no data of yours for this feature.';
 export function formatDate(date: Date): string {
   return date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
 }
+
+/** A timestamp from a row (ISO 8601) to the minute, `2024-05-01 09:30 UTC`; anything else as it is. */
+export function formatMinute(value: string): string {
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Sizes for people: `830 bytes`, `12.4 KB`, `3.1 MB` (1 KB = 1024 bytes). */
+export function formatBytes(size: number): string {
+  if (size < 1024) return `${size} ${size === 1 ? 'byte' : 'bytes'}`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = size / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/**
+ * How long a feature keeps the data, as far as the catalogue and the adapter say: the
+ * privacy statement's retention notes, then periods the law imposes on datasets.
+ */
+export function retentionWords(section: FeatureSection): string[] {
+  const notes = (section.feature?.items ?? []).flatMap((item) => (item.retention ? [item.retention.note] : []));
+  const periods = section.descriptions.flatMap((d) =>
+    d.retention ? [`${d.title}: ${d.retention.days} days. ${d.retention.reason}`] : [],
+  );
+  return [...new Set([...notes, ...periods])];
+}
+
+export const NO_RETENTION_SENTENCE = 'The privacy statement sets no fixed retention period for this feature.';

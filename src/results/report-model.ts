@@ -1,6 +1,7 @@
 import type { Catalogue, Feature } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow, TaskStatus } from '../db/schema.js';
-import type { DatasetDescription, FileRef } from '../features/adapter.js';
+import type { DatasetDescription, ErasureOutcome, FileRef } from '../features/adapter.js';
+import { readErasure, readManual } from './task-outcome.js';
 
 /**
  * What every result format says about one feature: its catalogue entry, its task, the status
@@ -25,9 +26,14 @@ export interface FeatureSection {
   datasets: DatasetSummary[];
   /** Files whose bytes were gone when the result was assembled, by archive path. */
   missingFiles: Map<string, FileRef>;
+  /** What the person who answered the task by hand wrote (completed manual tasks only). */
+  manualNote?: string;
+  /** Deletion: the adapter's outcome per dataset (empty otherwise). */
+  erasure: ErasureOutcome[];
 }
 
 export interface SectionInput {
+  request: Pick<RequestRow, 'type'>;
   catalogue: Catalogue;
   tasks: TaskRow[];
   datasets: ReadonlyMap<string, DatasetDescription[]>;
@@ -37,17 +43,27 @@ export interface SectionInput {
 export function buildSections(input: SectionInput): FeatureSection[] {
   const order = new Map(input.catalogue.features.map((feature, index) => [feature.id as string, index]));
   const rank = (task: TaskRow) => order.get(task.feature) ?? Number.MAX_SAFE_INTEGER;
-  return [...input.tasks]
-    .sort((a, b) => rank(a) - rank(b))
-    .map((task) => ({
-      id: task.feature,
-      feature: input.catalogue.features.find((f) => f.id === task.feature),
-      task,
-      descriptions: input.datasets.get(task.feature) ?? [],
-      ...reportedStatus(task),
-      datasets: [],
-      missingFiles: new Map(),
-    }));
+  return [...input.tasks].sort((a, b) => rank(a) - rank(b)).map((task) => section(input, task));
+}
+
+function section(input: SectionInput, task: TaskRow): FeatureSection {
+  const base: FeatureSection = {
+    id: task.feature,
+    feature: input.catalogue.features.find((f) => f.id === task.feature),
+    task,
+    descriptions: input.datasets.get(task.feature) ?? [],
+    ...reportedStatus(task),
+    datasets: [],
+    missingFiles: new Map(),
+    erasure: [],
+  };
+  if (base.status !== 'completed') return base;
+  const manual = readManual(task.outcome);
+  if (manual) return { ...base, manualNote: manual.note };
+  if (input.request.type !== 'deletion') return base;
+  const erasure = readErasure(task.outcome);
+  // Without its outcome nothing can be confirmed, so no result may claim the erasure.
+  return erasure ? { ...base, erasure } : { ...base, status: 'failed', error: 'the outcome of the erasure could not be read' };
 }
 
 // The assembler runs once every task has ended; a task still pending or running did not finish
@@ -59,6 +75,9 @@ function reportedStatus(task: TaskRow): { status: TaskStatus; error?: string } {
     case 'pending':
     case 'running':
       return { status: 'failed', error: 'the collection did not finish' };
+    // A manual task still outstanding is answered separately, as a feature without adapter is.
+    case 'action_required':
+      return { status: 'not_automated' };
     default:
       return task.error ? { status: task.status, error: task.error } : { status: task.status };
   }

@@ -1,0 +1,549 @@
+/**
+ * Export assembly benchmark (issue 4, "Speed and memory").
+ *
+ *   npm run bench -- [--messages 1000000] [--files 20000] [--bytes 2GiB] [--small-messages 100000]
+ *                    [--part-bytes 2GiB] [--tmp /tmp] [--no-verify] [--keep]
+ *
+ * In one run, on one data set, it measures
+ *   (a) the real pipeline of an export request: the IM and Clouddrive adapters collect into NDJSON
+ *       partials (writePartial, as a feature task does) and assembleResult builds the zip. It runs in a
+ *       child process, so the peak RSS it reports (getrusage maxrss) is the pipeline's alone;
+ *   (b) the baseline: `COPY (select … the same rows …) TO STDOUT` into files, then `zip -0 -q -r` of
+ *       those files and the same drive files;
+ * and prints wall times, peak RSS and the ratio (a)/(b). (a) also runs at --small-messages first
+ * (same files, fewer messages), to show how peak RSS grows with the number of rows.
+ *
+ * Everything lives in a temporary directory (embedded Postgres on a free port, blob store,
+ * results), removed at the end unless --keep.
+ */
+import { execFile as execFileCb, spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import postgres from 'postgres';
+import pino from 'pino';
+import { LocalBlobStore } from '../src/blobs/blob-store.js';
+import { catalogue } from '../src/catalogue/catalogue.js';
+import { connect } from '../src/db/client.js';
+import { ensureDatabase, runMigrations, withDatabase } from '../src/db/migrate.js';
+import type { RequestRow, TaskRow } from '../src/db/schema.js';
+import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
+import { freePort } from '../src/embedded/ports.js';
+import type { FeatureAdapter } from '../src/features/adapter.js';
+import { clouddriveAdapter } from '../src/features/clouddrive/adapter.js';
+import { imAdapter } from '../src/features/im/adapter.js';
+import { partialKey, writePartial } from '../src/processing/feature-task.js';
+import { assembleResult, type AssembledResult } from '../src/results/assemble.js';
+
+const execFile = promisify(execFileCb);
+
+const TENANT = 'bench';
+const SUBJECT = 'bench-subject';
+const COLLEAGUE = 'bench-colleague';
+const FOLDERS = 50;
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  messages: number;
+  smallMessages: number;
+  files: number;
+  bytes: number;
+  partBytes: number | undefined;
+  tmp: string;
+  /** Full-size (a) and (b) are run this many times, alternating; the best of each is compared. */
+  repeat: number;
+  /** Extra node flags for the pipeline child, e.g. --node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+  nodeFlags: string[];
+  verify: boolean;
+  keep: boolean;
+}
+
+function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?$/i.exec(text.trim());
+  if (!match) throw new Error(`not a size: ${text}`);
+  const unit = (match[2] ?? 'b').toLowerCase();
+  const binary = unit.includes('i');
+  const power = 'bkmgt'.indexOf(unit[0]!);
+  return Math.round(Number(match[1]) * (binary ? 1024 : 1000) ** power);
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      messages: { type: 'string', default: '1000000' },
+      'small-messages': { type: 'string', default: '100000' },
+      files: { type: 'string', default: '20000' },
+      bytes: { type: 'string', default: '2GiB' },
+      'part-bytes': { type: 'string' },
+      tmp: { type: 'string', default: os.tmpdir() },
+      repeat: { type: 'string', default: '3' },
+      'node-flags': { type: 'string', default: '' },
+      'no-verify': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const options: Options = {
+    messages: Number(values.messages),
+    smallMessages: Number(values['small-messages']),
+    files: Number(values.files),
+    bytes: parseSize(values.bytes),
+    partBytes: values['part-bytes'] === undefined ? undefined : parseSize(values['part-bytes']),
+    tmp: values.tmp,
+    repeat: Math.max(1, Number(values.repeat)),
+    nodeFlags: values['node-flags'].split(' ').filter(Boolean),
+    verify: !values['no-verify'],
+    keep: values.keep,
+  };
+  if (!(options.smallMessages >= 0 && options.smallMessages <= options.messages)) {
+    throw new Error('--small-messages must be between 0 and --messages');
+  }
+  return options;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pipeline under test, in a child process
+
+interface ChildInput {
+  databaseUrl: string;
+  blobDir: string;
+  resultsDir: string;
+  requestId: string;
+  partBytes: number | undefined;
+}
+
+interface ChildReport {
+  collectMs: number;
+  assembleMs: number;
+  totalMs: number;
+  /** User + system CPU time of the child (the worker's share; Postgres works on top of it). */
+  cpuMs: number;
+  /** Peak resident set size of the child process (getrusage), in bytes. */
+  maxRss: number;
+  /** RSS once the modules are loaded, before any work: the floor the pipeline starts from. */
+  startRss: number;
+  counts: Record<string, Record<string, number>>;
+  result: AssembledResult;
+}
+
+async function child(input: ChildInput): Promise<void> {
+  const startRss = process.memoryUsage().rss;
+  const database = connect(input.databaseUrl);
+  const log = pino({ level: 'silent' });
+  const results = new LocalBlobStore(input.resultsDir);
+  const featureBlobs = new LocalBlobStore(input.blobDir);
+  const now = new Date();
+  const request: RequestRow = {
+    id: input.requestId,
+    tenantId: TENANT,
+    type: 'export',
+    status: 'processing',
+    subjectAccountId: SUBJECT,
+    subjectIdentifiedBy: 'accountId',
+    features: ['im', 'clouddrive'],
+    catalogueVersion: catalogue.version,
+    dueAt: new Date(now.getTime() + 30 * 86_400_000),
+    createdAt: now,
+    updatedAt: now,
+    completedAt: null,
+    resultKey: null,
+    resultMediaType: null,
+    resultSize: null,
+    resultSha256: null,
+    error: null,
+  };
+  const adapters: FeatureAdapter[] = [imAdapter, clouddriveAdapter];
+  const subject = { tenantId: TENANT, accountId: SUBJECT };
+
+  const started = performance.now();
+  // Feature tasks are separate jobs that a worker runs side by side (WORKER_CONCURRENCY).
+  const counts = await Promise.all(
+    adapters.map((adapter) =>
+      writePartial(
+        results,
+        partialKey(request.id, adapter.feature),
+        adapter.collect(subject, { sql: database.sql, blobs: featureBlobs, log }),
+        adapter.datasets,
+      ),
+    ),
+  );
+  const collected = performance.now();
+  const tasks: TaskRow[] = adapters.map((adapter, index) => ({
+    id: randomUUID(),
+    requestId: request.id,
+    feature: adapter.feature,
+    status: 'completed',
+    counts: counts[index]!,
+    outcome: null,
+    partialKey: partialKey(request.id, adapter.feature),
+    datasets: adapter.datasets,
+    adapter: 'built_in',
+    attempts: 1,
+    error: null,
+    startedAt: now,
+    finishedAt: now,
+  }));
+  const result = await assembleResult({
+    request: { ...request, status: 'completed', completedAt: new Date() },
+    tasks,
+    catalogue,
+    datasets: new Map(adapters.map((a) => [a.feature, a.datasets])),
+    results,
+    featureBlobs,
+    now,
+    ...(input.partBytes === undefined ? {} : { partBytes: input.partBytes }),
+  } as Parameters<typeof assembleResult>[0]);
+  const assembled = performance.now();
+  await results.deletePrefix(`work/${request.id}`);
+  await database.close();
+  const usage = process.resourceUsage();
+  const report: ChildReport = {
+    collectMs: collected - started,
+    assembleMs: assembled - collected,
+    totalMs: assembled - started,
+    cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
+    maxRss: usage.maxRSS * 1024,
+    startRss,
+    counts: Object.fromEntries(adapters.map((a, i) => [a.feature, counts[i]!])),
+    result,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+function runChild(input: ChildInput, nodeFlags: string[]): Promise<ChildReport> {
+  const self = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const args = [...process.execArgv, ...nodeFlags, self, '--child', JSON.stringify(input)];
+    const proc = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    proc.once('error', reject);
+    proc.once('close', (code) => {
+      if (code !== 0) return reject(new Error(`pipeline child exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ChildReport);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+/** A deterministic PRNG (mulberry32), so two runs with the same options hold the same data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What drive files mostly are; random bytes, so none of them compresses (as media and archives do not). */
+const FILE_KINDS = [
+  { weight: 30, mediaType: 'image/jpeg', extension: 'jpg' },
+  { weight: 10, mediaType: 'image/png', extension: 'png' },
+  { weight: 20, mediaType: 'application/pdf', extension: 'pdf' },
+  { weight: 15, mediaType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', extension: 'docx' },
+  { weight: 10, mediaType: 'video/mp4', extension: 'mp4' },
+  { weight: 5, mediaType: 'audio/mpeg', extension: 'mp3' },
+  { weight: 5, mediaType: 'application/zip', extension: 'zip' },
+  { weight: 5, mediaType: 'application/octet-stream', extension: 'bin' },
+] as const;
+
+function pickKind(r: number) {
+  let at = r * FILE_KINDS.reduce((sum, k) => sum + k.weight, 0);
+  for (const kind of FILE_KINDS) {
+    at -= kind.weight;
+    if (at < 0) return kind;
+  }
+  return FILE_KINDS[0];
+}
+
+/** File sizes between 0.2x and 1.8x of the mean, scaled so they add up to `total` exactly. */
+function fileSizes(count: number, total: number, random: () => number): number[] {
+  if (count === 0) return [];
+  const weights = Array.from({ length: count }, () => 0.2 + 1.6 * random());
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const sizes = weights.map((w) => Math.floor((w / sum) * total));
+  sizes[sizes.length - 1]! += total - sizes.reduce((a, b) => a + b, 0);
+  return sizes;
+}
+
+const POOL_BYTES = 64 * 1024 * 1024;
+
+/** `size` bytes taken from a random pool at `offset` (wrapping): incompressible, and cheap to make. */
+function poolSlice(pool: Buffer, offset: number, size: number): Buffer {
+  if (offset + size <= pool.length) return pool.subarray(offset, offset + size);
+  const out = Buffer.allocUnsafe(size);
+  for (let at = 0; at < size; ) {
+    const from = (offset + at) % pool.length;
+    const n = Math.min(pool.length - from, size - at);
+    pool.copy(out, at, from, from + n);
+    at += n;
+  }
+  return out;
+}
+
+async function seedStatic(sql: postgres.Sql): Promise<string> {
+  const [conversation] = await sql<{ id: string }[]>`
+    insert into im.conversations (tenant_id, kind, title, created_at)
+    values (${TENANT}, 'group', 'Benchmark team', '2022-12-31T09:00:00Z') returning id`;
+  const conversationId = conversation!.id;
+  await sql`
+    insert into im.members (tenant_id, conversation_id, account_id, joined_at) values
+    (${TENANT}, ${conversationId}, ${SUBJECT}, '2022-12-31T09:00:00Z'),
+    (${TENANT}, ${conversationId}, ${COLLEAGUE}, '2022-12-31T09:01:00Z')`;
+  await sql`
+    insert into im.devices (tenant_id, account_id, device_id, device_name, device_model, os, network_type, mac_address, ip_address, last_seen_at) values
+    (${TENANT}, ${SUBJECT}, 'dev-1', 'Work laptop', 'ThinkPad X1', 'Linux', 'wifi', '00:11:22:33:44:55', '10.0.0.12', now()),
+    (${TENANT}, ${SUBJECT}, 'dev-2', 'Phone', 'Pixel 8', 'Android 15', 'cellular', null, '10.0.8.40', now())`;
+  await sql`
+    insert into clouddrive.users (tenant_id, account_id, name, department, email)
+    values (${TENANT}, ${SUBJECT}, 'Bench Subject', 'Research', 'subject@bench.example')`;
+  return conversationId;
+}
+
+/** Messages [from, to] of the subject in the one conversation, generated inside Postgres. */
+async function addMessages(sql: postgres.Sql, conversationId: string, from: number, to: number): Promise<void> {
+  if (to < from) return;
+  // Bodies of 20-200 characters, some with quotes, commas, newlines and non-ASCII text, as chat has.
+  await sql`
+    insert into im.messages (tenant_id, conversation_id, sender_account_id, kind, body, sent_at)
+    select ${TENANT}, ${conversationId}::uuid, ${SUBJECT}, 'text',
+           left('Message ' || i || ': ' || repeat(md5(i::text) || ' lorem, "ipsum" dolor sit amet ', 6)
+                || case when i % 7 = 0 then E'\\nGrüße 你好 ' || md5((i * 31)::text) else '' end,
+                (20 + (i::bigint * 7919) % 181)::int),
+           timestamptz '2023-01-01T00:00:00Z' + i * interval '7 seconds'
+    from generate_series(${from}::int, ${to}::int) as g(i)`;
+}
+
+interface SeededFiles {
+  count: number;
+  bytes: number;
+}
+
+async function seedDrive(sql: postgres.Sql, blobs: LocalBlobStore, options: Options): Promise<SeededFiles> {
+  const random = prng(42);
+  const pool = randomBytes(POOL_BYTES);
+  const folderIds: string[] = [];
+  for (let i = 0; i < FOLDERS; i += 1) {
+    const [folder] = await sql<{ id: string }[]>`
+      insert into clouddrive.folders (tenant_id, owner_account_id, name, created_at, updated_at)
+      values (${TENANT}, ${SUBJECT}, ${`Folder ${i + 1}`}, now(), now()) returning id`;
+    folderIds.push(folder!.id);
+  }
+  const sizes = fileSizes(options.files, options.bytes, random);
+  const copy = await sql`
+    copy clouddrive.files (id, tenant_id, folder_id, owner_account_id, name, media_type, size, sha256, blob_key, created_at, updated_at)
+    from stdin`.writable();
+  const rows = new Promise<void>((resolve, reject) => copy.once('finish', resolve).once('error', reject));
+  const base = Date.parse('2023-01-01T00:00:00Z');
+  const writes = new Set<Promise<unknown>>();
+  const fileIds: string[] = [];
+  for (let i = 0; i < options.files; i += 1) {
+    const size = sizes[i]!;
+    const kind = pickKind(random());
+    const body = poolSlice(pool, Math.floor(random() * POOL_BYTES), size);
+    const key = `clouddrive/bench/${String(i).padStart(6, '0')}`;
+    const id = randomUUID();
+    fileIds.push(id);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const at = new Date(base + i * 60_000).toISOString();
+    const name = `Document ${i + 1}.${kind.extension}`;
+    const line = [id, TENANT, folderIds[i % FOLDERS], SUBJECT, name, kind.mediaType, size, sha256, key, at, at].join('\t');
+    if (!copy.write(`${line}\n`)) await new Promise((resolve) => copy.once('drain', resolve));
+    const write = blobs.put(key, body).finally(() => writes.delete(write));
+    writes.add(write);
+    if (writes.size >= 16) await Promise.race(writes);
+  }
+  await Promise.all(writes);
+  copy.end();
+  await rows;
+  // Some of the subject's files and folders are shared with a colleague.
+  for (let i = 0; i < Math.min(100, fileIds.length); i += 1) {
+    await sql`insert into clouddrive.permissions (tenant_id, file_id, account_id, role)
+              values (${TENANT}, ${fileIds[i * 7 % fileIds.length]!}, ${COLLEAGUE}, 'viewer') on conflict do nothing`;
+  }
+  await sql`insert into clouddrive.permissions (tenant_id, folder_id, account_id, role)
+            values (${TENANT}, ${folderIds[0]!}, ${COLLEAGUE}, 'editor')`;
+  return { count: options.files, bytes: options.bytes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The baseline
+
+/** The subject's rows of every dataset the two adapters collect, as plain SQL. */
+const BASELINE_QUERIES: Record<string, string> = {
+  'im-conversations': `select c.* from im.conversations c where c.tenant_id = $t and c.id in
+      (select conversation_id from im.members where tenant_id = $t and account_id = $a) order by created_at, id`,
+  'im-memberships': `select * from im.members where tenant_id = $t and account_id = $a order by joined_at, id`,
+  'im-messages': `select id, conversation_id, sender_account_id, kind, body, sent_at from im.messages
+      where tenant_id = $t and sender_account_id = $a order by sent_at, id`,
+  'im-attachments': `select * from im.attachments where tenant_id = $t and message_id in
+      (select id from im.messages where tenant_id = $t and sender_account_id = $a) order by message_id, id`,
+  'im-devices': `select * from im.devices where tenant_id = $t and account_id = $a order by last_seen_at, id`,
+  'clouddrive-profile': `select account_id, name, department, email from clouddrive.users where tenant_id = $t and account_id = $a`,
+  'clouddrive-folders': `select * from clouddrive.folders where tenant_id = $t and owner_account_id = $a order by created_at, id`,
+  'clouddrive-files': `select * from clouddrive.files where tenant_id = $t and owner_account_id = $a order by created_at, id`,
+  'clouddrive-permissions': `select * from clouddrive.permissions p where p.tenant_id = $t and (p.account_id = $a
+      or p.file_id in (select id from clouddrive.files where tenant_id = $t and owner_account_id = $a)
+      or p.folder_id in (select id from clouddrive.folders where tenant_id = $t and owner_account_id = $a)) order by id`,
+};
+
+interface BaselineReport {
+  copyMs: number;
+  zipMs: number;
+  totalMs: number;
+  zipBytes: number;
+}
+
+async function baseline(databaseUrl: string, root: string, blobDir: string): Promise<BaselineReport> {
+  const dumpDir = path.join(root, 'baseline', 'data');
+  await mkdir(dumpDir, { recursive: true });
+  const zipFile = path.join(root, 'baseline', 'baseline.zip');
+  const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
+  let copyMs = 0;
+  for (const [name, query] of Object.entries(BASELINE_QUERIES)) {
+    const select = query.replaceAll('$t', literal(TENANT)).replaceAll('$a', literal(SUBJECT));
+    // One connection per COPY, opened before the clock starts: postgres.js (3.4) never starts the
+    // next query on a connection whose COPY TO stream applied backpressure.
+    const one = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    await one`select 1`;
+    const started = performance.now();
+    const readable = await one.unsafe(`copy (${select}) to stdout with (format csv, header)`).readable();
+    await pipeline(readable, createWriteStream(path.join(dumpDir, `${name}.csv`)));
+    copyMs += performance.now() - started;
+    await one.end({ timeout: 5 });
+  }
+  const zipStarted = performance.now();
+  // Relative paths, as the export has them; -0 stores (no deflate), -q quiet, -r recursive.
+  await execFile('zip', ['-0', '-q', '-r', zipFile, path.relative(root, dumpDir), path.relative(root, blobDir)], {
+    cwd: root,
+  });
+  const zipMs = performance.now() - zipStarted;
+  const zipBytes = (await stat(zipFile)).size;
+  await rm(path.join(root, 'baseline'), { recursive: true, force: true });
+  return { copyMs, zipMs, totalMs: copyMs + zipMs, zipBytes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orchestration
+
+const MB = 1024 * 1024;
+const fmtMs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const fmtMb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
+
+function partsOf(result: AssembledResult): { key: string; size: number }[] {
+  return (result as AssembledResult & { parts?: { key: string; size: number }[] }).parts ?? [result];
+}
+
+async function verify(resultsDir: string, result: AssembledResult): Promise<void> {
+  for (const part of partsOf(result)) {
+    await execFile('unzip', ['-tq', path.join(resultsDir, part.key)], { maxBuffer: 64 * MB });
+  }
+}
+
+async function main(options: Options): Promise<void> {
+  const root = await mkdtemp(path.join(options.tmp, 'dsar-bench-'));
+  // Postgres runs as the `postgres` user when we are root: it must be able to reach its directory.
+  await chmod(root, 0o755);
+  const pgDir = path.join(root, 'pg');
+  const blobDir = path.join(root, 'blobs');
+  const resultsDir = path.join(root, 'results');
+  console.log(`# data in ${root}`);
+  const pg = await startEmbeddedPostgres({ dir: pgDir, port: await freePort() });
+  let sql: postgres.Sql | undefined;
+  try {
+    await ensureDatabase(pg.url, 'bench');
+    const databaseUrl = withDatabase(pg.url, 'bench');
+    await runMigrations(databaseUrl);
+    sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+
+    let t = performance.now();
+    const conversationId = await seedStatic(sql);
+    const files = await seedDrive(sql, new LocalBlobStore(blobDir), options);
+    console.log(`# ${files.count} drive files, ${fmtMb(files.bytes)}, written in ${fmtMs(performance.now() - t)}`);
+    t = performance.now();
+    await addMessages(sql, conversationId, 1, options.smallMessages);
+    await sql`vacuum analyze`;
+    console.log(`# ${options.smallMessages} messages in ${fmtMs(performance.now() - t)}`);
+
+    const run = async (label: string): Promise<ChildReport> => {
+      const input: ChildInput = { databaseUrl, blobDir, resultsDir, requestId: randomUUID(), partBytes: options.partBytes };
+      const report = await runChild(input, options.nodeFlags);
+      if (options.verify) await verify(resultsDir, report.result);
+      await rm(path.join(resultsDir, 'results', input.requestId), { recursive: true, force: true });
+      console.log(
+        `# (a) ${label}: collect ${fmtMs(report.collectMs)} + assemble ${fmtMs(report.assembleMs)} = ` +
+          `${fmtMs(report.totalMs)} (CPU ${fmtMs(report.cpuMs)}), peak RSS ${fmtMb(report.maxRss)} ` +
+          `(at start ${fmtMb(report.startRss)}), result ${fmtMb(report.result.size)} in ` +
+          `${partsOf(report.result).length} part(s)${options.verify ? ', unzip -t ok' : ''}`,
+      );
+      return report;
+    };
+
+    const small = await run(`${options.smallMessages} messages`);
+    t = performance.now();
+    await addMessages(sql, conversationId, options.smallMessages + 1, options.messages);
+    await sql`vacuum analyze`;
+    console.log(`# ${options.messages - options.smallMessages} more messages in ${fmtMs(performance.now() - t)}`);
+    const fulls: ChildReport[] = [];
+    const bases: BaselineReport[] = [];
+    // Alternating, so that whatever else the machine does affects both sides alike.
+    for (let i = 0; i < options.repeat; i += 1) {
+      fulls.push(await run(`${options.messages} messages`));
+      const base = await baseline(databaseUrl, root, blobDir);
+      console.log(
+        `# (b) baseline: COPY ${fmtMs(base.copyMs)} + zip -0 ${fmtMs(base.zipMs)} = ${fmtMs(base.totalMs)}, zip ${fmtMb(base.zipBytes)}`,
+      );
+      bases.push(base);
+    }
+    const full = fulls.reduce((best, r) => (r.totalMs < best.totalMs ? r : best));
+    const base = bases.reduce((best, r) => (r.totalMs < best.totalMs ? r : best));
+    const maxRss = Math.max(...fulls.map((r) => r.maxRss));
+
+    const ratio = full.totalMs / base.totalMs;
+    const growth = (maxRss - small.maxRss) / small.maxRss;
+    const best = options.repeat > 1 ? `best of ${options.repeat}` : 'one run';
+    const rows: [string, string, string][] = [
+      ['(a) pipeline, wall', fmtMs(full.totalMs), `${best}: collect ${fmtMs(full.collectMs)}, assemble ${fmtMs(full.assembleMs)}`],
+      ['(b) COPY + zip -0, wall', fmtMs(base.totalMs), `${best}: COPY ${fmtMs(base.copyMs)}, zip ${fmtMs(base.zipMs)}`],
+      ['ratio (a)/(b)', ratio.toFixed(2), ratio <= 1.5 ? 'target <= 1.5: met' : 'target <= 1.5: NOT met'],
+      [`peak RSS (a), ${options.messages} msgs`, fmtMb(maxRss), maxRss <= 300 * MB ? 'target <= 300 MB: met' : 'target <= 300 MB: NOT met'],
+      [`peak RSS (a), ${options.smallMessages} msgs`, fmtMb(small.maxRss), `wall ${fmtMs(small.totalMs)}`],
+      ['RSS growth', `${(growth * 100).toFixed(1)} %`, growth < 0.1 ? 'target < 10 %: met' : 'target < 10 %: NOT met'],
+      ['result size', fmtMb(full.result.size), `${partsOf(full.result).length} part(s)`],
+    ];
+    console.log('');
+    for (const [name, value, note] of rows) console.log(`${name.padEnd(34)} ${value.padStart(10)}   ${note}`);
+    const strip = (r: ChildReport) => ({ ...r, result: { size: r.result.size, parts: partsOf(r.result).length } });
+    console.log(`\n${JSON.stringify({ options, small: strip(small), full: fulls.map(strip), baseline: bases, ratio, growth })}`);
+  } finally {
+    await sql?.end({ timeout: 5 });
+    await pg.stop();
+    if (options.keep) console.log(`# kept ${root}`);
+    else await rm(root, { recursive: true, force: true });
+  }
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') {
+  await child(JSON.parse(argv[1]!) as ChildInput);
+} else {
+  await main(parseOptions(argv));
+}

@@ -1,0 +1,255 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BlobNotFoundError, writeBody, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
+
+/**
+ * Results at rest: AES-256-GCM over any BlobStore, in fixed-size segments, so that reads stream
+ * and a range read decrypts only the segments it covers.
+ *
+ *   header   "DSRE" | version 1 (1 byte) | key id (8 bytes) | salt (16 bytes)             29 bytes
+ *   segment  nonce (12 bytes) | ciphertext (64 KiB, the last one 0..64 KiB) | tag (16 bytes)
+ *
+ * Every blob has its own key, HKDF-SHA256(master key, salt), and every segment its own random
+ * nonce. A segment's AAD is the header, its index (uint32) and a final flag (1 on the last one),
+ * so the header cannot be altered and segments cannot be reordered, swapped between blobs or cut
+ * off at the end unnoticed. Every blob has at least one segment (an empty one for empty content),
+ * so the plaintext size follows from the stored size alone.
+ */
+
+const MAGIC = Buffer.from('DSRE', 'ascii');
+const VERSION = 1;
+const KEY_ID_SIZE = 8;
+const SALT_SIZE = 16;
+export const HEADER_SIZE = MAGIC.length + 1 + KEY_ID_SIZE + SALT_SIZE;
+export const SEGMENT_SIZE = 64 * 1024;
+const NONCE_SIZE = 12;
+const TAG_SIZE = 16;
+const OVERHEAD = NONCE_SIZE + TAG_SIZE;
+const SEALED_SEGMENT_SIZE = SEGMENT_SIZE + OVERHEAD;
+
+/** The stored bytes are not what this store wrote with this key: altered, truncated or foreign. */
+export class BlobIntegrityError extends Error {
+  override name = 'BlobIntegrityError';
+}
+
+interface Sealing {
+  header: Buffer;
+  key: Buffer;
+}
+
+/** Names a key without revealing it, so a blob written under another key fails clearly. */
+export function keyIdOf(key: Buffer): Buffer {
+  return createHash('sha256').update('dsar results key id\0').update(key).digest().subarray(0, KEY_ID_SIZE);
+}
+
+function blobKey(master: Buffer, salt: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, salt, 'dsar results v1', 32));
+}
+
+function aad(header: Buffer, index: number, final: boolean): Buffer {
+  const position = Buffer.alloc(5);
+  position.writeUInt32BE(index, 0);
+  position[4] = final ? 1 : 0;
+  return Buffer.concat([header, position]);
+}
+
+function seal(sealing: Sealing, plaintext: Buffer, index: number, final: boolean): Buffer {
+  const nonce = randomBytes(NONCE_SIZE);
+  const cipher = createCipheriv('aes-256-gcm', sealing.key, nonce);
+  cipher.setAAD(aad(sealing.header, index, final));
+  return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+function unseal(sealing: Sealing, sealed: Buffer, index: number, final: boolean): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', sealing.key, sealed.subarray(0, NONCE_SIZE));
+  decipher.setAAD(aad(sealing.header, index, final));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
+  try {
+    return Buffer.concat([decipher.update(sealed.subarray(NONCE_SIZE, sealed.length - TAG_SIZE)), decipher.final()]);
+  } catch {
+    throw new BlobIntegrityError(`segment ${index} failed authentication`);
+  }
+}
+
+interface Layout {
+  segments: number;
+  /** Plaintext bytes. */
+  size: number;
+  sealedSize(index: number): number;
+}
+
+function layoutOf(stored: number): Layout {
+  const body = stored - HEADER_SIZE;
+  const rest = body % SEALED_SEGMENT_SIZE;
+  if (body < OVERHEAD || (rest > 0 && rest < OVERHEAD)) {
+    throw new BlobIntegrityError('the stored size is not that of an encrypted blob');
+  }
+  const segments = Math.floor(body / SEALED_SEGMENT_SIZE) + (rest > 0 ? 1 : 0);
+  const lastSealed = rest > 0 ? rest : SEALED_SEGMENT_SIZE;
+  return {
+    segments,
+    size: body - segments * OVERHEAD,
+    sealedSize: (index) => (index === segments - 1 ? lastSealed : SEALED_SEGMENT_SIZE),
+  };
+}
+
+/** Bytes gathered from a stream's chunks and taken off the front, copying only when chunks join. */
+class Chunks {
+  private parts: Buffer[] = [];
+  length = 0;
+
+  add(chunk: Buffer): void {
+    this.parts.push(chunk);
+    this.length += chunk.length;
+  }
+
+  take(n: number): Buffer {
+    const all = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length);
+    this.parts = n < all.length ? [all.subarray(n)] : [];
+    this.length = all.length - n;
+    return all.subarray(0, n);
+  }
+}
+
+class Encryptor extends Transform {
+  plaintextSize = 0;
+  private index = 0;
+  private readonly pending = new Chunks();
+
+  constructor(private readonly sealing: Sealing) {
+    super();
+    this.push(sealing.header);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.plaintextSize += chunk.length;
+    this.pending.add(chunk);
+    try {
+      // A full segment is held back until more bytes come: only the last one may be sealed as final.
+      while (this.pending.length > SEGMENT_SIZE) {
+        this.push(seal(this.sealing, this.pending.take(SEGMENT_SIZE), this.index++, false));
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.push(seal(this.sealing, this.pending.take(this.pending.length), this.index, true));
+    done();
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export class EncryptedBlobStore implements BlobStore {
+  private readonly keyId: Buffer;
+
+  constructor(
+    private readonly inner: BlobStore,
+    private readonly key: Buffer,
+  ) {
+    if (key.length !== 32) throw new Error('the results encryption key must be 32 bytes');
+    this.keyId = keyIdOf(key);
+  }
+
+  async put(key: string, body: Readable | Buffer | string): Promise<{ size: number }> {
+    const { writer, encryptor } = await this.open(key);
+    await writeBody(writer, body);
+    return { size: encryptor.plaintextSize };
+  }
+
+  async writer(key: string): Promise<BlobWriter> {
+    return (await this.open(key)).writer;
+  }
+
+  get(key: string, range?: ByteRange): Readable {
+    return Readable.from(this.plaintext(key, range), { objectMode: false });
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    const stored = await this.inner.size(key);
+    return stored === undefined ? undefined : layoutOf(stored).size;
+  }
+
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+
+  deletePrefix(prefix: string): Promise<void> {
+    return this.inner.deletePrefix(prefix);
+  }
+
+  private async open(key: string): Promise<{ writer: BlobWriter; encryptor: Encryptor }> {
+    const inner = await this.inner.writer(key);
+    const encryptor = new Encryptor(this.newSealing());
+    const piped = pipeline(encryptor, inner.stream);
+    // commit() awaits it; after abort() its rejection is expected and must not go unhandled.
+    piped.catch(() => undefined);
+    const writer: BlobWriter = {
+      stream: encryptor,
+      commit: async () => {
+        if (!encryptor.writableEnded) encryptor.end();
+        await piped;
+        await inner.commit();
+      },
+      abort: async () => {
+        encryptor.destroy();
+        await inner.abort();
+      },
+    };
+    return { writer, encryptor };
+  }
+
+  private newSealing(): Sealing {
+    const salt = randomBytes(SALT_SIZE);
+    return { header: Buffer.concat([MAGIC, Buffer.of(VERSION), this.keyId, salt]), key: blobKey(this.key, salt) };
+  }
+
+  private sealingOf(header: Buffer): Sealing {
+    if (header.length !== HEADER_SIZE || !header.subarray(0, MAGIC.length).equals(MAGIC)) {
+      throw new BlobIntegrityError('not an encrypted blob');
+    }
+    if (header[MAGIC.length] !== VERSION) throw new BlobIntegrityError('unknown encrypted blob version');
+    const keyIdAt = MAGIC.length + 1;
+    if (!header.subarray(keyIdAt, keyIdAt + KEY_ID_SIZE).equals(this.keyId)) {
+      throw new BlobIntegrityError('the blob was encrypted with another key');
+    }
+    return { header, key: blobKey(this.key, header.subarray(keyIdAt + KEY_ID_SIZE)) };
+  }
+
+  /** Reads the header, then only the segments that hold `range`, and yields their plaintext. */
+  private async *plaintext(key: string, range?: ByteRange): AsyncGenerator<Buffer> {
+    const stored = await this.inner.size(key);
+    if (stored === undefined) throw new BlobNotFoundError(key);
+    const layout = layoutOf(stored);
+    if (range && (range.start < 0 || range.start > range.end || range.end >= layout.size)) {
+      throw new RangeError('the range lies outside the blob');
+    }
+    const want = range ?? { start: 0, end: layout.size - 1 };
+    const first = Math.floor(want.start / SEGMENT_SIZE);
+    const last = range ? Math.floor(range.end / SEGMENT_SIZE) : layout.segments - 1;
+    const sealing = this.sealingOf(await readAll(this.inner.get(key, { start: 0, end: HEADER_SIZE - 1 })));
+    const from = HEADER_SIZE + first * SEALED_SEGMENT_SIZE;
+    const to = Math.min(HEADER_SIZE + (last + 1) * SEALED_SEGMENT_SIZE, stored) - 1;
+    const pending = new Chunks();
+    let index = first;
+    for await (const chunk of this.inner.get(key, { start: from, end: to })) {
+      pending.add(chunk as Buffer);
+      while (index <= last && pending.length >= layout.sealedSize(index)) {
+        const plain = unseal(sealing, pending.take(layout.sealedSize(index)), index, index === layout.segments - 1);
+        const offset = index * SEGMENT_SIZE;
+        const part = plain.subarray(Math.max(want.start - offset, 0), Math.min(want.end - offset + 1, plain.length));
+        if (part.length > 0) yield part;
+        index += 1;
+      }
+    }
+    if (index <= last) throw new BlobIntegrityError('the blob ended early');
+  }
+}

@@ -1,0 +1,281 @@
+import type { Logger } from 'pino';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
+import type { RequestRow } from '../db/schema.js';
+import { AppError, notFound } from '../errors.js';
+import { isTerminal } from '../requests/lifecycle.js';
+import type { RequestRepository } from '../requests/repository.js';
+import { RESULT_STATUSES, type DeliveryRepository } from './repository.js';
+import { parseRange, rangeStillValid } from './ranges.js';
+import type { CreateLinkBody, DownloadList, DownloadView, LinkView } from './schemas.js';
+import type { LinkSigner } from './signing.js';
+import type { DownloadLinkRow, DownloadRow } from './tables.js';
+
+/**
+ * The rules of handing results out: to the owner's API key or through a signed link, whole or
+ * by range, every download recorded; and of deleting them when their retention ends.
+ */
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const EXPIRY_PAGE = 100;
+
+/** One file of a result: the result itself (part 1) or one part of a result split into several. */
+export interface ResultFile {
+  part: number;
+  key: string;
+  fileName: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+}
+
+export interface DownloadAsk {
+  part?: number;
+  /** The Range and If-Range headers. */
+  range?: string;
+  ifRange?: string;
+  /** HEAD: headers only, nothing opened, counted or recorded. */
+  head: boolean;
+}
+
+export interface Delivery {
+  file: ResultFile;
+  /** The bytes served (206); undefined for the whole file (200). */
+  range?: ByteRange;
+  /** Undefined for HEAD. */
+  body?: Readable;
+}
+
+interface Downloader {
+  apiKeyId?: string;
+  linkId?: string;
+}
+
+export interface DeliveryOptions {
+  linkTtlSeconds: number;
+  resultTtlDays: number;
+  /** Where links point; without it, the origin the link was asked for on. */
+  publicBaseUrl?: string;
+}
+
+export class RangeNotSatisfiable extends AppError {
+  constructor(readonly size: number) {
+    super(416, 'range-not-satisfiable', 'Range not satisfiable', `The file has ${size} bytes`);
+  }
+}
+
+const notReady = (row: RequestRow) =>
+  new AppError(409, 'not-ready', 'Result not ready', `The request is ${row.status}; poll it until it ends`);
+const resultExpired = () => new AppError(410, 'result-expired', 'Gone', 'The result was deleted when its retention ended');
+// One answer for every token that is not genuine, so that guessing learns nothing.
+const invalidLink = () => new AppError(403, 'invalid-link', 'Forbidden', 'This link is not valid');
+const linkGone = () => new AppError(410, 'link-gone', 'Gone', 'This link has expired or has been used up');
+const unreadable = () =>
+  new AppError(500, 'result-unreadable', 'Internal server error', 'The stored result cannot be read; the error was logged');
+
+export function etagOf(file: ResultFile): string {
+  return `"${file.sha256}"`;
+}
+
+export class DeliveryService {
+  constructor(
+    private readonly repo: RequestRepository,
+    private readonly store: DeliveryRepository,
+    private readonly results: BlobStore,
+    private readonly signer: LinkSigner,
+    private readonly options: DeliveryOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async ownerDownload(tenantId: string, requestId: string, apiKey: string, ask: DownloadAsk): Promise<Delivery> {
+    const row = await this.requestOf(tenantId, requestId);
+    const file = await this.fileOf(row, ask.part);
+    const range = rangeOf(file, ask);
+    if (ask.head) return { file, range };
+    const body = await this.open(row, file, range);
+    const apiKeyId = await this.store.apiKeyIdOf(apiKey);
+    return { file, range, body: await this.recorded(row, { apiKeyId }, file, range, body) };
+  }
+
+  async linkDownload(token: string, ask: DownloadAsk): Promise<Delivery> {
+    const link = await this.genuineLink(token);
+    if (!usable(link, new Date())) throw linkGone();
+    const row = await this.repo.findById(link.requestId);
+    if (!row) throw invalidLink();
+    const file = await this.fileOf(row, ask.part);
+    const range = rangeOf(file, ask);
+    if (ask.head) return { file, range };
+    const body = await this.open(row, file, range);
+    // Counted in one statement, so two downloads at once cannot both take the last use.
+    if (!(await this.store.useLink(link.id, new Date()))) {
+      body.destroy();
+      throw linkGone();
+    }
+    return { file, range, body: await this.recorded(row, { linkId: link.id }, file, range, body) };
+  }
+
+  async createLink(tenantId: string, requestId: string, apiKey: string, body: CreateLinkBody, origin: string): Promise<LinkView> {
+    const row = await this.requestOf(tenantId, requestId);
+    await this.fileOf(row);
+    const link = await this.store.createLink({
+      requestId: row.id,
+      createdByKeyId: await this.store.apiKeyIdOf(apiKey),
+      expiresAt: new Date(Date.now() + (body.expiresInSeconds ?? this.options.linkTtlSeconds) * 1000),
+      maxDownloads: body.maxDownloads ?? null,
+    });
+    await this.repo.event(row.id, 'link_created', undefined, { linkId: link.id });
+    return {
+      id: link.id,
+      url: `${this.options.publicBaseUrl ?? origin}/downloads/${this.signer.sign(link.id)}`,
+      expiresAt: link.expiresAt.toISOString(),
+      maxDownloads: link.maxDownloads,
+    };
+  }
+
+  async listDownloads(tenantId: string, requestId: string): Promise<DownloadList> {
+    const row = await this.requestOf(tenantId, requestId);
+    return { items: (await this.store.downloadsOf(row.id)).map(downloadView) };
+  }
+
+  /** Deletes the results past retention and moves their requests to `expired`. Safe to run twice at once. */
+  async expireResults(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.options.resultTtlDays * DAY_MS);
+    let count = 0;
+    for (let due = await this.store.dueForExpiry(cutoff, EXPIRY_PAGE); due.length > 0; due = await this.store.dueForExpiry(cutoff, EXPIRY_PAGE)) {
+      for (const row of due) await this.expire(row.id, row.resultKey);
+      count += due.length;
+    }
+    return count;
+  }
+
+  private async expire(requestId: string, resultKey: string | null): Promise<void> {
+    // Expired first: from then on no download starts on what is about to be deleted.
+    await this.repo.transition(requestId, RESULT_STATUSES, 'expired');
+    const parts = await this.store.parts(requestId);
+    for (const key of [resultKey, ...parts.map((p) => p.key)]) if (key) await this.results.delete(key);
+    await this.store.forgetResult(requestId);
+  }
+
+  private async requestOf(tenantId: string, requestId: string): Promise<RequestRow> {
+    const row = await this.repo.find(tenantId, requestId);
+    if (!row) throw notFound('Request');
+    return row;
+  }
+
+  private async genuineLink(token: string): Promise<DownloadLinkRow> {
+    const linkId = this.signer.verify(token);
+    const link = linkId ? await this.store.link(linkId) : undefined;
+    if (!link) throw invalidLink();
+    return link;
+  }
+
+  /** The result, or one part of it; no part asked for means the result itself. */
+  private async fileOf(row: RequestRow, part?: number): Promise<ResultFile> {
+    if (row.status === 'expired') throw resultExpired();
+    if (!isTerminal(row.status)) throw notReady(row);
+    const whole = wholeResult(row);
+    if (!whole) throw notFound(`Result of this ${row.status} request`);
+    if (part === undefined) return whole;
+    const parts = await this.store.parts(row.id);
+    const found = parts.length === 0 && part === 1 ? whole : parts.find((p) => p.part === part);
+    if (!found) throw notFound(`Part ${part} of this result`);
+    return found;
+  }
+
+  /** Opens the bytes and waits until they are readable, so a damaged result fails as a problem, not mid-body. */
+  private async open(row: RequestRow, file: ResultFile, range?: ByteRange): Promise<Readable> {
+    let body: Readable | undefined;
+    try {
+      if ((await this.results.size(file.key)) !== file.size) throw new Error('the stored size differs from the recorded one');
+      body = this.results.get(file.key, range);
+      await readable(body);
+      return body;
+    } catch (err) {
+      body?.destroy();
+      this.log.error({ requestId: row.id, part: file.part, error: (err as Error).name }, 'stored result unreadable');
+      throw unreadable();
+    }
+  }
+
+  /** Records the download, then counts the bytes that go out and records them once the body closes. */
+  private async recorded(row: RequestRow, by: Downloader, file: ResultFile, range: ByteRange | undefined, body: Readable) {
+    const served = range ?? { start: 0, end: file.size - 1 };
+    let id: number;
+    try {
+      id = await this.store.recordDownload({ requestId: row.id, ...by, part: file.part, rangeStart: served.start, rangeEnd: served.end });
+      await this.repo.event(row.id, 'result_downloaded', undefined, { downloadId: id, part: file.part });
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
+    const counter = new ByteCounter();
+    counter.once('close', () => {
+      this.store.finishDownload(id, counter.bytes).catch((err: Error) => {
+        this.log.error({ requestId: row.id, downloadId: id, error: err.name }, 'recording the bytes of a download failed');
+      });
+    });
+    // A source error destroys the counter (the response ends early); a closed response destroys the source.
+    pipeline(body, counter, () => undefined);
+    return counter;
+  }
+}
+
+function usable(link: DownloadLinkRow, now: Date): boolean {
+  return link.expiresAt > now && (link.maxDownloads === null || link.downloads < link.maxDownloads);
+}
+
+function rangeOf(file: ResultFile, ask: DownloadAsk): ByteRange | undefined {
+  if (!rangeStillValid(ask.ifRange, etagOf(file))) return undefined;
+  const range = parseRange(ask.range, file.size);
+  if (range === 'unsatisfiable') throw new RangeNotSatisfiable(file.size);
+  return range;
+}
+
+function wholeResult(row: RequestRow): ResultFile | undefined {
+  if (!row.resultKey || !row.resultMediaType || row.resultSize === null || !row.resultSha256) return undefined;
+  return {
+    part: 1,
+    key: row.resultKey,
+    fileName: row.resultKey.split('/').at(-1) ?? 'result',
+    mediaType: row.resultMediaType,
+    size: row.resultSize,
+    sha256: row.resultSha256,
+  };
+}
+
+function downloadView(row: DownloadRow): DownloadView {
+  return {
+    id: row.id,
+    at: row.at.toISOString(),
+    ...(row.apiKeyId ? { apiKeyId: row.apiKeyId } : {}),
+    ...(row.linkId ? { linkId: row.linkId } : {}),
+    part: row.part,
+    range: { start: row.rangeStart, end: row.rangeEnd },
+    bytesSent: row.bytesSent,
+  };
+}
+
+function readable(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onReadable = () => {
+      stream.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      stream.off('readable', onReadable);
+      reject(err);
+    };
+    // Removing the 'readable' listener afterwards lets the later pipe switch the stream to flowing.
+    stream.once('readable', onReadable);
+    stream.once('error', onError);
+  });
+}
+
+class ByteCounter extends Transform {
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}

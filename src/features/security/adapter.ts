@@ -1,0 +1,75 @@
+import { declarativeAdapter } from '../declarative.js';
+import { NETWORK_LOGS } from '../retention.js';
+
+export const securityAdapter = declarativeAdapter({
+  feature: 'security',
+  datasets: [
+    {
+      name: 'profile',
+      title: 'Security management profile',
+      table: 'security.profiles',
+      where: 'profiles.account_id = :account',
+      columns: {
+        account_id: 'account-id',
+        name: 'name',
+        phone_number: 'phone-number',
+        email: 'email-address',
+        department: 'department',
+      },
+    },
+    {
+      name: 'devices',
+      title: 'Managed devices',
+      table: 'security.devices',
+      where: 'devices.account_id = :account',
+      columns: {
+        account_id: 'account-id',
+        device_id: 'device-id',
+        device_name: 'device-information',
+        device_model: 'device-information',
+        os: 'device-information',
+        network_type: 'network-information',
+        mac_address: 'network-information',
+        ip_address: 'network-information',
+        wifi_ssid: 'network-information',
+        enrolled_at: 'device-information',
+        last_seen_at: 'device-information',
+      },
+      orderBy: 'enrolled_at, id',
+    },
+    {
+      name: 'login-logs',
+      title: 'Login logs',
+      table: 'security.login_logs',
+      where: 'login_logs.account_id = :account',
+      columns: {
+        account_id: 'account-id',
+        occurred_at: 'login-logs',
+        method: 'login-logs',
+        result: 'login-logs',
+        client: 'login-logs',
+        device_id: 'device-id',
+        ip_address: 'network-information',
+      },
+      orderBy: 'occurred_at, id',
+      retention: { ...NETWORK_LOGS, since: 'occurred_at' },
+    },
+    {
+      name: 'operation-logs',
+      title: 'Operation logs',
+      table: 'security.operation_logs',
+      where: 'operation_logs.account_id = :account',
+      columns: {
+        account_id: 'account-id',
+        occurred_at: 'user-operation-logs',
+        operation: 'user-operation-logs',
+        target: 'user-operation-logs',
+        result: 'user-operation-logs',
+        device_id: 'device-id',
+        ip_address: 'network-information',
+      },
+      orderBy: 'occurred_at, id',
+      retention: { ...NETWORK_LOGS, since: 'occurred_at' },
+    },
+  ],
+});

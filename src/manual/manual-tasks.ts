@@ -1,0 +1,125 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { CollectedRecord, DatasetDescription } from '../features/adapter.js';
+import type { RequestFlow } from '../queue/flow.js';
+import type { RequestRepository } from '../requests/repository.js';
+import type { RequestRow, TaskRow } from '../db/schema.js';
+import { AppError, conflict, notFound } from '../errors.js';
+import { partialKey } from '../processing/feature-task.js';
+import type { RequestService } from '../requests/request-service.js';
+import type { RequestView } from '../requests/schemas.js';
+import type { UploadedFile } from './schemas.js';
+
+/** A manual task's outcome: the agent's note and, for access and export, the files they supplied. */
+export interface ManualOutcome {
+  manual: { note: string; files: Array<UploadedFile & { blobKey: string }> };
+}
+
+const UPLOADS: DatasetDescription = {
+  name: 'provided_files',
+  title: 'Files provided by our support team',
+  columns: ['name', 'media_type', 'size', 'sha256', 'note'],
+  items: {},
+};
+
+/**
+ * Features configured as manual: the task waits in action_required until a support agent supplies
+ * the feature's data (files) or confirms the erasure, with a note. The last one resumes the request.
+ */
+export class ManualTaskService {
+  constructor(
+    private readonly repo: RequestRepository,
+    private readonly requests: RequestService,
+    private readonly featureBlobs: BlobStore,
+    private readonly results: BlobStore,
+    private readonly flow: RequestFlow,
+    private readonly maxUploadBytes: number,
+  ) {}
+
+  async upload(tenantId: string, id: string, feature: string, name: string, mediaType: string, body: Readable) {
+    const { request, task } = await this.openTask(tenantId, id, feature);
+    if (request.type === 'deletion') {
+      throw conflict('no-upload-for-deletion', 'A deletion task is confirmed with a note, not with files');
+    }
+    const blobKey = `manual/${request.tenantId}/${request.id}/${randomUUID()}`;
+    const hash = createHash('sha256');
+    let size = 0;
+    const limit = this.maxUploadBytes;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > limit) return done(new AppError(413, 'payload-too-large', 'Payload too large', `Files are limited to ${limit} bytes`));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    const writer = await this.featureBlobs.writer(blobKey);
+    try {
+      await pipeline(body, meter, writer.stream);
+      await writer.commit();
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+    const file = { name, mediaType, size, sha256: hash.digest('hex'), blobKey };
+    const outcome = manualOutcome(task);
+    outcome.manual.files.push(file);
+    await this.repo.updateTask(id, feature, { outcome });
+    await this.repo.event(id, 'manual_file_added', feature, { size });
+    return { name, mediaType, size, sha256: file.sha256 };
+  }
+
+  async complete(tenantId: string, id: string, feature: string, note: string): Promise<RequestView> {
+    const { request, task } = await this.openTask(tenantId, id, feature);
+    const outcome = manualOutcome(task);
+    outcome.manual.note = note;
+    const values =
+      request.type === 'deletion'
+        ? { counts: {}, outcome, datasets: [] }
+        : { ...(await this.writePartial(request, feature, outcome)), outcome, datasets: [UPLOADS] };
+    await this.repo.updateTask(id, feature, { ...values, status: 'completed', finishedAt: new Date() });
+    await this.repo.event(id, 'manual_task_completed', feature);
+    await this.resumeIfDone(request.id);
+    return this.requests.get(tenantId, id);
+  }
+
+  private async openTask(tenantId: string, id: string, feature: string): Promise<{ request: RequestRow; task: TaskRow }> {
+    const request = await this.repo.find(tenantId, id);
+    const task = request && (await this.repo.task(id, feature));
+    if (!request || !task) throw notFound('Task');
+    if (task.status !== 'action_required') {
+      throw conflict('task-not-waiting', `This task is ${task.status}; only a task in action_required is answered by hand`);
+    }
+    return { request, task };
+  }
+
+  /** The uploaded files become the feature's collected data, in the same partial format adapters write. */
+  private async writePartial(request: RequestRow, feature: string, outcome: ManualOutcome) {
+    const key = partialKey(request.id, feature);
+    const lines = outcome.manual.files.map((f) => {
+      const record: CollectedRecord = {
+        dataset: UPLOADS.name,
+        row: { name: f.name, media_type: f.mediaType, size: f.size, sha256: f.sha256, note: outcome.manual.note },
+        file: { blobKey: f.blobKey, name: f.name, mediaType: f.mediaType, size: f.size, sha256: f.sha256 },
+      };
+      return JSON.stringify(record) + '\n';
+    });
+    await this.results.put(key, lines.join(''));
+    return { partialKey: key, counts: { [UPLOADS.name]: lines.length } };
+  }
+
+  private async resumeIfDone(requestId: string): Promise<void> {
+    const tasks = await this.repo.tasksOf(requestId);
+    if (tasks.some((t) => ['pending', 'running', 'action_required'].includes(t.status))) return;
+    if (await this.repo.transition(requestId, ['action_required'], 'processing')) {
+      await this.flow.enqueueAssembly(requestId);
+    }
+  }
+}
+
+function manualOutcome(task: TaskRow): ManualOutcome {
+  const current = task.outcome as Partial<ManualOutcome> | null;
+  return { manual: { note: current?.manual?.note ?? '', files: [...(current?.manual?.files ?? [])] } };
+}

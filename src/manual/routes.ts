@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Readable } from 'node:stream';
+import { Problem } from '../errors.js';
+import { RequestView } from '../requests/schemas.js';
+import type { ManualTaskService } from './manual-tasks.js';
+import { CompleteTaskBody, TaskParams, UploadQuery, UploadedFile } from './schemas.js';
+
+/** Support agents answer manual tasks: supply a feature's data as files, then complete with a note. */
+export async function manualTaskRoutes(scope: FastifyInstance, service: ManualTaskService, maxUploadBytes: number) {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+  const security = [{ apiKey: [] }];
+
+  app.post(
+    '/requests/:id/tasks/:feature/complete',
+    {
+      schema: {
+        tags: ['manual tasks'],
+        summary: 'Complete a manual task: the data was supplied, or the erasure was done by hand',
+        security,
+        params: TaskParams,
+        body: CompleteTaskBody,
+        response: { 200: RequestView, 400: Problem, 401: Problem, 404: Problem, 409: Problem },
+      },
+    },
+    async (request) => service.complete(request.tenantId, request.params.id, request.params.feature, request.body.note),
+  );
+
+  // Uploads take the raw body of any media type as a stream, so their parser lives in its own scope.
+  await app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    uploads.withTypeProvider<TypeBoxTypeProvider>().post(
+      '/requests/:id/tasks/:feature/files',
+      {
+        bodyLimit: maxUploadBytes,
+        schema: {
+          tags: ['manual tasks'],
+          summary: "Add a file as this feature's data for an access or export request (raw body)",
+          security,
+          params: TaskParams,
+          querystring: UploadQuery,
+          response: { 201: UploadedFile, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 413: Problem },
+        },
+      },
+      async (request, reply) => {
+        const mediaType = request.headers['content-type']?.split(';')[0]?.trim() || 'application/octet-stream';
+        const file = await service.upload(
+          request.tenantId,
+          request.params.id,
+          request.params.feature,
+          request.query.name,
+          mediaType,
+          request.body as Readable,
+        );
+        return reply.code(201).send(file);
+      },
+    );
+  });
+}

@@ -1,0 +1,39 @@
+import Type, { type Static } from 'typebox';
+import { FeatureId } from '../catalogue/schema.js';
+
+export const TaskParams = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'Request id' }),
+  feature: FeatureId,
+});
+
+export const UploadQuery = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[^/\\\\\\u0000-\\u001f]+$',
+      description: 'File name as the subject should see it',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const CompleteTaskBody = Type.Object(
+  {
+    note: Type.String({
+      minLength: 1,
+      maxLength: 4000,
+      description: 'What was done, e.g. "Exported from the meeting system" or "Erased in the email archive"',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type CompleteTaskBody = Static<typeof CompleteTaskBody>;
+
+export const UploadedFile = Type.Object({
+  name: Type.String(),
+  mediaType: Type.String(),
+  size: Type.Integer(),
+  sha256: Type.String(),
+});
+export type UploadedFile = Static<typeof UploadedFile>;

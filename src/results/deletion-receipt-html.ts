@@ -1,0 +1,156 @@
+import type { DeletionReceipt, ReceiptDataset, ReceiptFeature } from './deletion-receipt.js';
+import { html, raw } from './html.js';
+import { formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS } from './labels.js';
+
+/**
+ * The deletion receipt as a page people read: the same facts as the JSON receipt, its digest and
+ * signature, and how to verify them. Self-contained (inline CSS, no scripts, nothing external) and
+ * every value escaped, so it can be saved and opened offline.
+ */
+
+export function deletionReceiptHtml(receipt: DeletionReceipt): string {
+  return [
+    documentStart(receipt),
+    header(receipt),
+    ...receipt.features.map(featureSection),
+    seal(receipt),
+    '</main>\n</body>\n</html>\n',
+  ].join('');
+}
+
+const STYLE = `
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f; margin: 0; background: #f6f7f9; }
+main { max-width: 1000px; margin: 0 auto; padding: 24px; }
+header, section { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 16px 24px; margin-bottom: 20px; }
+h1 { font-size: 1.6em; margin: 0 0 8px; } h2 { font-size: 1.3em; margin: 0 0 8px; } h3 { font-size: 1.05em; margin: 16px 0 6px; }
+dl { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; } dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
+th, td { border: 1px solid #dde1e6; padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th { background: #f0f2f5; } td.n { text-align: right; }
+code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.9em; overflow-wrap: anywhere; }
+pre { background: #f0f2f5; padding: 8px 12px; white-space: pre-wrap; }
+.error { color: #9b1c1c; }
+@media print { body { background: #fff; } header, section { border: none; } }
+`;
+
+const STATUS_WORDS: Record<string, string> = {
+  completed: 'Completed',
+  partially_completed: 'Partially completed: some features could not be erased',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  not_automated: 'Not automated yet: handled separately by your organization',
+};
+
+function documentStart(receipt: DeletionReceipt): string {
+  return html`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Certificate of erasure — request ${receipt.requestId}</title>
+<style>${raw(STYLE)}</style>
+</head>
+<body>
+<main>
+`;
+}
+
+function header(receipt: DeletionReceipt): string {
+  const rows: [string, string][] = [
+    ['Request', receipt.requestId],
+    ['Type', `${REQUEST_TYPE_WORDS.deletion} (${receipt.type})`],
+    ['Account', receipt.accountId],
+    ['Organization', receipt.tenantId],
+    ['Requested', formatIso(receipt.createdAt)],
+    ['Completed', formatIso(receipt.completedAt)],
+    ['Status', statusWords(receipt.status)],
+    ['Catalogue version', receipt.catalogueVersion],
+  ];
+  return html`<header>
+<h1>Certificate of erasure</h1>
+<p>What became of your personal data, feature by feature and for every item the privacy statement names. At the end: the digest and signature that prove this certificate is the one the service issued.</p>
+${raw(definitionList(rows))}
+</header>
+`;
+}
+
+function featureSection(feature: ReceiptFeature): string {
+  const status = feature.error ? `${statusWords(feature.status)}: ${feature.error}` : statusWords(feature.status);
+  const items = feature.items.map((item) => html`<tr><td>${item.label}</td><td>${itemOutcomeWords(item)}</td></tr>`);
+  return html`<section class="feature" id="feature-${feature.id}">
+<h2>${feature.name}</h2>
+<p class="${feature.error ? 'error' : 'status'}">${status}${feature.finishedAt ? ` — ${formatIso(feature.finishedAt)}` : ''}</p>
+<h3>Items</h3>
+<div class="scroll"><table>
+<thead><tr><th>Item</th><th>What became of it</th></tr></thead>
+<tbody>
+${raw(items.join('\n'))}
+</tbody>
+</table></div>
+${raw(datasetTable(feature.datasets))}</section>
+`;
+}
+
+function datasetTable(datasets: ReceiptDataset[]): string {
+  if (datasets.length === 0) return '';
+  const rows = datasets.map((d) => {
+    const counts = [d.deleted, d.anonymized, d.kept, d.retained].map((n) => html`<td class="n">${n}</td>`).join('');
+    return html`<tr><td>${d.title}</td>${raw(counts)}<td>${datasetNote(d)}</td></tr>`;
+  });
+  return html`<h3>Records</h3>
+<div class="scroll"><table>
+<thead><tr><th>Records</th><th>Deleted</th><th>Anonymized</th><th>Kept</th><th>Retained</th><th>Note</th></tr></thead>
+<tbody>
+${raw(rows.join('\n'))}
+</tbody>
+</table></div>
+`;
+}
+
+function datasetNote(d: ReceiptDataset): string {
+  const retention =
+    d.retained > 0 ? `Retained${d.retainedUntil ? ` until ${d.retainedUntil}` : ''}: ${d.retentionReason ?? 'a legal obligation'}` : '';
+  return [d.note ?? '', retention].filter(Boolean).join(' ');
+}
+
+function seal(receipt: DeletionReceipt): string {
+  const { signature } = receipt;
+  const rows: [string, string][] = [['Digest (SHA-256)', receipt.digest]];
+  if (signature) rows.push(['Signature', `${signature.algorithm}, key ${signature.keyId}`], ['Signature value', signature.value]);
+  else rows.push(['Signature', 'Not signed: the service had no signing key configured, so only the digest can be checked']);
+  return html`<section id="verification">
+<h2>Verification</h2>
+${raw(definitionList(rows))}
+<h3>How to verify</h3>
+<ol>
+<li>Take the JSON receipt of this request and remove its <code>digest</code> and <code>signature</code> members.</li>
+<li>Write the rest as canonical JSON (RFC 8785): object keys sorted, no whitespace, UTF-8.</li>
+<li>Its SHA-256, in hex, must equal the digest above.</li>
+<li>The signature (base64) must be a valid Ed25519 signature of the 32 digest bytes under the service's public key, whose key id is the first 16 hex digits of the SHA-256 of the key in DER (SubjectPublicKeyInfo) form.</li>
+</ol>
+${raw(signature ? opensslSteps(receipt.digest, signature.value) : '')}</section>
+`;
+}
+
+function opensslSteps(digest: string, signature: string): string {
+  return html`<p>With OpenSSL, given the service's public key in <code>public.pem</code>:</p>
+<pre>echo -n '${digest}' | xxd -r -p &gt; digest.bin
+echo -n '${signature}' | base64 -d &gt; signature.bin
+openssl pkeyutl -verify -pubin -inkey public.pem -rawin -in digest.bin -sigfile signature.bin</pre>
+`;
+}
+
+function definitionList(rows: [string, string][]): string {
+  return `<dl>\n${rows.map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`).join('\n')}\n</dl>`;
+}
+
+function statusWords(status: string): string {
+  return STATUS_WORDS[status] ?? status;
+}
+
+function formatIso(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : formatDate(date);
+}

@@ -1,0 +1,90 @@
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { tenantFeatureSettings, tenants } from '../db/schema.js';
+import type { Catalogue, FeatureId } from '../catalogue/schema.js';
+import { badRequest } from '../errors.js';
+import { unknownTenant } from '../auth/api-keys.js';
+import type { AdapterKind, FeatureSetting, PutFeatureSetting } from './schemas.js';
+
+/** How a feature is answered for one tenant, with what the task runner needs to build its adapter. */
+export interface ResolvedSetting {
+  adapter: AdapterKind;
+  connector?: { baseUrl: string; secret: string };
+}
+
+/**
+ * Per-tenant configuration: which catalogue features a tenant uses and how each is answered.
+ * Stored in Postgres; features without a row use their built-in adapter (or manual if there is none).
+ */
+export class FeatureSettingsService {
+  constructor(
+    private readonly db: Db,
+    private readonly catalogue: Catalogue,
+    private readonly hasBuiltIn: (feature: string) => boolean,
+  ) {}
+
+  async list(tenantId: string): Promise<FeatureSetting[]> {
+    const [tenant] = await this.db.select().from(tenants).where(eq(tenants.id, tenantId));
+    if (!tenant) throw unknownTenant(tenantId);
+    const rows = await this.db.select().from(tenantFeatureSettings).where(eq(tenantFeatureSettings.tenantId, tenantId));
+    return this.catalogue.features.map((f) => {
+      const row = rows.find((r) => r.feature === f.id);
+      return {
+        feature: f.id,
+        enabled: tenant.features.includes(f.id),
+        adapter: row?.adapter ?? this.defaultAdapter(f.id),
+        builtInAvailable: this.hasBuiltIn(f.id),
+        ...(row?.connectorUrl ? { connector: { baseUrl: row.connectorUrl } } : {}),
+      };
+    });
+  }
+
+  async put(tenantId: string, feature: FeatureId, body: PutFeatureSetting): Promise<FeatureSetting> {
+    if (body.adapter === 'http' && !body.connector) {
+      throw badRequest('The http adapter needs a connector', [{ field: '/connector', message: 'required when adapter is http' }]);
+    }
+    if (body.adapter === 'built_in' && !this.hasBuiltIn(feature)) {
+      throw badRequest(`"${feature}" has no built-in adapter`, [{ field: '/adapter', message: 'no built-in adapter for this feature' }]);
+    }
+    await this.db.transaction(async (tx) => {
+      const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, tenantId)).for('update');
+      if (!tenant) throw unknownTenant(tenantId);
+      const others = tenant.features.filter((f) => f !== feature);
+      const features = body.enabled ? this.inCatalogueOrder([...others, feature]) : others;
+      await tx.update(tenants).set({ features }).where(eq(tenants.id, tenantId));
+      const values = {
+        adapter: body.adapter,
+        connectorUrl: body.adapter === 'http' ? body.connector!.baseUrl : null,
+        connectorSecret: body.adapter === 'http' ? body.connector!.secret : null,
+        updatedAt: new Date(),
+      };
+      await tx
+        .insert(tenantFeatureSettings)
+        .values({ tenantId, feature, ...values })
+        .onConflictDoUpdate({ target: [tenantFeatureSettings.tenantId, tenantFeatureSettings.feature], set: values });
+    });
+    const setting = (await this.list(tenantId)).find((s) => s.feature === feature);
+    return setting!;
+  }
+
+  /** What the task runner needs: the adapter kind and, for http, where and with which secret. */
+  async resolve(tenantId: string, feature: string): Promise<ResolvedSetting> {
+    const [row] = await this.db
+      .select()
+      .from(tenantFeatureSettings)
+      .where(and(eq(tenantFeatureSettings.tenantId, tenantId), eq(tenantFeatureSettings.feature, feature)));
+    if (!row) return { adapter: this.defaultAdapter(feature) };
+    if (row.adapter === 'http' && row.connectorUrl && row.connectorSecret) {
+      return { adapter: 'http', connector: { baseUrl: row.connectorUrl, secret: row.connectorSecret } };
+    }
+    return { adapter: row.adapter === 'http' ? 'manual' : row.adapter };
+  }
+
+  private defaultAdapter(feature: string): AdapterKind {
+    return this.hasBuiltIn(feature) ? 'built_in' : 'manual';
+  }
+
+  private inCatalogueOrder(features: string[]): string[] {
+    return this.catalogue.features.map((f) => f.id as string).filter((id) => features.includes(id));
+  }
+}

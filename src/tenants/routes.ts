@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Problem } from '../errors.js';
+import type { FeatureSettingsService } from './feature-settings.js';
+import { FeatureParams, FeatureSetting, FeatureSettingList, PutFeatureSetting } from './schemas.js';
+
+/** The tenant's own configuration, for its admin console: which features it uses and how each is answered. */
+export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSettingsService): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+  const security = [{ apiKey: [] }];
+
+  app.get(
+    '/tenant/features',
+    {
+      schema: {
+        tags: ['configuration'],
+        summary: 'Every catalogue feature: whether this tenant uses it and how it is answered',
+        security,
+        response: { 200: FeatureSettingList, 401: Problem },
+      },
+    },
+    async (request) => ({ items: await settings.list(request.tenantId) }),
+  );
+
+  app.put(
+    '/tenant/features/:feature',
+    {
+      schema: {
+        tags: ['configuration'],
+        summary: 'Enable or disable a feature and choose its adapter (built-in, HTTP connector, manual)',
+        security,
+        params: FeatureParams,
+        body: PutFeatureSetting,
+        response: { 200: FeatureSetting, 400: Problem, 401: Problem, 404: Problem },
+      },
+    },
+    async (request) => settings.put(request.tenantId, request.params.feature, request.body),
+  );
+}
