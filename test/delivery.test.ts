@@ -135,6 +135,8 @@ t.test('links download without a key; forged, expired and used-up links do not',
     t.same(denied.json(), { type: 'urn:dsar:problem:invalid-link', title: 'Forbidden', status: 403, detail: 'This link is not valid' });
   }
   t.equal((await get('/downloads/..%2F..%2Fetc%2Fpasswd', {}, undefined)).statusCode, 404, 'traversal is no token');
+  t.equal((await createLink('..%2F..%2Fetc%2Fpasswd')).statusCode, 404, 'nor a request id');
+  t.equal((await get('/v1/requests/..%2F..%2Fetc%2Fpasswd/downloads')).statusCode, 404);
 
   const short = new URL((await createLink(access.id, { expiresInSeconds: 60 })).json().url).pathname;
   t.equal((await get(short, {}, undefined)).statusCode, 200);

@@ -205,7 +205,7 @@ async function* listingInIndex(section: FeatureSection, listing: Listing, pageRo
     const range = rangeOf(i + 1, pages, listing, pageRows);
     return html`<li><a href="${relativeHref(pagePath(section, listing, i + 1))}">Page ${i + 1}</a> <span class="meta">${rangeWords(range)}</span></li>`;
   });
-  yield html`<nav class="pages"><p>Too long for this page: shown on ${pages} pages of up to ${pageRows.toLocaleString('en-US')}.</p>\n<ol>\n${raw(links.join('\n'))}\n</ol></nav>\n`;
+  yield html`<nav class="pages" aria-label="Pages of ${listing.title}"><p>Too long for this page: shown on ${pages} pages of up to ${pageRows.toLocaleString('en-US')}.</p>\n<ol>\n${raw(links.join('\n'))}\n</ol></nav>\n`;
 }
 
 interface PageNumber {

@@ -35,7 +35,7 @@ export class ZipArchive {
   /** Entries written so far, in archive order (the zip's central directory holds as much anyway). */
   readonly entries: ArchiveEntry[] = [];
   private readonly zip = new ZipFile();
-  private readonly output = new HashingPassThrough();
+  private readonly output = new HashingPassThrough({ highWaterMark: Number(process.env.HWM ?? 16384) });
   private readonly written: Promise<void>;
   /** Rejects on the first zip or output error, so an `add` waiting on yazl never hangs. */
   private readonly failed: Promise<never>;

@@ -1,0 +1,44 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from 'pino';
+
+/**
+ * Housekeeping that runs on a schedule (expiring results, purging retained data whose period
+ * ended). BullMQ keeps one scheduler per id however many workers upsert it, so each job runs
+ * once per interval across the deployment, not once per host.
+ */
+export interface ScheduledJob {
+  name: string;
+  everyMs: number;
+  run(): Promise<number>;
+}
+
+export interface RunningSchedule {
+  close(): Promise<void>;
+}
+
+export function startScheduledJob(
+  job: ScheduledJob,
+  log: Logger,
+  options: { connection: ConnectionOptions; prefix: string },
+): RunningSchedule {
+  const queue = new Queue(job.name, options);
+  const worker = new Worker(
+    job.name,
+    async () => {
+      const count = await job.run();
+      if (count > 0) log.info({ job: job.name, count }, 'scheduled job done');
+    },
+    { ...options, concurrency: 1 },
+  );
+  worker.on('error', (err) => log.error({ job: job.name, error: err.name }, 'scheduled job worker error'));
+  const scheduled = queue
+    .upsertJobScheduler(job.name, { every: job.everyMs }, { name: job.name, opts: { removeOnComplete: 100, removeOnFail: 100 } })
+    .catch((err: Error) => log.error({ job: job.name, error: err.name }, 'scheduling failed'));
+  return {
+    async close() {
+      await scheduled;
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
