@@ -452,6 +452,10 @@ function partsOf(result: AssembledResult): { key: string; size: number }[] {
   return (result as AssembledResult & { parts?: { key: string; size: number }[] }).parts ?? [result];
 }
 
+function resultBytes(result: AssembledResult): number {
+  return partsOf(result).reduce((sum, part) => sum + part.size, 0);
+}
+
 async function verify(resultsDir: string, result: AssembledResult): Promise<void> {
   for (const part of partsOf(result)) {
     await execFile('unzip', ['-tq', path.join(resultsDir, part.key)], { maxBuffer: 64 * MB });
@@ -491,7 +495,7 @@ async function main(options: Options): Promise<void> {
       console.log(
         `# (a) ${label}: collect ${fmtMs(report.collectMs)} + assemble ${fmtMs(report.assembleMs)} = ` +
           `${fmtMs(report.totalMs)} (CPU ${fmtMs(report.cpuMs)}), peak RSS ${fmtMb(report.maxRss)} ` +
-          `(at start ${fmtMb(report.startRss)}), result ${fmtMb(report.result.size)} in ` +
+          `(at start ${fmtMb(report.startRss)}), result ${fmtMb(resultBytes(report.result))} in ` +
           `${partsOf(report.result).length} part(s)${options.verify ? ', unzip -t ok' : ''}`,
       );
       return report;
@@ -527,11 +531,11 @@ async function main(options: Options): Promise<void> {
       [`peak RSS (a), ${options.messages} msgs`, fmtMb(maxRss), maxRss <= 300 * MB ? 'target <= 300 MB: met' : 'target <= 300 MB: NOT met'],
       [`peak RSS (a), ${options.smallMessages} msgs`, fmtMb(small.maxRss), `wall ${fmtMs(small.totalMs)}`],
       ['RSS growth', `${(growth * 100).toFixed(1)} %`, growth < 0.1 ? 'target < 10 %: met' : 'target < 10 %: NOT met'],
-      ['result size', fmtMb(full.result.size), `${partsOf(full.result).length} part(s)`],
+      ['result size', fmtMb(resultBytes(full.result)), `${partsOf(full.result).length} part(s)`],
     ];
     console.log('');
     for (const [name, value, note] of rows) console.log(`${name.padEnd(34)} ${value.padStart(10)}   ${note}`);
-    const strip = (r: ChildReport) => ({ ...r, result: { size: r.result.size, parts: partsOf(r.result).length } });
+    const strip = (r: ChildReport) => ({ ...r, result: { size: resultBytes(r.result), parts: partsOf(r.result).length } });
     console.log(`\n${JSON.stringify({ options, small: strip(small), full: fulls.map(strip), baseline: bases, ratio, growth })}`);
   } finally {
     await sql?.end({ timeout: 5 });

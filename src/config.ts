@@ -37,6 +37,7 @@ const ConfigSchema = Type.Object({
   ),
   resultsEncryptionKey: Type.Optional(Type.String({ pattern: BASE64_32_BYTES })),
   linkSigningKey: Type.Optional(Type.String({ pattern: BASE64_32_BYTES })),
+  receiptSigningKey: Type.Optional(Type.String({ pattern: '-----BEGIN PRIVATE KEY-----' })),
   resultTtlDays: Type.Integer({ minimum: 1 }),
   linkTtlSeconds: Type.Integer({ minimum: 60 }),
   publicBaseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -99,6 +100,8 @@ export function loadConfig(env: Env = process.env): Config {
     s3: s3Settings(env),
     resultsEncryptionKey: env.RESULTS_ENCRYPTION_KEY || undefined,
     linkSigningKey: env.LINK_SIGNING_KEY || undefined,
+    // A PEM in one environment variable often arrives with literal \n.
+    receiptSigningKey: env.RECEIPT_SIGNING_KEY?.replaceAll('\\n', '\n') || undefined,
     resultTtlDays: int(env.RESULT_TTL_DAYS, 7),
     linkTtlSeconds: int(env.LINK_TTL_SECONDS, 7 * 24 * 60 * 60),
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,

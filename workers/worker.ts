@@ -3,7 +3,8 @@ import type { Context } from '../src/context.js';
 import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../src/queue/flow.js';
 import { runFeatureTask } from '../src/processing/feature-task.js';
 import { runAssembly } from '../src/processing/assembly-task.js';
-import { startExpiryWorker } from '../src/delivery/expiry.js';
+import { startScheduledJob } from '../src/queue/scheduled-jobs.js';
+import { purgeExpiredRetention } from '../src/processing/retention-purge.js';
 
 /**
  * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the processing
@@ -11,6 +12,7 @@ import { startExpiryWorker } from '../src/delivery/expiry.js';
  */
 
 const SWEEP_INTERVAL_MS = 30_000;
+const HOUR_MS = 60 * 60 * 1000;
 const STRANDED_AFTER_MS = 15_000;
 
 function attemptOf(job: Job): { number: number; last: boolean } {
@@ -46,7 +48,17 @@ export function startWorker(ctx: Context): RunningWorker {
     options,
   );
   // Deletes results past RESULT_TTL_DAYS, on a repeatable job of its own queue.
-  const expiry = startExpiryWorker(ctx.delivery, ctx.log, { connection, prefix: ctx.config.queuePrefix });
+  const schedule = { connection, prefix: ctx.config.queuePrefix };
+  const housekeeping = [
+    // Results are deleted when their time is up; the request becomes `expired`.
+    startScheduledJob({ name: 'result-expiry', everyMs: HOUR_MS, run: () => ctx.delivery.expireResults() }, ctx.log, schedule),
+    // Data retained for a legal obligation is erased when its period ends.
+    startScheduledJob(
+      { name: 'retention-purge', everyMs: HOUR_MS, run: () => purgeExpiredRetention({ ...ctx, db: ctx.database.db }) },
+      ctx.log,
+      schedule,
+    ),
+  ];
   for (const worker of [features, assembly]) {
     // Job errors are recorded on the task; this only keeps the process informed, without job data.
     worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
@@ -66,7 +78,7 @@ export function startWorker(ctx: Context): RunningWorker {
     sweep,
     async close() {
       clearInterval(timer);
-      await Promise.all([features.close(), assembly.close(), expiry.close()]);
+      await Promise.all([features.close(), assembly.close(), ...housekeeping.map((job) => job.close())]);
       connection.disconnect();
     },
   };

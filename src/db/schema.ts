@@ -13,6 +13,11 @@ export const tenants = pgTable('tenants', {
   name: text('name').notNull(),
   /** Catalogue feature ids this tenant uses; a request without `features` covers all of them. */
   features: text('features').array().notNull(),
+  /**
+   * What access and export results hold of other people in shared spaces (chats, meetings, shared files):
+   * own_only, or whole conversations with everyone else pseudonymized (GDPR Art. 15(4)).
+   */
+  sharedDataPolicy: text('shared_data_policy', { enum: ['own_only', 'pseudonymized'] }).notNull().default('own_only'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

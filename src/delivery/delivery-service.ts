@@ -1,4 +1,9 @@
 import type { Logger } from 'pino';
+import type { ResultPart } from '../results/assemble.js';
+import { buffer } from 'node:stream/consumers';
+import type { DeletionReceipt } from '../results/deletion-receipt.js';
+import { deletionReceiptHtml } from '../results/deletion-receipt-html.js';
+import { readArchiveEntry, type ArchiveEntryContent } from '../results/archive-reader.js';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { RequestRow } from '../db/schema.js';
@@ -87,6 +92,11 @@ export class DeliveryService {
     private readonly log: Logger,
   ) {}
 
+  /** Every file of a result split into parts, for `?part=N`; a single-file result records its one part. */
+  async recordParts(requestId: string, mediaType: string, parts: ResultPart[]): Promise<void> {
+    await this.store.recordParts(requestId, mediaType, parts);
+  }
+
   async ownerDownload(tenantId: string, requestId: string, apiKey: string, ask: DownloadAsk): Promise<Delivery> {
     const row = await this.requestOf(tenantId, requestId);
     const file = await this.fileOf(row, ask.part);
@@ -154,6 +164,45 @@ export class DeliveryService {
     const parts = await this.store.parts(requestId);
     for (const key of [resultKey, ...parts.map((p) => p.key)]) if (key) await this.results.delete(key);
     await this.store.forgetResult(requestId);
+  }
+
+  /** One file of the access report, read in place from the stored archive, for viewing it online. */
+  async ownerView(tenantId: string, requestId: string, path: string): Promise<ArchiveEntryContent> {
+    return this.viewEntry(await this.requestOf(tenantId, requestId), path);
+  }
+
+  /**
+   * The same through a link: a browser sends no API key for the images and pages the report links to,
+   * so the link's token in the path is what authorizes them. Viewing does not use up downloads.
+   */
+  async linkView(token: string, path: string): Promise<ArchiveEntryContent> {
+    const link = await this.genuineLink(token);
+    if (link.expiresAt <= new Date()) throw linkGone();
+    const row = await this.repo.findById(link.requestId);
+    if (!row) throw invalidLink();
+    return this.viewEntry(row, path);
+  }
+
+  /** The report is in the first part; files may be in any part of a split archive. */
+  private async viewEntry(row: RequestRow, path: string): Promise<ArchiveEntryContent> {
+    if (row.type !== 'access') throw notFound('Viewable report');
+    const whole = await this.fileOf(row);
+    const parts = await this.store.parts(row.id);
+    for (const key of parts.length > 0 ? parts.map((p) => p.key) : [whole.key]) {
+      const entry = await readArchiveEntry(this.results, key, path);
+      if (entry) return entry;
+    }
+    throw notFound('File in the report');
+  }
+
+  /** The deletion receipt as a readable page, with its digest and how to verify it. */
+  async receiptHtml(tenantId: string, requestId: string): Promise<string> {
+    const row = await this.requestOf(tenantId, requestId);
+    if (row.type !== 'deletion') throw notFound('Deletion receipt');
+    const file = await this.fileOf(row);
+    const body = await this.open(row, file);
+    const receipt = JSON.parse((await buffer(body)).toString('utf8')) as DeletionReceipt;
+    return deletionReceiptHtml(receipt);
   }
 
   private async requestOf(tenantId: string, requestId: string): Promise<RequestRow> {

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -13,30 +13,44 @@ import type { Config } from '../config.js';
 export interface DeliveryKeys {
   resultsKey: Buffer;
   linkSigningKey: Buffer;
+  /** Ed25519 key that signs deletion receipts; its public half is served for auditors. */
+  receiptSigningKey: KeyObject;
 }
+
+const randomSecret = () => randomBytes(32).toString('base64');
+const ed25519Pem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 export function deliveryKeys(config: Config): DeliveryKeys {
   return {
-    resultsKey: secret(config, config.resultsEncryptionKey, 'RESULTS_ENCRYPTION_KEY', 'results-encryption.key'),
-    linkSigningKey: secret(config, config.linkSigningKey, 'LINK_SIGNING_KEY', 'link-signing.key'),
+    resultsKey: Buffer.from(
+      secret(config, config.resultsEncryptionKey, 'RESULTS_ENCRYPTION_KEY', 'results-encryption.key', randomSecret),
+      'base64',
+    ),
+    linkSigningKey: Buffer.from(
+      secret(config, config.linkSigningKey, 'LINK_SIGNING_KEY', 'link-signing.key', randomSecret),
+      'base64',
+    ),
+    receiptSigningKey: createPrivateKey(
+      secret(config, config.receiptSigningKey, 'RECEIPT_SIGNING_KEY', 'receipt-signing.pem', ed25519Pem),
+    ),
   };
 }
 
-function secret(config: Config, value: string | undefined, name: string, fileName: string): Buffer {
-  if (value) return Buffer.from(value, 'base64');
-  if (config.databaseUrl) throw new Error(`${name} must be set (base64 of 32 random bytes) when DATABASE_URL is`);
-  return generatedOnce(path.join(config.dataDir, 'keys', fileName));
+function secret(config: Config, value: string | undefined, name: string, fileName: string, make: () => string): string {
+  if (value) return value;
+  if (config.databaseUrl) throw new Error(`${name} must be set when DATABASE_URL is (see README, Configuration)`);
+  return generatedOnce(path.join(config.dataDir, 'keys', fileName), make);
 }
 
-function generatedOnce(file: string): Buffer {
-  if (!existsSync(file)) generate(file);
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+function generatedOnce(file: string, make: () => string): string {
+  if (!existsSync(file)) generate(file, make);
+  return readFileSync(file, 'utf8').trim();
 }
 
-function generate(file: string): void {
+function generate(file: string, make: () => string): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${randomUUID()}`;
-  writeFileSync(temp, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  writeFileSync(temp, `${make()}\n`, { mode: 0o600 });
   try {
     // link() never replaces a file: of two processes starting at once, both end up with the first key.
     linkSync(temp, file);

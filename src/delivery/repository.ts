@@ -62,11 +62,13 @@ export class DeliveryRepository {
     return this.db.select().from(resultParts).where(eq(resultParts.requestId, requestId)).orderBy(asc(resultParts.part));
   }
 
-  /** For the assembler of a result split into several files: records them as parts 1..n. */
-  async recordParts(requestId: string, parts: Omit<ResultPartRow, 'requestId' | 'part'>[]): Promise<void> {
-    await this.db.delete(resultParts).where(eq(resultParts.requestId, requestId));
-    if (parts.length === 0) return;
-    await this.db.insert(resultParts).values(parts.map((p, i) => ({ ...p, requestId, part: i + 1 })));
+  /** For the assembler of a result split into several files (AssembledResult.parts): records them as parts 1..n. */
+  async recordParts(requestId: string, mediaType: string, parts: Omit<ResultPartRow, 'requestId' | 'part' | 'mediaType'>[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.delete(resultParts).where(eq(resultParts.requestId, requestId));
+      if (parts.length === 0) return;
+      await tx.insert(resultParts).values(parts.map((p, i) => ({ ...p, requestId, part: i + 1, mediaType })));
+    });
   }
 
   /**

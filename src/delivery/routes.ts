@@ -2,6 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import Type from 'typebox';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { keyIdOf } from '../results/receipt-signing.js';
+import type { ArchiveEntryContent } from '../results/archive-reader.js';
 import { Problem } from '../errors.js';
 import { RequestIdParams } from '../requests/schemas.js';
 import { etagOf, RangeNotSatisfiable, type Delivery, type DeliveryService, type DownloadAsk } from './delivery-service.js';
@@ -23,7 +26,23 @@ const fileResponses = {
 };
 
 /** The owner's routes, inside the authenticated /v1 scope. */
-export async function deliveryRoutes(scope: FastifyInstance, service: DeliveryService): Promise<void> {
+const ReceiptKey = Type.Object({
+  algorithm: Type.Literal('Ed25519'),
+  keyId: Type.String({ description: 'First 16 hex digits of the SHA-256 of the key (SPKI DER); receipts name it' }),
+  publicKeyPem: Type.String(),
+});
+
+export async function deliveryRoutes(
+  scope: FastifyInstance,
+  service: DeliveryService,
+  receiptSigningKey: KeyObject,
+): Promise<void> {
+  const publicKey = createPublicKey(receiptSigningKey);
+  const receiptKey = {
+    algorithm: 'Ed25519' as const,
+    keyId: keyIdOf(publicKey),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
   const errors = { 400: Problem, 401: Problem, 404: Problem };
@@ -43,6 +62,48 @@ export async function deliveryRoutes(scope: FastifyInstance, service: DeliverySe
     },
     async (request, reply) =>
       send(reply, () => service.ownerDownload(request.tenantId, request.params.id, apiKeyOf(request), askOf(request, request.query))),
+  );
+
+  app.get(
+    '/requests/:id/report/view/*',
+    {
+      schema: {
+        tags: ['delivery'],
+        summary: 'View the access report online: index.html and every page and file it links to, from the stored archive',
+        security,
+        params: Type.Object({ id: RequestIdParams.properties.id, '*': ViewPath }),
+        response: { 200: FileResponse, ...errors, 409: Problem, 410: Problem },
+      },
+    },
+    async (request, reply) => view(reply, request.params['*'], (path) => service.ownerView(request.tenantId, request.params.id, path)),
+  );
+
+  app.get(
+    '/requests/:id/receipt',
+    {
+      schema: {
+        tags: ['delivery'],
+        summary: 'The certificate of erasure of a deletion request as a readable page (the JSON is its report)',
+        security,
+        params: RequestIdParams,
+        response: { 200: Type.String({ description: 'text/html' }), ...errors, 409: Problem, 410: Problem },
+      },
+    },
+    async (request, reply) =>
+      reply.type('text/html; charset=utf-8').send(await service.receiptHtml(request.tenantId, request.params.id)),
+  );
+
+  app.get(
+    '/receipts/public-key',
+    {
+      schema: {
+        tags: ['delivery'],
+        summary: 'The Ed25519 public key that verifies deletion receipts (signature over the digest)',
+        security,
+        response: { 200: ReceiptKey, 401: Problem },
+      },
+    },
+    async () => receiptKey,
   );
 
   app.post(
@@ -85,8 +146,6 @@ export async function linkRoutes(scope: FastifyInstance, service: DeliveryServic
   app.get(
     '/downloads/:token',
     {
-      // The token is a credential: the request line in the log names the route, never the URL.
-      logSerializers: { req: (req: FastifyRequest) => ({ method: req.method, url: '/downloads/{token}', remoteAddress: req.ip }) },
       schema: {
         tags: ['delivery'],
         summary: 'Download a result through a link; ranges resume',
@@ -98,6 +157,38 @@ export async function linkRoutes(scope: FastifyInstance, service: DeliveryServic
     },
     async (request, reply) => send(reply, () => service.linkDownload(request.params.token, askOf(request, request.query))),
   );
+
+  app.get(
+    '/downloads/:token/view/*',
+    {
+      schema: {
+        tags: ['delivery'],
+        summary: 'View the access report online through a link (for a browser: no API key needed)',
+        params: Type.Object({ token: TokenParams.properties.token, '*': ViewPath }),
+        response: { 200: FileResponse, 400: Problem, 403: Problem, 404: Problem, 409: Problem, 410: Problem },
+      },
+    },
+    async (request, reply) => view(reply, request.params['*'], (path) => service.linkView(request.params.token, path)),
+  );
+}
+
+const ViewPath = Type.String({ maxLength: 1024, description: 'Path inside the archive; empty for index.html' });
+
+/**
+ * Serves one archive entry. The report's own links are relative, so they resolve under the same prefix.
+ * The headers keep what a subject uploaded from running as a page of this origin.
+ */
+async function view(reply: FastifyReply, path: string, read: (path: string) => Promise<ArchiveEntryContent>) {
+  if (path === '') return reply.redirect('index.html');
+  const entry = await read(path);
+  return reply
+    .type(entry.mediaType)
+    .header('content-length', entry.size)
+    .header('content-disposition', entry.disposition)
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    .header('cache-control', 'private, no-store')
+    .send(entry.stream);
 }
 
 /** The caller's key; the /v1 auth hook has already checked it. */

@@ -22,6 +22,8 @@ export interface AdapterContext {
   log: Logger;
   /** The request being answered, for adapters that pass it on (the HTTP connector, for idempotent erasure). */
   requestId?: string;
+  /** The tenant's policy on other people's data in shared spaces; without it, `own_only`. */
+  policy?: { sharedData: 'own_only' | 'pseudonymized' };
 }
 
 /** A table (or view) of the feature as the subject sees it in a result. */

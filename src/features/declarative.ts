@@ -188,11 +188,30 @@ function texts(sql: Sql | Tx, values: string[]) {
 
 type Params = ReturnType<typeof texts>;
 
+/** Rows per cursor fetch: enough that round trips do not count, few enough to hold two batches. */
+const CURSOR_BATCH = 2000;
+
 async function* collect(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
   for (const d of spec.datasets) {
     const query = ctx.sql.unsafe(bind(selectSql(d)), params(ctx.sql, subject));
-    for await (const rows of query.cursor(BATCH)) {
-      for (const row of rows) yield toRecord(d, row);
+    const batches = query.cursor(CURSOR_BATCH)[Symbol.asyncIterator]();
+    let next = batches.next();
+    let finished = false;
+    try {
+      for (;;) {
+        const batch = await next;
+        if (batch.done) break;
+        // Postgres fetches the next rows while these are turned into records.
+        next = batches.next();
+        for (const row of batch.value) yield toRecord(d, row);
+      }
+      finished = true;
+    } finally {
+      // Stopped early: let the fetch in flight land before closing the cursor, or the connection waits on it.
+      if (!finished) {
+        await next.catch(() => undefined);
+        await batches.return?.();
+      }
     }
   }
 }

@@ -22,10 +22,16 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     bodyLimit: ctx.config.bodyLimit,
     genReqId: () => randomUUID(),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // Fastify's own request lines carry the URL; ours below name the route instead.
+    disableRequestLogging: true,
   });
-  // Log the route pattern, never the raw URL: query strings can carry account ids.
-  app.addHook('onRequest', async (request) => {
-    request.log = request.log.child({ route: request.routeOptions.url ?? 'unmatched' });
+  // Paths and query strings carry account ids, emails and download tokens: log the route pattern,
+  // the status and the time, never the URL, headers or client address.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
   });
 
   registerProblemHandlers(app);
@@ -54,7 +60,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       await requestRoutes(v1, ctx.requests);
       await manualTaskRoutes(v1, ctx.manualTasks, ctx.config.maxUploadBytes);
       await tenantRoutes(v1, ctx.featureSettings);
-      await deliveryRoutes(v1, ctx.delivery);
+      await deliveryRoutes(v1, ctx.delivery, ctx.receiptSigningKey);
     },
     { prefix: '/v1' },
   );

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { DatasetDescription } from '../features/adapter.js';
@@ -6,6 +7,7 @@ import type { TaskRow } from '../db/schema.js';
 import type { RequestRepository } from '../requests/repository.js';
 import { finalStatus, isTerminal, OPEN_STATUSES } from '../requests/lifecycle.js';
 import { assembleResult } from '../results/assemble.js';
+import type { DeliveryService } from '../delivery/delivery-service.js';
 import { errorKind } from './feature-task.js';
 
 /**
@@ -18,6 +20,8 @@ export interface AssemblyDeps {
   featureBlobs: BlobStore;
   results: BlobStore;
   log: Logger;
+  delivery: Pick<DeliveryService, 'recordParts'>;
+  receiptSigningKey?: KeyObject;
 }
 
 export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAttempt: boolean): Promise<void> {
@@ -53,6 +57,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       datasets,
       results: deps.results,
       featureBlobs: deps.featureBlobs,
+      signingKey: deps.receiptSigningKey,
       now,
     });
     const moved = await deps.repo.transition(requestId, OPEN_STATUSES, status, {
@@ -62,6 +67,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       resultSize: result.size,
       resultSha256: result.sha256,
     });
+    if (moved) await deps.delivery.recordParts(requestId, result.mediaType, result.parts);
     // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record.
     if (!moved && (await deps.repo.findById(requestId))?.resultKey !== result.key) await deps.results.delete(result.key);
     await deleteWorkFiles(deps, requestId, tasks);

@@ -5,6 +5,7 @@ import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import type { Sql } from '../db/client.js';
 import type { RequestRow } from '../db/schema.js';
 import type { RequestRepository } from '../requests/repository.js';
+import type { FeatureSettingsService } from '../tenants/feature-settings.js';
 import { isTerminal } from '../requests/lifecycle.js';
 
 /**
@@ -19,6 +20,8 @@ export interface FeatureTaskDeps {
   featureBlobs: BlobStore;
   results: BlobStore;
   log: Logger;
+  /** The tenant's policy on other people's data in shared spaces, which adapters apply. */
+  featureSettings: Pick<FeatureSettingsService, 'policy'>;
 }
 
 export function partialKey(requestId: string, feature: string): string {
@@ -56,7 +59,8 @@ export async function runFeatureTask(
   });
   await deps.repo.event(requestId, 'task_started', feature, { attempt: attempt.number });
   try {
-    const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId };
+    const policy = await deps.featureSettings.policy(request.tenantId);
+    const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId, policy };
     const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
     const values =
       request.type === 'deletion' ? await erase(adapter, request, ctx) : await collect(deps, adapter, request, ctx, datasets);
@@ -96,6 +100,8 @@ async function collect(
   return { counts, partialKey: key };
 }
 
+const PARTIAL_CHUNK = 64 * 1024;
+
 /**
  * Streams collected records into the NDJSON partial `key` (one record per line) and counts them
  * per dataset. The partial becomes visible only once complete.
@@ -108,13 +114,24 @@ export async function writePartial(
 ): Promise<Record<string, number>> {
   const counts: Record<string, number> = Object.fromEntries(datasets.map((d) => [d.name, 0]));
   const writer = await results.writer(key);
+  // Lines are joined into ~64 KiB writes: a write per row costs more than the row's JSON.
+  let lines: string[] = [];
+  let length = 0;
+  const flush = async () => {
+    const chunk = lines.join('');
+    lines = [];
+    length = 0;
+    if (!writer.stream.write(chunk)) await new Promise((resolve) => writer.stream.once('drain', resolve));
+  };
   try {
     for await (const record of records) {
       counts[record.dataset] = (counts[record.dataset] ?? 0) + 1;
-      if (!writer.stream.write(JSON.stringify(record) + '\n')) {
-        await new Promise((resolve) => writer.stream.once('drain', resolve));
-      }
+      const line = JSON.stringify(record) + '\n';
+      lines.push(line);
+      length += line.length;
+      if (length >= PARTIAL_CHUNK) await flush();
     }
+    if (length > 0) await flush();
     await writer.commit();
   } catch (err) {
     await writer.abort();

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../db/schema.js';
-import type { BlobStore } from '../blobs/blob-store.js';
 import type { RequestFlow } from '../queue/flow.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
@@ -20,7 +19,6 @@ export class RequestService {
     private readonly repo: RequestRepository,
     private readonly tenants: TenantService,
     private readonly flow: RequestFlow,
-    private readonly results: BlobStore,
     private readonly catalogue: Catalogue,
     private readonly dueDays: number,
     private readonly log: Logger,

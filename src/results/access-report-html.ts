@@ -118,7 +118,7 @@ function summaryTable(sections: FeatureSection[]): string {
   );
   return html`<section id="summary">
 <h2>Summary</h2>
-<div class="scroll"><table>
+<div class="scroll"><table class="stack">
 <thead><tr><th>Feature</th><th>Status</th><th>Data found</th></tr></thead>
 <tbody>
 ${raw(rows.join('\n'))}
@@ -173,7 +173,7 @@ function catalogueDescription(section: FeatureSection, type: RequestType): strin
 <p><strong>Retention:</strong> ${retention.length > 0 ? retention.join(' ') : NO_RETENTION_SENTENCE}</p>
 </div>
 <h3>What this feature handles</h3>
-<div class="scroll"><table class="items">
+<div class="scroll"><table class="items stack">
 <thead><tr><th>Item</th><th>For you</th></tr></thead>
 <tbody>
 ${raw(rows.join('\n'))}
@@ -205,7 +205,7 @@ async function* listingInIndex(section: FeatureSection, listing: Listing, pageRo
     const range = rangeOf(i + 1, pages, listing, pageRows);
     return html`<li><a href="${relativeHref(pagePath(section, listing, i + 1))}">Page ${i + 1}</a> <span class="meta">${rangeWords(range)}</span></li>`;
   });
-  yield html`<nav class="pages" aria-label="Pages of ${listing.title}"><p>Too long for this page: shown on ${pages} pages of up to ${pageRows.toLocaleString('en-US')}.</p>\n<ol>\n${raw(links.join('\n'))}\n</ol></nav>\n`;
+  yield html`<nav class="pages" aria-label="Pages of ${listing.title}"><p>Shown on ${pages} pages of up to ${pageRows.toLocaleString('en-US')}:</p>\n<ol>\n${raw(links.join('\n'))}\n</ol></nav>\n`;
 }
 
 interface PageNumber {
@@ -244,7 +244,8 @@ function rangeOf(n: number, pages: number, listing: Listing, pageRows: number): 
 }
 
 function rangeWords({ start, end }: RowRange): string {
-  return `${(start + 1).toLocaleString('en-US')}–${end.toLocaleString('en-US')}`;
+  const [from, to] = [start + 1, end].map((n) => n.toLocaleString('en-US'));
+  return from === to ? `${from}` : `${from}–${to}`;
 }
 
 function anchor(section: FeatureSection): string {

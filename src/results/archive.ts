@@ -1,7 +1,10 @@
-import { PassThrough, Readable } from 'node:stream';
+import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { ZipFile } from 'yazl';
-import type { BlobStore } from '../blobs/blob-store.js';
+import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
 import { HashingPassThrough } from './hashing.js';
 
 /**
@@ -10,20 +13,60 @@ import { HashingPassThrough } from './hashing.js';
  *   so thousands of files never mean thousands of open streams (EMFILE) or buffered bytes;
  * - every entry's size and SHA-256 are computed on its uncompressed bytes while they stream,
  *   which is what the export manifest needs;
- * - the whole zip's size and SHA-256 are computed while it streams into the results store.
+ * - each zip file's size and SHA-256 are computed while it streams into the results store;
+ * - a result larger than `partBytes` is split into numbered parts, each a complete zip of its own
+ *   (not a spanned zip): an entry is never split, and a new part starts before an entry that would
+ *   take the current one past the limit.
  */
+
+/**
+ * yazl 3.3 computes CRC-32 in JavaScript (buffer-crc32), about 12x slower than zlib's own, and has no
+ * option to take a CRC computed elsewhere (yazl issue #82, open). It looks `unsigned` up on every call,
+ * so pointing that at Node's zlib.crc32 (same polynomial, same values: checked before the swap) makes
+ * every archive faster without forking yazl. Anything unexpected leaves the JavaScript version in place.
+ */
+function useNativeCrc32(): boolean {
+  if (typeof zlib.crc32 !== 'function') return false;
+  try {
+    const fromYazl = createRequire(createRequire(import.meta.url).resolve('yazl'));
+    const lib = fromYazl('buffer-crc32') as { unsigned?: (data: unknown, previous?: unknown) => number };
+    const javascript = lib.unsigned;
+    if (typeof javascript !== 'function') return false;
+    const probe = Buffer.from('The quick brown fox jumps over the lazy dog \u00e9');
+    if (javascript(probe) !== zlib.crc32(probe) || javascript(probe, 0xdeadbeef) !== zlib.crc32(probe, 0xdeadbeef)) {
+      return false;
+    }
+    lib.unsigned = (data, previous) =>
+      Buffer.isBuffer(data) && (previous === undefined || (typeof previous === 'number' && previous >= 0))
+        ? zlib.crc32(data, previous ?? 0)
+        : javascript(data, previous);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether yazl computes CRC-32 with zlib (true on Node >= 20.15 unless yazl changed). */
+export const NATIVE_CRC32 = useNativeCrc32();
 
 export interface ArchiveEntry {
   path: string;
   size: number;
   sha256: string;
   mediaType: string;
+  /** The part (1, 2, ...) holding the entry; only set when the result is split into parts. */
+  part?: number;
 }
 
 export interface EntryOptions {
   mediaType: string;
   /** Deflate the entry; false for media that is already compressed (it would only cost CPU). */
   compress: boolean;
+  /**
+   * Expected uncompressed size, to choose the part before the entry starts: a file's recorded size,
+   * or an estimate for generated text. An estimate above the real size only fills parts less.
+   */
+  sizeHint?: number;
 }
 
 export interface WrittenBlob {
@@ -31,19 +74,87 @@ export interface WrittenBlob {
   sha256: string;
 }
 
-export class ZipArchive {
-  /** Entries written so far, in archive order (the zip's central directory holds as much anyway). */
+export interface WrittenPart extends WrittenBlob {
+  key: string;
+  fileName: string;
+}
+
+/** Deflate level of generated text (JSON, CSV, HTML): nearly level 6's size at a good deal less CPU. */
+export const TEXT_DEFLATE_LEVEL = 4;
+
+/** How far the zip output may run ahead of the results store: reading the next file overlaps writing. */
+const OUTPUT_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Writes to the results store are at least this large (but for the last). */
+const OUTPUT_WRITE_BYTES = 256 * 1024;
+
+/**
+ * The zip's bytes on their way to the store: counted and hashed (SHA-256 of the whole file), and
+ * joined into writes of OUTPUT_WRITE_BYTES. yazl emits every local header and data descriptor as a
+ * chunk of its own, so a file of a few KiB would otherwise cost three write calls.
+ */
+class ZipOutput extends Transform {
+  private readonly hash = createHash('sha256');
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  size = 0;
+
+  constructor() {
+    super({ highWaterMark: OUTPUT_BUFFER_BYTES });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= OUTPUT_WRITE_BYTES) this.pushPending();
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.pushPending();
+    callback();
+  }
+
+  private pushPending(): void {
+    if (this.pending.length === 0) return;
+    this.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  sha256(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+// Zip structures around an entry's data (with yazl's Info-ZIP timestamp and, counted always, ZIP64
+// fields): local header 30 + 9, data descriptor up to 24, central directory record 46 + 9 + 28.
+const ENTRY_OVERHEAD = 30 + 9 + 24 + 46 + 9 + 28;
+// End of central directory records (ZIP64 and classic), and slack for bytes still inside yazl.
+const ARCHIVE_OVERHEAD = 56 + 20 + 22 + 64 * 1024;
+
+function entryOverhead(path: string): number {
+  return ENTRY_OVERHEAD + 2 * Buffer.byteLength(path);
+}
+
+/** One zip file: yazl streaming into a sink, with sizes and digests measured on the way. */
+class ZipPart {
   readonly entries: ArchiveEntry[] = [];
   private readonly zip = new ZipFile();
-  private readonly output = new HashingPassThrough({ highWaterMark: Number(process.env.HWM ?? 16384) });
+  private readonly output = new ZipOutput();
   private readonly written: Promise<void>;
   /** Rejects on the first zip or output error, so an `add` waiting on yazl never hangs. */
   private readonly failed: Promise<never>;
   private fail: (err: unknown) => void = () => undefined;
+  /** Bytes of central directory this part will end with, and of the entry last added (maybe still in yazl). */
+  private centralDirectory = 0;
+  private lastEntry = 0;
 
   constructor(
     sink: NodeJS.WritableStream,
     private readonly mtime: Date,
+    readonly number: number,
   ) {
     this.failed = new Promise<never>((_resolve, reject) => {
       this.fail = reject;
@@ -56,7 +167,15 @@ export class ZipArchive {
   }
 
   /**
-   * Streams `source` into the archive as `path` and resolves once yazl has consumed all of it.
+   * An upper bound of this part's size if it ended now: bytes already out, the last entry as if
+   * none of it were out yet, and the central directory still to come.
+   */
+  get bytesUpperBound(): number {
+    return this.output.size + this.lastEntry + this.centralDirectory + ARCHIVE_OVERHEAD;
+  }
+
+  /**
+   * Streams `source` into the zip as `path` and resolves once yazl has consumed all of it.
    * A source error rejects (the entry is half written, so the whole archive must be abandoned).
    */
   async add(path: string, source: Readable, options: EntryOptions): Promise<ArchiveEntry> {
@@ -67,7 +186,15 @@ export class ZipArchive {
       source.once('error', reject);
     });
     source.pipe(hasher);
-    this.zip.addReadStreamLazy(path, { mtime: this.mtime, compress: options.compress }, (cb) => cb(null, hasher));
+    const level = options.compress ? TEXT_DEFLATE_LEVEL : 0;
+    // yazl keeps the callback for the archive's lifetime; handing the stream over once lets the
+    // stream (and the file it read) be collected after the entry instead of per entry forever.
+    let pending: Readable | undefined = hasher;
+    this.zip.addReadStreamLazy(path, { mtime: this.mtime, compressionLevel: level }, (cb) => {
+      const stream = pending!;
+      pending = undefined;
+      cb(null, stream);
+    });
     try {
       // Waiting for the source to close, not just to end, keeps open files to one at a time.
       await Promise.race([Promise.all([consumed, finished(source)]), this.failed]);
@@ -76,18 +203,12 @@ export class ZipArchive {
       hasher.destroy();
       throw err;
     }
+    const overhead = entryOverhead(path);
+    this.lastEntry = hasher.size + overhead;
+    this.centralDirectory += overhead;
     const entry: ArchiveEntry = { path, size: hasher.size, sha256: hasher.sha256(), mediaType: options.mediaType };
     this.entries.push(entry);
     return entry;
-  }
-
-  /** Adds generated text (a report, a JSON or CSV file) produced piece by piece. */
-  addText(
-    path: string,
-    pieces: AsyncIterable<string> | Iterable<string>,
-    options: EntryOptions,
-  ): Promise<ArchiveEntry> {
-    return this.add(path, Readable.from(coalesce(pieces)), options);
   }
 
   /** Writes the central directory and waits until the last byte is in the sink. */
@@ -101,6 +222,145 @@ export class ZipArchive {
   destroy(): void {
     (this.zip.outputStream as PassThrough).destroy();
   }
+}
+
+export interface ArchiveLayout {
+  /** The result's file name without `.zip`: `dsar-export-<id>`; parts add `.part<n>`. */
+  baseName: string;
+  /** Where a file name goes in the results store. */
+  keyFor(fileName: string): string;
+  mtime: Date;
+  /** Parts are kept at or below this size (a single entry larger than it gets a part of its own). */
+  partBytes: number;
+  /**
+   * The expected size of the whole archive. At or below `partBytes` the result is one zip named
+   * `<baseName>.zip` (and stays one, should the estimate prove low); above it, parts from the start.
+   */
+  expectedBytes: number;
+  /**
+   * Room kept free in part 1 for entries written at the end with `inFirstPart` (the access reports);
+   * part 1 then stays open until the archive is finished.
+   */
+  firstPartReserve?: number;
+}
+
+interface OpenPart {
+  zip: ZipPart;
+  writer: BlobWriter;
+  key: string;
+  fileName: string;
+}
+
+/**
+ * The archive as one or more zip parts. Entries go to the current part in order; `entries` lists
+ * every entry of every part, in the order they were added.
+ */
+export class ZipArchive {
+  readonly entries: ArchiveEntry[] = [];
+  readonly split: boolean;
+  private readonly open: OpenPart[] = [];
+  private readonly done: WrittenPart[] = [];
+  private current: OpenPart | undefined;
+  private first: OpenPart | undefined;
+  private toFirst = false;
+
+  constructor(
+    private readonly store: BlobStore,
+    private readonly layout: ArchiveLayout,
+  ) {
+    this.split = layout.expectedBytes > layout.partBytes;
+  }
+
+  /** Opens part 1 (otherwise opened by the first entry). */
+  async start(): Promise<void> {
+    if (!this.current) this.current = this.first = await this.openPart();
+  }
+
+  /** Adds `source` as `path` to the part it belongs in (see EntryOptions.sizeHint). */
+  async add(path: string, source: Readable, options: EntryOptions): Promise<ArchiveEntry> {
+    let part: OpenPart;
+    try {
+      part = await this.partFor(path, options.sizeHint ?? 0);
+    } catch (err) {
+      source.destroy();
+      throw err;
+    }
+    const entry = await part.zip.add(path, source, options);
+    if (this.split) entry.part = part.zip.number;
+    this.entries.push(entry);
+    return entry;
+  }
+
+  /** Adds generated text (a report, a JSON or CSV file) produced piece by piece. */
+  addText(
+    path: string,
+    pieces: AsyncIterable<string> | Iterable<string>,
+    options: EntryOptions,
+  ): Promise<ArchiveEntry> {
+    return this.add(path, Readable.from(coalesce(pieces)), options);
+  }
+
+  /** Runs `fill` with every entry it adds going to part 1, whatever its size (the access reports). */
+  async inFirstPart<T>(fill: () => Promise<T>): Promise<T> {
+    this.toFirst = true;
+    try {
+      return await fill();
+    } finally {
+      this.toFirst = false;
+    }
+  }
+
+  private async partFor(path: string, sizeHint: number): Promise<OpenPart> {
+    await this.start();
+    if (this.toFirst) return this.first!;
+    const part = this.current!;
+    if (!this.split) return part;
+    const holdFirst = part === this.first && (this.layout.firstPartReserve ?? 0) > 0;
+    const limit = this.layout.partBytes - (holdFirst ? this.layout.firstPartReserve! : 0);
+    const empty = part.zip.entries.length === 0 && !holdFirst;
+    if (empty || part.zip.bytesUpperBound + sizeHint + entryOverhead(path) <= limit) return part;
+    // Part 1 keeps its place for what `inFirstPart` adds at the end; any other full part is done.
+    if (!holdFirst) await this.close(part);
+    this.current = await this.openPart();
+    return this.current;
+  }
+
+  private async openPart(): Promise<OpenPart> {
+    const number = this.open.length + this.done.length + 1;
+    const fileName = this.split ? `${this.layout.baseName}.part${number}.zip` : `${this.layout.baseName}.zip`;
+    const key = this.layout.keyFor(fileName);
+    const writer = await this.store.writer(key);
+    const part: OpenPart = { zip: new ZipPart(writer.stream, this.layout.mtime, number), writer, key, fileName };
+    this.open.push(part);
+    return part;
+  }
+
+  private async close(part: OpenPart): Promise<void> {
+    const written = await part.zip.finish();
+    await part.writer.commit();
+    this.open.splice(this.open.indexOf(part), 1);
+    this.done.push({ key: part.key, fileName: part.fileName, ...written });
+  }
+
+  /** Finishes every open part (part 1 last if it was held open); the parts in order. */
+  async finish(): Promise<WrittenPart[]> {
+    await this.start();
+    for (const part of [...this.open].sort((a, b) => b.zip.number - a.zip.number)) await this.close(part);
+    return [...this.done].sort((a, b) => partNumber(a) - partNumber(b));
+  }
+
+  /** After a failure: stops every open part and removes every part, finished or not. */
+  async abort(): Promise<void> {
+    for (const part of this.open.splice(0)) {
+      part.zip.destroy();
+      await part.writer.abort();
+    }
+    for (const part of this.done.splice(0)) await this.store.delete(part.key);
+  }
+}
+
+function partNumber(part: WrittenPart): number {
+  return Number(/\.part(\d+)\.zip$/.exec(part.fileName)?.[1] ?? 1);
 }
 
 /**
@@ -126,25 +386,22 @@ export async function* coalesce(
 }
 
 /**
- * Streams a zip into `store` under `key`: visible only once complete (commit), removed if
- * anything fails (abort), so a failed assembly never leaves a truncated result behind.
+ * Streams a zip archive (one file, or parts) into `store`: each file visible only once complete
+ * (commit), all of them removed if anything fails, so a failed assembly never leaves a truncated
+ * or partial result behind.
  */
-export async function writeZipToBlob(
+export async function writeZipArchive(
   store: BlobStore,
-  key: string,
-  mtime: Date,
+  layout: ArchiveLayout,
   fill: (archive: ZipArchive) => Promise<void>,
-): Promise<WrittenBlob> {
-  const writer = await store.writer(key);
-  const archive = new ZipArchive(writer.stream, mtime);
+): Promise<WrittenPart[]> {
+  const archive = new ZipArchive(store, layout);
   try {
+    await archive.start();
     await fill(archive);
-    const written = await archive.finish();
-    await writer.commit();
-    return written;
+    return await archive.finish();
   } catch (err) {
-    archive.destroy();
-    await writer.abort();
+    await archive.abort();
     throw err;
   }
 }

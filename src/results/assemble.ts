@@ -5,8 +5,8 @@ import type { RequestRow, TaskRow } from '../db/schema.js';
 import type { DatasetDescription } from '../features/adapter.js';
 import { accessDataJson } from './access-data-json.js';
 import { addAccessReport } from './access-report-html.js';
-import { writeZipToBlob, type WrittenBlob } from './archive.js';
-import { copyFilesAndTally } from './archive-files.js';
+import { writeZipArchive, type ArchiveLayout, type WrittenBlob, type WrittenPart } from './archive.js';
+import { accessArchiveSize, copyFiles, exportArchiveSize, prepareSections } from './archive-files.js';
 import { buildDeletionReceipt } from './deletion-receipt.js';
 import { addDatasetFiles, addManifest, addReadme } from './export-files.js';
 import { signReceipt } from './receipt-signing.js';
@@ -36,14 +36,29 @@ export interface AssemblyInput {
   now?: Date;
   /** Rows a listing of index.html shows before it moves to pages of its own (default 1000). */
   pageRows?: number;
+  /** Archives above this size are split into parts `<name>.part<n>.zip` (RESULT_PART_BYTES, default 2 GiB). */
+  partBytes?: number;
 }
 
+export const DEFAULT_RESULT_PART_BYTES = 2 * 1024 ** 3;
+
+/** One file of a result: an archive split into parts has several, anything else one. */
+export interface ResultPart {
+  key: string;
+  fileName: string;
+  size: number;
+  sha256: string;
+}
+
+/** `key`, `size`, `sha256` and `fileName` describe the first (or only) part, as before parts existed. */
 export interface AssembledResult {
   key: string;
   mediaType: string;
   size: number;
   sha256: string;
   fileName: string;
+  /** Every file of the result in order: one, or the parts of a split archive (each a complete zip). */
+  parts: ResultPart[];
 }
 
 interface Assembly {
@@ -69,27 +84,32 @@ export function resultKey(requestId: string, fileName: string): string {
 }
 
 async function assembleAccess({ input, sections, now }: Assembly): Promise<AssembledResult> {
-  const fileName = `dsar-access-${input.request.id}.zip`;
   const context = { ...contextOf(input, sections), now };
-  const written = await writeZipToBlob(input.results, resultKey(input.request.id, fileName), now, async (archive) => {
-    // Files first: the reports after them then know which files are missing.
-    await copyFilesAndTally(archive, sections, input.results, input.featureBlobs);
-    await addAccessReport(archive, { ...context, pageRows: input.pageRows });
-    await archive.addText('data.json', accessDataJson(context), { mediaType: 'application/json', compress: true });
+  const estimate = await prepareSections(sections, input.results);
+  const layout = archiveLayout(input, `dsar-access-${input.request.id}`, now, accessArchiveSize(estimate));
+  const parts = await writeZipArchive(input.results, layout, async (archive) => {
+    // Files first: the reports after them then know which files are missing. They go to part 1.
+    await copyFiles(archive, sections, input.results, input.featureBlobs);
+    await archive.inFirstPart(async () => {
+      await addAccessReport(archive, { ...context, pageRows: input.pageRows });
+      await archive.addText('data.json', accessDataJson(context), { mediaType: 'application/json', compress: true });
+    });
   });
-  return described(input.request.id, fileName, 'application/zip', written);
+  return describedParts(parts);
 }
 
 async function assembleExport({ input, sections, now }: Assembly): Promise<AssembledResult> {
-  const fileName = `dsar-export-${input.request.id}.zip`;
   const context = { ...contextOf(input, sections), now };
-  const written = await writeZipToBlob(input.results, resultKey(input.request.id, fileName), now, async (archive) => {
-    await copyFilesAndTally(archive, sections, input.results, input.featureBlobs);
+  const estimate = await prepareSections(sections, input.results);
+  const layout = archiveLayout(input, `dsar-export-${input.request.id}`, now, exportArchiveSize(estimate));
+  const parts = await writeZipArchive(input.results, layout, async (archive) => {
+    await copyFiles(archive, sections, input.results, input.featureBlobs);
     await addDatasetFiles(archive, context);
     await addReadme(archive, context);
+    // Last, so in the last part: it lists the entries of every part.
     await addManifest(archive, context);
   });
-  return described(input.request.id, fileName, 'application/zip', written);
+  return describedParts(parts);
 }
 
 async function assembleDeletionReceipt({ input, sections, now }: Assembly): Promise<AssembledResult> {
@@ -121,5 +141,22 @@ async function writeBuffer(store: BlobStore, key: string, body: Buffer): Promise
 }
 
 function described(requestId: string, fileName: string, mediaType: string, written: WrittenBlob): AssembledResult {
-  return { key: resultKey(requestId, fileName), mediaType, size: written.size, sha256: written.sha256, fileName };
+  const key = resultKey(requestId, fileName);
+  return { key, mediaType, size: written.size, sha256: written.sha256, fileName, parts: [{ key, fileName, ...written }] };
+}
+
+function archiveLayout(
+  input: AssemblyInput,
+  baseName: string,
+  mtime: Date,
+  size: { expectedBytes: number; firstPartReserve?: number },
+): ArchiveLayout {
+  const keyFor = (fileName: string) => resultKey(input.request.id, fileName);
+  return { baseName, keyFor, mtime, partBytes: input.partBytes ?? DEFAULT_RESULT_PART_BYTES, ...size };
+}
+
+function describedParts(written: WrittenPart[]): AssembledResult {
+  const parts = written.map(({ key, fileName, size, sha256 }) => ({ key, fileName, size, sha256 }));
+  const first = parts[0]!;
+  return { ...first, mediaType: 'application/zip', parts };
 }

@@ -1,6 +1,7 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { RequestRow, RequestType } from '../db/schema.js';
 import type { ArchiveEntry, ZipArchive } from './archive.js';
+import { datasetSizeHint } from './archive-files.js';
 import { csvRecord, type CsvValue } from './csv.js';
 import { FileNumbering, sanitizeFileName } from './file-names.js';
 import { accountItems } from './item-accounting.js';
@@ -30,13 +31,17 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext): 
     if (section.status !== 'completed') continue;
     for (const dataset of section.datasets) {
       const base = `${sanitizeFileName(section.id, 'feature')}/${sanitizeFileName(dataset.description.name, 'dataset')}`;
+      // The dataset's bytes in the partial: about the size of either file, so the part it goes in is known.
+      const sizeHint = datasetSizeHint(dataset);
       await archive.addText(`${base}.json`, datasetJson(section, dataset, ctx.results), {
         ...TEXT,
         mediaType: 'application/json',
+        sizeHint,
       });
       await archive.addText(`${base}.csv`, datasetCsv(section, dataset, ctx.results), {
         ...TEXT,
         mediaType: 'text/csv; charset=utf-8',
+        sizeHint,
       });
     }
   }
@@ -162,8 +167,9 @@ function* manifestJson(ctx: ExportContext, entries: readonly ArchiveEntry[], cou
   for (let index = 0; index < count; index += 1) {
     const entry = entries[index];
     if (!entry) break;
-    const { path, size, sha256, mediaType } = entry;
-    yield `${first ? '' : ','}\n    ${JSON.stringify({ path, size, sha256, mediaType })}`;
+    // `part`: which part of a split archive holds the file (absent when the archive is one zip).
+    const { path, size, sha256, mediaType, part } = entry;
+    yield `${first ? '' : ','}\n    ${JSON.stringify({ path, size, sha256, mediaType, part })}`;
     first = false;
   }
   yield first ? ']\n}\n' : '\n  ]\n}\n';

@@ -4,7 +4,7 @@ import { tenantFeatureSettings, tenants } from '../db/schema.js';
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
 import { badRequest } from '../errors.js';
 import { unknownTenant } from '../auth/api-keys.js';
-import type { AdapterKind, FeatureSetting, PutFeatureSetting } from './schemas.js';
+import type { AdapterKind, FeatureSetting, PutFeatureSetting, TenantPolicy } from './schemas.js';
 
 /** How a feature is answered for one tenant, with what the task runner needs to build its adapter. */
 export interface ResolvedSetting {
@@ -78,6 +78,23 @@ export class FeatureSettingsService {
       return { adapter: 'http', connector: { baseUrl: row.connectorUrl, secret: row.connectorSecret } };
     }
     return { adapter: row.adapter === 'http' ? 'manual' : row.adapter };
+  }
+
+  /** The tenant's policy on other people's data in shared spaces. */
+  async policy(tenantId: string): Promise<TenantPolicy> {
+    const [row] = await this.db.select({ sharedData: tenants.sharedDataPolicy }).from(tenants).where(eq(tenants.id, tenantId));
+    if (!row) throw unknownTenant(tenantId);
+    return { sharedData: row.sharedData };
+  }
+
+  async putPolicy(tenantId: string, policy: TenantPolicy): Promise<TenantPolicy> {
+    const rows = await this.db
+      .update(tenants)
+      .set({ sharedDataPolicy: policy.sharedData })
+      .where(eq(tenants.id, tenantId))
+      .returning({ id: tenants.id });
+    if (rows.length === 0) throw unknownTenant(tenantId);
+    return this.policy(tenantId);
   }
 
   private defaultAdapter(feature: string): AdapterKind {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Problem } from '../errors.js';
 import type { FeatureSettingsService } from './feature-settings.js';
-import { FeatureParams, FeatureSetting, FeatureSettingList, PutFeatureSetting } from './schemas.js';
+import { FeatureParams, FeatureSetting, FeatureSettingList, PutFeatureSetting, TenantPolicy } from './schemas.js';
 
 /** The tenant's own configuration, for its admin console: which features it uses and how each is answered. */
 export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSettingsService): Promise<void> {
@@ -35,5 +35,32 @@ export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSett
       },
     },
     async (request) => settings.put(request.tenantId, request.params.feature, request.body),
+  );
+
+  app.get(
+    '/tenant/policy',
+    {
+      schema: {
+        tags: ['configuration'],
+        summary: "What access and export results hold of other people's data in shared spaces",
+        security,
+        response: { 200: TenantPolicy, 401: Problem, 404: Problem },
+      },
+    },
+    async (request) => settings.policy(request.tenantId),
+  );
+
+  app.put(
+    '/tenant/policy',
+    {
+      schema: {
+        tags: ['configuration'],
+        summary: "Choose what access and export results hold of other people's data in shared spaces",
+        security,
+        body: TenantPolicy,
+        response: { 200: TenantPolicy, 400: Problem, 401: Problem, 404: Problem },
+      },
+    },
+    async (request) => settings.putPolicy(request.tenantId, request.body),
   );
 }

@@ -38,3 +38,14 @@ export const PutFeatureSetting = Type.Object(
   { additionalProperties: false },
 );
 export type PutFeatureSetting = Static<typeof PutFeatureSetting>;
+
+export const SharedDataPolicy = Type.Enum(['own_only', 'pseudonymized'], {
+  description:
+    "What access and export results hold of other people in shared spaces (chats, meetings, calendar events, shared files). " +
+    "own_only: the subject's own content only; pseudonymized: whole conversations, every other person replaced by a " +
+    'pseudonym ("Participant 2"). Either way the result lists what was left out or pseudonymized, and why (GDPR Art. 15(4)).',
+});
+export type SharedDataPolicy = Static<typeof SharedDataPolicy>;
+
+export const TenantPolicy = Type.Object({ sharedData: SharedDataPolicy }, { additionalProperties: false });
+export type TenantPolicy = Static<typeof TenantPolicy>;

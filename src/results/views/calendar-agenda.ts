@@ -74,14 +74,18 @@ function eventHtml(ctx: ViewContext, row: Row, answers: string[]): string {
   const facts = [textOf(row, 'location'), organizer && organizer !== ctx.subject ? `organized by ${organizer}` : undefined];
   const details = facts.filter((f) => f !== undefined).join(' · ');
   const content = textOf(row, 'content');
-  return html`<li><time datetime="${starts}">${timeSpan(starts, textOf(row, 'ends_at'))}</time><div><span class="title">${textOf(row, 'title') ?? 'Untitled event'}</span> <span class="role">${roleWords(ctx, organizer, answers)}</span>${raw(
+  const part = role(ctx, organizer, answers);
+  return html`<li><time datetime="${starts}">${timeSpan(starts, textOf(row, 'ends_at'))}</time><div><span class="title">${textOf(row, 'title') ?? 'Untitled event'}</span> <span class="role${part.tone}">${part.words}</span>${raw(
     details ? html`<p class="meta">${details}</p>` : '',
   )}${raw(content ? html`<p>${content}</p>` : '')}</div></li>\n`;
 }
 
-function roleWords(ctx: ViewContext, organizer: string | undefined, answers: string[]): string {
-  if (organizer === ctx.subject) return 'Organizer';
-  return answers.length > 0 ? `Attendee: ${answers.join(', ')}` : 'Attendee';
+/** The subject's part, and a tone for it: declined in red, not (yet) decided in amber. */
+function role(ctx: ViewContext, organizer: string | undefined, answers: string[]): { words: string; tone: string } {
+  if (organizer === ctx.subject) return { words: 'Organizer', tone: '' };
+  if (answers.length === 0) return { words: 'Attendee', tone: '' };
+  const tone = answers.includes('accepted') ? '' : answers.includes('declined') ? ' declined' : ' maybe';
+  return { words: `Attendee: ${answers.join(', ')}`, tone };
 }
 
 /** `09:00–10:30`, or with the end's date when it ends on another day. */

@@ -29,7 +29,8 @@ dl.request { display: grid; grid-template-columns: max-content 1fr; gap: 4px 18p
 dl.request dt { font-weight: 600; } dl.request dd { margin: 0; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
-th, td { border-bottom: 1px solid var(--line); padding: 6px 10px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border-bottom: 1px solid var(--line); padding: 6px 10px; text-align: left; vertical-align: top; }
+th, td { overflow-wrap: break-word; }
 td { white-space: pre-wrap; }
 th { background: var(--soft); font-weight: 600; } th small { display: block; font-weight: normal; color: var(--muted); }
 tbody tr:hover { background: #fafbfc; }
@@ -55,7 +56,7 @@ nav.step span { color: var(--muted); background: var(--soft); }
 .message .sender { font-weight: 600; color: var(--ink); }
 .message p { margin: 2px 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .attachment { margin: 6px 0 0; font-size: 0.92em; overflow-wrap: anywhere; }
-.attachment img { display: block; max-width: 100%; max-height: 280px; border-radius: 8px; margin-bottom: 2px; }
+.attachment img { display: block; width: min(100%, 240px); height: auto; max-height: 320px; object-fit: contain; border-radius: 8px; margin-bottom: 2px; background: #fff; }
 .attachment audio { display: block; width: 100%; max-width: 320px; margin-bottom: 2px; }
 .day { margin: 20px 0 4px; font-size: 1em; color: var(--accent); }
 .agenda { list-style: none; margin: 0; padding: 0; }
@@ -64,6 +65,7 @@ nav.step span { color: var(--muted); background: var(--soft); }
 .agenda .title { font-weight: 600; }
 .agenda p { margin: 2px 0 0; }
 .role { display: inline-block; font-size: 0.8em; border-radius: 999px; padding: 0 8px; margin-left: 4px; background: var(--okbg); color: var(--ok); white-space: nowrap; }
+.role.declined { background: #fdeeee; color: #9b1c1c; } .role.maybe { background: #fff1c7; color: #7a5a00; }
 .tree, .tree ul { list-style: none; margin: 0; padding: 0; }
 .tree ul { margin-left: 0.45em; padding-left: 1.1em; border-left: 1px solid var(--line); }
 .tree li { margin: 4px 0; overflow-wrap: anywhere; }
@@ -71,7 +73,9 @@ nav.step span { color: var(--muted); background: var(--soft); }
 .tree .folder > .name { font-weight: 600; }
 .tree .folder > .name::before { width: 1em; height: 0.75em; border: 0; background: #e9b949; border-radius: 2px 4px 2px 2px; }
 .shared { font-size: 0.85em; color: var(--ok); }
-.coords { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.clock-in td:nth-child(-n+4) { white-space: nowrap; }
+.clock-in td img { width: 72px; height: 72px; object-fit: cover; }
+.coords { font-variant-numeric: tabular-nums; }
 @media (max-width: 640px) {
   body { font-size: 15px; }
   main { padding: 12px 8px 40px; }
@@ -79,6 +83,11 @@ nav.step span { color: var(--muted); background: var(--soft); }
   h1 { font-size: 1.5em; }
   dl.request { grid-template-columns: 1fr; gap: 0; } dl.request dd { margin-bottom: 6px; }
   .agenda li { grid-template-columns: 1fr; }
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; }
+  table.stack tr { padding: 8px 0; border-bottom: 1px solid var(--line); }
+  table.stack td { border: 0; padding: 1px 4px; }
+  table.stack td:first-child { font-weight: 600; }
   .message { max-width: 94%; }
   .thread ol { padding: 10px; }
 }

@@ -1,6 +1,6 @@
 import { html, raw } from '../html.js';
 import { formatBytes, formatMinute } from '../labels.js';
-import { readDataset, readPartial } from '../partials.js';
+import { readDataset } from '../partials.js';
 import { fileLink } from './files.js';
 import {
   datasetWith,
@@ -21,8 +21,8 @@ import {
  * The drive as a folder tree: nested lists of the subject's folders, each file linked to its
  * copy in the archive, with its size and who it is shared with.
  *
- * Folders are few and kept in memory (names and parents); files are many and paged. One pass
- * counts the files of each folder, which places every file in the listing (depth first, a
+ * Folders are few and kept in memory (names and parents); files are many and paged. A first
+ * reading counts the files of each folder, which places every file in the listing (depth first, a
  * folder's subfolders before its own files); a page then shows the files that fall on it inside
  * the folders that lead to them, and reads the sharing permissions once for what it shows.
  */
@@ -87,17 +87,17 @@ class Tree implements Listing {
 const MY_DRIVE = 'My drive';
 const OTHERS = 'In folders of other people';
 
-/** One pass over the partial: the folder tree, and how many files each folder holds. */
+/** The folder tree, and how many files each folder holds. */
 async function planTree(ctx: ViewContext): Promise<Plan> {
   const byId = new Map<string, Folder>();
-  const counts = new Map<string | null, number>();
-  for await (const { dataset, row } of readPartial(ctx.results, ctx.section.task.partialKey)) {
+  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'folders')) {
     const id = String(row.id);
-    if (dataset === 'folders' && !byId.has(id)) byId.set(id, folder(id, textOf(row, 'name') ?? 'Untitled folder', row));
-    if (dataset === 'files') {
-      const key = textOf(row, 'folder_id') ?? null;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
+    if (!byId.has(id)) byId.set(id, folder(id, textOf(row, 'name') ?? 'Untitled folder', row));
+  }
+  const counts = new Map<string | null, number>();
+  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'files')) {
+    const key = textOf(row, 'folder_id') ?? null;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const mine = folder('', MY_DRIVE);
   const others = folder('', OTHERS);

@@ -1,7 +1,7 @@
 import { FileNumbering } from '../file-names.js';
 import { html, raw } from '../html.js';
 import { formatMinute } from '../labels.js';
-import { readDataset, readPartial } from '../partials.js';
+import { readDataset } from '../partials.js';
 import { archivedFile, filePreview } from './files.js';
 import {
   datasetWith,
@@ -22,7 +22,7 @@ import {
  * Instant messaging as threads: each conversation with its messages in time order, attachments
  * where they were sent (images inline, voice with a player, files as links).
  *
- * Messages come from the adapter ordered by time, not by conversation. One pass first counts the
+ * Messages come from the adapter ordered by time, not by conversation. A first reading counts the
  * messages of each conversation, which places every message in the listing (conversation by
  * conversation); each page then reads the messages once and keeps only its own, and reads the
  * attachments once for those messages. Only per-conversation facts and one page stay in memory.
@@ -78,7 +78,7 @@ class Threads implements Listing {
   async *render(page: PageContext): AsyncGenerator<string> {
     this.plan ??= planThreads(this.ctx);
     const plan = await this.plan;
-    if (plan.conversations.length === 0) {
+    if (plan.conversations.length === 0 && !this.attachments) {
       yield '<p>None.</p>\n';
       return;
     }
@@ -152,19 +152,18 @@ class Threads implements Listing {
   }
 }
 
-/** One pass over the partial: the conversations in their order, each with its number of messages. */
+/** The conversations in their order, each with its number of messages. */
 async function planThreads(ctx: ViewContext): Promise<Plan> {
   const byId = new Map<string, Conversation>();
   const listed: Conversation[] = [];
-  for await (const record of readPartial(ctx.results, ctx.section.task.partialKey)) {
-    if (record.dataset === 'conversations') {
-      const conversation = entry(byId, String(record.row.id));
-      if (conversation.row) continue;
-      conversation.row = record.row;
-      listed.push(conversation);
-    } else if (record.dataset === 'messages') {
-      entry(byId, conversationOf(record.row)).messages += 1;
-    }
+  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'conversations')) {
+    const conversation = entry(byId, String(row.id));
+    if (conversation.row) continue;
+    conversation.row = row;
+    listed.push(conversation);
+  }
+  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'messages')) {
+    entry(byId, conversationOf(row)).messages += 1;
   }
   // Conversations the messages name but the subject's conversations do not hold come last.
   const conversations = [...listed, ...[...byId.values()].filter((c) => !c.row)];

@@ -5,7 +5,7 @@ import { genericTable } from './generic-table.js';
 import { imThreads } from './im-threads.js';
 import type { FeatureView, Listing, ViewContext } from './listing.js';
 
-export type { Listing, PageContext, RowRange, ViewContext } from './listing.js';
+export type { Listing, RowRange } from './listing.js';
 
 /** Features whose data people know in a shape of its own; the view decides from the datasets whether it applies. */
 const VIEWS = new Map<string, FeatureView>([

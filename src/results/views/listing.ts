@@ -81,14 +81,9 @@ export function onPage(range: RowRange, from: number, to: number): boolean {
   return from >= range.start && (from < range.end || range.last);
 }
 
-/** The dataset of the section named `name`, if the adapter described or the partial held it. */
-export function datasetNamed(ctx: ViewContext, name: string): DatasetSummary | undefined {
-  return ctx.section.datasets.find((d) => d.description.name === name);
-}
-
-/** A dataset that has every column a view needs; views fall back to tables when one is missing. */
+/** The dataset `name` if it has every column a view needs; views fall back to tables when one is missing. */
 export function datasetWith(ctx: ViewContext, name: string, columns: string[]): DatasetSummary | undefined {
-  const dataset = datasetNamed(ctx, name);
+  const dataset = ctx.section.datasets.find((d) => d.description.name === name);
   return dataset && columns.every((c) => dataset.description.columns.includes(c)) ? dataset : undefined;
 }
 

@@ -1,0 +1,56 @@
+import t from 'tap';
+import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
+import { ZipFile } from './zip.js';
+
+// The access report viewed online, exactly as in the archive: with the API key, or through a link.
+const sys = await startSystem(t);
+const { app, keys } = sys;
+const req = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: ['im', 'clock-in'] });
+await waitForEnd(sys, req.id);
+const zip = new ZipFile(
+  (await app.inject({ method: 'GET', url: `/v1/requests/${req.id}/report`, headers: auth(keys.acme) })).rawPayload,
+);
+const image = zip.names().find((n) => n.startsWith('files/') && n.endsWith('.png'))!;
+
+t.test('with the API key', async (t) => {
+  const base = `/v1/requests/${req.id}/report/view/`;
+  const index = await app.inject({ method: 'GET', url: `${base}index.html`, headers: auth(keys.acme) });
+  t.equal(index.statusCode, 200);
+  t.match(index.headers['content-type'], /^text\/html/);
+  t.equal(index.body, zip.text('index.html'), 'the page is the one in the archive');
+  t.match(index.headers['content-security-policy'], /script-src 'none'/);
+  const png = await app.inject({ method: 'GET', url: base + image.split('/').map(encodeURIComponent).join('/'), headers: auth(keys.acme) });
+  t.equal(png.statusCode, 200);
+  t.same(png.rawPayload, zip.read(image), 'files come out byte for byte');
+  const empty = await app.inject({ method: 'GET', url: base, headers: auth(keys.acme) });
+  t.equal(empty.statusCode, 302);
+  t.equal(empty.headers.location, 'index.html');
+  for (const path of ['../../etc/passwd', '%2e%2e/%2e%2e/etc/passwd', 'files%2F..%2F..%2Findex.html', 'no-such-file.html']) {
+    const res = await app.inject({ method: 'GET', url: base + path, headers: auth(keys.acme) });
+    t.equal(res.statusCode, 404, path);
+  }
+  t.equal((await app.inject({ method: 'GET', url: `${base}index.html`, headers: auth(keys.globex) })).statusCode, 404);
+  t.equal((await app.inject({ method: 'GET', url: `${base}index.html` })).statusCode, 401);
+});
+
+t.test('through a link, as a browser opens it', async (t) => {
+  const link = (
+    await app.inject({ method: 'POST', url: `/v1/requests/${req.id}/links`, headers: auth(keys.acme), payload: { maxDownloads: 1 } })
+  ).json();
+  const base = `${new URL(link.url).pathname}/view/`;
+  const index = await app.inject({ method: 'GET', url: `${base}index.html` });
+  t.equal(index.statusCode, 200);
+  t.equal(index.body, zip.text('index.html'));
+  const png = await app.inject({ method: 'GET', url: base + image.split('/').map(encodeURIComponent).join('/') });
+  t.same(png.rawPayload, zip.read(image));
+  t.equal((await app.inject({ method: 'GET', url: new URL(link.url).pathname })).statusCode, 200, 'viewing used up no download');
+  const forged = base.replace(/\/downloads\/[^/]+/, '/downloads/' + 'A'.repeat(64));
+  t.equal((await app.inject({ method: 'GET', url: `${forged}index.html` })).statusCode, 403);
+});
+
+t.test('only access reports are viewable', async (t) => {
+  const deletion = await createRequest(sys, { type: 'deletion', subject: { accountId: 'nobody' }, features: ['im'] });
+  await waitForEnd(sys, deletion.id);
+  const res = await app.inject({ method: 'GET', url: `/v1/requests/${deletion.id}/report/view/index.html`, headers: auth(keys.acme) });
+  t.equal(res.statusCode, 404);
+});
