@@ -208,6 +208,7 @@ class ReadAhead implements AsyncIterable<FetchedFile> {
         }
         this.held += fetched.held;
         this.queue.push(fetched);
+        if (process.env.DEBUG_RA && Math.random() < 0.01) console.error('held', this.held, 'queue', this.queue.length, 'rss', process.memoryUsage().rss >> 20, 'ab', process.memoryUsage().arrayBuffers >> 20, 'heap', process.memoryUsage().heapUsed >> 20);
         this.notifyConsumer();
         // A large file is open: wait until the archive has read it before opening another.
         if (fetched.source && fetched.held === 0) await closedOrDone(fetched.source);
