@@ -1,17 +1,24 @@
 /**
  * Export assembly benchmark (issue 4, "Speed and memory").
  *
- *   npm run bench -- [--messages 1000000] [--files 20000] [--bytes 2GiB] [--small-messages 100000]
- *                    [--part-bytes 2GiB] [--tmp /tmp] [--no-verify] [--keep]
+ *   npm run bench -- [--messages 1000000] [--small-messages 100000] [--files 20000] [--bytes 2GiB]
+ *                    [--part-bytes 2GiB] [--repeat 3] [--tmp /tmp] [--no-verify] [--keep]
+ *                    [--node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"]
+ *
+ * `npm run bench` bundles this file with esbuild (src included, packages external) and runs it with
+ * plain node, as the worker runs compiled JavaScript: under a TypeScript loader (tsx) the pipeline
+ * process starts ~60 MB larger, which would count against its peak RSS.
  *
  * In one run, on one data set, it measures
  *   (a) the real pipeline of an export request: the IM and Clouddrive adapters collect into NDJSON
- *       partials (writePartial, as a feature task does) and assembleResult builds the zip. It runs in a
- *       child process, so the peak RSS it reports (getrusage maxrss) is the pipeline's alone;
- *   (b) the baseline: `COPY (select … the same rows …) TO STDOUT` into files, then `zip -0 -q -r` of
- *       those files and the same drive files;
- * and prints wall times, peak RSS and the ratio (a)/(b). (a) also runs at --small-messages first
- * (same files, fewer messages), to show how peak RSS grows with the number of rows.
+ *       partials (writePartial, as a feature task does; the two side by side, as a worker runs feature
+ *       jobs) and assembleResult builds the zip. It runs in a child process, so the peak RSS it reports
+ *       (getrusage maxrss) is the pipeline's alone;
+ *   (b) the baseline: `COPY (select … the same rows …) TO STDOUT` into CSV files, then `zip -0 -q -r`
+ *       of those files and the same drive files;
+ * and prints wall times, peak RSS and the ratio (a)/(b). Full-size (a) and (b) run `--repeat` times,
+ * alternating, and the best of each is compared (the machine is shared). (a) also runs once at
+ * --small-messages first (same files, fewer messages), to show how peak RSS grows with the rows.
  *
  * Everything lives in a temporary directory (embedded Postgres on a free port, blob store,
  * results), removed at the end unless --keep.

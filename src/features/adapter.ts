@@ -22,7 +22,10 @@ export interface AdapterContext {
   log: Logger;
   /** The request being answered, for adapters that pass it on (the HTTP connector, for idempotent erasure). */
   requestId?: string;
-  /** The tenant's policy on other people's data in shared spaces; without it, `own_only`. */
+  /**
+   * The tenant's policy on other people's data in shared spaces, set for every task of a request.
+   * Without it (an adapter used outside a result) a feature gives the subject's own rows as stored.
+   */
   policy?: { sharedData: 'own_only' | 'pseudonymized' };
 }
 

@@ -4,6 +4,8 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { DatasetDescription } from '../features/adapter.js';
 import type { TaskRow } from '../db/schema.js';
+import type { Sql } from '../db/client.js';
+import { forgetPseudonyms } from '../features/shared-data.js';
 import type { RequestRepository } from '../requests/repository.js';
 import { finalStatus, isTerminal, OPEN_STATUSES } from '../requests/lifecycle.js';
 import { assembleResult } from '../results/assemble.js';
@@ -21,6 +23,7 @@ export interface AssemblyDeps {
   results: BlobStore;
   log: Logger;
   delivery: Pick<DeliveryService, 'recordParts'>;
+  featureSql(feature: string): Sql;
   receiptSigningKey?: KeyObject;
 }
 
@@ -86,6 +89,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
 /** Partials, and the copies of files a feature service sent through the connector: personal data, kept no longer than needed. */
 async function deleteWorkFiles(deps: AssemblyDeps, requestId: string, tasks: TaskRow[]): Promise<void> {
   await deps.results.deletePrefix(`work/${requestId}`);
+  for (const sql of new Set(tasks.map((t) => deps.featureSql(t.feature)))) await forgetPseudonyms(sql, requestId);
   for (const task of tasks.filter((t) => t.adapter === 'http')) {
     await deps.featureBlobs.deletePrefix(`connector/${task.feature}/${requestId}`);
   }

@@ -3,6 +3,8 @@ import type { RequestRow, RequestType } from '../db/schema.js';
 import { relativeHref, sanitizeFileName } from './file-names.js';
 import { html, raw } from './html.js';
 import { accountItem } from './item-accounting.js';
+import { readDataset } from './partials.js';
+import { REDACTIONS_DATASET } from '../features/shared-data.js';
 import {
   featureName,
   formatDate,
@@ -88,7 +90,8 @@ async function* indexHtml(ctx: AccessReportContext, features: FeatureListings[],
   yield documentStart(`Your personal data — request ${ctx.request.id}`);
   yield requestHeader(ctx);
   yield summaryTable(ctx.sections);
-  for (const feature of features) yield* featureSection(feature, ctx.request.type, pageRows);
+  yield redactionLine(ctx.sections);
+  for (const feature of features) yield* featureSection(feature, ctx, pageRows);
   yield DOCUMENT_END;
 }
 
@@ -134,9 +137,9 @@ function foundCell(section: FeatureSection): string {
   return section.datasets.map((dataset) => html`${rowCountWords(dataset)}`).join('<br>');
 }
 
-async function* featureSection({ section, listings }: FeatureListings, type: RequestType, pageRows: number): AsyncGenerator<string> {
+async function* featureSection({ section, listings }: FeatureListings, ctx: AccessReportContext, pageRows: number): AsyncGenerator<string> {
   yield html`<section class="feature" id="${anchor(section)}">\n<h2>${featureName(section)}</h2>\n`;
-  yield catalogueDescription(section, type);
+  yield catalogueDescription(section, ctx.request.type);
   yield '<h3>Data we found</h3>\n';
   if (section.manualNote !== undefined) {
     // The files the person supplied follow as the feature's data.
@@ -147,9 +150,32 @@ async function* featureSection({ section, listings }: FeatureListings, type: Req
   } else if (totalRows(section) === 0) {
     yield html`<p>${NO_DATA_SENTENCE}</p>\n`;
   } else {
+    yield* redactionBox(section, ctx.results);
     for (const listing of listings) yield* listingInIndex(section, listing, pageRows);
   }
   yield '</section>\n';
+}
+
+function redactionCount(section: FeatureSection): number {
+  return section.datasets.find((d) => d.description.name === REDACTIONS_DATASET.name)?.rows ?? 0;
+}
+
+/** GDPR Art. 15(4): what other people's data the result leaves out or renames is said up front, never dropped silently. */
+function redactionLine(sections: FeatureSection[]): string {
+  const named = sections.filter((s) => s.status === 'completed' && redactionCount(s) > 0);
+  if (named.length === 0) return '';
+  const links = named.map((s) => html`<a href="#${anchor(s)}">${featureName(s)}</a>`).join(', ');
+  return html`<p class="notice redactions">To protect other people, some of their data was left out or pseudonymized in ${raw(links)}. Each of these sections says what and why.</p>\n`;
+}
+
+/** The feature's redactions in a sentence each (the rows for the whole feature); the table below lists them per space. */
+async function* redactionBox(section: FeatureSection, results: BlobStore): AsyncGenerator<string> {
+  if (redactionCount(section) === 0) return;
+  const lines: string[] = [];
+  for await (const { row } of readDataset(results, section.task.partialKey, REDACTIONS_DATASET.name)) {
+    if (row.space === null) lines.push(html`<li>${String(row.summary)}. <span class="meta">${String(row.reason)}</span></li>`);
+  }
+  yield html`<div class="notice redactions" role="note"><h4>${REDACTIONS_DATASET.title}</h4>\n<ul>\n${raw(lines.join('\n'))}\n</ul></div>\n`;
 }
 
 /**

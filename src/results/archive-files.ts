@@ -1,10 +1,10 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { InvalidBlobKeyError, type BlobStore } from '../blobs/blob-store.js';
 import type { FileRef } from '../features/adapter.js';
 import type { ZipArchive } from './archive.js';
 import { FileNumbering } from './file-names.js';
 import { isAlreadyCompressed } from './media.js';
-import { DatasetSpools, PartialReadError, readDataset, readPartialLines } from './partials.js';
+import { DatasetSpools, PartialReadError, readDataset, readPartialBatches } from './partials.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /**
@@ -58,14 +58,19 @@ async function prepareSection(section: FeatureSection, results: BlobStore, estim
   let fileBytes = 0;
   let rowBytes = 0;
   try {
-    for await (const { record, line } of readPartialLines(results, key)) {
-      const tally = tallyRow(tallies, record.dataset, record.row);
-      await spools?.add(record.dataset, line);
-      rowBytes += line.length + 1;
-      if (!record.file) continue;
-      tally.files += 1;
-      files += 1;
-      fileBytes += Math.max(0, record.file.size);
+    for await (const { records, lines } of readPartialBatches(results, key)) {
+      for (let i = 0; i < records.length; i += 1) {
+        const record = records[i]!;
+        const line = lines[i]!;
+        const tally = tallyRow(tallies, record.dataset, record.row);
+        const wait = spools?.add(record.dataset, line);
+        if (wait) await wait;
+        rowBytes += line.length + 1;
+        if (!record.file) continue;
+        tally.files += 1;
+        files += 1;
+        fileBytes += Math.max(0, record.file.size);
+      }
     }
     const index = await spools?.commit();
     // The spools count bytes; the lines' lengths are a fallback in characters.
@@ -121,176 +126,31 @@ async function copySectionFiles(
   results: BlobStore,
   featureBlobs: BlobStore,
 ): Promise<void> {
-  const readAhead = new ReadAhead(filesOf(section, results), featureBlobs);
+  const numbering = new FileNumbering(section.id);
   try {
-    for await (const file of readAhead) {
-      if (!file.source) {
-        section.missingFiles.set(file.path, file.ref);
-        continue;
+    for (const dataset of section.datasets) {
+      if (dataset.files === 0) continue;
+      for await (const record of readDataset(results, section.task.partialKey, dataset.description.name)) {
+        if (!record.file) continue;
+        const path = numbering.pathFor(record.dataset, record.file.name);
+        if (!(await copyFile(archive, featureBlobs, record.file, path))) section.missingFiles.set(path, record.file);
       }
-      const { mediaType, size } = file.ref;
-      const compress = file.compressible;
-      await archive.add(file.path, file.source, { mediaType, compress, sizeHint: size });
-      file.release();
     }
   } catch (err) {
     if (!(err instanceof PartialReadError)) throw err;
     // Files copied before the bad line stay in the archive; they are the subject's all the same.
     section.status = 'failed';
     section.error = 'the collected data could not be read';
-  } finally {
-    readAhead.close();
   }
 }
 
-interface FileToCopy {
-  ref: FileRef;
-  path: string;
-}
-
-async function* filesOf(section: FeatureSection, results: BlobStore): AsyncGenerator<FileToCopy> {
-  const numbering = new FileNumbering(section.id);
-  for (const dataset of section.datasets) {
-    if (dataset.files === 0) continue;
-    for await (const record of readDataset(results, section.task.partialKey, dataset.description.name)) {
-      if (record.file) yield { ref: record.file, path: numbering.pathFor(record.dataset, record.file.name) };
-    }
-  }
-}
-
-/** Files up to this size are read whole ahead of the archive; larger ones are streamed when their turn comes. */
-const WHOLE_FILE_BYTES = 1024 * 1024;
-/** Bytes read ahead at most (plus one file). */
-const READ_AHEAD_BYTES = 16 * 1024 * 1024;
-
-interface FetchedFile extends FileToCopy {
-  /** The bytes; undefined when the file is gone. */
-  source?: Readable;
-  compressible: boolean;
-  /** Bytes held in memory for it. */
-  held: number;
-  /** The archive is done with it. */
-  release(): void;
-}
-
-/**
- * Reads the files to copy ahead of the archive, in order, so that opening and reading the next
- * ones overlaps zipping this one: per-file latency (open, read, close) is what copying thousands
- * of small files costs. Still one open file at a time: small files are read whole and closed;
- * a large one is handed over open, and nothing more is read until the archive is done with it.
- */
-class ReadAhead implements AsyncIterable<FetchedFile> {
-  private readonly queue: FetchedFile[] = [];
-  private held = 0;
-  private done = false;
-  private failure: { error: unknown } | undefined;
-  private closed = false;
-  private wakeConsumer: (() => void) | undefined;
-  private wakeProducer: (() => void) | undefined;
-  private readonly streaming = new Set<Readable>();
-
-  constructor(
-    files: AsyncIterable<FileToCopy>,
-    private readonly blobs: BlobStore,
-  ) {
-    void this.produce(files);
-  }
-
-  private async produce(files: AsyncIterable<FileToCopy>): Promise<void> {
-    try {
-      for await (const file of files) {
-        while (!this.closed && this.held >= READ_AHEAD_BYTES) await new Promise<void>((r) => (this.wakeProducer = r));
-        if (this.closed) return;
-        const fetched = await this.fetch(file);
-        if (this.closed) {
-          fetched.source?.destroy();
-          return;
-        }
-        this.held += fetched.held;
-        this.queue.push(fetched);
-        if (process.env.DEBUG_RA && Math.random() < 0.01) console.error('held', this.held, 'queue', this.queue.length, 'rss', process.memoryUsage().rss >> 20, 'ab', process.memoryUsage().arrayBuffers >> 20, 'heap', process.memoryUsage().heapUsed >> 20);
-        this.notifyConsumer();
-        // A large file is open: wait until the archive has read it before opening another.
-        if (fetched.source && fetched.held === 0) await closedOrDone(fetched.source);
-      }
-    } catch (error) {
-      this.failure = { error };
-    } finally {
-      this.done = true;
-      this.notifyConsumer();
-    }
-  }
-
-  private async fetch(file: FileToCopy): Promise<FetchedFile> {
-    const release = () => undefined;
-    const source = await openBlob(this.blobs, file.ref.blobKey);
-    if (!source) return { ...file, compressible: false, held: 0, release };
-    if (file.ref.size > WHOLE_FILE_BYTES) {
-      this.streaming.add(source);
-      source.once('close', () => this.streaming.delete(source));
-      return { ...file, source, compressible: worthDeflating(file.ref, startOf(source)), held: 0, release };
-    }
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    this.streaming.add(source);
-    try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        chunks.push(chunk);
-        bytes += chunk.length;
-      }
-    } finally {
-      this.streaming.delete(source);
-    }
-    // Closed before the next one opens: one open file at a time, as promised.
-    await closedOrDone(source);
-    const compressible = worthDeflating(file.ref, chunks[0]);
-    return {
-      ...file,
-      source: Readable.from(chunks, { objectMode: false }),
-      compressible,
-      held: bytes,
-      release: () => {
-        this.held -= bytes;
-        this.wakeProducer?.();
-      },
-    };
-  }
-
-  private notifyConsumer(): void {
-    const wake = this.wakeConsumer;
-    this.wakeConsumer = undefined;
-    wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<FetchedFile> {
-    for (;;) {
-      const next = this.queue.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.done) {
-        if (this.failure) throw this.failure.error;
-        return;
-      }
-      await new Promise<void>((r) => (this.wakeConsumer = r));
-    }
-  }
-
-  /** Stops reading ahead and closes whatever is still open. */
-  close(): void {
-    this.closed = true;
-    for (const file of this.queue.splice(0)) file.source?.destroy();
-    for (const stream of this.streaming) stream.destroy();
-    this.wakeProducer?.();
-  }
-}
-
-function closedOrDone(stream: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.destroyed) return resolve();
-    stream.once('close', () => resolve());
-  });
+/** Streams one file into the archive; false when its bytes are gone (deleted since collection). */
+async function copyFile(archive: ZipArchive, blobs: BlobStore, file: FileRef, path: string): Promise<boolean> {
+  const source = await openBlob(blobs, file.blobKey);
+  if (!source) return false;
+  const compress = worthDeflating(file, startOf(source));
+  await archive.add(path, source, { mediaType: file.mediaType, compress, sizeHint: file.size });
+  return true;
 }
 
 /** The first chunk of a stream that is readable, put back for whoever reads it next. */

@@ -25,11 +25,35 @@ export interface PartialLine {
 
 /** Every record of a partial, in the order the adapter collected them. No key means no rows. */
 export async function* readPartial(store: BlobStore, key: string | null): AsyncGenerator<CollectedRecord> {
-  for await (const { record } of readPartialLines(store, key)) yield record;
+  for await (const batch of readBatches(store, key)) yield* batch.records;
 }
 
 /** Every record of a partial with the line it was read from. */
 export async function* readPartialLines(store: BlobStore, key: string | null): AsyncGenerator<PartialLine> {
+  for await (const { records, lines } of readBatches(store, key)) {
+    for (let i = 0; i < records.length; i += 1) yield { record: records[i]!, line: lines[i]! };
+  }
+}
+
+/** The records of a partial and their lines, a chunk of the blob at a time (see readBatches). */
+export function readPartialBatches(store: BlobStore, key: string | null): AsyncGenerator<PartialBatch> {
+  return readBatches(store, key);
+}
+
+export interface PartialBatch {
+  records: CollectedRecord[];
+  lines: string[];
+}
+
+type Batch = PartialBatch;
+
+/**
+ * The records of a partial a chunk at a time: one await per chunk of the blob (~64 KiB) rather
+ * than several per row, which is what a row-by-row generator chain costs. Lines are split on LF
+ * (a CR before it is dropped) and decoded one by one, so a character split between chunks is
+ * never cut.
+ */
+async function* readBatches(store: BlobStore, key: string | null, only?: string): AsyncGenerator<Batch> {
   if (key === null) return;
   let input: Readable;
   try {
@@ -38,47 +62,46 @@ export async function* readPartialLines(store: BlobStore, key: string | null): A
     throw new PartialReadError(`partial ${key} cannot be opened`, { cause: err });
   }
   let lineNumber = 0;
+  let batch: Batch = { records: [], lines: [] };
+  const take = (line: string) => {
+    lineNumber += 1;
+    if (line.trim() === '') return;
+    const record = parseRecord(line, key, lineNumber);
+    if (only !== undefined && record.dataset !== only) return;
+    batch.records.push(record);
+    batch.lines.push(line);
+  };
   try {
-    for await (const line of lines(input)) {
-      lineNumber += 1;
-      if (line.trim() === '') continue;
-      yield { record: parseRecord(line, key, lineNumber), line };
+    let pending: Buffer[] = [];
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let start = 0;
+      let newline = chunk.indexOf(10);
+      while (newline !== -1) {
+        let line: Buffer = chunk.subarray(start, newline);
+        if (pending.length > 0) {
+          line = Buffer.concat([...pending, line]);
+          pending = [];
+        }
+        take(line.toString('utf8', 0, line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length));
+        start = newline + 1;
+        newline = chunk.indexOf(10, start);
+      }
+      if (start < chunk.length) pending.push(chunk.subarray(start));
+      if (batch.records.length > 0) {
+        yield batch;
+        batch = { records: [], lines: [] };
+      }
     }
+    if (pending.length > 0) {
+      const line = Buffer.concat(pending);
+      take(line.toString('utf8', 0, line[line.length - 1] === 13 ? line.length - 1 : line.length));
+    }
+    if (batch.records.length > 0) yield batch;
   } catch (err) {
     if (err instanceof PartialReadError) throw err;
     throw new PartialReadError(`partial ${key} cannot be read`, { cause: err });
   } finally {
     input.destroy();
-  }
-}
-
-/**
- * The lines of a stream, split on LF (a CR before it is dropped). Faster than node:readline, which
- * runs a regular expression and an event per line; UTF-8 is decoded per line, so a character split
- * between two chunks is never cut.
- */
-async function* lines(input: Readable): AsyncGenerator<string> {
-  let pending: Buffer[] = [];
-  for await (const chunk of input as AsyncIterable<Buffer>) {
-    let start = 0;
-    let newline = chunk.indexOf(10);
-    while (newline !== -1) {
-      let line: Buffer = chunk.subarray(start, newline);
-      if (pending.length > 0) {
-        line = Buffer.concat([...pending, line]);
-        pending = [];
-      }
-      const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
-      yield line.toString('utf8', 0, end);
-      start = newline + 1;
-      newline = chunk.indexOf(10, start);
-    }
-    if (start < chunk.length) pending.push(chunk.subarray(start));
-  }
-  if (pending.length > 0) {
-    const line = Buffer.concat(pending);
-    const end = line[line.length - 1] === 13 ? line.length - 1 : line.length;
-    yield line.toString('utf8', 0, end);
   }
 }
 
@@ -91,14 +114,10 @@ export async function* readDataset(
   if (key === null) return;
   const index = await readSpoolIndex(store, key);
   const spool = index?.datasets[dataset];
-  if (spool) {
-    yield* readPartial(store, spool.key);
-    return;
-  }
-  // Every dataset of the partial has its spool: this one has no rows.
-  if (index?.complete) return;
-  for await (const record of readPartial(store, key)) {
-    if (record.dataset === dataset) yield record;
+  // Every dataset of the partial has its spool when the index is complete: no spool, no rows.
+  if (!spool && index?.complete) return;
+  for await (const batch of spool ? readBatches(store, spool.key) : readBatches(store, key, dataset)) {
+    yield* batch.records;
   }
 }
 
@@ -190,21 +209,25 @@ export class DatasetSpools {
     return new DatasetSpools(store, partialKey);
   }
 
-  async add(dataset: string, line: string): Promise<void> {
-    let spool = this.spools.get(dataset);
-    if (!spool) {
-      if (this.spools.size >= MAX_SPOOLS) {
-        this.complete = false;
-        return;
-      }
-      const key = `${spoolPrefix(this.partialKey)}/${this.spools.size + 1}.ndjson`;
-      spool = { key, writer: await this.store.writer(key), pending: [], pendingLength: 0, rows: 0, bytes: 0 };
-      this.spools.set(dataset, spool);
-    }
+  /** Adds a line; returns a promise only when the caller has to wait (a spool opened or flushed). */
+  add(dataset: string, line: string): Promise<void> | undefined {
+    const spool = this.spools.get(dataset);
+    if (!spool) return this.open(dataset, line);
     spool.pending.push(line, '\n');
     spool.pendingLength += line.length + 1;
     spool.rows += 1;
-    if (spool.pendingLength >= SPOOL_CHUNK) await flush(spool);
+    return spool.pendingLength >= SPOOL_CHUNK ? flush(spool) : undefined;
+  }
+
+  private async open(dataset: string, line: string): Promise<void> {
+    if (this.spools.size >= MAX_SPOOLS) {
+      this.complete = false;
+      return;
+    }
+    const key = `${spoolPrefix(this.partialKey)}/${this.spools.size + 1}.ndjson`;
+    const spool: Spool = { key, writer: await this.store.writer(key), pending: [], pendingLength: 0, rows: 0, bytes: 0 };
+    this.spools.set(dataset, spool);
+    await this.add(dataset, line);
   }
 
   async commit(): Promise<SpoolIndex> {

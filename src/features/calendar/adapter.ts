@@ -1,6 +1,13 @@
-import { declarativeAdapter } from '../declarative.js';
+import { declarativeAdapter, type FeatureSpec } from '../declarative.js';
+import { others, REASONS, withSharedData, type Counts } from '../shared-data.js';
 
-export const calendarAdapter = declarativeAdapter({
+/** Events the subject organizes or attends. */
+const eventsOf =
+  `select e.id from calendar.events e where e.tenant_id = :tenant and (e.organizer_account_id = :account or e.id in ` +
+  `(select ea.event_id from calendar.attendees ea where ea.tenant_id = :tenant and ea.account_id = :account))`;
+
+
+const calendarSpec: FeatureSpec = {
   feature: 'calendar',
   datasets: [
     {
@@ -36,6 +43,34 @@ export const calendarAdapter = declarativeAdapter({
       where: 'attendees.account_id = :account',
       columns: { event_id: 'calendar-content', account_id: 'account-id', response: 'calendar-content' },
       orderBy: 'event_id, id',
+    },
+  ],
+};
+
+/** Under the pseudonymized policy: everyone invited to the subject's events, each under a pseudonym. */
+const wholeAttendeeLists: FeatureSpec = {
+  ...calendarSpec,
+  datasets: calendarSpec.datasets.map((d) => (d.name === 'attendance' ? { ...d, where: `attendees.event_id in (${eventsOf})` } : d)),
+};
+
+export const calendarAdapter = withSharedData({
+  own: declarativeAdapter(calendarSpec),
+  whole: declarativeAdapter(wholeAttendeeLists),
+  space: ['event', 'events'],
+  people: [
+    { dataset: 'events', column: 'organizer_account_id', space: ['id'], what: 'organizers' },
+    { dataset: 'attendance', column: 'account_id', space: ['event_id'], what: 'attendees' },
+  ],
+  leftOut: [
+    {
+      dataset: 'attendance',
+      policies: ['own_only'],
+      what: 'other attendees',
+      query:
+        `select a.event_id::text as space, a.account_id as person, 1 as n from calendar.attendees a ` +
+        `where a.tenant_id = :tenant and a.event_id in (${eventsOf}) and a.account_id <> :account`,
+      summary: ({ people, spaces }: Counts) => `${others(people)} left out of the attendee lists ${spaces}`,
+      reason: REASONS.names,
     },
   ],
 });

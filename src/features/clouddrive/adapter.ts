@@ -1,4 +1,5 @@
 import { declarativeAdapter } from '../declarative.js';
+import { withSharedData } from '../shared-data.js';
 
 /** Ids of the folder `folder` (an SQL expression) and every folder above it. */
 function folderAndAbove(folder: string): string {
@@ -54,7 +55,7 @@ function ownedOrLeftTo(row: string, reach: string): string {
 const ownedFiles = `select id from clouddrive.files where tenant_id = :tenant and owner_account_id = :account`;
 const ownedFolders = `select id from clouddrive.folders where tenant_id = :tenant and owner_account_id = :account`;
 
-export const clouddriveAdapter = declarativeAdapter({
+const ownDrive = declarativeAdapter({
   feature: 'clouddrive',
   blobDeletions: 'clouddrive.blob_deletions',
   datasets: [
@@ -125,4 +126,12 @@ export const clouddriveAdapter = declarativeAdapter({
       erase: { where: 'permissions.account_id = :account' },
     },
   ],
+});
+
+/** The drive holds nothing more of shared spaces to show: only the people files are shared with are renamed or left out. */
+export const clouddriveAdapter = withSharedData({
+  own: ownDrive,
+  space: ['shared file or folder', 'shared files and folders'],
+  people: [{ dataset: 'permissions', column: 'account_id', space: ['file_id', 'folder_id'], what: 'people files and folders are shared with' }],
+  leftOut: [],
 });

@@ -1,4 +1,5 @@
-import { declarativeAdapter } from '../declarative.js';
+import { declarativeAdapter, type FeatureSpec } from '../declarative.js';
+import { leftOutSummary, others, REASONS, withSharedData, type Counts } from '../shared-data.js';
 
 /** Conversations the subject is a member of. */
 const memberOf = `select conversation_id from im.members where tenant_id = :tenant and account_id = :account`;
@@ -11,7 +12,7 @@ const aloneIn =
 /** Messages the erasure handles: the subject's own, and everything in conversations left to the subject alone. */
 const erasedMessages = `sender_account_id = :account or conversation_id in (${aloneIn})`;
 
-export const imAdapter = declarativeAdapter({
+const imSpec: FeatureSpec = {
   feature: 'im',
   blobDeletions: 'im.blob_deletions',
   datasets: [
@@ -96,6 +97,63 @@ export const imAdapter = declarativeAdapter({
         last_seen_at: 'device-information',
       },
       orderBy: 'last_seen_at, id',
+    },
+  ],
+};
+
+/** Under the pseudonymized policy: every member and message of the subject's conversations. */
+const wholeConversations: FeatureSpec = {
+  ...imSpec,
+  datasets: imSpec.datasets.map((d) => {
+    if (d.name === 'memberships') return { ...d, where: `members.conversation_id in (${memberOf})` };
+    if (d.name === 'messages') return { ...d, where: `messages.conversation_id in (${memberOf})` };
+    return d;
+  }),
+};
+
+/** Messages of others in the subject's conversations, as (space, person, n). */
+function othersMessages(from: string): string {
+  return (
+    `select m.conversation_id::text as space, m.sender_account_id as person, count(*)::int as n from ${from} ` +
+    `where m.tenant_id = :tenant and m.conversation_id in (${memberOf}) and m.sender_account_id is distinct from :account group by 1, 2`
+  );
+}
+
+export const imAdapter = withSharedData({
+  own: declarativeAdapter(imSpec),
+  whole: declarativeAdapter(wholeConversations),
+  space: ['conversation', 'conversations'],
+  people: [
+    { dataset: 'messages', column: 'sender_account_id', space: ['conversation_id'], what: 'message senders' },
+    { dataset: 'memberships', column: 'account_id', space: ['conversation_id'], what: 'members' },
+  ],
+  leftOut: [
+    {
+      dataset: 'messages',
+      policies: ['own_only'],
+      what: 'messages by other people',
+      query: othersMessages('im.messages m'),
+      summary: leftOutSummary('message', 'messages'),
+      reason: REASONS.ownOnly,
+    },
+    {
+      dataset: 'memberships',
+      policies: ['own_only'],
+      what: 'other members',
+      query:
+        `select mb.conversation_id::text as space, mb.account_id as person, 1 as n from im.members mb ` +
+        `where mb.tenant_id = :tenant and mb.conversation_id in (${memberOf}) and mb.account_id <> :account`,
+      summary: ({ people, spaces }: Counts) => `${others(people)} left out of the member lists ${spaces}`,
+      reason: REASONS.names,
+    },
+    {
+      // Whatever the policy, the bytes of others' files stay theirs.
+      dataset: 'attachments',
+      policies: ['own_only', 'pseudonymized'],
+      what: "attachments of other people's messages",
+      query: othersMessages('im.attachments a join im.messages m on m.id = a.message_id'),
+      summary: leftOutSummary('attachment', 'attachments'),
+      reason: REASONS.files,
     },
   ],
 });

@@ -1,4 +1,5 @@
-import { declarativeAdapter } from '../declarative.js';
+import { declarativeAdapter, type FeatureSpec } from '../declarative.js';
+import { leftOutSummary, others, REASONS, withSharedData, type Counts } from '../shared-data.js';
 
 /** Meetings the subject took part in. */
 const attended = `select meeting_id from meetings.participants where tenant_id = :tenant and account_id = :account`;
@@ -17,7 +18,7 @@ const aloneIn =
   `and (am.host_account_id = :account or am.id in (${attended})) ` +
   `and not exists (select 1 from (${peopleOf('am.id')}) as o(account_id) where o.account_id <> :account)`;
 
-export const meetingsAdapter = declarativeAdapter({
+const meetingsSpec: FeatureSpec = {
   feature: 'meetings',
   blobDeletions: 'meetings.blob_deletions',
   datasets: [
@@ -155,6 +156,71 @@ export const meetingsAdapter = declarativeAdapter({
         reported_at: null,
       },
       orderBy: 'reported_at, id',
+    },
+  ],
+};
+
+/** Meetings the subject hosted or took part in. */
+const meetingsOf = `select mm.id from meetings.meetings mm where mm.tenant_id = :tenant and (mm.host_account_id = :account or mm.id in (${attended}))`;
+
+/** Under the pseudonymized policy: whole meeting chats, with the images only of the subject's own messages. */
+const wholeChats: FeatureSpec = {
+  ...meetingsSpec,
+  datasets: meetingsSpec.datasets.map((d) =>
+    d.name === 'chat' && d.file
+      ? {
+          ...d,
+          where: `chat_messages.meeting_id in (${meetingsOf})`,
+          file: { ...d.file, blobKey: `case when sender_account_id = :account then image_key end` },
+        }
+      : d,
+  ),
+};
+
+/** Chat messages of others in the subject's meetings matching `condition`, as (space, person, n). */
+function othersChat(condition: string): string {
+  return (
+    `select c.meeting_id::text as space, c.sender_account_id as person, count(*)::int as n from meetings.chat_messages c ` +
+    `where c.tenant_id = :tenant and c.meeting_id in (${meetingsOf}) and c.sender_account_id is distinct from :account ` +
+    `and ${condition} group by 1, 2`
+  );
+}
+
+export const meetingsAdapter = withSharedData({
+  own: declarativeAdapter(meetingsSpec),
+  whole: declarativeAdapter(wholeChats),
+  space: ['meeting', 'meetings'],
+  people: [
+    { dataset: 'meetings', column: 'host_account_id', space: ['id'], what: 'hosts' },
+    { dataset: 'chat', column: 'sender_account_id', space: ['meeting_id'], what: 'chat message senders' },
+    { dataset: 'recordings', column: 'recorded_by_account_id', space: ['meeting_id'], what: 'who recorded' },
+  ],
+  leftOut: [
+    {
+      dataset: 'chat',
+      policies: ['own_only'],
+      what: 'chat messages by other people',
+      query: othersChat('true'),
+      summary: leftOutSummary('chat message', 'chat messages'),
+      reason: REASONS.ownOnly,
+    },
+    {
+      dataset: 'chat',
+      policies: ['pseudonymized'],
+      what: "images of other people's chat messages",
+      query: othersChat('c.image_key is not null'),
+      summary: leftOutSummary('image', 'images'),
+      reason: REASONS.files,
+    },
+    {
+      dataset: 'participation',
+      policies: ['own_only', 'pseudonymized'],
+      what: 'other participants',
+      query:
+        `select p.meeting_id::text as space, p.account_id as person, count(*)::int as n from meetings.participants p ` +
+        `where p.tenant_id = :tenant and p.meeting_id in (${meetingsOf}) and p.account_id <> :account group by 1, 2`,
+      summary: ({ people, spaces }: Counts) => `${others(people)} left out of the participant lists ${spaces}`,
+      reason: REASONS.profiles,
     },
   ],
 });
