@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DatasetDescription } from '../features/adapter.js';
+import { REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES } from '../requests/lifecycle.js';
 import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /**
@@ -67,20 +68,8 @@ export const requests = pgTable(
     tenantId: text('tenant_id')
       .notNull()
       .references(() => tenants.id),
-    type: text('type', { enum: ['access', 'export', 'deletion'] }).notNull(),
-    status: text('status', {
-      enum: [
-        'received',
-        'queued',
-        'processing',
-        'action_required',
-        'completed',
-        'partially_completed',
-        'failed',
-        'cancelled',
-        'expired',
-      ],
-    }).notNull(),
+    type: text('type', { enum: REQUEST_TYPES }).notNull(),
+    status: text('status', { enum: REQUEST_STATUSES }).notNull(),
     subjectAccountId: text('subject_account_id').notNull(),
     /** How the requester identified the subject (accountId, email or mobile), before resolution. */
     subjectIdentifiedBy: text('subject_identified_by', { enum: ['accountId', 'email', 'mobile'] })
@@ -116,9 +105,7 @@ export const tasks = pgTable(
       .notNull()
       .references(() => requests.id, { onDelete: 'cascade' }),
     feature: text('feature').notNull(),
-    status: text('status', {
-      enum: ['pending', 'running', 'action_required', 'completed', 'failed', 'not_automated', 'cancelled'],
-    }).notNull(),
+    status: text('status', { enum: TASK_STATUSES }).notNull(),
     /** Rows found (access/export) or erased (deletion), per dataset. */
     counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
     /** Deletion outcome per dataset (deleted / anonymized / kept); null for access and export. */

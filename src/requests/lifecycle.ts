@@ -13,6 +13,28 @@ import type { RequestStatus, TaskRow, TaskStatus } from '../db/schema.js';
  * by re-enqueueing (see requeueStranded); `queued` once BullMQ holds the flow.
  */
 
+export const REQUEST_TYPES = ['access', 'export', 'deletion'] as const;
+export const REQUEST_STATUSES = [
+  'received',
+  'queued',
+  'processing',
+  'action_required',
+  'completed',
+  'partially_completed',
+  'failed',
+  'cancelled',
+  'expired',
+] as const;
+export const TASK_STATUSES = [
+  'pending',
+  'running',
+  'action_required',
+  'completed',
+  'failed',
+  'not_automated',
+  'cancelled',
+] as const;
+
 export const TERMINAL_STATUSES: readonly RequestStatus[] = [
   'completed',
   'partially_completed',

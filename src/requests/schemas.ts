@@ -1,29 +1,9 @@
 import Type, { type Static } from 'typebox';
 import { FeatureId } from '../catalogue/schema.js';
+import { REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES } from './lifecycle.js';
 
 /** Request API schemas, written once: validation, TypeScript types and OpenAPI come from here. */
 
-export const REQUEST_TYPES = ['access', 'export', 'deletion'] as const;
-export const REQUEST_STATUSES = [
-  'received',
-  'queued',
-  'processing',
-  'action_required',
-  'completed',
-  'partially_completed',
-  'failed',
-  'cancelled',
-  'expired',
-] as const;
-export const TASK_STATUSES = [
-  'pending',
-  'running',
-  'action_required',
-  'completed',
-  'failed',
-  'not_automated',
-  'cancelled',
-] as const;
 
 export const RequestType = Type.Enum([...REQUEST_TYPES], {
   description: 'access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)',
