@@ -125,3 +125,23 @@ export class LocalBlobStore implements BlobStore {
     await rm(this.file(prefix), { recursive: true, force: true });
   }
 }
+
+/**
+ * Resolves once a stream has data (or has ended) and rejects if it fails first, so a caller can
+ * refuse a missing or damaged blob before it commits to a response or an archive entry. Removing the
+ * 'readable' listener afterwards lets a later pipe() switch the stream to flowing.
+ */
+export function untilReadable(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onReadable = () => {
+      stream.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      stream.off('readable', onReadable);
+      reject(err);
+    };
+    stream.once('readable', onReadable);
+    stream.once('error', onError);
+  });
+}

@@ -5,7 +5,7 @@ import type { DeletionReceipt } from '../results/deletion-receipt.js';
 import { deletionReceiptHtml } from '../results/deletion-receipt-html.js';
 import { readArchiveEntry, type ArchiveEntryContent } from '../results/archive-reader.js';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
+import { untilReadable, type BlobStore, type ByteRange } from '../blobs/blob-store.js';
 import type { RequestRow } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
 import { isTerminal } from '../requests/lifecycle.js';
@@ -237,7 +237,7 @@ export class DeliveryService {
     try {
       if ((await this.results.size(file.key)) !== file.size) throw new Error('the stored size differs from the recorded one');
       body = this.results.get(file.key, range);
-      await readable(body);
+      await untilReadable(body);
       return body;
     } catch (err) {
       body?.destroy();
@@ -304,21 +304,6 @@ function downloadView(row: DownloadRow): DownloadView {
   };
 }
 
-function readable(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onReadable = () => {
-      stream.off('error', onError);
-      resolve();
-    };
-    const onError = (err: Error) => {
-      stream.off('readable', onReadable);
-      reject(err);
-    };
-    // Removing the 'readable' listener afterwards lets the later pipe switch the stream to flowing.
-    stream.once('readable', onReadable);
-    stream.once('error', onError);
-  });
-}
 
 class ByteCounter extends Transform {
   bytes = 0;

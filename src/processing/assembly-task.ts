@@ -25,6 +25,7 @@ export interface AssemblyDeps {
   delivery: Pick<DeliveryService, 'recordParts'>;
   featureSql(feature: string): Sql;
   receiptSigningKey?: KeyObject;
+  config: { resultPartBytes: number };
 }
 
 export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAttempt: boolean): Promise<void> {
@@ -61,6 +62,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       results: deps.results,
       featureBlobs: deps.featureBlobs,
       signingKey: deps.receiptSigningKey,
+      partBytes: deps.config.resultPartBytes,
       now,
     });
     const moved = await deps.repo.transition(requestId, OPEN_STATUSES, status, {
@@ -72,7 +74,9 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     });
     if (moved) await deps.delivery.recordParts(requestId, result.mediaType, result.parts);
     // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record.
-    if (!moved && (await deps.repo.findById(requestId))?.resultKey !== result.key) await deps.results.delete(result.key);
+    if (!moved && (await deps.repo.findById(requestId))?.resultKey !== result.key) {
+      for (const part of result.parts) await deps.results.delete(part.key);
+    }
     await deleteWorkFiles(deps, requestId, tasks);
   } catch (err) {
     deps.log.error({ requestId, error: errorKind(err) }, 'assembly failed');

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { InvalidBlobKeyError, type BlobStore } from '../blobs/blob-store.js';
+import { InvalidBlobKeyError, untilReadable, type BlobStore } from '../blobs/blob-store.js';
 import type { FileRef } from '../features/adapter.js';
 import type { ZipArchive } from './archive.js';
 import { FileNumbering } from './file-names.js';
@@ -148,7 +148,8 @@ async function copySectionFiles(
 async function copyFile(archive: ZipArchive, blobs: BlobStore, file: FileRef, path: string): Promise<boolean> {
   const source = await openBlob(blobs, file.blobKey);
   if (!source) return false;
-  const compress = worthDeflating(file, startOf(source));
+  // Media types that are compressed already are stored without a look at their bytes.
+  const compress = !isAlreadyCompressed(file.mediaType) && worthDeflating(startOf(source));
   await archive.add(path, source, { mediaType: file.mediaType, compress, sizeHint: file.size });
   return true;
 }
@@ -170,12 +171,12 @@ const INCOMPRESSIBLE_ENTROPY = 7.5;
  * archives sent as octet-stream, ...) the byte entropy of the first 4 KiB decides: deflating bytes
  * that do not shrink costs more CPU than anything else in an archive.
  */
-function worthDeflating(ref: FileRef, head: Buffer | undefined): boolean {
-  if (isAlreadyCompressed(ref.mediaType) || head === undefined) return false;
+function worthDeflating(head: Buffer | undefined): boolean {
+  if (head === undefined) return false;
   const sample = head.subarray(0, SAMPLE_BYTES);
   if (sample.length < 256) return true;
   const counts = new Uint32Array(256);
-  for (const byte of sample) counts[byte]! += 1;
+  for (let i = 0; i < sample.length; i += 1) counts[sample[i]!]! += 1;
   let entropy = 0;
   for (const count of counts) {
     if (count === 0) continue;
@@ -233,7 +234,7 @@ export async function openBlob(store: BlobStore, key: string): Promise<Readable 
     throw err;
   }
   try {
-    await readableOrError(stream);
+    await untilReadable(stream);
     return stream;
   } catch (err) {
     stream.destroy();
@@ -242,21 +243,6 @@ export async function openBlob(store: BlobStore, key: string): Promise<Readable 
   }
 }
 
-function readableOrError(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onReadable = () => {
-      stream.off('error', onError);
-      resolve();
-    };
-    const onError = (err: Error) => {
-      stream.off('readable', onReadable);
-      reject(err);
-    };
-    // Removing the 'readable' listener afterwards lets a later pipe() switch the stream to flowing.
-    stream.once('readable', onReadable);
-    stream.once('error', onError);
-  });
-}
 
 // Zip headers and manifest/README lines per file, and room for the small generated entries.
 const PER_FILE_BYTES = 512;
