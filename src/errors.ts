@@ -58,5 +58,3 @@ export const unauthorized = () =>
   new AppError(401, 'unauthorized', 'Unauthorized', 'A valid API key is required: Authorization: Bearer <key>');
 export const notFound = (what: string) => new AppError(404, 'not-found', 'Not found', `${what} not found`);
 export const conflict = (code: string, detail: string) => new AppError(409, code, 'Conflict', detail);
-export const payloadTooLarge = (limit: number) =>
-  new AppError(413, 'payload-too-large', 'Payload too large', `The request body exceeds ${limit} bytes`);

@@ -1,4 +1,4 @@
-import type { RequestStatus, TaskRow, TaskStatus } from '../db/schema.js';
+import type { RequestStatus, TaskRow } from '../db/schema.js';
 
 /**
  * A request's lifecycle in one place.
@@ -46,12 +46,6 @@ export const OPEN_STATUSES: readonly RequestStatus[] = ['received', 'queued', 'p
 
 export function isTerminal(status: RequestStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
-}
-
-const TASK_ENDED: readonly TaskStatus[] = ['completed', 'failed', 'not_automated', 'cancelled'];
-
-export function taskEnded(status: TaskStatus): boolean {
-  return TASK_ENDED.includes(status);
 }
 
 /**

@@ -1,7 +1,6 @@
-import { and, asc, desc, eq, inArray, lt, or, sql as dsql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { requestEvents, requests, tasks, type RequestRow, type RequestStatus, type TaskRow } from '../db/schema.js';
-import { OPEN_STATUSES } from './lifecycle.js';
 
 /** Every query on requests, tasks and their events. Services decide; this only reads and writes. */
 export class RequestRepository {
@@ -113,11 +112,4 @@ export class RequestRepository {
       .limit(100);
   }
 
-  async openCount(): Promise<number> {
-    const [row] = await this.db
-      .select({ n: dsql<number>`count(*)::int` })
-      .from(requests)
-      .where(inArray(requests.status, [...OPEN_STATUSES]));
-    return row?.n ?? 0;
-  }
 }
