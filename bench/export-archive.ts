@@ -44,7 +44,8 @@ import { freePort } from '../src/embedded/ports.js';
 import type { FeatureAdapter } from '../src/features/adapter.js';
 import { clouddriveAdapter } from '../src/features/clouddrive/adapter.js';
 import { imAdapter } from '../src/features/im/adapter.js';
-import { partialKey, writePartial } from '../src/processing/feature-task.js';
+import { partialKey } from '../src/processing/feature-task.js';
+import { writePartial } from '../src/results/partials.js';
 import { assembleResult, type AssembledResult } from '../src/results/assemble.js';
 
 const execFile = promisify(execFileCb);

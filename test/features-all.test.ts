@@ -9,7 +9,8 @@ import { featureById, itemIds } from '../src/catalogue/catalogue.js';
 import { FEATURE_IDS } from '../src/catalogue/schema.js';
 import { connect } from '../src/db/client.js';
 import { seedDemo } from '../src/demo/seed.js';
-import type { AdapterContext, CollectedRecord, ErasureOutcome, Subject } from '../src/features/adapter.js';
+import { rowValues, type AdapterContext, type ErasureOutcome, type Subject } from '../src/features/adapter.js';
+import type { PartialRecord } from '../src/results/partials.js';
 import { builtInAdapters } from '../src/features/registry.js';
 import { KEYWORDS_KEPT } from '../src/features/search/adapter.js';
 import { createTestDatabase } from './helper.js';
@@ -110,10 +111,12 @@ const seedMs = Date.now() - started;
 
 const adapters = [...builtInAdapters.values()];
 
-async function collect(subject: Subject, features = adapters): Promise<CollectedRecord[]> {
-  const records: CollectedRecord[] = [];
+async function collect(subject: Subject, features = adapters): Promise<PartialRecord[]> {
+  const records: PartialRecord[] = [];
   for (const adapter of features) {
-    for await (const record of adapter.collect(subject, ctx)) records.push({ ...record, dataset: `${adapter.feature}/${record.dataset}` });
+    for await (const record of adapter.collect(subject, ctx)) {
+      records.push({ ...record, row: rowValues(record), dataset: `${adapter.feature}/${record.dataset}` });
+    }
   }
   return records;
 }
@@ -131,7 +134,7 @@ async function count(text: string, values: string[] = []): Promise<number> {
   return Number(row?.n ?? -1);
 }
 
-function countsBy(records: CollectedRecord[]): Record<string, number> {
+function countsBy(records: PartialRecord[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const r of records) counts[r.dataset] = (counts[r.dataset] ?? 0) + 1;
   return counts;
@@ -187,7 +190,7 @@ async function blobSha256(key: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function withoutAlice(records: CollectedRecord[]): string[] {
+function withoutAlice(records: PartialRecord[]): string[] {
   return records
     .map((r) => ({ ...r, row: Object.fromEntries(Object.entries(r.row).map(([k, v]) => [k, v === 'alice' ? null : v])) }))
     .map((r) => JSON.stringify(r))
@@ -286,6 +289,14 @@ t.test('collect alice', async (t) => {
     t.ok(n > 0, `alice has ${dataset}`);
     t.equal(counts[dataset] ?? 0, n, `${dataset} matches the store`);
   }
+  const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  t.ok(records.every((r) => Object.values(r.row).every(scalar)), 'every value is a scalar');
+  const answers = records.filter((r) => r.dataset === 'weform/submissions');
+  t.ok(answers.length > 0, 'alice answered forms');
+  t.ok(
+    answers.every((r) => typeof JSON.parse(r.row.answers as string) === 'object'),
+    'a jsonb column comes as its JSON text',
+  );
   const account = records.find((r) => r.dataset === 'account-login/account');
   t.equal(account?.row.password_set, true, 'the login account says a password is held');
   const [stored] = await sql`select password_hash from account_login.accounts where account_id = 'alice'`;

@@ -9,7 +9,8 @@ import { itemIds } from '../src/catalogue/catalogue.js';
 import { FEATURE_IDS } from '../src/catalogue/schema.js';
 import { connect } from '../src/db/client.js';
 import { seedDemo } from '../src/demo/seed.js';
-import type { AdapterContext, CollectedRecord, ErasureOutcome, Subject } from '../src/features/adapter.js';
+import { rowValues, type AdapterContext, type ErasureOutcome, type Subject } from '../src/features/adapter.js';
+import type { PartialRecord } from '../src/results/partials.js';
 import { builtInAdapters } from '../src/features/registry.js';
 import { createTestDatabase } from './helper.js';
 
@@ -38,11 +39,11 @@ const started = Date.now();
 const firstSeed = await seedDemo(sql, blobs);
 const seedMs = Date.now() - started;
 
-async function collectAll(subject: Subject): Promise<CollectedRecord[]> {
-  const records: CollectedRecord[] = [];
+async function collectAll(subject: Subject): Promise<PartialRecord[]> {
+  const records: PartialRecord[] = [];
   for (const adapter of adapters) {
     for await (const record of adapter.collect(subject, ctx)) {
-      records.push({ ...record, dataset: `${adapter.feature}/${record.dataset}` });
+      records.push({ ...record, row: rowValues(record), dataset: `${adapter.feature}/${record.dataset}` });
     }
   }
   return records;
@@ -54,7 +55,7 @@ async function eraseAll(subject: Subject): Promise<Map<string, ErasureOutcome[]>
   return outcomes;
 }
 
-function ofDataset(records: CollectedRecord[], dataset: string): CollectedRecord[] {
+function ofDataset(records: PartialRecord[], dataset: string): PartialRecord[] {
   return records.filter((r) => r.dataset === dataset);
 }
 
@@ -406,6 +407,6 @@ async function tenantCounts(tenant: string): Promise<Record<string, number>> {
   return counts;
 }
 
-function sortRecords(records: CollectedRecord[]): string[] {
+function sortRecords(records: PartialRecord[]): string[] {
   return records.map((r) => JSON.stringify(r)).sort();
 }

@@ -7,7 +7,8 @@ import { LocalBlobStore } from '../src/blobs/blob-store.js';
 import { httpConnectorAdapter, type ConnectorContext, type HttpConnectorOptions } from '../src/connectors/http-connector.js';
 import { sign, verify, type SignedMessage } from '../src/connectors/signing.js';
 import type { Sql } from '../src/db/client.js';
-import type { CollectedRecord, FeatureAdapter, Subject } from '../src/features/adapter.js';
+import { rowValues, type FeatureAdapter, type Subject } from '../src/features/adapter.js';
+import type { PartialRecord } from '../src/results/partials.js';
 import { approvalRecords, startFeatureService, type FeatureService, type FeatureServiceOptions } from './fixtures/feature-service.js';
 
 /**
@@ -31,9 +32,9 @@ function connector(s: FeatureService, options: Partial<HttpConnectorOptions> = {
   return httpConnectorAdapter('approval', { baseUrl: s.url, secret: s.secret, ...options });
 }
 
-async function collectAll(adapter: FeatureAdapter, requestId?: string): Promise<CollectedRecord[]> {
-  const records: CollectedRecord[] = [];
-  for await (const record of adapter.collect(alice, ctx(requestId))) records.push(record);
+async function collectAll(adapter: FeatureAdapter, requestId?: string): Promise<PartialRecord[]> {
+  const records: PartialRecord[] = [];
+  for await (const record of adapter.collect(alice, ctx(requestId))) records.push({ ...record, row: rowValues(record) });
   return records;
 }
 

@@ -64,11 +64,32 @@ export interface FileRef {
   sha256?: string;
 }
 
+/** A row's values: JSON-safe only, strings, numbers, booleans, null (timestamps as ISO strings). */
+export type Row = Record<string, string | number | boolean | null>;
+
+/**
+ * A row its store has serialized already: a JSON object's text, as Postgres builds it for the
+ * declarative adapters. It goes into the partial as it is; only a step that needs the values
+ * (pseudonymization) parses it, which saves a parse and a serialization per row.
+ */
+export class RowJson {
+  constructor(readonly text: string) {}
+
+  /** JSON.stringify of a record writes the row, not this wrapper. */
+  toJSON(): Row {
+    return JSON.parse(this.text) as Row;
+  }
+}
+
 export interface CollectedRecord {
   dataset: string;
-  /** JSON-safe values only: strings, numbers, booleans, null (timestamps as ISO strings). */
-  row: Record<string, string | number | boolean | null>;
+  row: Row | RowJson;
   file?: FileRef;
+}
+
+/** A record's values, parsing a serialized row. */
+export function rowValues(record: CollectedRecord): Row {
+  return record.row instanceof RowJson ? record.row.toJSON() : record.row;
 }
 
 export type ErasureAction = 'deleted' | 'anonymized' | 'kept';

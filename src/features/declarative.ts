@@ -1,15 +1,16 @@
 import type postgres from 'postgres';
 import type { FeatureId } from '../catalogue/schema.js';
 import type { Sql } from '../db/client.js';
-import type {
-  AdapterContext,
-  CollectedRecord,
-  DatasetDescription,
-  ErasureOutcome,
-  FeatureAdapter,
-  FileRef,
-  RetentionRule,
-  Subject,
+import {
+  RowJson,
+  type AdapterContext,
+  type CollectedRecord,
+  type DatasetDescription,
+  type ErasureOutcome,
+  type FeatureAdapter,
+  type FileRef,
+  type RetentionRule,
+  type Subject,
 } from './adapter.js';
 
 /**
@@ -95,7 +96,6 @@ export interface ErasureSpec {
   note?: string;
 }
 
-type JsonValue = string | number | boolean | null;
 type Tx = postgres.TransactionSql;
 
 const TABLE = /^[a-z_]+\.[a-z_]+$/;
@@ -193,7 +193,8 @@ const CURSOR_BATCH = 2000;
 
 async function* collect(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
   for (const d of spec.datasets) {
-    const query = ctx.sql.unsafe(bind(selectSql(d)), params(ctx.sql, subject));
+    const sql = selectSql(d, await textColumns(ctx.sql, d));
+    const query = ctx.sql.unsafe(bind(sql), params(ctx.sql, subject));
     const batches = query.cursor(CURSOR_BATCH)[Symbol.asyncIterator]();
     let next = batches.next();
     let finished = false;
@@ -219,40 +220,62 @@ async function* collect(spec: FeatureSpec, subject: Subject, ctx: AdapterContext
 const FILE_PARTS = ['blobKey', 'name', 'mediaType', 'size', 'sha256'] as const;
 
 /**
- * Every value goes through to_json, so rows are JSON-safe whatever type parsers the connection has
- * (drizzle turns off postgres.js's date parsing): timestamps come as ISO 8601 strings, numerics as numbers.
+ * Each row comes as the text of one JSON object that Postgres builds (row_to_json: the columns in
+ * order, compact), handed on as RowJson without being parsed: serializing rows is work Postgres does
+ * on its own core while Node writes the previous ones. Timestamps come as ISO 8601 strings, numerics
+ * as numbers. The subquery sorts; the outer query only turns its rows into JSON, in that order.
  */
-function selectSql(d: DatasetSpec): string {
-  // Prefixed aliases, so `orderBy` still sorts by the table's columns, not by their JSON.
-  const outputs = Object.keys(d.columns).map((c) => `to_json(${c}) as "column:${c}"`);
-  const files = d.file ? FILE_PARTS.map((p) => `to_json(${d.file?.[p] ?? 'null'}) as "file:${p}"`) : [];
+function selectSql(d: DatasetSpec, asText: ReadonlySet<string>): string {
+  const columns = Object.keys(d.columns);
+  // A json or array column stays one value, its JSON text: rows hold scalars only.
+  const inner = columns.map((c) => (asText.has(c) ? `${c}::text as "${c}"` : c));
+  if (d.file) inner.push(...FILE_PARTS.map((p) => `${d.file?.[p] ?? 'null'} as "file:${p}"`));
   const order = d.orderBy ? ` order by ${d.orderBy}` : '';
-  return `select ${[...outputs, ...files].join(', ')} from ${d.table} where ${scope(d, d.where)}${order}`;
+  const row = `(select row_to_json(v) from (select ${columns.map((c) => `s.${c}`).join(', ')}) as v)::text as "row"`;
+  const file = d.file
+    ? `, case when s."file:blobKey" is null then null else ` +
+      `json_build_object(${FILE_PARTS.map((p) => `'${p}', s."file:${p}"`).join(', ')}) end as "file"`
+    : '';
+  return `select ${row}${file} from (select ${inner.join(', ')} from ${d.table} where ${scope(d, d.where)}${order}) as s`;
+}
+
+/** Column types do not change while the service runs: looked up once per table. */
+const tableTextColumns = new Map<string, Promise<ReadonlySet<string>>>();
+
+/** The dataset's columns whose values are not scalars (json, jsonb, arrays, composites). */
+function textColumns(sql: Sql, d: DatasetSpec): Promise<ReadonlySet<string>> {
+  let columns = tableTextColumns.get(d.table);
+  if (!columns) {
+    const [schema, table] = d.table.split('.');
+    columns = sql
+      .unsafe(
+        `select column_name from information_schema.columns where table_schema = $1 and table_name = $2 ` +
+          `and data_type in ('json', 'jsonb', 'ARRAY', 'USER-DEFINED')`,
+        [schema!, table!],
+      )
+      .then((rows) => new Set(rows.map((r) => String(r.column_name))));
+    // A failed lookup is not remembered: the next collect asks again.
+    columns.catch(() => tableTextColumns.delete(d.table));
+    tableTextColumns.set(d.table, columns);
+  }
+  return columns;
 }
 
 function toRecord(d: DatasetSpec, raw: Record<string, unknown>): CollectedRecord {
-  const row: Record<string, JsonValue> = {};
-  for (const column of Object.keys(d.columns)) row[column] = jsonSafe(raw[`column:${column}`]);
-  const file = raw['file:blobKey'] ? toFileRef(raw) : undefined;
-  return file ? { dataset: d.name, row, file } : { dataset: d.name, row };
+  const record: CollectedRecord = { dataset: d.name, row: new RowJson(raw.row as string) };
+  if (raw.file) record.file = toFileRef(raw.file as Record<string, unknown>);
+  return record;
 }
 
 function toFileRef(raw: Record<string, unknown>): FileRef {
   const ref: FileRef = {
-    blobKey: String(raw['file:blobKey']),
-    name: String(raw['file:name']),
-    mediaType: String(raw['file:mediaType']),
-    size: Number(raw['file:size']),
+    blobKey: String(raw.blobKey),
+    name: String(raw.name),
+    mediaType: String(raw.mediaType),
+    size: Number(raw.size),
   };
-  if (raw['file:sha256']) ref.sha256 = String(raw['file:sha256']);
+  if (raw.sha256) ref.sha256 = String(raw.sha256);
   return ref;
-}
-
-/** Values are parsed JSON already; a json or array column stays one value, as its JSON text. */
-function jsonSafe(value: unknown): JsonValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  return JSON.stringify(value);
 }
 
 /**

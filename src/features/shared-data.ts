@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client.js';
-import type { AdapterContext, CollectedRecord, DatasetDescription, FeatureAdapter, Subject } from './adapter.js';
+import { rowValues, type AdapterContext, type CollectedRecord, type DatasetDescription, type FeatureAdapter, type Row, type Subject } from './adapter.js';
 
 /**
  * Other people's data in shared spaces (chats, meetings, calendar events, shared files), per the
@@ -10,7 +10,6 @@ import type { AdapterContext, CollectedRecord, DatasetDescription, FeatureAdapte
 
 export type SharedDataPolicy = 'own_only' | 'pseudonymized';
 type Action = 'left_out' | 'pseudonymized';
-type Row = CollectedRecord['row'];
 
 export const REDACTIONS_DATASET: DatasetDescription = {
   name: 'redactions',
@@ -107,8 +106,11 @@ async function* collect(
 async function pseudonymsFor(spec: SharedDataSpec, source: FeatureAdapter, subject: Subject, ctx: AdapterContext) {
   const others = new Set<string>();
   for await (const record of source.collect(subject, ctx)) {
-    for (const p of peopleOf(spec, record.dataset)) {
-      const value = record.row[p.column];
+    const columns = peopleOf(spec, record.dataset);
+    if (columns.length === 0) continue;
+    const row = rowValues(record);
+    for (const p of columns) {
+      const value = row[p.column];
       if (typeof value === 'string' && value !== subject.accountId) others.add(value);
     }
   }
@@ -150,7 +152,7 @@ function peopleOf(spec: SharedDataSpec, dataset: string): PeopleColumn[] {
 function rename(spec: SharedDataSpec, record: CollectedRecord, subject: Subject, names: Map<string, string>, tally: Tally) {
   const columns = peopleOf(spec, record.dataset);
   if (columns.length === 0) return record;
-  const row: Row = { ...record.row };
+  const row: Row = { ...rowValues(record) };
   for (const p of columns) {
     const value = row[p.column];
     if (typeof value !== 'string' || value === subject.accountId) continue;

@@ -8,6 +8,7 @@ import type { RequestRepository } from '../requests/repository.js';
 import type { RequestRow, TaskRow } from '../db/schema.js';
 import { AppError, conflict, notFound } from '../errors.js';
 import { partialKey } from '../processing/feature-task.js';
+import { writePartial } from '../results/partials.js';
 import type { RequestService } from '../requests/request-service.js';
 import type { RequestView } from '../requests/schemas.js';
 import type { UploadedFile } from './schemas.js';
@@ -98,16 +99,14 @@ export class ManualTaskService {
   /** The uploaded files become the feature's collected data, in the same partial format adapters write. */
   private async writePartial(request: RequestRow, feature: string, outcome: ManualOutcome) {
     const key = partialKey(request.id, feature);
-    const lines = outcome.manual.files.map((f) => {
-      const record: CollectedRecord = {
+    const records = outcome.manual.files.map(
+      (f): CollectedRecord => ({
         dataset: UPLOADS.name,
         row: { name: f.name, media_type: f.mediaType, size: f.size, sha256: f.sha256, note: outcome.manual.note },
         file: { blobKey: f.blobKey, name: f.name, mediaType: f.mediaType, size: f.size, sha256: f.sha256 },
-      };
-      return JSON.stringify(record) + '\n';
-    });
-    await this.results.put(key, lines.join(''));
-    return { partialKey: key, counts: { [UPLOADS.name]: lines.length } };
+      }),
+    );
+    return { partialKey: key, counts: await writePartial(this.results, key, records, [UPLOADS]) };
   }
 
   private async resumeIfDone(requestId: string): Promise<void> {

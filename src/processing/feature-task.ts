@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { AdapterContext, CollectedRecord, DatasetDescription, FeatureAdapter, Subject } from '../features/adapter.js';
+import type { AdapterContext, DatasetDescription, FeatureAdapter, Subject } from '../features/adapter.js';
 import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import type { Sql } from '../db/client.js';
 import type { RequestRow } from '../db/schema.js';
 import type { RequestRepository } from '../requests/repository.js';
 import type { FeatureSettingsService } from '../tenants/feature-settings.js';
 import { isTerminal } from '../requests/lifecycle.js';
+import { writePartial } from '../results/partials.js';
 
 /**
  * One feature of one request: collect the subject's data into a partial (access, export)
@@ -98,46 +99,6 @@ async function collect(
   const key = partialKey(request.id, adapter.feature);
   const counts = await writePartial(deps.results, key, adapter.collect(subjectOf(request), ctx), datasets);
   return { counts, partialKey: key };
-}
-
-const PARTIAL_CHUNK = 64 * 1024;
-
-/**
- * Streams collected records into the NDJSON partial `key` (one record per line) and counts them
- * per dataset. The partial becomes visible only once complete.
- */
-export async function writePartial(
-  results: BlobStore,
-  key: string,
-  records: AsyncIterable<CollectedRecord>,
-  datasets: DatasetDescription[],
-): Promise<Record<string, number>> {
-  const counts: Record<string, number> = Object.fromEntries(datasets.map((d) => [d.name, 0]));
-  const writer = await results.writer(key);
-  // Lines are joined into ~64 KiB writes: a write per row costs more than the row's JSON.
-  let lines: string[] = [];
-  let length = 0;
-  const flush = async () => {
-    const chunk = lines.join('');
-    lines = [];
-    length = 0;
-    if (!writer.stream.write(chunk)) await new Promise((resolve) => writer.stream.once('drain', resolve));
-  };
-  try {
-    for await (const record of records) {
-      counts[record.dataset] = (counts[record.dataset] ?? 0) + 1;
-      const line = JSON.stringify(record) + '\n';
-      lines.push(line);
-      length += line.length;
-      if (length >= PARTIAL_CHUNK) await flush();
-    }
-    if (length > 0) await flush();
-    await writer.commit();
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
-  return counts;
 }
 
 async function erase(adapter: FeatureAdapter, request: RequestRow, ctx: AdapterContext) {

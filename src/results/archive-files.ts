@@ -4,26 +4,16 @@ import type { FileRef } from '../features/adapter.js';
 import type { ZipArchive } from './archive.js';
 import { FileNumbering } from './file-names.js';
 import { isAlreadyCompressed } from './media.js';
-import { DatasetSpools, PartialReadError, readDataset, readPartialBatches } from './partials.js';
+import { PartialReadError, readDataset, readSpoolIndex, splitPartial, type SpoolEntry, type SpoolIndex } from './partials.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /**
- * The two passes every archive starts with, shared by access and export:
- * 1. `prepareSections` reads each partial once: it tallies rows and files per dataset, splits the
- *    partial into per-dataset spools (so later passes read one dataset's lines, not the whole
- *    partial again) and sums up how much the archive will hold, to decide on parts before writing;
- * 2. `copyFiles` copies the original files into the archive, one open stream at a time, and notes
- *    which are missing. It runs before the reports are written so they can say so.
+ * The two steps every archive starts with, shared by access and export:
+ * 1. `prepareSections` reads each partial's index (splitting a partial written as one file first):
+ *    rows and files per dataset, and how much the archive will hold, to decide on parts before writing;
+ * 2. `copyFiles` copies the original files into the archive, a few opened ahead of the one being
+ *    written, and notes which are missing. It runs before the reports so they can say so.
  */
-
-/** Columns guessed for a dataset the adapter did not describe; bounded so odd rows cannot grow it. */
-const MAX_GUESSED_COLUMNS = 100;
-
-interface Tally {
-  rows: number;
-  files: number;
-  columns: Set<string>;
-}
 
 /** What the archive will hold, as far as the partials tell before anything is written. */
 export interface ArchiveEstimate {
@@ -34,11 +24,15 @@ export interface ArchiveEstimate {
   rowBytes: number;
 }
 
-/** A dataset's bytes in the partial: a size hint for the JSON and CSV entries made from it. */
-const datasetBytes = new WeakMap<DatasetSummary, number>();
+/** A dataset's spool: its size is a hint for the JSON and CSV entries made from it. */
+const spools = new WeakMap<DatasetSummary, SpoolEntry>();
+
+export function datasetSpool(dataset: DatasetSummary): SpoolEntry | undefined {
+  return spools.get(dataset);
+}
 
 export function datasetSizeHint(dataset: DatasetSummary): number | undefined {
-  return datasetBytes.get(dataset);
+  return spools.get(dataset)?.bytes;
 }
 
 export async function prepareSections(sections: FeatureSection[], results: BlobStore): Promise<ArchiveEstimate> {
@@ -51,45 +45,30 @@ export async function prepareSections(sections: FeatureSection[], results: BlobS
 }
 
 async function prepareSection(section: FeatureSection, results: BlobStore, estimate: ArchiveEstimate): Promise<void> {
+  let index: SpoolIndex = { datasets: {} };
   const key = section.task.partialKey;
-  const tallies = new Map<string, Tally>();
-  const spools = key === null ? undefined : await DatasetSpools.start(results, key);
-  let files = 0;
-  let fileBytes = 0;
-  let rowBytes = 0;
   try {
-    for await (const { records, lines } of readPartialBatches(results, key)) {
-      for (let i = 0; i < records.length; i += 1) {
-        const record = records[i]!;
-        const line = lines[i]!;
-        const tally = tallyRow(tallies, record.dataset, record.row);
-        const wait = spools?.add(record.dataset, line);
-        if (wait) await wait;
-        rowBytes += line.length + 1;
-        if (!record.file) continue;
-        tally.files += 1;
-        files += 1;
-        fileBytes += Math.max(0, record.file.size);
-      }
-    }
-    const index = await spools?.commit();
-    // The spools count bytes; the lines' lengths are a fallback in characters.
-    if (index?.complete) rowBytes = Object.values(index.datasets).reduce((sum, d) => sum + d.bytes, 0);
-    section.datasets = summarize(section, tallies);
-    for (const dataset of section.datasets) {
-      datasetBytes.set(dataset, index?.datasets[dataset.description.name]?.bytes ?? 0);
+    if (key !== null) {
+      const names = section.descriptions.map((d) => d.name);
+      index = (await readSpoolIndex(results, key)) ?? (await splitPartial(results, key, names));
     }
   } catch (err) {
-    await spools?.abort();
     if (!(err instanceof PartialReadError)) throw err;
     // Only this feature is affected: report it as failed instead of failing the whole result.
     section.status = 'failed';
     section.error = 'the collected data could not be read';
     return;
   }
-  estimate.files += files;
-  estimate.fileBytes += fileBytes;
-  estimate.rowBytes += rowBytes;
+  section.datasets = summarize(section, index);
+  for (const dataset of section.datasets) {
+    const spool = index.datasets[dataset.description.name];
+    if (spool) spools.set(dataset, spool);
+  }
+  for (const spool of Object.values(index.datasets)) {
+    estimate.files += spool.files;
+    estimate.fileBytes += spool.fileBytes;
+    estimate.rowBytes += spool.bytes;
+  }
 }
 
 export async function copyFiles(
@@ -104,21 +83,23 @@ export async function copyFiles(
   }
 }
 
-/** Both passes in one call, for callers that do not split archives. */
-export async function copyFilesAndTally(
-  archive: ZipArchive,
-  sections: FeatureSection[],
-  results: BlobStore,
-  featureBlobs: BlobStore,
-): Promise<ArchiveEstimate> {
-  const estimate = await prepareSections(sections, results);
-  await copyFiles(archive, sections, results, featureBlobs);
-  return estimate;
+/**
+ * Files opened ahead of the one being copied. Each costs a round trip to the store (open, first
+ * read) that would otherwise leave the archive idle between files; a few opened ahead overlap
+ * those, while open streams and buffered bytes stay bounded (READ_AHEAD + 1 files, ~64 KiB each).
+ */
+export const READ_AHEAD = 8;
+
+interface OpeningFile {
+  path: string;
+  file: FileRef;
+  source: Promise<Readable | undefined>;
 }
 
 /**
  * Dataset by dataset (FileNumbering numbers per dataset in collection order, so every pass
- * finds the same paths), reading only the datasets that have files.
+ * finds the same paths), reading only the datasets that have files. Files enter the archive in
+ * collection order; the next READ_AHEAD are being opened meanwhile.
  */
 async function copySectionFiles(
   archive: ZipArchive,
@@ -127,16 +108,26 @@ async function copySectionFiles(
   featureBlobs: BlobStore,
 ): Promise<void> {
   const numbering = new FileNumbering(section.id);
+  const ahead: OpeningFile[] = [];
+  const copyNext = async () => {
+    const next = ahead.shift()!;
+    if (!(await copyFile(archive, await next.source, next.file, next.path))) section.missingFiles.set(next.path, next.file);
+  };
   try {
     for (const dataset of section.datasets) {
       if (dataset.files === 0) continue;
       for await (const record of readDataset(results, section.task.partialKey, dataset.description.name)) {
         if (!record.file) continue;
-        const path = numbering.pathFor(record.dataset, record.file.name);
-        if (!(await copyFile(archive, featureBlobs, record.file, path))) section.missingFiles.set(path, record.file);
+        const source = openBlob(featureBlobs, record.file.blobKey);
+        // Awaited in turn below; until then a failure must not count as unhandled.
+        source.catch(() => undefined);
+        ahead.push({ path: numbering.pathFor(record.dataset, record.file.name), file: record.file, source });
+        if (ahead.length > READ_AHEAD) await copyNext();
       }
     }
+    while (ahead.length > 0) await copyNext();
   } catch (err) {
+    for (const { source } of ahead.splice(0)) void source.then((stream) => stream?.destroy(), () => undefined);
     if (!(err instanceof PartialReadError)) throw err;
     // Files copied before the bad line stay in the archive; they are the subject's all the same.
     section.status = 'failed';
@@ -144,9 +135,8 @@ async function copySectionFiles(
   }
 }
 
-/** Streams one file into the archive; false when its bytes are gone (deleted since collection). */
-async function copyFile(archive: ZipArchive, blobs: BlobStore, file: FileRef, path: string): Promise<boolean> {
-  const source = await openBlob(blobs, file.blobKey);
+/** Streams one opened file into the archive; false when its bytes are gone (deleted since collection). */
+async function copyFile(archive: ZipArchive, source: Readable | undefined, file: FileRef, path: string): Promise<boolean> {
   if (!source) return false;
   // Media types that are compressed already are stored without a look at their bytes.
   const compress = !isAlreadyCompressed(file.mediaType) && worthDeflating(startOf(source));
@@ -186,36 +176,20 @@ function worthDeflating(head: Buffer | undefined): boolean {
   return entropy < INCOMPRESSIBLE_ENTROPY;
 }
 
-function tallyRow(tallies: Map<string, Tally>, dataset: string, row: Record<string, unknown>): Tally {
-  let tally = tallies.get(dataset);
-  if (!tally) {
-    tally = { rows: 0, files: 0, columns: new Set() };
-    tallies.set(dataset, tally);
-  }
-  tally.rows += 1;
-  if (tally.columns.size < MAX_GUESSED_COLUMNS) {
-    for (const column of Object.keys(row)) {
-      if (tally.columns.size >= MAX_GUESSED_COLUMNS) break;
-      tally.columns.add(column);
-    }
-  }
-  return tally;
-}
-
 /** Described datasets in the adapter's order (also when empty), then any others the partial held. */
-function summarize(section: FeatureSection, tallies: Map<string, Tally>): DatasetSummary[] {
+function summarize(section: FeatureSection, index: SpoolIndex): DatasetSummary[] {
   const described = section.descriptions.map((description) => ({
     description,
-    rows: tallies.get(description.name)?.rows ?? 0,
-    files: tallies.get(description.name)?.files ?? 0,
+    rows: index.datasets[description.name]?.rows ?? 0,
+    files: index.datasets[description.name]?.files ?? 0,
   }));
   const known = new Set(section.descriptions.map((d) => d.name));
-  const others = [...tallies]
+  const others = Object.entries(index.datasets)
     .filter(([name]) => !known.has(name))
-    .map(([name, tally]) => ({
-      description: { name, title: name, columns: [...tally.columns], items: {} },
-      rows: tally.rows,
-      files: tally.files,
+    .map(([name, spool]) => ({
+      description: { name, title: name, columns: spool.columns ?? [], items: {} },
+      rows: spool.rows,
+      files: spool.files,
     }));
   return [...described, ...others];
 }

@@ -1,13 +1,14 @@
+import { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { RequestRow, RequestType } from '../db/schema.js';
 import type { ArchiveEntry, ZipArchive } from './archive.js';
-import { datasetSizeHint } from './archive-files.js';
+import { datasetSizeHint, datasetSpool } from './archive-files.js';
 import { csvRecord, type CsvValue } from './csv.js';
 import { FileNumbering, sanitizeFileName } from './file-names.js';
 import { accountItems } from './item-accounting.js';
 import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from './labels.js';
 import { MISSING_FILE_REASON, outputRow } from './output-rows.js';
-import { readDataset } from './partials.js';
+import { datasetJsonArray, readDatasetBatches, type PartialRecord } from './partials.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /**
@@ -33,11 +34,11 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext): 
       const base = `${sanitizeFileName(section.id, 'feature')}/${sanitizeFileName(dataset.description.name, 'dataset')}`;
       // The dataset's bytes in the partial: about the size of either file, so the part it goes in is known.
       const sizeHint = datasetSizeHint(dataset);
-      await archive.addText(`${base}.json`, datasetJson(section, dataset, ctx.results), {
-        ...TEXT,
-        mediaType: 'application/json',
-        sizeHint,
-      });
+      const json = { ...TEXT, mediaType: 'application/json', sizeHint };
+      const spool = datasetSpool(dataset);
+      // Rows without files are output as collected: their JSON is the spool's lines, unparsed.
+      if (spool && dataset.files === 0) await archive.add(`${base}.json`, Readable.from(datasetJsonArray(ctx.results, spool)), json);
+      else await archive.addText(`${base}.json`, datasetJson(section, dataset, ctx.results), json);
       await archive.addText(`${base}.csv`, datasetCsv(section, dataset, ctx.results), {
         ...TEXT,
         mediaType: 'text/csv; charset=utf-8',
@@ -49,13 +50,14 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext): 
 
 async function* datasetJson(section: FeatureSection, dataset: DatasetSummary, results: BlobStore): AsyncGenerator<string> {
   const numbering = new FileNumbering(section.id);
-  let first = true;
+  let separator = '\n';
   yield '[';
-  for await (const record of readDataset(results, section.task.partialKey, dataset.description.name)) {
-    yield `${first ? '' : ','}\n${JSON.stringify(outputRow(section, record, numbering))}`;
-    first = false;
+  for await (const batch of readDatasetBatches(results, section.task.partialKey, dataset.description.name)) {
+    const rows = batch.map((record) => JSON.stringify(outputRow(section, record, numbering)));
+    yield `${separator}${rows.join(',\n')}`;
+    separator = ',\n';
   }
-  yield first ? ']\n' : '\n]\n';
+  yield separator === '\n' ? ']\n' : '\n]\n';
 }
 
 async function* datasetCsv(section: FeatureSection, dataset: DatasetSummary, results: BlobStore): AsyncGenerator<string> {
@@ -63,13 +65,17 @@ async function* datasetCsv(section: FeatureSection, dataset: DatasetSummary, res
   const withFiles = dataset.files > 0;
   yield csvRecord(withFiles ? [...columns, 'file'] : columns);
   const numbering = new FileNumbering(section.id);
-  for await (const record of readDataset(results, section.task.partialKey, dataset.description.name)) {
-    const row = outputRow(section, record, numbering);
-    const values: CsvValue[] = columns.map((column) => scalar(row[column]));
-    // A missing file leaves the cell empty; README.txt and manifest.json say which files are missing.
-    if (withFiles) values.push(scalar(row.file));
-    yield csvRecord(values);
+  for await (const batch of readDatasetBatches(results, section.task.partialKey, dataset.description.name)) {
+    yield batch.map((record) => csvLine(section, record, numbering, columns, withFiles)).join('');
   }
+}
+
+function csvLine(section: FeatureSection, record: PartialRecord, numbering: FileNumbering, columns: string[], withFiles: boolean) {
+  const row = outputRow(section, record, numbering);
+  const values: CsvValue[] = columns.map((column) => scalar(row[column]));
+  // A missing file leaves the cell empty; README.txt and manifest.json say which files are missing.
+  if (withFiles) values.push(scalar(row.file));
+  return csvRecord(values);
 }
 
 function scalar(value: unknown): CsvValue {

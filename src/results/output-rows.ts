@@ -1,4 +1,4 @@
-import type { CollectedRecord } from '../features/adapter.js';
+import type { PartialRecord } from './partials.js';
 import type { FileNumbering } from './file-names.js';
 import type { FeatureSection } from './report-model.js';
 
@@ -20,7 +20,7 @@ export type OutputRow = Record<string, OutputValue | MissingFileNote>;
 
 export const MISSING_FILE_REASON = 'the file no longer exists (it was deleted after it was collected)';
 
-export function outputRow(section: FeatureSection, record: CollectedRecord, numbering: FileNumbering): OutputRow {
+export function outputRow(section: FeatureSection, record: PartialRecord, numbering: FileNumbering): OutputRow {
   if (!record.file) return record.row;
   const path = numbering.pathFor(record.dataset, record.file.name);
   if (!section.missingFiles.has(path)) return { ...record.row, file: path };

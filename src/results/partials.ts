@@ -1,60 +1,60 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
-import type { CollectedRecord, FileRef } from '../features/adapter.js';
+import { RowJson, type CollectedRecord, type DatasetDescription, type FileRef, type Row } from '../features/adapter.js';
 
 /**
- * Reading the per-feature partials the worker wrote: NDJSON, one CollectedRecord per line.
- * Lines are read one at a time, so memory stays flat however many rows a feature holds; the
- * assembler reads a partial several times rather than keep any of it.
+ * The per-feature partials: what a feature task collected, read by the result assembly.
  *
- * The first pass of an assembly also splits each partial into one spool per dataset
- * (`<partial>.datasets/<n>.ndjson`, the raw lines, plus `index.json`), so that every later pass
- * for one dataset reads that dataset's lines only, not the whole partial again. `readDataset` uses
- * the spools when they exist and falls back to filtering the partial when they do not.
+ * A partial is written as one spool per dataset (`<partial>.datasets/<n>.ndjson`) plus an
+ * `index.json` with each dataset's rows, files and bytes, so the assembly knows what the archive
+ * will hold without reading a row, and every pass over one dataset reads that dataset's lines only.
+ * A spool line is the row's JSON, followed, for a row with a file, by a tab and the file reference's
+ * JSON (a tab never occurs unescaped in JSON): an export's JSON file is then the lines themselves.
+ *
+ * A partial written as one NDJSON file of CollectedRecords (by connectors' tools, or before an
+ * upgrade) is split into spools the first time an assembly reads it; until then `readDataset`
+ * filters it. Lines are read a chunk at a time, so memory stays flat however many rows a feature holds.
  */
+
+/** A record as read back from a partial: its row's values parsed. */
+export interface PartialRecord {
+  dataset: string;
+  row: Row;
+  file?: FileRef;
+}
 
 /** The partial itself is unusable (missing blob, malformed line); the feature's data cannot be shown. */
 export class PartialReadError extends Error {}
 
-export interface PartialLine {
-  record: CollectedRecord;
-  /** The line as stored (without its line break). */
-  line: string;
+/** What the index says about one dataset's spool. */
+export interface SpoolEntry {
+  key: string;
+  rows: number;
+  /** Bytes of the spool: about the size of the dataset's JSON and CSV files. */
+  bytes: number;
+  /** Rows with a file, and those files' bytes as the feature recorded them. */
+  files: number;
+  fileBytes: number;
+  /** For a dataset the adapter did not describe: the columns its rows had (bounded). */
+  columns?: string[];
 }
 
-/** Every record of a partial, in the order the adapter collected them. No key means no rows. */
-export async function* readPartial(store: BlobStore, key: string | null): AsyncGenerator<CollectedRecord> {
-  for await (const batch of readBatches(store, key)) yield* batch.records;
+export interface SpoolIndex {
+  datasets: Record<string, SpoolEntry>;
 }
 
-/** Every record of a partial with the line it was read from. */
-export async function* readPartialLines(store: BlobStore, key: string | null): AsyncGenerator<PartialLine> {
-  for await (const { records, lines } of readBatches(store, key)) {
-    for (let i = 0; i < records.length; i += 1) yield { record: records[i]!, line: lines[i]! };
-  }
-}
+// ---------------------------------------------------------------------------------------------
+// Reading
 
-/** The records of a partial and their lines, a chunk of the blob at a time (see readBatches). */
-export function readPartialBatches(store: BlobStore, key: string | null): AsyncGenerator<PartialBatch> {
-  return readBatches(store, key);
-}
-
-export interface PartialBatch {
-  records: CollectedRecord[];
-  lines: string[];
-}
-
-type Batch = PartialBatch;
+type ParseLine = (line: string, lineNumber: number) => PartialRecord | undefined;
 
 /**
- * The records of a partial a chunk at a time: one await per chunk of the blob (~64 KiB) rather
- * than several per row, which is what a row-by-row generator chain costs. Lines are split on LF
- * (a CR before it is dropped) and decoded one by one, so a character split between chunks is
- * never cut.
+ * The records of a blob a chunk at a time: one await per chunk (~64 KiB) rather than several per
+ * row, which is what a row-by-row generator chain costs. Lines are split on LF (a CR before it is
+ * dropped) and decoded one by one, so a character split between chunks is never cut.
  */
-async function* readBatches(store: BlobStore, key: string | null, only?: string): AsyncGenerator<Batch> {
-  if (key === null) return;
+async function* readBatches(store: BlobStore, key: string, parse: ParseLine): AsyncGenerator<PartialRecord[]> {
   let input: Readable;
   try {
     input = store.get(key);
@@ -62,14 +62,13 @@ async function* readBatches(store: BlobStore, key: string | null, only?: string)
     throw new PartialReadError(`partial ${key} cannot be opened`, { cause: err });
   }
   let lineNumber = 0;
-  let batch: Batch = { records: [], lines: [] };
-  const take = (line: string) => {
+  let batch: PartialRecord[] = [];
+  const take = (line: Buffer) => {
     lineNumber += 1;
-    if (line.trim() === '') return;
-    const record = parseRecord(line, key, lineNumber);
-    if (only !== undefined && record.dataset !== only) return;
-    batch.records.push(record);
-    batch.lines.push(line);
+    const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
+    if (end === 0) return;
+    const record = parse(line.toString('utf8', 0, end), lineNumber);
+    if (record) batch.push(record);
   };
   try {
     let pending: Buffer[] = [];
@@ -77,26 +76,20 @@ async function* readBatches(store: BlobStore, key: string | null, only?: string)
       let start = 0;
       let newline = chunk.indexOf(10);
       while (newline !== -1) {
-        let line: Buffer = chunk.subarray(start, newline);
-        if (pending.length > 0) {
-          line = Buffer.concat([...pending, line]);
-          pending = [];
-        }
-        take(line.toString('utf8', 0, line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length));
+        const line = chunk.subarray(start, newline);
+        take(pending.length > 0 ? Buffer.concat([...pending, line]) : line);
+        pending = [];
         start = newline + 1;
         newline = chunk.indexOf(10, start);
       }
       if (start < chunk.length) pending.push(chunk.subarray(start));
-      if (batch.records.length > 0) {
+      if (batch.length > 0) {
         yield batch;
-        batch = { records: [], lines: [] };
+        batch = [];
       }
     }
-    if (pending.length > 0) {
-      const line = Buffer.concat(pending);
-      take(line.toString('utf8', 0, line[line.length - 1] === 13 ? line.length - 1 : line.length));
-    }
-    if (batch.records.length > 0) yield batch;
+    if (pending.length > 0) take(Buffer.concat(pending));
+    if (batch.length > 0) yield batch;
   } catch (err) {
     if (err instanceof PartialReadError) throw err;
     throw new PartialReadError(`partial ${key} cannot be read`, { cause: err });
@@ -105,35 +98,100 @@ async function* readBatches(store: BlobStore, key: string | null, only?: string)
   }
 }
 
-/** The records of one dataset, from its spool when the partial was split, else by filtering the partial. */
+/** The records of a partial written as one NDJSON file, a chunk at a time (`only`: one dataset's). */
+export function readUnsplitPartial(store: BlobStore, key: string, only?: string): AsyncGenerator<PartialRecord[]> {
+  return readBatches(store, key, (line, n) => {
+    const record = parseRecord(line, key, n);
+    return only === undefined || record.dataset === only ? record : undefined;
+  });
+}
+
+/** The records of one dataset, from its spool, or by filtering a partial not split yet. */
 export async function* readDataset(
   store: BlobStore,
   key: string | null,
   dataset: string,
-): AsyncGenerator<CollectedRecord> {
-  if (key === null) return;
-  const index = await readSpoolIndex(store, key);
-  const spool = index?.datasets[dataset];
-  // Every dataset of the partial has its spool when the index is complete: no spool, no rows.
-  if (!spool && index?.complete) return;
-  for await (const batch of spool ? readBatches(store, spool.key) : readBatches(store, key, dataset)) {
-    yield* batch.records;
-  }
+): AsyncGenerator<PartialRecord> {
+  for await (const batch of readDatasetBatches(store, key, dataset)) yield* batch;
 }
 
-// Messages name the partial and line only: the line itself is personal data and must not reach logs.
-function parseRecord(line: string, key: string, lineNumber: number): CollectedRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    throw new PartialReadError(`partial ${key} line ${lineNumber} is not JSON`);
+/** readDataset a chunk of the spool at a time, for callers that turn many rows into one piece of output. */
+export async function* readDatasetBatches(
+  store: BlobStore,
+  key: string | null,
+  dataset: string,
+): AsyncGenerator<PartialRecord[]> {
+  if (key === null) return;
+  const index = await readSpoolIndex(store, key);
+  if (!index) {
+    yield* readUnsplitPartial(store, key, dataset);
+    return;
   }
+  // Every dataset with rows has its spool: none, no rows.
+  const spool = index.datasets[dataset];
+  if (!spool) return;
+  yield* readBatches(store, spool.key, (line, n) => parseSpoolLine(line, dataset, spool.key, n));
+}
+
+/**
+ * One dataset's rows as the JSON array an export holds (`[`, the rows separated by `,`, `]`),
+ * straight from the spool's bytes, without parsing a row: only for a dataset without files, whose
+ * output rows are the collected rows as they are.
+ */
+export async function* datasetJsonArray(store: BlobStore, spool: SpoolEntry): AsyncGenerator<Buffer> {
+  if (spool.rows === 0) {
+    yield Buffer.from('[]\n');
+    return;
+  }
+  yield Buffer.from('[\n');
+  // Every line ends with LF: each becomes ",\n" once a next line is known to follow.
+  let lineEnded = false;
+  for await (const chunk of store.get(spool.key) as AsyncIterable<Buffer>) {
+    if (chunk.length === 0) continue;
+    const pieces: Buffer[] = lineEnded ? [ROW_SEPARATOR] : [];
+    let start = 0;
+    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+      pieces.push(chunk.subarray(start, newline));
+      start = newline + 1;
+      if (start < chunk.length) pieces.push(ROW_SEPARATOR);
+    }
+    lineEnded = start === chunk.length;
+    if (!lineEnded) pieces.push(chunk.subarray(start));
+    yield Buffer.concat(pieces);
+  }
+  yield Buffer.from('\n]\n');
+}
+
+const ROW_SEPARATOR = Buffer.from(',\n');
+
+// Messages name the partial and line only: the line itself is personal data and must not reach logs.
+function parseRecord(line: string, key: string, lineNumber: number): PartialRecord {
+  const value = parseJson(line, key, lineNumber);
   if (!isRecord(value)) throw new PartialReadError(`partial ${key} line ${lineNumber} is not a collected record`);
   return value;
 }
 
-function isRecord(value: unknown): value is CollectedRecord {
+function parseSpoolLine(line: string, dataset: string, key: string, lineNumber: number): PartialRecord {
+  const tab = line.indexOf('\t');
+  const row = parseJson(tab === -1 ? line : line.slice(0, tab), key, lineNumber);
+  const file = tab === -1 ? undefined : parseJson(line.slice(tab + 1), key, lineNumber);
+  if (!isObject(row) || (file !== undefined && !isFileRef(file))) {
+    throw new PartialReadError(`partial ${key} line ${lineNumber} is not a collected row`);
+  }
+  const record = { dataset, row } as PartialRecord;
+  if (file !== undefined) record.file = file as FileRef;
+  return record;
+}
+
+function parseJson(text: string, key: string, lineNumber: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PartialReadError(`partial ${key} line ${lineNumber} is not JSON`);
+  }
+}
+
+function isRecord(value: unknown): value is PartialRecord {
   if (!isObject(value) || typeof value.dataset !== 'string' || !isObject(value.row)) return false;
   return value.file === undefined || isFileRef(value.file);
 }
@@ -152,18 +210,23 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Per-dataset spools
-
-export interface SpoolIndex {
-  /** True when every dataset of the partial has a spool; a dataset not listed then has no rows. */
-  complete: boolean;
-  datasets: Record<string, { key: string; rows: number; bytes: number }>;
+export async function readSpoolIndex(store: BlobStore, partialKey: string): Promise<SpoolIndex | undefined> {
+  const key = indexKey(partialKey);
+  if ((await store.size(key)) === undefined) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of store.get(key) as AsyncIterable<Buffer>) chunks.push(chunk);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SpoolIndex;
 }
 
-/** Spools per partial: datasets beyond this (an adapter gone wrong) are read from the partial instead. */
-const MAX_SPOOLS = 32;
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** Datasets per partial: more is an adapter gone wrong, and each open spool holds a file open. */
+const MAX_SPOOLS = 64;
+/** Lines are joined into writes of this size: a write per row costs more than the row's JSON. */
 const SPOOL_CHUNK = 64 * 1024;
+/** Columns guessed for a dataset the adapter did not describe; bounded so odd rows cannot grow it. */
+const MAX_GUESSED_COLUMNS = 100;
 
 function spoolPrefix(partialKey: string): string {
   return `${partialKey}.datasets`;
@@ -173,69 +236,68 @@ function indexKey(partialKey: string): string {
   return `${spoolPrefix(partialKey)}/index.json`;
 }
 
-async function readSpoolIndex(store: BlobStore, partialKey: string): Promise<SpoolIndex | undefined> {
-  const key = indexKey(partialKey);
-  if ((await store.size(key)) === undefined) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of store.get(key) as AsyncIterable<Buffer>) chunks.push(chunk);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SpoolIndex;
-}
-
 interface Spool {
-  key: string;
+  entry: SpoolEntry;
   writer: BlobWriter;
   pending: string[];
   pendingLength: number;
-  rows: number;
-  bytes: number;
+  columns?: Set<string>;
 }
 
 /**
- * Writes the lines of one partial into a spool per dataset, during a pass that reads the partial
- * anyway. Nothing is visible to readDataset until `commit` has written the index.
+ * Writes a partial: each record's line into its dataset's spool, counting rows, files and bytes.
+ * Nothing is visible to readers until `commit` has written the index.
  */
-export class DatasetSpools {
+export class PartialWriter {
   private readonly spools = new Map<string, Spool>();
-  private complete = true;
 
   private constructor(
     private readonly store: BlobStore,
     private readonly partialKey: string,
+    private readonly described: ReadonlySet<string>,
   ) {}
 
   /** Starts over: the spools of an earlier attempt stop counting before anything is written. */
-  static async start(store: BlobStore, partialKey: string): Promise<DatasetSpools> {
+  static async start(store: BlobStore, partialKey: string, described: Iterable<string>): Promise<PartialWriter> {
     await store.delete(indexKey(partialKey));
-    return new DatasetSpools(store, partialKey);
+    return new PartialWriter(store, partialKey, new Set(described));
   }
 
-  /** Adds a line; returns a promise only when the caller has to wait (a spool opened or flushed). */
-  add(dataset: string, line: string): Promise<void> | undefined {
-    const spool = this.spools.get(dataset);
-    if (!spool) return this.open(dataset, line);
-    spool.pending.push(line, '\n');
-    spool.pendingLength += line.length + 1;
-    spool.rows += 1;
+  /** Adds a record; returns a promise only when the caller has to wait (a spool opened or flushed). */
+  add(record: CollectedRecord): Promise<void> | undefined {
+    const spool = this.spools.get(record.dataset);
+    if (!spool) return this.open(record);
+    const row = record.row instanceof RowJson ? record.row.text : JSON.stringify(record.row);
+    const line = record.file ? `${row}\t${JSON.stringify(record.file)}\n` : `${row}\n`;
+    spool.pending.push(line);
+    spool.pendingLength += line.length;
+    spool.entry.rows += 1;
+    if (record.file) {
+      spool.entry.files += 1;
+      spool.entry.fileBytes += Math.max(0, record.file.size);
+    }
+    if (spool.columns && spool.columns.size < MAX_GUESSED_COLUMNS) {
+      for (const column of Object.keys(rowValuesOf(record)).slice(0, MAX_GUESSED_COLUMNS - spool.columns.size)) spool.columns.add(column);
+    }
     return spool.pendingLength >= SPOOL_CHUNK ? flush(spool) : undefined;
   }
 
-  private async open(dataset: string, line: string): Promise<void> {
-    if (this.spools.size >= MAX_SPOOLS) {
-      this.complete = false;
-      return;
-    }
+  private async open(record: CollectedRecord): Promise<void> {
+    if (this.spools.size >= MAX_SPOOLS) throw new Error(`more than ${MAX_SPOOLS} datasets in one feature`);
     const key = `${spoolPrefix(this.partialKey)}/${this.spools.size + 1}.ndjson`;
-    const spool: Spool = { key, writer: await this.store.writer(key), pending: [], pendingLength: 0, rows: 0, bytes: 0 };
-    this.spools.set(dataset, spool);
-    await this.add(dataset, line);
+    const entry: SpoolEntry = { key, rows: 0, bytes: 0, files: 0, fileBytes: 0 };
+    const spool: Spool = { entry, writer: await this.store.writer(key), pending: [], pendingLength: 0 };
+    if (!this.described.has(record.dataset)) spool.columns = new Set();
+    this.spools.set(record.dataset, spool);
+    await this.add(record);
   }
 
   async commit(): Promise<SpoolIndex> {
-    const index: SpoolIndex = { complete: this.complete, datasets: {} };
+    const index: SpoolIndex = { datasets: {} };
     for (const [dataset, spool] of this.spools) {
       await flush(spool);
       await spool.writer.commit();
-      index.datasets[dataset] = { key: spool.key, rows: spool.rows, bytes: spool.bytes };
+      index.datasets[dataset] = spool.columns ? { ...spool.entry, columns: [...spool.columns] } : spool.entry;
     }
     await this.store.put(indexKey(this.partialKey), JSON.stringify(index));
     return index;
@@ -247,11 +309,59 @@ export class DatasetSpools {
   }
 }
 
+function rowValuesOf(record: CollectedRecord): Row {
+  return record.row instanceof RowJson ? record.row.toJSON() : record.row;
+}
+
 async function flush(spool: Spool): Promise<void> {
   if (spool.pending.length === 0) return;
   const chunk = Buffer.from(spool.pending.join(''), 'utf8');
   spool.pending = [];
   spool.pendingLength = 0;
-  spool.bytes += chunk.length;
+  spool.entry.bytes += chunk.length;
   if (!spool.writer.stream.write(chunk)) await once(spool.writer.stream, 'drain');
+}
+
+/** Streams records into a new partial under `key`; the rows per dataset, once it is complete. */
+export async function writePartial(
+  store: BlobStore,
+  key: string,
+  records: AsyncIterable<CollectedRecord> | Iterable<CollectedRecord>,
+  datasets: readonly DatasetDescription[],
+): Promise<Record<string, number>> {
+  const writer = await PartialWriter.start(store, key, datasets.map((d) => d.name));
+  let index: SpoolIndex;
+  try {
+    for await (const record of records) {
+      const wait = writer.add(record);
+      if (wait) await wait;
+    }
+    index = await writer.commit();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  const counts: Record<string, number> = Object.fromEntries(datasets.map((d) => [d.name, 0]));
+  for (const [name, entry] of Object.entries(index.datasets)) counts[name] = entry.rows;
+  return counts;
+}
+
+/**
+ * Splits a partial written as one NDJSON file into spools (see the top of this module); the index,
+ * or a PartialReadError when the partial is missing or malformed.
+ */
+export async function splitPartial(store: BlobStore, key: string, described: Iterable<string>): Promise<SpoolIndex> {
+  const writer = await PartialWriter.start(store, key, described);
+  try {
+    for await (const batch of readUnsplitPartial(store, key)) {
+      for (const record of batch) {
+        const wait = writer.add(record);
+        if (wait) await wait;
+      }
+    }
+    return await writer.commit();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
 }

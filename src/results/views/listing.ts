@@ -1,5 +1,5 @@
 import type { BlobStore } from '../../blobs/blob-store.js';
-import type { CollectedRecord } from '../../features/adapter.js';
+import type { Row } from '../../features/adapter.js';
 import { FileNumbering } from '../file-names.js';
 import { readDataset } from '../partials.js';
 import type { DatasetSummary, FeatureSection } from '../report-model.js';
@@ -12,7 +12,7 @@ import { archivedFile, type ArchivedFile } from './files.js';
  * and keep at most one page of rows, so memory does not grow with what the subject holds.
  */
 
-export type Row = CollectedRecord['row'];
+export type { Row };
 
 export interface ViewContext {
   section: FeatureSection;
