@@ -47,6 +47,7 @@ import { imAdapter } from '../src/features/im/adapter.js';
 import { partialKey } from '../src/processing/feature-task.js';
 import { writePartial } from '../src/results/partials.js';
 import { assembleResult, type AssembledResult } from '../src/results/assemble.js';
+import { tuneHeapForStreaming } from '../src/processing/worker-heap.js';
 
 const execFile = promisify(execFileCb);
 
@@ -142,6 +143,8 @@ interface ChildReport {
 }
 
 async function child(input: ChildInput): Promise<void> {
+  // As startWorker does (src/processing/worker-heap.ts).
+  tuneHeapForStreaming();
   const startRss = process.memoryUsage().rss;
   const database = connect(input.databaseUrl);
   const log = pino({ level: 'silent' });

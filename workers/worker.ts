@@ -5,6 +5,7 @@ import { runFeatureTask } from '../src/processing/feature-task.js';
 import { runAssembly } from '../src/processing/assembly-task.js';
 import { startScheduledJob } from '../src/queue/scheduled-jobs.js';
 import { purgeExpiredRetention } from '../src/processing/retention-purge.js';
+import { tuneHeapForStreaming } from '../src/processing/worker-heap.js';
 
 /**
  * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the processing
@@ -27,6 +28,7 @@ export interface RunningWorker {
 }
 
 export function startWorker(ctx: Context): RunningWorker {
+  tuneHeapForStreaming();
   const connection = ctx.redis.duplicate();
   const options = { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.workerConcurrency };
 

@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import { ZipFile } from 'yazl';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
 import { HashingPassThrough } from './hashing.js';
+import { Utf8Chunks } from './utf8-chunks.js';
 
 /**
  * The zip writer of every archive result. It wraps yazl so that:
@@ -359,7 +360,7 @@ export class ZipArchive {
   /** Adds generated text (a report, a JSON or CSV file) produced piece by piece. */
   addText(
     path: string,
-    pieces: AsyncIterable<string> | Iterable<string>,
+    pieces: AsyncIterable<string | readonly string[]> | Iterable<string | readonly string[]>,
     options: EntryOptions,
   ): Promise<ArchiveEntry> {
     return this.add(path, Readable.from(coalesce(pieces)), options);
@@ -429,25 +430,22 @@ function partNumber(part: WrittenPart): number {
 }
 
 /**
- * Generators yield one small string per row; joining them into ~64 KiB buffers keeps the
- * per-chunk overhead of the hash, CRC and deflate stages low without holding more than that.
+ * Generators yield text a row or a batch of rows at a time (an array: one string per row); written
+ * into ~64 KiB buffers the hash, CRC and deflate stages see few, large chunks, and no large string is
+ * ever made (see Utf8Chunks).
  */
 export async function* coalesce(
-  pieces: AsyncIterable<string> | Iterable<string>,
-  chunkSize = 64 * 1024,
+  pieces: AsyncIterable<string | readonly string[]> | Iterable<string | readonly string[]>,
 ): AsyncGenerator<Buffer> {
-  let parts: string[] = [];
-  let length = 0;
+  const chunks = new Utf8Chunks();
+  const full: Buffer[] = [];
   for await (const piece of pieces) {
-    parts.push(piece);
-    length += piece.length;
-    if (length >= chunkSize) {
-      yield Buffer.from(parts.join(''), 'utf8');
-      parts = [];
-      length = 0;
-    }
+    if (typeof piece === 'string') chunks.add(piece, full);
+    else for (const text of piece) chunks.add(text, full);
+    while (full.length > 0) yield full.shift()!;
   }
-  if (parts.length > 0) yield Buffer.from(parts.join(''), 'utf8');
+  chunks.flush(full);
+  yield* full;
 }
 
 /**

@@ -6,21 +6,26 @@
 
 export type CsvValue = string | number | boolean | null | undefined;
 
-// OWASP's list: the four formula starters, plus tab and CR that some programs strip before parsing.
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-export function csvRecord(values: CsvValue[]): string {
-  return `${values.map(csvField).join(',')}\r\n`;
+/** One record, line end included. Called once per exported row, so it builds one string, no arrays. */
+export function csvRecord(values: readonly CsvValue[]): string {
+  let line = '';
+  for (let i = 0; i < values.length; i += 1) line += i === 0 ? csvField(values[i]) : `,${csvField(values[i])}`;
+  return `${line}\r\n`;
 }
+
+const NEEDS_QUOTES = /[",\r\n]/;
 
 export function csvField(value: CsvValue): string {
   const text = cellText(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+// OWASP's list: the four formula starters =, +, -, @, plus tab and CR, which some programs strip before parsing.
+const FORMULA_START = new Set([0x3d, 0x2b, 0x2d, 0x40, 0x09, 0x0d]);
 
 function cellText(value: CsvValue): string {
   if (value === null || value === undefined) return '';
   // Only text is neutralized: a negative number is a number, not a formula.
-  if (typeof value === 'string') return FORMULA_START.test(value) ? `'${value}` : value;
+  if (typeof value === 'string') return FORMULA_START.has(value.charCodeAt(0)) ? `'${value}` : value;
   return String(value);
 }

@@ -48,33 +48,44 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext): 
   }
 }
 
-async function* datasetJson(section: FeatureSection, dataset: DatasetSummary, results: BlobStore): AsyncGenerator<string> {
+async function* datasetJson(
+  section: FeatureSection,
+  dataset: DatasetSummary,
+  results: BlobStore,
+): AsyncGenerator<string | string[]> {
   const numbering = new FileNumbering(section.id);
-  let separator = '\n';
+  let first = true;
   yield '[';
   for await (const batch of readDatasetBatches(results, section.task.partialKey, dataset.description.name)) {
-    const rows = batch.map((record) => JSON.stringify(outputRow(section, record, numbering)));
-    yield `${separator}${rows.join(',\n')}`;
-    separator = ',\n';
+    yield batch.map((record) => {
+      const row = `${first ? '\n' : ',\n'}${JSON.stringify(outputRow(section, record, numbering))}`;
+      first = false;
+      return row;
+    });
   }
-  yield separator === '\n' ? ']\n' : '\n]\n';
+  yield first ? ']\n' : '\n]\n';
 }
 
-async function* datasetCsv(section: FeatureSection, dataset: DatasetSummary, results: BlobStore): AsyncGenerator<string> {
+async function* datasetCsv(
+  section: FeatureSection,
+  dataset: DatasetSummary,
+  results: BlobStore,
+): AsyncGenerator<string | string[]> {
   const columns = dataset.description.columns;
   const withFiles = dataset.files > 0;
   yield csvRecord(withFiles ? [...columns, 'file'] : columns);
   const numbering = new FileNumbering(section.id);
   for await (const batch of readDatasetBatches(results, section.task.partialKey, dataset.description.name)) {
-    yield batch.map((record) => csvLine(section, record, numbering, columns, withFiles)).join('');
+    yield batch.map((record) => csvLine(section, record, numbering, columns, withFiles));
   }
 }
 
 function csvLine(section: FeatureSection, record: PartialRecord, numbering: FileNumbering, columns: string[], withFiles: boolean) {
   const row = outputRow(section, record, numbering);
-  const values: CsvValue[] = columns.map((column) => scalar(row[column]));
+  const values: CsvValue[] = new Array(columns.length + (withFiles ? 1 : 0));
+  for (let i = 0; i < columns.length; i += 1) values[i] = scalar(row[columns[i]!]);
   // A missing file leaves the cell empty; README.txt and manifest.json say which files are missing.
-  if (withFiles) values.push(scalar(row.file));
+  if (withFiles) values[columns.length] = scalar(row.file);
   return csvRecord(values);
 }
 

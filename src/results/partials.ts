@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
+import { Utf8Chunks } from './utf8-chunks.js';
 import { RowJson, type CollectedRecord, type DatasetDescription, type FileRef, type Row } from '../features/adapter.js';
 
 /**
@@ -223,8 +224,6 @@ export async function readSpoolIndex(store: BlobStore, partialKey: string): Prom
 
 /** Datasets per partial: more is an adapter gone wrong, and each open spool holds a file open. */
 const MAX_SPOOLS = 64;
-/** Lines are joined into writes of this size: a write per row costs more than the row's JSON. */
-const SPOOL_CHUNK = 64 * 1024;
 /** Columns guessed for a dataset the adapter did not describe; bounded so odd rows cannot grow it. */
 const MAX_GUESSED_COLUMNS = 100;
 
@@ -239,8 +238,7 @@ function indexKey(partialKey: string): string {
 interface Spool {
   entry: SpoolEntry;
   writer: BlobWriter;
-  pending: string[];
-  pendingLength: number;
+  lines: Utf8Chunks;
   columns?: Set<string>;
 }
 
@@ -268,9 +266,8 @@ export class PartialWriter {
     const spool = this.spools.get(record.dataset);
     if (!spool) return this.open(record);
     const row = record.row instanceof RowJson ? record.row.text : JSON.stringify(record.row);
-    const line = record.file ? `${row}\t${JSON.stringify(record.file)}\n` : `${row}\n`;
-    spool.pending.push(line);
-    spool.pendingLength += line.length;
+    const full: Buffer[] = [];
+    spool.lines.add(record.file ? `${row}\t${JSON.stringify(record.file)}\n` : `${row}\n`, full);
     spool.entry.rows += 1;
     if (record.file) {
       spool.entry.files += 1;
@@ -279,14 +276,14 @@ export class PartialWriter {
     if (spool.columns && spool.columns.size < MAX_GUESSED_COLUMNS) {
       for (const column of Object.keys(rowValuesOf(record)).slice(0, MAX_GUESSED_COLUMNS - spool.columns.size)) spool.columns.add(column);
     }
-    return spool.pendingLength >= SPOOL_CHUNK ? flush(spool) : undefined;
+    return full.length > 0 ? write(spool, full) : undefined;
   }
 
   private async open(record: CollectedRecord): Promise<void> {
     if (this.spools.size >= MAX_SPOOLS) throw new Error(`more than ${MAX_SPOOLS} datasets in one feature`);
     const key = `${spoolPrefix(this.partialKey)}/${this.spools.size + 1}.ndjson`;
     const entry: SpoolEntry = { key, rows: 0, bytes: 0, files: 0, fileBytes: 0 };
-    const spool: Spool = { entry, writer: await this.store.writer(key), pending: [], pendingLength: 0 };
+    const spool: Spool = { entry, writer: await this.store.writer(key), lines: new Utf8Chunks() };
     if (!this.described.has(record.dataset)) spool.columns = new Set();
     this.spools.set(record.dataset, spool);
     await this.add(record);
@@ -295,7 +292,9 @@ export class PartialWriter {
   async commit(): Promise<SpoolIndex> {
     const index: SpoolIndex = { datasets: {} };
     for (const [dataset, spool] of this.spools) {
-      await flush(spool);
+      const rest: Buffer[] = [];
+      spool.lines.flush(rest);
+      await write(spool, rest);
       await spool.writer.commit();
       index.datasets[dataset] = spool.columns ? { ...spool.entry, columns: [...spool.columns] } : spool.entry;
     }
@@ -313,13 +312,11 @@ function rowValuesOf(record: CollectedRecord): Row {
   return record.row instanceof RowJson ? record.row.toJSON() : record.row;
 }
 
-async function flush(spool: Spool): Promise<void> {
-  if (spool.pending.length === 0) return;
-  const chunk = Buffer.from(spool.pending.join(''), 'utf8');
-  spool.pending = [];
-  spool.pendingLength = 0;
-  spool.entry.bytes += chunk.length;
-  if (!spool.writer.stream.write(chunk)) await once(spool.writer.stream, 'drain');
+async function write(spool: Spool, chunks: Buffer[]): Promise<void> {
+  for (const chunk of chunks) {
+    spool.entry.bytes += chunk.length;
+    if (!spool.writer.stream.write(chunk)) await once(spool.writer.stream, 'drain');
+  }
 }
 
 /** Streams records into a new partial under `key`; the rows per dataset, once it is complete. */
