@@ -2,7 +2,7 @@
  * Export assembly benchmark (issue 4, "Speed and memory").
  *
  *   npm run bench -- [--messages 1000000] [--small-messages 100000] [--files 20000] [--bytes 2GiB]
- *                    [--part-bytes 2GiB] [--repeat 3] [--tmp /tmp] [--no-verify] [--keep]
+ *                    [--part-bytes 2GiB] [--repeat 3] [--tmp /tmp] [--encrypt] [--no-verify] [--keep]
  *                    [--node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"]
  *
  * `npm run bench` bundles this file with esbuild (src included, packages external) and runs it with
@@ -35,6 +35,7 @@ import { parseArgs, promisify } from 'node:util';
 import postgres from 'postgres';
 import pino from 'pino';
 import { LocalBlobStore } from '../src/blobs/blob-store.js';
+import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
 import { connect } from '../src/db/client.js';
 import { ensureDatabase, runMigrations, withDatabase } from '../src/db/migrate.js';
@@ -71,6 +72,8 @@ interface Options {
   /** Extra node flags for the pipeline child, e.g. --node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof". */
   nodeFlags: string[];
   verify: boolean;
+  /** Results encrypted at rest (AES-256-GCM), as every deployment has them (RESULTS_ENCRYPTION_KEY). */
+  encrypt: boolean;
   keep: boolean;
 }
 
@@ -96,6 +99,7 @@ function parseOptions(argv: string[]): Options {
       repeat: { type: 'string', default: '3' },
       'node-flags': { type: 'string', default: '' },
       'no-verify': { type: 'boolean', default: false },
+      encrypt: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
     },
   });
@@ -109,6 +113,7 @@ function parseOptions(argv: string[]): Options {
     repeat: Math.max(1, Number(values.repeat)),
     nodeFlags: values['node-flags'].split(' ').filter(Boolean),
     verify: !values['no-verify'],
+    encrypt: values.encrypt,
     keep: values.keep,
   };
   if (!(options.smallMessages >= 0 && options.smallMessages <= options.messages)) {
@@ -124,6 +129,8 @@ interface ChildInput {
   databaseUrl: string;
   blobDir: string;
   resultsDir: string;
+  /** Base64 AES key: results are encrypted at rest with it (--encrypt). */
+  encryptionKey?: string;
   requestId: string;
   partBytes: number | undefined;
 }
@@ -148,7 +155,7 @@ async function child(input: ChildInput): Promise<void> {
   const startRss = process.memoryUsage().rss;
   const database = connect(input.databaseUrl);
   const log = pino({ level: 'silent' });
-  const results = new LocalBlobStore(input.resultsDir);
+  const results = resultsStore(input.resultsDir, input.encryptionKey);
   const featureBlobs = new LocalBlobStore(input.blobDir);
   const now = new Date();
   const request: RequestRow = {
@@ -467,9 +474,24 @@ function resultBytes(result: AssembledResult): number {
   return partsOf(result).reduce((sum, part) => sum + part.size, 0);
 }
 
-async function verify(resultsDir: string, result: AssembledResult): Promise<void> {
+function resultsStore(dir: string, encryptionKey: string | undefined) {
+  const local = new LocalBlobStore(dir);
+  return encryptionKey ? new EncryptedBlobStore(local, Buffer.from(encryptionKey, 'base64')) : local;
+}
+
+/** `unzip -t` of every part; an encrypted part is decrypted through the store into a file first. */
+async function verify(resultsDir: string, result: AssembledResult, encryptionKey: string | undefined): Promise<void> {
   for (const part of partsOf(result)) {
-    await execFile('unzip', ['-tq', path.join(resultsDir, part.key)], { maxBuffer: 64 * MB });
+    let file = path.join(resultsDir, part.key);
+    if (encryptionKey) {
+      file = path.join(resultsDir, `verify-${randomUUID()}.zip`);
+      await pipeline(resultsStore(resultsDir, encryptionKey).get(part.key), createWriteStream(file));
+    }
+    try {
+      await execFile('unzip', ['-tq', file], { maxBuffer: 64 * MB });
+    } finally {
+      if (encryptionKey) await rm(file, { force: true });
+    }
   }
 }
 
@@ -480,6 +502,7 @@ async function main(options: Options): Promise<void> {
   const pgDir = path.join(root, 'pg');
   const blobDir = path.join(root, 'blobs');
   const resultsDir = path.join(root, 'results');
+  const encryptionKey = options.encrypt ? randomBytes(32).toString('base64') : undefined;
   console.log(`# data in ${root}`);
   const pg = await startEmbeddedPostgres({ dir: pgDir, port: await freePort() });
   let sql: postgres.Sql | undefined;
@@ -499,9 +522,9 @@ async function main(options: Options): Promise<void> {
     console.log(`# ${options.smallMessages} messages in ${fmtMs(performance.now() - t)}`);
 
     const run = async (label: string): Promise<ChildReport> => {
-      const input: ChildInput = { databaseUrl, blobDir, resultsDir, requestId: randomUUID(), partBytes: options.partBytes };
+      const input: ChildInput = { databaseUrl, blobDir, resultsDir, requestId: randomUUID(), partBytes: options.partBytes, encryptionKey };
       const report = await runChild(input, options.nodeFlags);
-      if (options.verify) await verify(resultsDir, report.result);
+      if (options.verify) await verify(resultsDir, report.result, encryptionKey);
       await rm(path.join(resultsDir, 'results', input.requestId), { recursive: true, force: true });
       console.log(
         `# (a) ${label}: collect ${fmtMs(report.collectMs)} + assemble ${fmtMs(report.assembleMs)} = ` +
@@ -536,7 +559,7 @@ async function main(options: Options): Promise<void> {
     const growth = (maxRss - small.maxRss) / small.maxRss;
     const best = options.repeat > 1 ? `best of ${options.repeat}` : 'one run';
     const rows: [string, string, string][] = [
-      ['(a) pipeline, wall', fmtMs(full.totalMs), `${best}: collect ${fmtMs(full.collectMs)}, assemble ${fmtMs(full.assembleMs)}`],
+      ['(a) pipeline, wall', fmtMs(full.totalMs), `${best}: collect ${fmtMs(full.collectMs)}, assemble ${fmtMs(full.assembleMs)}${options.encrypt ? ', results encrypted' : ''}`],
       ['(b) COPY + zip -0, wall', fmtMs(base.totalMs), `${best}: COPY ${fmtMs(base.copyMs)}, zip ${fmtMs(base.zipMs)}`],
       ['ratio (a)/(b)', ratio.toFixed(2), ratio <= 1.5 ? 'target <= 1.5: met' : 'target <= 1.5: NOT met'],
       [`peak RSS (a), ${options.messages} msgs`, fmtMb(maxRss), maxRss <= 300 * MB ? 'target <= 300 MB: met' : 'target <= 300 MB: NOT met'],
