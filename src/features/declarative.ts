@@ -223,7 +223,8 @@ const FILE_PARTS = ['blobKey', 'name', 'mediaType', 'size', 'sha256'] as const;
  * Each row comes as the text of one JSON object that Postgres builds (row_to_json: the columns in
  * order, compact), handed on as RowJson without being parsed: serializing rows is work Postgres does
  * on its own core while Node writes the previous ones. Timestamps come as ISO 8601 strings, numerics
- * as numbers. The subquery sorts; the outer query only turns its rows into JSON, in that order.
+ * as numbers. The subquery selects and sorts; the outer query only turns each of its rows into JSON,
+ * which keeps their order (Postgres reorders a subquery's rows only for a join, grouping or sort).
  */
 function selectSql(d: DatasetSpec, asText: ReadonlySet<string>): string {
   const columns = Object.keys(d.columns);

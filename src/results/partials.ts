@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
 import { Utf8Chunks } from './utf8-chunks.js';
-import { RowJson, type CollectedRecord, type DatasetDescription, type FileRef, type Row } from '../features/adapter.js';
+import { RowJson, rowValues, type CollectedRecord, type DatasetDescription, type FileRef, type Row } from '../features/adapter.js';
 
 /**
  * The per-feature partials: what a feature task collected, read by the result assembly.
@@ -100,7 +100,7 @@ async function* readBatches(store: BlobStore, key: string, parse: ParseLine): As
 }
 
 /** The records of a partial written as one NDJSON file, a chunk at a time (`only`: one dataset's). */
-export function readUnsplitPartial(store: BlobStore, key: string, only?: string): AsyncGenerator<PartialRecord[]> {
+function readUnsplitPartial(store: BlobStore, key: string, only?: string): AsyncGenerator<PartialRecord[]> {
   return readBatches(store, key, (line, n) => {
     const record = parseRecord(line, key, n);
     return only === undefined || record.dataset === only ? record : undefined;
@@ -246,7 +246,7 @@ interface Spool {
  * Writes a partial: each record's line into its dataset's spool, counting rows, files and bytes.
  * Nothing is visible to readers until `commit` has written the index.
  */
-export class PartialWriter {
+class PartialWriter {
   private readonly spools = new Map<string, Spool>();
 
   private constructor(
@@ -274,7 +274,7 @@ export class PartialWriter {
       spool.entry.fileBytes += Math.max(0, record.file.size);
     }
     if (spool.columns && spool.columns.size < MAX_GUESSED_COLUMNS) {
-      for (const column of Object.keys(rowValuesOf(record)).slice(0, MAX_GUESSED_COLUMNS - spool.columns.size)) spool.columns.add(column);
+      for (const column of Object.keys(rowValues(record)).slice(0, MAX_GUESSED_COLUMNS - spool.columns.size)) spool.columns.add(column);
     }
     return full.length > 0 ? write(spool, full) : undefined;
   }
@@ -306,10 +306,6 @@ export class PartialWriter {
     for (const spool of this.spools.values()) await spool.writer.abort();
     this.spools.clear();
   }
-}
-
-function rowValuesOf(record: CollectedRecord): Row {
-  return record.row instanceof RowJson ? record.row.toJSON() : record.row;
 }
 
 async function write(spool: Spool, chunks: Buffer[]): Promise<void> {
