@@ -36,9 +36,12 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext): 
       const sizeHint = datasetSizeHint(dataset);
       const json = { ...TEXT, mediaType: 'application/json', sizeHint };
       const spool = datasetSpool(dataset);
-      // Rows without files are output as collected: their JSON is the spool's lines, unparsed.
-      if (spool && dataset.files === 0) await archive.add(`${base}.json`, Readable.from(datasetJsonArray(ctx.results, spool)), json);
-      else await archive.addText(`${base}.json`, datasetJson(section, dataset, ctx.results), json);
+      if (spool && dataset.files === 0) {
+        // Rows without files are output as collected: their JSON is the spool's lines, unparsed.
+        await archive.add(`${base}.json`, Readable.from(datasetJsonArray(ctx.results, spool)), json);
+      } else {
+        await archive.addText(`${base}.json`, datasetJson(section, dataset, ctx.results), json);
+      }
       await archive.addText(`${base}.csv`, datasetCsv(section, dataset, ctx.results), {
         ...TEXT,
         mediaType: 'text/csv; charset=utf-8',
