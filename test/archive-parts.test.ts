@@ -11,6 +11,7 @@ import type { CollectedRecord, DatasetDescription } from '../src/features/adapte
 import { NATIVE_CRC32, YAZL_ENTRIES_SET_ASIDE } from '../src/results/archive.js';
 import { assembleResult, type AssembledResult, type AssemblyInput } from '../src/results/assemble.js';
 import { readDataset } from '../src/results/partials.js';
+import { NOW, requestRow, taskRow } from './fixtures/rows.js';
 
 /**
  * Results split into parts (RESULT_PART_BYTES): every part is a zip of its own that the system
@@ -18,7 +19,6 @@ import { readDataset } from '../src/results/partials.js';
  * last part the export manifest, which covers every part.
  */
 
-const NOW = new Date('2024-05-02T12:00:00.000Z');
 const UNZIP_ENV = { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
 
 const catalogue: Catalogue = {
@@ -50,43 +50,11 @@ const datasets = new Map<string, DatasetDescription[]>([
 ]);
 
 function request(id: string, type: RequestRow['type']): RequestRow {
-  return {
-    id,
-    tenantId: 'acme',
-    type,
-    status: 'processing',
-    subjectAccountId: 'user-42',
-    subjectIdentifiedBy: 'accountId',
-    features: ['knowledge'],
-    catalogueVersion: catalogue.version,
-    dueAt: new Date('2024-06-01T00:00:00.000Z'),
-    createdAt: new Date('2024-05-01T09:30:00.000Z'),
-    updatedAt: NOW,
-    completedAt: null,
-    resultKey: null,
-    resultMediaType: null,
-    resultSize: null,
-    resultSha256: null,
-    error: null,
-  };
+  return requestRow({ id, type, features: ['knowledge'], catalogueVersion: catalogue.version });
 }
 
 function task(requestId: string, partialKey: string): TaskRow {
-  return {
-    id: `${requestId.slice(0, 30)}000000`,
-    requestId,
-    feature: 'knowledge',
-    status: 'completed',
-    counts: {},
-    outcome: null,
-    datasets: null,
-    adapter: 'built_in',
-    partialKey,
-    attempts: 1,
-    error: null,
-    startedAt: NOW,
-    finishedAt: NOW,
-  };
+  return taskRow({ id: `${requestId.slice(0, 30)}000000`, requestId, feature: 'knowledge', partialKey });
 }
 
 interface Fixture {

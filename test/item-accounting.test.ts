@@ -13,6 +13,7 @@ import { deletionReceiptHtml } from '../src/results/deletion-receipt-html.js';
 import { escapeHtml } from '../src/results/html.js';
 import { verifyReceipt } from '../src/results/receipt-signing.js';
 import { ZipFile } from './zip.js';
+import { NOW, requestRow, taskRow } from './fixtures/rows.js';
 
 /**
  * Every catalogue item of every feature is accounted for exactly once, with the right outcome, in
@@ -23,7 +24,6 @@ import { ZipFile } from './zip.js';
  * last one is an item the feature's store "holds no such item" of.
  */
 
-const NOW = new Date('2024-05-02T12:00:00.000Z');
 const FAILURE = 'feature service unavailable';
 const MANUAL_NOTE = 'Checked by hand: <nothing else held>';
 const RETENTION = { days: 365, reason: 'Kept one year for the audit law.' };
@@ -121,43 +121,22 @@ function expected(feature: Feature, item: DataItem, scenario: Scenario, type: Re
 }
 
 function request(n: number, type: RequestRow['type'], status: RequestRow['status']): RequestRow {
-  return {
+  return requestRow({
     id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    tenantId: 'acme',
     type,
     status,
     subjectAccountId: 'subject-1',
-    subjectIdentifiedBy: 'accountId',
     features: catalogue.features.map((f) => f.id),
-    catalogueVersion: catalogue.version,
-    dueAt: new Date('2024-06-01T00:00:00.000Z'),
-    createdAt: new Date('2024-05-01T09:30:00.000Z'),
-    updatedAt: NOW,
     completedAt: NOW,
-    resultKey: null,
-    resultMediaType: null,
-    resultSize: null,
-    resultSha256: null,
-    error: null,
-  };
+  });
 }
 
 async function taskFor(s: Stores, req: RequestRow, feature: Feature, scenario: Scenario): Promise<TaskRow> {
-  const base: TaskRow = {
+  const base = taskRow({
     id: `${req.id.slice(0, 24)}${String(catalogue.features.indexOf(feature)).padStart(12, '0')}`,
     requestId: req.id,
     feature: feature.id,
-    status: 'completed',
-    counts: {},
-    outcome: null,
-    datasets: null,
-    adapter: 'built_in',
-    partialKey: null,
-    attempts: 1,
-    error: null,
-    startedAt: NOW,
-    finishedAt: NOW,
-  };
+  });
   switch (scenario) {
     case 'data':
       if (req.type === 'deletion') return { ...base, outcome: erasure(feature) };

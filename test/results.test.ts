@@ -15,13 +15,13 @@ import type { DeletionReceipt } from '../src/results/deletion-receipt.js';
 import { deletionReceiptHtml } from '../src/results/deletion-receipt-html.js';
 import { verifyReceipt } from '../src/results/receipt-signing.js';
 import { sanitizeFileName } from '../src/results/file-names.js';
+import { NOW, requestRow, taskRow } from './fixtures/rows.js';
 
 /**
  * Result assembly end to end on local blob stores: partials and feature files are written by
  * hand, each request type is assembled, and the result is read back with the system `unzip`.
  */
 
-const NOW = new Date('2024-05-02T12:00:00.000Z');
 // A complete 1x1 PNG, so the image entry is a real one.
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
@@ -168,44 +168,12 @@ const imRecords: CollectedRecord[] = [
 ];
 
 function request(id: string, type: RequestRow['type']): RequestRow {
-  return {
-    id,
-    tenantId: 'acme',
-    type,
-    status: 'processing',
-    subjectAccountId: 'user-<42>',
-    subjectIdentifiedBy: 'accountId',
-    features: ['im', 'email', 'calendar', 'clouddrive', 'search'],
-    catalogueVersion: catalogue.version,
-    dueAt: new Date('2024-06-01T00:00:00.000Z'),
-    createdAt: new Date('2024-05-01T09:30:00.000Z'),
-    updatedAt: NOW,
-    completedAt: null,
-    resultKey: null,
-    resultMediaType: null,
-    resultSize: null,
-    resultSha256: null,
-    error: null,
-  };
+  const features = ['im', 'email', 'calendar', 'clouddrive', 'search'];
+  return requestRow({ id, type, subjectAccountId: 'user-<42>', features, catalogueVersion: catalogue.version });
 }
 
 function task(requestId: string, feature: string, fields: Partial<TaskRow>): TaskRow {
-  return {
-    id: `${requestId.slice(0, 30)}${feature.padEnd(6, '0').slice(0, 6)}`,
-    requestId,
-    feature,
-    status: 'completed',
-    counts: {},
-    outcome: null,
-    datasets: null,
-    adapter: 'built_in',
-    partialKey: null,
-    attempts: 1,
-    error: null,
-    startedAt: NOW,
-    finishedAt: NOW,
-    ...fields,
-  };
+  return taskRow({ id: `${requestId.slice(0, 30)}${feature.padEnd(6, '0').slice(0, 6)}`, requestId, feature, ...fields });
 }
 
 function ndjson(records: CollectedRecord[]): string {

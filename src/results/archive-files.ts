@@ -31,10 +31,6 @@ export function datasetSpool(dataset: DatasetSummary): SpoolEntry | undefined {
   return spools.get(dataset);
 }
 
-export function datasetSizeHint(dataset: DatasetSummary): number | undefined {
-  return spools.get(dataset)?.bytes;
-}
-
 export async function prepareSections(sections: FeatureSection[], results: BlobStore): Promise<ArchiveEstimate> {
   const estimate: ArchiveEstimate = { files: 0, fileBytes: 0, rowBytes: 0 };
   for (const section of sections) {

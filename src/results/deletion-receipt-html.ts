@@ -1,5 +1,6 @@
 import type { DeletionReceipt, ReceiptDataset, ReceiptFeature } from './deletion-receipt.js';
 import { html, raw } from './html.js';
+import { documentStart, DOCUMENT_END } from './views/document.js';
 import { formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS } from './labels.js';
 
 /**
@@ -10,13 +11,16 @@ import { formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS } from './labels.js';
 
 export function deletionReceiptHtml(receipt: DeletionReceipt): string {
   return [
-    documentStart(receipt),
+    documentStart(`Certificate of erasure — request ${receipt.requestId}`, { style: STYLE, policy: POLICY }),
     header(receipt),
     ...receipt.features.map(featureSection),
     seal(receipt),
-    '</main>\n</body>\n</html>\n',
+    DOCUMENT_END,
   ].join('');
 }
+
+// Nothing but its own inline style: the receipt shows no images or files.
+const POLICY = "default-src 'none'; style-src 'unsafe-inline'";
 
 const STYLE = `
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f; margin: 0; background: #f6f7f9; }
@@ -41,21 +45,6 @@ const STATUS_WORDS: Record<string, string> = {
   cancelled: 'Cancelled',
   not_automated: 'Not automated yet: handled separately by your organization',
 };
-
-function documentStart(receipt: DeletionReceipt): string {
-  return html`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Certificate of erasure — request ${receipt.requestId}</title>
-<style>${raw(STYLE)}</style>
-</head>
-<body>
-<main>
-`;
-}
 
 function header(receipt: DeletionReceipt): string {
   const rows: [string, string][] = [

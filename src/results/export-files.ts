@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { RequestRow, RequestType } from '../db/schema.js';
 import type { ArchiveEntry, ZipArchive } from './archive.js';
-import { datasetSizeHint, datasetSpool } from './archive-files.js';
+import { datasetSpool } from './archive-files.js';
 import { csvRecord, type CsvValue } from './csv.js';
 import { FileNumbering, sanitizeFileName } from './file-names.js';
 import { accountItems } from './item-accounting.js';
@@ -33,9 +33,9 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext): 
     for (const dataset of section.datasets) {
       const base = `${sanitizeFileName(section.id, 'feature')}/${sanitizeFileName(dataset.description.name, 'dataset')}`;
       // The dataset's bytes in the partial: about the size of either file, so the part it goes in is known.
-      const sizeHint = datasetSizeHint(dataset);
-      const json = { ...TEXT, mediaType: 'application/json', sizeHint };
       const spool = datasetSpool(dataset);
+      const sizeHint = spool?.bytes;
+      const json = { ...TEXT, mediaType: 'application/json', sizeHint };
       if (spool && dataset.files === 0) {
         // Rows without files are output as collected: their JSON is the spool's lines, unparsed.
         await archive.add(`${base}.json`, Readable.from(datasetJsonArray(ctx.results, spool)), json);

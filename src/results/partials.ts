@@ -248,6 +248,8 @@ interface Spool {
  */
 class PartialWriter {
   private readonly spools = new Map<string, Spool>();
+  /** Chunks a line filled up, on their way to the spool's stream. */
+  private readonly full: Buffer[] = [];
 
   private constructor(
     private readonly store: BlobStore,
@@ -266,8 +268,7 @@ class PartialWriter {
     const spool = this.spools.get(record.dataset);
     if (!spool) return this.open(record);
     const row = record.row instanceof RowJson ? record.row.text : JSON.stringify(record.row);
-    const full: Buffer[] = [];
-    spool.lines.add(record.file ? `${row}\t${JSON.stringify(record.file)}\n` : `${row}\n`, full);
+    spool.lines.add(record.file ? `${row}\t${JSON.stringify(record.file)}\n` : `${row}\n`, this.full);
     spool.entry.rows += 1;
     if (record.file) {
       spool.entry.files += 1;
@@ -276,7 +277,7 @@ class PartialWriter {
     if (spool.columns && spool.columns.size < MAX_GUESSED_COLUMNS) {
       for (const column of Object.keys(rowValues(record)).slice(0, MAX_GUESSED_COLUMNS - spool.columns.size)) spool.columns.add(column);
     }
-    return full.length > 0 ? write(spool, full) : undefined;
+    return this.full.length > 0 ? write(spool, this.full.splice(0)) : undefined;
   }
 
   private async open(record: CollectedRecord): Promise<void> {

@@ -2,7 +2,8 @@ import { html, raw } from '../html.js';
 
 /**
  * The frame every page of the access report shares (index.html and the pages/ it links to):
- * one inline style sheet, no scripts, nothing loaded from anywhere but the archive itself.
+ * one inline style sheet, no scripts, nothing loaded from anywhere but the archive itself. The
+ * readable deletion receipt uses the same frame with its own style sheet and a stricter policy.
  */
 
 // Scripts are blocked outright: the pages show other people's words (messages, file names), and
@@ -94,15 +95,21 @@ nav.step span { color: var(--muted); background: var(--soft); }
 @media print { body { background: #fff; } header, section { border: none; } .scroll { overflow: visible; } nav.step { display: none; } }
 `;
 
-export function documentStart(title: string): string {
+/** Another page's own style sheet and policy: the deletion receipt, which shows no files. */
+export interface DocumentLook {
+  style: string;
+  policy: string;
+}
+
+export function documentStart(title: string, look: DocumentLook = { style: STYLE, policy: POLICY }): string {
   return html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${POLICY}">
+<meta http-equiv="Content-Security-Policy" content="${look.policy}">
 <title>${title}</title>
-<style>${raw(STYLE)}</style>
+<style>${raw(look.style)}</style>
 </head>
 <body>
 <main>
