@@ -241,7 +241,9 @@ t.test('a failure removes every part, finished or not', async (t) => {
   const f = await fixture(t.testdir(), Array.from({ length: 10 }, () => 10_000));
   const id = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
   let opened = 0;
+  // A store that only streams (readWhole gives every file to `get`), failing mid-file.
   const broken: BlobStore = Object.assign(Object.create(f.featureBlobs) as BlobStore, {
+    readWhole: async () => undefined,
     get(key: string): Readable {
       opened += 1;
       if (opened < 8) return f.featureBlobs.get(key);

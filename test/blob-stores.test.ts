@@ -49,6 +49,8 @@ async function checkRoundTrips(t: Test, store: BlobStore, prefix: string, ranges
     t.equal((await store.put(key, body)).size, size, `put ${size} reports the size`);
     t.equal(await store.size(key), size, `size of ${size}`);
     t.ok((await read(store, key)).equals(body), `${size} bytes read back`);
+    t.same(await store.readWhole(key, size), body, `${size} bytes read whole`);
+    if (size > 0) t.equal(await store.readWhole(key, size - 1), undefined, `${size} bytes are more than ${size - 1}: not read whole`);
     for (const range of ranges(size)) {
       t.ok((await read(store, key, range)).equals(body.subarray(range.start, range.end + 1)), `${size}: ${range.start}-${range.end}`);
     }
@@ -68,7 +70,14 @@ async function checkRoundTrips(t: Test, store: BlobStore, prefix: string, ranges
   t.equal(await store.size(`${prefix}/missing`), undefined);
   await t.rejects(read(store, `${prefix}/missing`), { code: 'ENOENT' }, 'a missing blob fails its stream');
   await t.rejects(read(store, '../outside'), /invalid blob key/, 'keys cannot leave the store');
+  // Not read whole: the caller streams it instead, and `get` says what is wrong.
+  t.equal(await store.readWhole(`${prefix}/missing`, 1024), undefined, 'a missing blob is not read whole');
+  t.equal(await store.readWhole('../outside', 1024), undefined, 'nor is a key outside the store');
 }
+
+t.test('a local directory', async (t) => {
+  await checkRoundTrips(t, new LocalBlobStore(await tempDir(t)), 'plain');
+});
 
 t.test('encrypted over a local directory', async (t) => {
   const dir = await tempDir(t);
@@ -83,6 +92,8 @@ t.test('encrypted over a local directory', async (t) => {
   t.equal(onDisk.subarray(0, 4).toString('latin1'), 'DSRE', 'stored with the format header');
   t.equal(onDisk.indexOf(zipLike.subarray(0, 64)), -1, 'no plaintext on disk');
   t.equal(onDisk.length, HEADER_SIZE + zipLike.length + 4 * 28, 'header plus nonce and tag per segment');
+  const nonces = [0, 1, 2, 3].map((i) => onDisk.subarray(HEADER_SIZE + i * (SEGMENT_SIZE + 28), HEADER_SIZE + i * (SEGMENT_SIZE + 28) + 12));
+  t.equal(new Set(nonces.map((n) => n.toString('hex'))).size, 4, 'every segment has a nonce of its own');
 
   const other = new EncryptedBlobStore(local, randomBytes(32));
   await t.rejects(read(other, 'results/r1/result.zip'), /another key/, 'another key cannot read it');

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,7 +8,7 @@ import { LocalBlobStore, type BlobStore, type BlobWriter } from '../src/blobs/bl
 import type { Catalogue } from '../src/catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../src/db/schema.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
-import { READ_AHEAD } from '../src/results/archive-files.js';
+import { READ_AHEAD, WHOLE_FILE_BYTES } from '../src/results/archive-files.js';
 import { assembleResult, type AssemblyInput } from '../src/results/assemble.js';
 import { csvField } from '../src/results/csv.js';
 import type { DeletionReceipt } from '../src/results/deletion-receipt.js';
@@ -622,17 +622,30 @@ t.test('an unsigned deletion receipt says so', async (t) => {
   t.match(deletionReceiptHtml(receipt), 'Not signed');
 });
 
-/** Counts how many blob streams are open at once. */
+/** Counts how many blobs are open at once: streams until they close, whole reads until they resolve. */
 class CountingStore implements BlobStore {
   open = 0;
   maxOpen = 0;
+  wholeReads = 0;
   constructor(private readonly inner: BlobStore) {}
-  get(key: string): Readable {
-    const stream = this.inner.get(key);
+  private opened(): void {
     this.open += 1;
     this.maxOpen = Math.max(this.maxOpen, this.open);
+  }
+  get(key: string): Readable {
+    const stream = this.inner.get(key);
+    this.opened();
     stream.once('close', () => (this.open -= 1));
     return stream;
+  }
+  async readWhole(key: string, maxBytes: number) {
+    this.opened();
+    this.wholeReads += 1;
+    try {
+      return await this.inner.readWhole(key, maxBytes);
+    } finally {
+      this.open -= 1;
+    }
   }
   put(key: string, body: Readable | Buffer | string) {
     return this.inner.put(key, body);
@@ -651,36 +664,60 @@ class CountingStore implements BlobStore {
   }
 }
 
-t.test('many files are streamed with a bounded number open', async (t) => {
+t.test('many files are copied with a bounded number open, small ones read whole', async (t) => {
   const s = await stores(t.testdir());
   const req = request('44444444-4444-4444-8444-444444444444', 'export');
   const count = 400;
   const records: CollectedRecord[] = [];
-  for (let i = 0; i < count; i += 1) {
-    await s.featureBlobs.put(`drive/f${i}`, `file number ${i}\n`);
+  const add = async (id: string, bytes: Buffer | string, mediaType: string, size: number) => {
+    await s.featureBlobs.put(`drive/${id}`, bytes);
     records.push({
       dataset: 'files',
-      row: { id: `f${i}`, name: `same name.txt` },
-      file: { blobKey: `drive/f${i}`, name: 'same name.txt', mediaType: 'text/plain', size: 10 },
+      row: { id, name: 'same name.txt' },
+      file: { blobKey: `drive/${id}`, name: 'same name.txt', mediaType, size },
     });
+  };
+  // Text is deflated, PNGs are stored from memory, anything above WHOLE_FILE_BYTES is streamed.
+  for (let i = 0; i < count; i += 1) {
+    if (i % 2 === 0) await add(`f${i}`, `file number ${i}\n`, 'text/plain', 10);
+    else await add(`f${i}`, Buffer.concat([PNG, Buffer.from(`#${i}`)]), 'image/png', PNG.length + 4);
   }
+  const large = randomBytes(WHOLE_FILE_BYTES + 1);
+  await add('large', large, 'image/png', large.length);
+  // Recorded as small, but larger than WHOLE_FILE_BYTES when read: streamed all the same.
+  await add('grown', large, 'image/png', 10);
   await s.results.put(`partials/${req.id}/clouddrive.ndjson`, ndjson(records));
   const featureBlobs = new CountingStore(s.featureBlobs);
   const tasks = [task(req.id, 'clouddrive', { partialKey: `partials/${req.id}/clouddrive.ndjson` })];
   const result = await assembleResult(input(s, req, tasks, { featureBlobs }));
   // The one being written and those opened ahead of it: never one per file (EMFILE).
-  t.equal(featureBlobs.maxOpen, READ_AHEAD + 1, 'at most READ_AHEAD + 1 feature files open');
-  t.equal(featureBlobs.open, 0, 'every stream was closed');
+  t.ok(featureBlobs.maxOpen <= READ_AHEAD + 1, `at most READ_AHEAD + 1 feature files open (${featureBlobs.maxOpen})`);
+  t.ok(featureBlobs.maxOpen > 1, 'files are opened ahead');
+  t.equal(featureBlobs.open, 0, 'every file was closed');
+  t.equal(featureBlobs.wholeReads, count + 1, 'small files (and the one recorded as small) read whole, the large one not');
   const zip = path.join(s.dir, 'results', result.key);
   const entries = listZip(zip);
-  t.equal(entries.filter((e) => e.startsWith('files/clouddrive/files/')).length, count, 'same names stay apart');
-  t.equal(readEntry(zip, 'files/clouddrive/files/400-same name.txt').toString(), 'file number 399\n');
+  t.equal(entries.filter((e) => e.startsWith('files/clouddrive/files/')).length, count + 2, 'same names stay apart');
+  t.equal(readEntry(zip, 'files/clouddrive/files/399-same name.txt').toString(), 'file number 398\n');
+  t.same(readEntry(zip, 'files/clouddrive/files/400-same name.txt'), Buffer.concat([PNG, Buffer.from('#399')]));
+  t.same(readEntry(zip, 'files/clouddrive/files/401-same name.txt'), large, 'the large file, streamed');
+  t.same(readEntry(zip, 'files/clouddrive/files/402-same name.txt'), large, 'the file larger than recorded, streamed');
+  const methods = execFileSync('unzip', ['-v', zip], { env: UNZIP_ENV }).toString();
+  t.match(methods, /\bStored\b.*400-same name\.txt/, 'a PNG read whole is stored');
+  t.match(methods, /\bDefl:\S*\b.*399-same name\.txt/, 'text read whole is deflated');
+  const manifest = JSON.parse(readEntry(zip, 'manifest.json').toString()) as { files: { path: string; size: number; sha256: string }[] };
+  const stored = manifest.files.find((f) => f.path === 'files/clouddrive/files/400-same name.txt');
+  t.same(stored, { ...stored, size: PNG.length + 4, sha256: sha256(Buffer.concat([PNG, Buffer.from('#399')])) }, 'its size and digest');
+  t.equal(manifest.files.find((f) => f.path === 'files/clouddrive/files/402-same name.txt')?.sha256, sha256(large));
+  execFileSync('unzip', ['-tq', zip], { env: UNZIP_ENV });
 });
 
 t.test('a store failing mid-file aborts the result and leaves nothing behind', async (t) => {
   const s = await stores(t.testdir());
   const req = request('55555555-5555-4555-8555-555555555555', 'access');
+  // A store that only streams (readWhole gives every file to `get`), failing mid-file.
   const broken: BlobStore = Object.assign(Object.create(s.featureBlobs) as BlobStore, {
+    readWhole: async () => undefined,
     get(): Readable {
       return new Readable({
         read() {

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -17,6 +17,12 @@ export interface BlobStore {
   writer(key: string): Promise<BlobWriter>;
   /** The blob's bytes, or only those from `range.start` to `range.end` (inclusive, as in HTTP). */
   get(key: string, range?: ByteRange): Readable;
+  /**
+   * The whole blob in one buffer if it holds at most `maxBytes`; undefined when it is larger, absent
+   * or unreadable, for the caller to stream it with `get` instead (which tells those cases apart).
+   * Small files go into an archive this way, without a stream per file.
+   */
+  readWhole(key: string, maxBytes: number): Promise<Buffer | undefined>;
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
   deletePrefix(prefix: string): Promise<void>;
@@ -85,7 +91,7 @@ export class LocalBlobStore implements BlobStore {
     await mkdir(path.dirname(target), { recursive: true });
     // Write beside the target and rename, so a crash never leaves a half-written blob under its key.
     const temp = `${target}.${randomUUID()}.partial`;
-    const stream = createWriteStream(temp);
+    const stream = createWriteStream(temp, { highWaterMark: 1024 * 1024 });
     const closed = new Promise<void>((resolve, reject) => {
       stream.on('close', resolve);
       stream.on('error', reject);
@@ -108,6 +114,31 @@ export class LocalBlobStore implements BlobStore {
     return createReadStream(this.file(key), range && { start: range.start, end: range.end });
   }
 
+  async readWhole(key: string, maxBytes: number): Promise<Buffer | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.file(key), 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size > maxBytes) return undefined;
+      const data = Buffer.allocUnsafe(size);
+      let filled = 0;
+      while (filled < size) {
+        const { bytesRead } = await handle.read(data, filled, size - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return data.subarray(0, filled);
+    } catch {
+      return undefined;
+    } finally {
+      await handle.close();
+    }
+  }
+
   async size(key: string): Promise<number | undefined> {
     try {
       return (await stat(this.file(key))).size;
@@ -124,6 +155,26 @@ export class LocalBlobStore implements BlobStore {
   async deletePrefix(prefix: string): Promise<void> {
     await rm(this.file(prefix), { recursive: true, force: true });
   }
+}
+
+/** `readWhole` for stores that only stream: collects at most `maxBytes` of the blob's stream. */
+export async function readWholeStream(open: () => Readable, maxBytes: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let stream: Readable | undefined;
+  try {
+    stream = open();
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > maxBytes) return undefined;
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    return undefined;
+  } finally {
+    stream?.destroy();
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, writeBody, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
+import { BlobNotFoundError, readWholeStream, writeBody, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
 
 /**
  * Results at rest: AES-256-GCM over any BlobStore, in fixed-size segments, so that reads stream
@@ -54,11 +54,16 @@ function aad(header: Buffer, index: number, final: boolean): Buffer {
   return Buffer.concat([header, position]);
 }
 
-function seal(sealing: Sealing, plaintext: Buffer, index: number, final: boolean): Buffer {
-  const nonce = randomBytes(NONCE_SIZE);
+/**
+ * A sealed segment as its three pieces (nonce, ciphertext, tag), pushed as they are: joining them
+ * would copy every byte of the blob once more, and garbage of that size makes V8 collect often.
+ */
+function seal(sealing: Sealing, nonce: Buffer, plaintext: Buffer, index: number, final: boolean): Buffer[] {
   const cipher = createCipheriv('aes-256-gcm', sealing.key, nonce);
   cipher.setAAD(aad(sealing.header, index, final));
-  return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const ciphertext = cipher.update(plaintext);
+  cipher.final();
+  return [nonce, ciphertext, cipher.getAuthTag()];
 }
 
 function unseal(sealing: Sealing, sealed: Buffer, index: number, final: boolean): Buffer {
@@ -66,9 +71,27 @@ function unseal(sealing: Sealing, sealed: Buffer, index: number, final: boolean)
   decipher.setAAD(aad(sealing.header, index, final));
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
   try {
-    return Buffer.concat([decipher.update(sealed.subarray(NONCE_SIZE, sealed.length - TAG_SIZE)), decipher.final()]);
+    const plaintext = decipher.update(sealed.subarray(NONCE_SIZE, sealed.length - TAG_SIZE));
+    // GCM yields everything from update(); final() only checks the tag.
+    decipher.final();
+    return plaintext;
   } catch {
     throw new BlobIntegrityError(`segment ${index} failed authentication`);
+  }
+}
+
+/** Random nonces drawn a batch at a time: one call to the random source per 256 segments, not one each. */
+class Nonces {
+  private batch = Buffer.alloc(0);
+  private used = 0;
+
+  next(): Buffer {
+    if (this.used === this.batch.length) {
+      this.batch = randomBytes(NONCE_SIZE * 256);
+      this.used = 0;
+    }
+    this.used += NONCE_SIZE;
+    return this.batch.subarray(this.used - NONCE_SIZE, this.used);
   }
 }
 
@@ -94,7 +117,7 @@ function layoutOf(stored: number): Layout {
   };
 }
 
-/** Bytes gathered from a stream's chunks and taken off the front, copying only when chunks join. */
+/** Bytes gathered from a stream's chunks and taken off the front, copying only the bytes of a take that spans chunks. */
 class Chunks {
   private parts: Buffer[] = [];
   length = 0;
@@ -105,10 +128,25 @@ class Chunks {
   }
 
   take(n: number): Buffer {
-    const all = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length);
-    this.parts = n < all.length ? [all.subarray(n)] : [];
-    this.length = all.length - n;
-    return all.subarray(0, n);
+    if (n === 0) return Buffer.alloc(0);
+    this.length -= n;
+    const head = this.parts[0]!;
+    if (head.length >= n) {
+      this.parts[0] = head.subarray(n);
+      if (head.length === n) this.parts.shift();
+      return head.subarray(0, n);
+    }
+    const taken = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const part = this.parts[0]!;
+      const count = Math.min(part.length, n - filled);
+      part.copy(taken, filled, 0, count);
+      filled += count;
+      if (count === part.length) this.parts.shift();
+      else this.parts[0] = part.subarray(count);
+    }
+    return taken;
   }
 }
 
@@ -116,6 +154,7 @@ class Encryptor extends Transform {
   plaintextSize = 0;
   private index = 0;
   private readonly pending = new Chunks();
+  private readonly nonces = new Nonces();
 
   constructor(private readonly sealing: Sealing) {
     super();
@@ -128,7 +167,9 @@ class Encryptor extends Transform {
     try {
       // A full segment is held back until more bytes come: only the last one may be sealed as final.
       while (this.pending.length > SEGMENT_SIZE) {
-        this.push(seal(this.sealing, this.pending.take(SEGMENT_SIZE), this.index++, false));
+        for (const piece of seal(this.sealing, this.nonces.next(), this.pending.take(SEGMENT_SIZE), this.index++, false)) {
+          this.push(piece);
+        }
       }
       done();
     } catch (err) {
@@ -137,7 +178,9 @@ class Encryptor extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    this.push(seal(this.sealing, this.pending.take(this.pending.length), this.index, true));
+    for (const piece of seal(this.sealing, this.nonces.next(), this.pending.take(this.pending.length), this.index, true)) {
+      this.push(piece);
+    }
     done();
   }
 }
@@ -171,6 +214,10 @@ export class EncryptedBlobStore implements BlobStore {
 
   get(key: string, range?: ByteRange): Readable {
     return Readable.from(this.plaintext(key, range), { objectMode: false });
+  }
+
+  readWhole(key: string, maxBytes: number): Promise<Buffer | undefined> {
+    return readWholeStream(() => this.get(key), maxBytes);
   }
 
   async size(key: string): Promise<number | undefined> {

@@ -8,7 +8,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertBlobKey, BlobNotFoundError, writeBody, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
+import { assertBlobKey, BlobNotFoundError, readWholeStream, writeBody, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
 
 /**
  * The blob store for deployments with several API and worker hosts: one S3 bucket (AWS or any
@@ -80,6 +80,10 @@ export class S3BlobStore implements BlobStore {
 
   get(key: string, range?: ByteRange): Readable {
     return Readable.from(this.body(assertBlobKey(key), range), { objectMode: false });
+  }
+
+  readWhole(key: string, maxBytes: number): Promise<Buffer | undefined> {
+    return readWholeStream(() => this.get(key), maxBytes);
   }
 
   async size(key: string): Promise<number | undefined> {

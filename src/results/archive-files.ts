@@ -82,14 +82,21 @@ export async function copyFiles(
 /**
  * Files opened ahead of the one being copied. Each costs a round trip to the store (open, first
  * read) that would otherwise leave the archive idle between files; a few opened ahead overlap
- * those, while open streams and buffered bytes stay bounded (READ_AHEAD + 1 files, ~64 KiB each).
+ * those, while open files and buffered bytes stay bounded (READ_AHEAD + 1 files, each read whole
+ * up to WHOLE_FILE_BYTES or ~64 KiB of a streamed one).
  */
 export const READ_AHEAD = 8;
+
+/** Files up to this size (as recorded, and as found) are read in one go instead of streamed. */
+export const WHOLE_FILE_BYTES = 2 * 1024 * 1024;
+
+/** A file's bytes: whole, or a stream for a large one; undefined when they are gone. */
+type FileSource = Buffer | Readable | undefined;
 
 interface OpeningFile {
   path: string;
   file: FileRef;
-  source: Promise<Readable | undefined>;
+  source: Promise<FileSource>;
 }
 
 /**
@@ -114,7 +121,7 @@ async function copySectionFiles(
       if (dataset.files === 0) continue;
       for await (const record of readDataset(results, section.task.partialKey, dataset.description.name)) {
         if (!record.file) continue;
-        const source = openBlob(featureBlobs, record.file.blobKey);
+        const source = openFile(featureBlobs, record.file);
         // Awaited in turn below; until then a failure must not count as unhandled.
         source.catch(() => undefined);
         ahead.push({ path: numbering.pathFor(record.dataset, record.file.name), file: record.file, source });
@@ -123,7 +130,7 @@ async function copySectionFiles(
     }
     while (ahead.length > 0) await copyNext();
   } catch (err) {
-    for (const { source } of ahead.splice(0)) void source.then((stream) => stream?.destroy(), () => undefined);
+    for (const { source } of ahead.splice(0)) void source.then(release, () => undefined);
     if (!(err instanceof PartialReadError)) throw err;
     // Files copied before the bad line stay in the archive; they are the subject's all the same.
     section.status = 'failed';
@@ -131,12 +138,24 @@ async function copySectionFiles(
   }
 }
 
-/** Streams one opened file into the archive; false when its bytes are gone (deleted since collection). */
-async function copyFile(archive: ZipArchive, source: Readable | undefined, file: FileRef, path: string): Promise<boolean> {
+function release(source: FileSource): void {
+  if (source && !Buffer.isBuffer(source)) source.destroy();
+}
+
+/** A file read whole if it is small, else opened as a stream (see openBlob). */
+async function openFile(store: BlobStore, file: FileRef): Promise<FileSource> {
+  const whole = file.size <= WHOLE_FILE_BYTES ? await store.readWhole(file.blobKey, WHOLE_FILE_BYTES) : undefined;
+  return whole ?? openBlob(store, file.blobKey);
+}
+
+/** Copies one opened file into the archive; false when its bytes are gone (deleted since collection). */
+async function copyFile(archive: ZipArchive, source: FileSource, file: FileRef, path: string): Promise<boolean> {
   if (!source) return false;
+  const whole = Buffer.isBuffer(source);
   // Media types that are compressed already are stored without a look at their bytes.
-  const compress = !isAlreadyCompressed(file.mediaType) && worthDeflating(startOf(source));
-  await archive.add(path, source, { mediaType: file.mediaType, compress, sizeHint: file.size });
+  const compress = !isAlreadyCompressed(file.mediaType) && worthDeflating(whole ? source : startOf(source));
+  const options = { mediaType: file.mediaType, compress, sizeHint: file.size };
+  await (whole ? archive.addFile(path, source, options) : archive.add(path, source, options));
   return true;
 }
 
