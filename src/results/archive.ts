@@ -13,8 +13,8 @@ import { Utf8Chunks } from './utf8-chunks.js';
  * The zip writer of every archive result. It wraps yazl so that:
  * - entries are added one at a time, each only once the previous one has been fully consumed,
  *   so thousands of files never mean thousands of open streams (EMFILE) or buffered bytes;
- * - every entry's size and SHA-256 are computed on its uncompressed bytes while they stream,
- *   which is what the export manifest needs;
+ * - every entry's size and SHA-256 are computed on its uncompressed bytes as they go in (a stream,
+ *   or a small file held whole), which is what the export manifest needs;
  * - each zip file's size and SHA-256 are computed while it streams into the results store;
  * - a result larger than `partBytes` is split into numbered parts, each a complete zip of its own
  *   (not a spanned zip): an entry is never split, and a new part starts before an entry that would
