@@ -65,7 +65,7 @@ async function* featureJson(section: FeatureSection, type: RequestType, results:
 async function* datasetRows(section: FeatureSection, dataset: string, results: BlobStore): AsyncGenerator<string> {
   const numbering = new FileNumbering(section.id);
   let first = true;
-  for await (const record of readDataset(results, section.task.partialKey, dataset)) {
+  for await (const record of readDataset(results, section.spools, dataset)) {
     yield `${first ? '' : ','}\n${JSON.stringify(outputRow(section, record, numbering))}`;
     first = false;
   }

@@ -172,7 +172,7 @@ function redactionLine(sections: FeatureSection[]): string {
 async function* redactionBox(section: FeatureSection, results: BlobStore): AsyncGenerator<string> {
   if (redactionCount(section) === 0) return;
   const lines: string[] = [];
-  for await (const { row } of readDataset(results, section.task.partialKey, REDACTIONS_DATASET.name)) {
+  for await (const { row } of readDataset(results, section.spools, REDACTIONS_DATASET.name)) {
     if (row.space === null) lines.push(html`<li>${String(row.summary)}. <span class="meta">${String(row.reason)}</span></li>`);
   }
   yield html`<div class="notice redactions" role="note"><h4>${REDACTIONS_DATASET.title}</h4>\n<ul>\n${raw(lines.join('\n'))}\n</ul></div>\n`;

@@ -4,7 +4,7 @@ import type { FileRef } from '../features/adapter.js';
 import type { ZipArchive } from './archive.js';
 import { FileNumbering } from './file-names.js';
 import { isAlreadyCompressed } from './media.js';
-import { PartialReadError, readDataset, readSpoolIndex, splitPartial, type SpoolEntry, type SpoolIndex } from './partials.js';
+import { PartialReadError, readDataset, readSpoolIndex, splitPartial, type SpoolIndex } from './partials.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /**
@@ -22,13 +22,6 @@ export interface ArchiveEstimate {
   fileBytes: number;
   /** Bytes of collected rows (NDJSON): each text output of a dataset (JSON, CSV, HTML) is about as large or less. */
   rowBytes: number;
-}
-
-/** A dataset's spool: its size is a hint for the JSON and CSV entries made from it. */
-const spools = new WeakMap<DatasetSummary, SpoolEntry>();
-
-export function datasetSpool(dataset: DatasetSummary): SpoolEntry | undefined {
-  return spools.get(dataset);
 }
 
 export async function prepareSections(sections: FeatureSection[], results: BlobStore): Promise<ArchiveEstimate> {
@@ -55,11 +48,8 @@ async function prepareSection(section: FeatureSection, results: BlobStore, estim
     section.error = 'the collected data could not be read';
     return;
   }
+  section.spools = index;
   section.datasets = summarize(section, index);
-  for (const dataset of section.datasets) {
-    const spool = index.datasets[dataset.description.name];
-    if (spool) spools.set(dataset, spool);
-  }
   for (const spool of Object.values(index.datasets)) {
     estimate.files += spool.files;
     estimate.fileBytes += spool.fileBytes;
@@ -119,7 +109,7 @@ async function copySectionFiles(
   try {
     for (const dataset of section.datasets) {
       if (dataset.files === 0) continue;
-      for await (const record of readDataset(results, section.task.partialKey, dataset.description.name)) {
+      for await (const record of readDataset(results, section.spools, dataset.description.name)) {
         if (!record.file) continue;
         const source = openFile(featureBlobs, record.file);
         // Awaited in turn below; until then a failure must not count as unhandled.

@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { RequestRow, RequestType } from '../db/schema.js';
 import type { ArchiveEntry, ZipArchive } from './archive.js';
-import { datasetSpool } from './archive-files.js';
 import { csvRecord, type CsvValue } from './csv.js';
 import { FileNumbering, sanitizeFileName } from './file-names.js';
 import { accountItems } from './item-accounting.js';
@@ -33,7 +32,7 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext): 
     for (const dataset of section.datasets) {
       const base = `${sanitizeFileName(section.id, 'feature')}/${sanitizeFileName(dataset.description.name, 'dataset')}`;
       // The dataset's bytes in the partial: about the size of either file, so the part it goes in is known.
-      const spool = datasetSpool(dataset);
+      const spool = section.spools.datasets[dataset.description.name];
       const sizeHint = spool?.bytes;
       const json = { ...TEXT, mediaType: 'application/json', sizeHint };
       if (spool && dataset.files === 0) {
@@ -59,7 +58,7 @@ async function* datasetJson(
   const numbering = new FileNumbering(section.id);
   let first = true;
   yield '[';
-  for await (const batch of readDatasetBatches(results, section.task.partialKey, dataset.description.name)) {
+  for await (const batch of readDatasetBatches(results, section.spools, dataset.description.name)) {
     yield batch.map((record) => {
       const row = `${first ? '\n' : ',\n'}${JSON.stringify(outputRow(section, record, numbering))}`;
       first = false;
@@ -78,7 +77,7 @@ async function* datasetCsv(
   const withFiles = dataset.files > 0;
   yield csvRecord(withFiles ? [...columns, 'file'] : columns);
   const numbering = new FileNumbering(section.id);
-  for await (const batch of readDatasetBatches(results, section.task.partialKey, dataset.description.name)) {
+  for await (const batch of readDatasetBatches(results, section.spools, dataset.description.name)) {
     yield batch.map((record) => csvLine(section, record, numbering, columns, withFiles));
   }
 }

@@ -107,26 +107,35 @@ function readUnsplitPartial(store: BlobStore, key: string, only?: string): Async
   });
 }
 
-/** The records of one dataset, from its spool, or by filtering a partial not split yet. */
+/**
+ * The records of one dataset. `partial` is the partial's index when the caller holds it (the
+ * assembly reads it once per feature), else the partial's key: its index is read, or a partial not
+ * split yet is filtered.
+ */
 export async function* readDataset(
   store: BlobStore,
-  key: string | null,
+  partial: SpoolIndex | string | null,
   dataset: string,
 ): AsyncGenerator<PartialRecord> {
-  for await (const batch of readDatasetBatches(store, key, dataset)) yield* batch;
+  for await (const batch of readDatasetBatches(store, partial, dataset)) yield* batch;
 }
 
 /** readDataset a chunk of the spool at a time, for callers that turn many rows into one piece of output. */
 export async function* readDatasetBatches(
   store: BlobStore,
-  key: string | null,
+  partial: SpoolIndex | string | null,
   dataset: string,
 ): AsyncGenerator<PartialRecord[]> {
-  if (key === null) return;
-  const index = await readSpoolIndex(store, key);
-  if (!index) {
-    yield* readUnsplitPartial(store, key, dataset);
-    return;
+  if (partial === null) return;
+  let index = partial;
+  if (typeof index === 'string') {
+    const key = index;
+    const read = await readSpoolIndex(store, key);
+    if (!read) {
+      yield* readUnsplitPartial(store, key, dataset);
+      return;
+    }
+    index = read;
   }
   // Every dataset with rows has its spool: none, no rows.
   const spool = index.datasets[dataset];

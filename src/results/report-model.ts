@@ -1,6 +1,7 @@
 import type { Catalogue, Feature } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow, TaskStatus } from '../db/schema.js';
 import type { DatasetDescription, ErasureOutcome, FileRef } from '../features/adapter.js';
+import type { SpoolIndex } from './partials.js';
 import { readErasure, readManual } from './task-outcome.js';
 
 /**
@@ -24,6 +25,11 @@ export interface FeatureSection {
   error?: string;
   /** Filled by the first pass over the partial: described datasets first, then any others found. */
   datasets: DatasetSummary[];
+  /**
+   * The partial's index, read once by that pass (archive-files.ts prepareSections) and handed to every
+   * later read of the partial; empty before, and for a feature without a partial.
+   */
+  spools: SpoolIndex;
   /** Files whose bytes were gone when the result was assembled, by archive path. */
   missingFiles: Map<string, FileRef>;
   /** What the person who answered the task by hand wrote (completed manual tasks only). */
@@ -54,6 +60,7 @@ function section(input: SectionInput, task: TaskRow): FeatureSection {
     descriptions: input.datasets.get(task.feature) ?? [],
     ...reportedStatus(task),
     datasets: [],
+    spools: { datasets: {} },
     missingFiles: new Map(),
     erasure: [],
   };

@@ -46,7 +46,7 @@ export const calendarAgenda: FeatureView = (ctx) => {
 /** The subject's answers (accepted, declined ...) to the page's events, by event id. */
 async function answersTo(ctx: ViewContext, events: PagedRow[]): Promise<Map<string, string[]>> {
   const answers = new Map(events.map(({ row }) => [String(row.id), [] as string[]]));
-  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'attendance')) {
+  for await (const { row } of readDataset(ctx.results, ctx.section.spools, 'attendance')) {
     const account = textOf(row, 'account_id');
     if (account !== undefined && account !== ctx.subject) continue;
     answers.get(String(row.event_id))?.push(textOf(row, 'response') ?? 'no answer');

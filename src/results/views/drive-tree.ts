@@ -90,12 +90,12 @@ const OTHERS = 'In folders of other people';
 /** The folder tree, and how many files each folder holds. */
 async function planTree(ctx: ViewContext): Promise<Plan> {
   const byId = new Map<string, Folder>();
-  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'folders')) {
+  for await (const { row } of readDataset(ctx.results, ctx.section.spools, 'folders')) {
     const id = String(row.id);
     if (!byId.has(id)) byId.set(id, folder(id, textOf(row, 'name') ?? 'Untitled folder', row));
   }
   const counts = new Map<string | null, number>();
-  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'files')) {
+  for await (const { row } of readDataset(ctx.results, ctx.section.spools, 'files')) {
     const key = textOf(row, 'folder_id') ?? null;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
@@ -177,7 +177,7 @@ async function sharesOf(ctx: ViewContext, folders: Folder[], files: (PagedRow | 
   const shares = new Map<string, string[]>();
   for (const node of folders) if (node.row) shares.set(`folder:${node.id}`, []);
   for (const file of files) if (file) shares.set(`file:${String(file.row.id)}`, []);
-  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'permissions')) {
+  for await (const { row } of readDataset(ctx.results, ctx.section.spools, 'permissions')) {
     const key = textOf(row, 'file_id') !== undefined ? `file:${String(row.file_id)}` : `folder:${String(row.folder_id)}`;
     const account = textOf(row, 'account_id');
     const who = account === ctx.subject ? 'you' : (account ?? 'someone');

@@ -96,7 +96,7 @@ class Threads implements Listing {
   private async messagesOnPage(plan: Plan, range: RowRange): Promise<(Message | undefined)[]> {
     const slots = new Array<Message | undefined>(range.end - range.start);
     const seen = new Map<Conversation, number>();
-    for await (const { row } of readDataset(this.ctx.results, this.ctx.section.task.partialKey, 'messages')) {
+    for await (const { row } of readDataset(this.ctx.results, this.ctx.section.spools, 'messages')) {
       const conversation = plan.byId.get(conversationOf(row));
       if (!conversation) continue;
       const nth = seen.get(conversation) ?? 0;
@@ -113,7 +113,7 @@ class Threads implements Listing {
     const byId = new Map(slots.flatMap((m) => (m ? [[String(m.row.id), m] as const] : [])));
     const numbering = new FileNumbering(this.ctx.section.id);
     let index = 0;
-    for await (const record of readDataset(this.ctx.results, this.ctx.section.task.partialKey, 'attachments')) {
+    for await (const record of readDataset(this.ctx.results, this.ctx.section.spools, 'attachments')) {
       const file = record.file && archivedFile(this.ctx.section, numbering, record.dataset, record.file);
       const message = byId.get(String(record.row.message_id));
       if (message) {
@@ -156,13 +156,13 @@ class Threads implements Listing {
 async function planThreads(ctx: ViewContext): Promise<Plan> {
   const byId = new Map<string, Conversation>();
   const listed: Conversation[] = [];
-  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'conversations')) {
+  for await (const { row } of readDataset(ctx.results, ctx.section.spools, 'conversations')) {
     const conversation = entry(byId, String(row.id));
     if (conversation.row) continue;
     conversation.row = row;
     listed.push(conversation);
   }
-  for await (const { row } of readDataset(ctx.results, ctx.section.task.partialKey, 'messages')) {
+  for await (const { row } of readDataset(ctx.results, ctx.section.spools, 'messages')) {
     entry(byId, conversationOf(row)).messages += 1;
   }
   // Conversations the messages name but the subject's conversations do not hold come last.

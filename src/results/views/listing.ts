@@ -64,7 +64,7 @@ export async function* rowsOnPage(ctx: ViewContext, dataset: string, range: RowR
   if (range.start >= range.end) return;
   const numbering = new FileNumbering(ctx.section.id);
   let index = 0;
-  for await (const record of readDataset(ctx.results, ctx.section.task.partialKey, dataset)) {
+  for await (const record of readDataset(ctx.results, ctx.section.spools, dataset)) {
     const file = record.file && archivedFile(ctx.section, numbering, record.dataset, record.file);
     if (index >= range.start) yield file ? { row: record.row, file } : { row: record.row };
     index += 1;
