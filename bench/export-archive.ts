@@ -2,7 +2,7 @@
  * Export assembly benchmark (issue 4, "Speed and memory").
  *
  *   npm run bench -- [--messages 1000000] [--small-messages 100000] [--files 20000] [--bytes 2GiB]
- *                    [--part-bytes 2GiB] [--repeat 3] [--tmp /tmp] [--encrypt] [--no-verify] [--keep]
+ *                    [--part-bytes 2GiB] [--prepare-text-bytes 1MiB] [--repeat 3] [--tmp /tmp] [--encrypt] [--no-verify] [--keep]
  *                    [--node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"]
  *
  * `npm run bench` bundles this file with esbuild (src included, packages external) and runs it with
@@ -66,6 +66,7 @@ interface Options {
   files: number;
   bytes: number;
   partBytes: number | undefined;
+  prepareTextBytes: number | undefined;
   tmp: string;
   /** Full-size (a) and (b) are run this many times, alternating; the best of each is compared. */
   repeat: number;
@@ -95,6 +96,7 @@ function parseOptions(argv: string[]): Options {
       files: { type: 'string', default: '20000' },
       bytes: { type: 'string', default: '2GiB' },
       'part-bytes': { type: 'string' },
+      'prepare-text-bytes': { type: 'string' },
       tmp: { type: 'string', default: os.tmpdir() },
       repeat: { type: 'string', default: '3' },
       'node-flags': { type: 'string', default: '' },
@@ -109,6 +111,7 @@ function parseOptions(argv: string[]): Options {
     files: Number(values.files),
     bytes: parseSize(values.bytes),
     partBytes: values['part-bytes'] === undefined ? undefined : parseSize(values['part-bytes']),
+    prepareTextBytes: values['prepare-text-bytes'] === undefined ? undefined : parseSize(values['prepare-text-bytes']),
     tmp: values.tmp,
     repeat: Math.max(1, Number(values.repeat)),
     nodeFlags: values['node-flags'].split(' ').filter(Boolean),
@@ -133,6 +136,7 @@ interface ChildInput {
   encryptionKey?: string;
   requestId: string;
   partBytes: number | undefined;
+  prepareTextBytes: number | undefined;
 }
 
 interface ChildReport {
@@ -217,6 +221,7 @@ async function child(input: ChildInput): Promise<void> {
     featureBlobs,
     now,
     ...(input.partBytes === undefined ? {} : { partBytes: input.partBytes }),
+    ...(input.prepareTextBytes === undefined ? {} : { prepareTextBytes: input.prepareTextBytes }),
   } as Parameters<typeof assembleResult>[0]);
   const assembled = performance.now();
   await results.deletePrefix(`work/${request.id}`);
@@ -522,7 +527,7 @@ async function main(options: Options): Promise<void> {
     console.log(`# ${options.smallMessages} messages in ${fmtMs(performance.now() - t)}`);
 
     const run = async (label: string): Promise<ChildReport> => {
-      const input: ChildInput = { databaseUrl, blobDir, resultsDir, requestId: randomUUID(), partBytes: options.partBytes, encryptionKey };
+      const input: ChildInput = { databaseUrl, blobDir, resultsDir, requestId: randomUUID(), partBytes: options.partBytes, prepareTextBytes: options.prepareTextBytes, encryptionKey };
       const report = await runChild(input, options.nodeFlags);
       if (options.verify) await verify(resultsDir, report.result, encryptionKey);
       await rm(path.join(resultsDir, 'results', input.requestId), { recursive: true, force: true });

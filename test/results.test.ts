@@ -1,7 +1,8 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalBlobStore, type BlobStore, type BlobWriter } from '../src/blobs/blob-store.js';
@@ -9,7 +10,7 @@ import type { Catalogue } from '../src/catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../src/db/schema.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
 import { READ_AHEAD, WHOLE_FILE_BYTES } from '../src/results/archive-files.js';
-import { assembleResult, type AssemblyInput } from '../src/results/assemble.js';
+import { assembleResult, type AssembledResult, type AssemblyInput } from '../src/results/assemble.js';
 import { csvField } from '../src/results/csv.js';
 import type { DeletionReceipt } from '../src/results/deletion-receipt.js';
 import { deletionReceiptHtml } from '../src/results/deletion-receipt-html.js';
@@ -398,6 +399,24 @@ t.test('export result', async (t) => {
   const s = await stores(t.testdir());
   const req = request('22222222-2222-4222-8222-222222222222', 'export');
   const result = await assembleResult(input(s, req, await collectionTasks(s, req.id)));
+  checkExport(t, s, req, result);
+});
+
+t.test('export result with its JSON and CSV prepared in the text worker while files are copied', async (t) => {
+  const s = await stores(t.testdir());
+  const req = request('22222222-2222-4222-8222-222222222222', 'export');
+  const results = new CountingStore(s.results);
+  const tasks = await collectionTasks(s, req.id);
+  // 0: every dataset without files is prepared, however small.
+  const result = await assembleResult(input(s, req, tasks, { results, prepareTextBytes: 0 }));
+  const prepared = results.written.filter((key) => key.startsWith(`work/${req.id}/prepared/`));
+  // im: messages and reactions; search: keywords has no rows, so no spool; each a JSON and a CSV.
+  t.equal(prepared.length, 4, 'the JSON and CSV of each dataset without files went through the worker');
+  for (const key of prepared) t.equal(await s.results.size(key), undefined, `${key} is removed after the assembly`);
+  checkExport(t, s, req, result);
+});
+
+function checkExport(t: Test, s: Stores, req: RequestRow, result: AssembledResult): void {
   t.equal(result.fileName, `dsar-export-${req.id}.zip`);
   t.equal(result.mediaType, 'application/zip');
   const zip = path.join(s.dir, 'results', result.key);
@@ -481,7 +500,7 @@ t.test('export result', async (t) => {
     manifest.features.find((f: { id: string }) => f.id === 'im').items.map((i: { outcome: string }) => i.outcome),
     ['found', 'found', 'not_stored', 'none_held', 'none_held'],
   );
-});
+}
 
 t.test('deletion receipt', async (t) => {
   const s = await stores(t.testdir());
@@ -624,6 +643,8 @@ t.test('an unsigned deletion receipt says so', async (t) => {
 
 /** Counts how many blobs are open at once: streams until they close, whole reads until they resolve. */
 class CountingStore implements BlobStore {
+  /** Keys written, in order. */
+  written: string[] = [];
   open = 0;
   maxOpen = 0;
   wholeReads = 0;
@@ -651,6 +672,7 @@ class CountingStore implements BlobStore {
     return this.inner.put(key, body);
   }
   writer(key: string): Promise<BlobWriter> {
+    this.written.push(key);
     return this.inner.writer(key);
   }
   size(key: string) {
@@ -730,4 +752,22 @@ t.test('a store failing mid-file aborts the result and leaves nothing behind', a
   const tasks = await collectionTasks(s, req.id);
   await t.rejects(assembleResult(input(s, req, tasks, { featureBlobs: broken })), /connection reset/);
   t.same(readdirSync(path.join(s.dir, 'results', 'results', req.id)), [], 'no result and no temporary file');
+});
+
+t.test('a row the text worker cannot read fails the export and leaves nothing behind', async (t) => {
+  const s = await stores(t.testdir());
+  const req = request('66666666-6666-4666-8666-666666666666', 'export');
+  const imKey = `partials/${req.id}/im.ndjson`;
+  const spool = `${imKey}.datasets/1.ndjson`;
+  const lines = `${JSON.stringify(messages[0])}\n{"id":"m2", not json\n`;
+  await s.results.put(spool, lines);
+  const index = { datasets: { messages: { key: spool, rows: 2, bytes: Buffer.byteLength(lines), files: 0, fileBytes: 0 } } };
+  await s.results.put(`${imKey}.datasets/index.json`, JSON.stringify(index));
+  const tasks = [task(req.id, 'im', { partialKey: imKey, counts: { messages: 2, attachments: 0, reactions: 0 } })];
+  const failed = assembleResult(input(s, req, tasks, { prepareTextBytes: 0 }));
+  // The line's number, never its content (personal data).
+  await t.rejects(failed, { name: 'Error', message: /line 2 is not a collected row$/ });
+  await failed.catch((err: Error) => t.notMatch(err.message, /m2/, 'no row content in the error'));
+  t.same(readdirSync(path.join(s.dir, 'results', 'results', req.id)), [], 'no result and no temporary file');
+  t.notOk(existsSync(path.join(s.dir, 'results', 'work', req.id, 'prepared')), 'no prepared text left');
 });

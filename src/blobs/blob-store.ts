@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -114,20 +114,26 @@ export class LocalBlobStore implements BlobStore {
     return createReadStream(this.file(key), range && { start: range.start, end: range.end });
   }
 
+  /**
+   * Read synchronously: for a blob of at most a few MiB, four thread-pool round trips (open, stat,
+   * read, close) cost the process several times the CPU of the read itself (20,000 files of 2 GiB:
+   * 2.2-3.4 s of CPU with fs/promises, 1.5 s with callbacks, 0.6 s synchronously). The event loop
+   * waits for one read at a time, under a millisecond from the page cache; callers keep `maxBytes` small.
+   */
   async readWhole(key: string, maxBytes: number): Promise<Buffer | undefined> {
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(this.file(key), 'r');
+      fd = openSync(this.file(key), 'r');
     } catch {
       return undefined;
     }
     try {
-      const { size } = await handle.stat();
+      const { size } = fstatSync(fd);
       if (size > maxBytes) return undefined;
       const data = Buffer.allocUnsafe(size);
       let filled = 0;
       while (filled < size) {
-        const { bytesRead } = await handle.read(data, filled, size - filled, filled);
+        const bytesRead = readSync(fd, data, filled, size - filled, filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
@@ -135,7 +141,7 @@ export class LocalBlobStore implements BlobStore {
     } catch {
       return undefined;
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 

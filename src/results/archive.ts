@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { ZipFile } from 'yazl';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
 import { HashingPassThrough } from './hashing.js';
+import type { PreparedText } from './text-preparation.js';
 import { Utf8Chunks } from './utf8-chunks.js';
 
 /**
@@ -172,9 +173,15 @@ interface YazlEntry {
   state: unknown;
   /** How yazl writes the entry's data: for a buffer, a closure holding the buffer. */
   doFileDataPump?: unknown;
+  crc32?: unknown;
+  uncompressedSize?: unknown;
+  compressedSize?: unknown;
+  getDataDescriptor?: () => Buffer;
 }
 interface YazlEntries {
   entries: YazlEntry[];
+  /** Bytes yazl has written, for the offsets in the central directory. */
+  outputStreamCursor?: unknown;
 }
 const YAZL_FILE_DATA_DONE = 3;
 
@@ -189,6 +196,22 @@ function yazlEntries(zip: ZipFile): YazlEntries | undefined {
  * keeps its data pump, and a buffer's pump holds the buffer, so otherwise every file would stay in memory.
  */
 export const YAZL_ENTRIES_SET_ASIDE = yazlEntries(new ZipFile()) !== undefined;
+
+/**
+ * Whether an entry deflated ahead of time (text-preparation.ts) can be written as it is. yazl deflates
+ * every stream itself; for a prepared entry `addDeflated` takes yazl's place once yazl has written
+ * the entry's local header: it writes the deflated bytes, sets the CRC-32 and sizes yazl would have
+ * measured, and the data descriptor, exactly as yazl does at the end of a stream. Checked on an
+ * entry of a throwaway zip (a test asserts it is true with the yazl we ship).
+ */
+export const YAZL_PREPARED_ENTRIES = ((): boolean => {
+  const zip = new ZipFile();
+  const internals = yazlEntries(zip);
+  if (!internals || typeof internals.outputStreamCursor !== 'number') return false;
+  zip.addReadStreamLazy('probe', { compressionLevel: 1 }, () => undefined);
+  const entry = internals.entries[0];
+  return !!entry && entry.crc32 === null && entry.compressedSize === null && typeof entry.getDataDescriptor === 'function';
+})();
 
 /** One zip file: yazl streaming into a sink, with sizes and digests measured on the way. */
 class ZipPart {
@@ -265,6 +288,47 @@ class ZipPart {
     const output = this.zip.outputStream as PassThrough;
     if (output.writableNeedDrain) await this.guarded(once(output, 'drain'));
     return this.counted(path, data.length, createHash('sha256').update(data).digest('hex'), mediaType);
+  }
+
+  /**
+   * Adds an entry deflated ahead of time, its bytes read from `source` (see YAZL_PREPARED_ENTRIES).
+   * yazl calls the stream function once the entry's local header is written; instead of handing yazl
+   * a stream to deflate, the prepared bytes are written and the entry finished as yazl would.
+   */
+  async addDeflated(path: string, prepared: PreparedText, source: () => Readable, mediaType: string): Promise<ArchiveEntry> {
+    const internals = this.internals!;
+    this.setWrittenAside();
+    const index = internals.entries.length;
+    const written = new Promise<void>((resolve, reject) => {
+      this.zip.addReadStreamLazy(path, { mtime: this.mtime, compressionLevel: TEXT_DEFLATE_LEVEL }, () => {
+        this.pumpDeflated(internals, internals.entries[index]!, prepared, source()).then(resolve, reject);
+      });
+    });
+    await this.guarded(written);
+    return this.counted(path, prepared.size, prepared.sha256, mediaType);
+  }
+
+  private async pumpDeflated(internals: YazlEntries, entry: YazlEntry, prepared: PreparedText, source: Readable): Promise<void> {
+    const output = this.zip.outputStream as PassThrough;
+    let bytes = 0;
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (!output.write(chunk)) await this.guarded(once(output, 'drain'));
+      }
+    } finally {
+      source.destroy();
+    }
+    if (bytes !== prepared.compressedSize) throw new Error(`prepared entry has ${bytes} bytes, not ${prepared.compressedSize}`);
+    entry.crc32 = prepared.crc32;
+    entry.uncompressedSize = prepared.size;
+    entry.compressedSize = bytes;
+    internals.outputStreamCursor = (internals.outputStreamCursor as number) + bytes;
+    const descriptor = entry.getDataDescriptor!();
+    output.write(descriptor);
+    internals.outputStreamCursor = (internals.outputStreamCursor as number) + descriptor.length;
+    // yazl moves on to the next entry when the next one is added, or at `end`.
+    entry.state = YAZL_FILE_DATA_DONE;
   }
 
   private counted(path: string, size: number, sha256: string, mediaType: string): ArchiveEntry {
@@ -407,6 +471,12 @@ export class ZipArchive {
     if (options.compress || !YAZL_ENTRIES_SET_ASIDE) return this.add(path, Readable.from([data]), options);
     const part = await this.partFor(path, data.length);
     return this.added(part, await part.zip.addStored(path, data, options.mediaType));
+  }
+
+  /** Adds a text entry deflated ahead of time (text-preparation.ts); `open` streams its deflated bytes. */
+  async addPrepared(path: string, prepared: PreparedText, open: () => Readable, mediaType: string): Promise<ArchiveEntry> {
+    const part = await this.partFor(path, prepared.compressedSize);
+    return this.added(part, await part.zip.addDeflated(path, prepared, open, mediaType));
   }
 
   /** Adds generated text (a report, a JSON or CSV file) produced piece by piece. */

@@ -8,9 +8,10 @@ import { addAccessReport } from './access-report-html.js';
 import { writeZipArchive, type ArchiveLayout, type WrittenBlob, type WrittenPart } from './archive.js';
 import { accessArchiveSize, copyFiles, exportArchiveSize, prepareSections } from './archive-files.js';
 import { buildDeletionReceipt } from './deletion-receipt.js';
-import { addDatasetFiles, addManifest, addReadme } from './export-files.js';
+import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export-files.js';
 import { signReceipt } from './receipt-signing.js';
 import { buildSections, type FeatureSection } from './report-model.js';
+import { TextPreparation } from './text-preparation.js';
 
 /**
  * Turns a request's ended tasks into the one result file the subject receives:
@@ -38,7 +39,15 @@ export interface AssemblyInput {
   pageRows?: number;
   /** Archives above this size are split into parts `<name>.part<n>.zip` (RESULT_PART_BYTES, default 2 GiB). */
   partBytes?: number;
+  /**
+   * Exports: datasets without files whose collected rows take at least this many bytes have their
+   * JSON and CSV prepared in a worker thread while the files are copied (default 1 MiB; below it
+   * a worker costs more than it saves).
+   */
+  prepareTextBytes?: number;
 }
+
+export const DEFAULT_PREPARE_TEXT_BYTES = 1024 * 1024;
 
 export const DEFAULT_RESULT_PART_BYTES = 2 * 1024 ** 3;
 
@@ -102,14 +111,21 @@ async function assembleExport({ input, sections, now }: Assembly): Promise<Assem
   const context = { ...contextOf(input, sections), now };
   const estimate = await prepareSections(sections, input.results);
   const layout = archiveLayout(input, `dsar-export-${input.request.id}`, now, exportArchiveSize(estimate));
-  const parts = await writeZipArchive(input.results, layout, async (archive) => {
-    await copyFiles(archive, sections, input.results, input.featureBlobs);
-    await addDatasetFiles(archive, context);
-    await addReadme(archive, context);
-    // Last, so in the last part: it lists the entries of every part.
-    await addManifest(archive, context);
-  });
-  return describedParts(parts);
+  const text = new TextPreparation(input.results, `work/${input.request.id}/prepared`);
+  try {
+    const parts = await writeZipArchive(input.results, layout, async (archive) => {
+      // Started first: the worker renders and deflates these while the files are copied.
+      prepareDatasetFiles(context, text, input.prepareTextBytes ?? DEFAULT_PREPARE_TEXT_BYTES);
+      await copyFiles(archive, sections, input.results, input.featureBlobs);
+      await addDatasetFiles(archive, context, text);
+      await addReadme(archive, context);
+      // Last, so in the last part: it lists the entries of every part.
+      await addManifest(archive, context);
+    });
+    return describedParts(parts);
+  } finally {
+    await text.close();
+  }
 }
 
 async function assembleDeletionReceipt({ input, sections, now }: Assembly): Promise<AssembledResult> {

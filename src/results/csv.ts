@@ -29,3 +29,13 @@ function cellText(value: CsvValue): string {
   if (typeof value === 'string') return FORMULA_START.has(value.charCodeAt(0)) ? `'${value}` : value;
   return String(value);
 }
+
+/** One row's record, its cells in `columns` order; a value that is an object (a missing file's note) as its JSON. */
+export function csvRow(row: Readonly<Record<string, unknown>>, columns: readonly string[]): string {
+  const values: CsvValue[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i += 1) {
+    const value = row[columns[i]!];
+    values[i] = typeof value === 'object' && value !== null ? JSON.stringify(value) : (value as CsvValue);
+  }
+  return csvRecord(values);
+}

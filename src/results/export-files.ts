@@ -1,14 +1,15 @@
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { RequestRow, RequestType } from '../db/schema.js';
-import type { ArchiveEntry, ZipArchive } from './archive.js';
-import { csvRecord, type CsvValue } from './csv.js';
+import { TEXT_DEFLATE_LEVEL, YAZL_PREPARED_ENTRIES, type ArchiveEntry, type ZipArchive } from './archive.js';
+import { csvRecord, csvRow } from './csv.js';
 import { FileNumbering, sanitizeFileName } from './file-names.js';
 import { accountItems } from './item-accounting.js';
 import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from './labels.js';
 import { MISSING_FILE_REASON, outputRow } from './output-rows.js';
 import { datasetJsonArray, readDatasetBatches, type PartialRecord } from './partials.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
+import type { PreparedText, TextPreparation } from './text-preparation.js';
 
 /**
  * The entries of an export (data portability) result, after the original files:
@@ -26,28 +27,54 @@ export interface ExportContext {
 
 const TEXT = { compress: true } as const;
 
-export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext): Promise<void> {
+/**
+ * The JSON and CSV of every dataset without files whose rows take at least `minBytes`, started
+ * in a worker thread (text-preparation.ts), to be added in their place by addDatasetFiles.
+ */
+export function prepareDatasetFiles(ctx: ExportContext, text: TextPreparation, minBytes: number): void {
+  if (!YAZL_PREPARED_ENTRIES) return;
+  for (const { section, dataset, base } of datasetsOf(ctx)) {
+    const spool = section.spools.datasets[dataset.description.name];
+    if (!spool || dataset.files > 0 || spool.bytes < minBytes) continue;
+    const columns = dataset.description.columns;
+    text.prepare(`${base}.json`, spool, { kind: 'json', columns, level: TEXT_DEFLATE_LEVEL });
+    text.prepare(`${base}.csv`, spool, { kind: 'csv', columns, level: TEXT_DEFLATE_LEVEL });
+  }
+}
+
+export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext, text?: TextPreparation): Promise<void> {
+  for (const { section, dataset, base } of datasetsOf(ctx)) {
+    // The dataset's bytes in the partial: about the size of either file, so the part it goes in is known.
+    const spool = section.spools.datasets[dataset.description.name];
+    const sizeHint = spool?.bytes;
+    const jsonPath = `${base}.json`;
+    const csvPath = `${base}.csv`;
+    const json = { ...TEXT, mediaType: 'application/json', sizeHint };
+    const csv = { ...TEXT, mediaType: 'text/csv; charset=utf-8', sizeHint };
+    const preparedJson = text?.take(jsonPath);
+    const preparedCsv = text?.take(csvPath);
+    if (preparedJson) await addPrepared(archive, ctx, jsonPath, await preparedJson, json.mediaType);
+    else if (spool && dataset.files === 0) {
+      // Rows without files are output as collected: their JSON is the spool's lines, unparsed.
+      await archive.add(jsonPath, Readable.from(datasetJsonArray(ctx.results, spool)), json);
+    } else await archive.addText(jsonPath, datasetJson(section, dataset, ctx.results), json);
+    if (preparedCsv) await addPrepared(archive, ctx, csvPath, await preparedCsv, csv.mediaType);
+    else await archive.addText(csvPath, datasetCsv(section, dataset, ctx.results), csv);
+  }
+}
+
+function* datasetsOf(ctx: ExportContext) {
   for (const section of ctx.sections) {
     if (section.status !== 'completed') continue;
     for (const dataset of section.datasets) {
       const base = `${sanitizeFileName(section.id, 'feature')}/${sanitizeFileName(dataset.description.name, 'dataset')}`;
-      // The dataset's bytes in the partial: about the size of either file, so the part it goes in is known.
-      const spool = section.spools.datasets[dataset.description.name];
-      const sizeHint = spool?.bytes;
-      const json = { ...TEXT, mediaType: 'application/json', sizeHint };
-      if (spool && dataset.files === 0) {
-        // Rows without files are output as collected: their JSON is the spool's lines, unparsed.
-        await archive.add(`${base}.json`, Readable.from(datasetJsonArray(ctx.results, spool)), json);
-      } else {
-        await archive.addText(`${base}.json`, datasetJson(section, dataset, ctx.results), json);
-      }
-      await archive.addText(`${base}.csv`, datasetCsv(section, dataset, ctx.results), {
-        ...TEXT,
-        mediaType: 'text/csv; charset=utf-8',
-        sizeHint,
-      });
+      yield { section, dataset, base };
     }
   }
+}
+
+function addPrepared(archive: ZipArchive, ctx: ExportContext, path: string, prepared: PreparedText, mediaType: string) {
+  return archive.addPrepared(path, prepared, () => ctx.results.get(prepared.key), mediaType);
 }
 
 async function* datasetJson(
@@ -73,26 +100,13 @@ async function* datasetCsv(
   dataset: DatasetSummary,
   results: BlobStore,
 ): AsyncGenerator<string | string[]> {
-  const columns = dataset.description.columns;
-  const withFiles = dataset.files > 0;
-  yield csvRecord(withFiles ? [...columns, 'file'] : columns);
+  // A missing file leaves the `file` cell empty; README.txt and manifest.json say which files are missing.
+  const columns = dataset.files > 0 ? [...dataset.description.columns, 'file'] : dataset.description.columns;
+  yield csvRecord(columns);
   const numbering = new FileNumbering(section.id);
   for await (const batch of readDatasetBatches(results, section.spools, dataset.description.name)) {
-    yield batch.map((record) => csvLine(section, record, numbering, columns, withFiles));
+    yield batch.map((record) => csvRow(outputRow(section, record, numbering), columns));
   }
-}
-
-function csvLine(section: FeatureSection, record: PartialRecord, numbering: FileNumbering, columns: string[], withFiles: boolean) {
-  const row = outputRow(section, record, numbering);
-  const values: CsvValue[] = new Array(columns.length + (withFiles ? 1 : 0));
-  for (let i = 0; i < columns.length; i += 1) values[i] = scalar(row[columns[i]!]);
-  // A missing file leaves the cell empty; README.txt and manifest.json say which files are missing.
-  if (withFiles) values[columns.length] = scalar(row.file);
-  return csvRecord(values);
-}
-
-function scalar(value: unknown): CsvValue {
-  return typeof value === 'object' && value !== null ? JSON.stringify(value) : (value as CsvValue);
 }
 
 export async function addReadme(archive: ZipArchive, ctx: ExportContext): Promise<void> {

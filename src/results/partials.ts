@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
+import { JsonArrayJoiner, LineSplitter } from './spool-lines.js';
 import { Utf8Chunks } from './utf8-chunks.js';
 import { RowJson, rowValues, type CollectedRecord, type DatasetDescription, type FileRef, type Row } from '../features/adapter.js';
 
@@ -66,30 +67,20 @@ async function* readBatches(store: BlobStore, key: string, parse: ParseLine): As
   let batch: PartialRecord[] = [];
   const take = (line: Buffer) => {
     lineNumber += 1;
-    const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
-    if (end === 0) return;
-    const record = parse(line.toString('utf8', 0, end), lineNumber);
+    if (line.length === 0) return;
+    const record = parse(line.toString('utf8'), lineNumber);
     if (record) batch.push(record);
   };
+  const lines = new LineSplitter();
   try {
-    let pending: Buffer[] = [];
     for await (const chunk of input as AsyncIterable<Buffer>) {
-      let start = 0;
-      let newline = chunk.indexOf(10);
-      while (newline !== -1) {
-        const line = chunk.subarray(start, newline);
-        take(pending.length > 0 ? Buffer.concat([...pending, line]) : line);
-        pending = [];
-        start = newline + 1;
-        newline = chunk.indexOf(10, start);
-      }
-      if (start < chunk.length) pending.push(chunk.subarray(start));
+      lines.push(chunk, take);
       if (batch.length > 0) {
         yield batch;
         batch = [];
       }
     }
-    if (pending.length > 0) take(Buffer.concat(pending));
+    lines.end(take);
     if (batch.length > 0) yield batch;
   } catch (err) {
     if (err instanceof PartialReadError) throw err;
@@ -149,30 +140,10 @@ export async function* readDatasetBatches(
  * output rows are the collected rows as they are.
  */
 export async function* datasetJsonArray(store: BlobStore, spool: SpoolEntry): AsyncGenerator<Buffer> {
-  if (spool.rows === 0) {
-    yield Buffer.from('[]\n');
-    return;
-  }
-  yield Buffer.from('[\n');
-  // Every line ends with LF: each becomes ",\n" once a next line is known to follow.
-  let lineEnded = false;
-  for await (const chunk of store.get(spool.key) as AsyncIterable<Buffer>) {
-    if (chunk.length === 0) continue;
-    const pieces: Buffer[] = lineEnded ? [ROW_SEPARATOR] : [];
-    let start = 0;
-    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
-      pieces.push(chunk.subarray(start, newline));
-      start = newline + 1;
-      if (start < chunk.length) pieces.push(ROW_SEPARATOR);
-    }
-    lineEnded = start === chunk.length;
-    if (!lineEnded) pieces.push(chunk.subarray(start));
-    yield Buffer.concat(pieces);
-  }
-  yield Buffer.from('\n]\n');
+  const joiner = new JsonArrayJoiner();
+  if (spool.rows > 0) for await (const chunk of store.get(spool.key) as AsyncIterable<Buffer>) yield joiner.push(chunk);
+  yield joiner.end();
 }
-
-const ROW_SEPARATOR = Buffer.from(',\n');
 
 // Messages name the partial and line only: the line itself is personal data and must not reach logs.
 function parseRecord(line: string, key: string, lineNumber: number): PartialRecord {

@@ -1,0 +1,207 @@
+import { once } from 'node:events';
+import { extname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Writable } from 'node:stream';
+import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
+import { PartialReadError, type SpoolEntry } from './partials.js';
+
+/**
+ * Text entries of an export prepared ahead of their place in the archive. The JSON and CSV of a
+ * large dataset without files do not depend on anything the archive learns on the way (which files
+ * are missing, how they are numbered), so a worker thread renders, measures and deflates them
+ * while the main thread copies the files; the archive then takes the deflated bytes as they are
+ * (ZipArchive.addPrepared). Until then they wait in temporary blobs under the request's work
+ * prefix, removed by `close` (and with the request's work files, should the process die first).
+ */
+
+export interface TextJob {
+  kind: 'json' | 'csv';
+  /** The dataset's columns, in order (CSV only). */
+  columns: string[];
+  level: number;
+}
+
+/** An entry's deflated bytes in a temporary blob, with what the zip needs to know of them. */
+export interface PreparedText {
+  key: string;
+  /** Uncompressed size, SHA-256 and CRC-32 of the text. */
+  size: number;
+  sha256: string;
+  crc32: number;
+  compressedSize: number;
+}
+
+export type ToTextWorker =
+  | { type: 'start'; id: number; job: TextJob }
+  | { type: 'chunk'; id: number; chunk: Uint8Array }
+  | { type: 'end'; id: number };
+
+export type FromTextWorker =
+  | { type: 'ack'; id: number }
+  | { type: 'data'; id: number; chunk: Uint8Array }
+  | { type: 'done'; id: number; size: number; sha256: string; crc32: number }
+  | { type: 'error'; id: number; message: string };
+
+/** Entries prepared at once: a JSON (bound by deflate) beside a CSV (bound by parsing), on two cores. */
+const CONCURRENCY = 2;
+/** Spool chunks sent and not yet taken by deflate, per entry. */
+const WINDOW = 4;
+
+interface Running {
+  spoolKey: string;
+  writer: BlobWriter;
+  output: Writable;
+  draining: boolean;
+  sent: number;
+  acked: number;
+  compressedSize: number;
+  /** Wakes the sending loop (an ack, the writer drained, done or failed). */
+  wake?: () => void;
+  done?: { size: number; sha256: string; crc32: number };
+  failure?: Error;
+}
+
+/** The worker's module beside this one, as this module runs: .ts from source, .js compiled, .mjs bundled. */
+function workerUrl(): URL {
+  return new URL(`./text-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
+}
+
+export class TextPreparation {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly running = new Map<number, Running>();
+  private readonly prepared = new Map<string, Promise<PreparedText>>();
+  private readonly queue: (() => void)[] = [];
+  private active = 0;
+  private closed = false;
+
+  constructor(
+    private readonly store: BlobStore,
+    /** Where temporary blobs go: `work/<request id>/prepared`. */
+    private readonly prefix: string,
+  ) {}
+
+  /** Starts preparing the entry `path` from `spool` (after those asked for before, CONCURRENCY at a time). */
+  prepare(path: string, spool: SpoolEntry, job: TextJob): void {
+    const id = this.nextId++;
+    const key = `${this.prefix}/${id}.deflate`;
+    const result = this.whenFree().then(() => this.run(id, key, spool, job)).finally(() => this.release());
+    // Awaited by `take`; a failure nobody takes (the archive failed first) is not an unhandled rejection.
+    result.catch(() => undefined);
+    this.prepared.set(path, result);
+  }
+
+  /** The prepared entry for `path`, if it was asked for. */
+  take(path: string): Promise<PreparedText> | undefined {
+    return this.prepared.get(path);
+  }
+
+  /** Stops the worker and removes every temporary blob. */
+  async close(): Promise<void> {
+    if (this.prepared.size === 0) return;
+    this.closed = true;
+    // Entries not taken yet (the archive failed first) stop where they are.
+    for (const state of this.running.values()) {
+      state.failure ??= new Error('text preparation closed');
+      state.wake?.();
+    }
+    for (const release of this.queue.splice(0)) release();
+    await Promise.allSettled(this.prepared.values());
+    await this.worker?.terminate();
+    this.worker = undefined;
+    await this.store.deletePrefix(this.prefix);
+  }
+
+  private whenFree(): Promise<void> {
+    if (this.active < CONCURRENCY) {
+      this.active += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.queue.push(() => ((this.active += 1), resolve())));
+  }
+
+  private release(): void {
+    this.active -= 1;
+    this.queue.shift()?.();
+  }
+
+  private async run(id: number, key: string, spool: SpoolEntry, job: TextJob): Promise<PreparedText> {
+    if (this.closed) throw new Error('text preparation closed');
+    const worker = this.start();
+    const writer = await this.store.writer(key);
+    const output = writer.stream as Writable;
+    const state: Running = { spoolKey: spool.key, writer, output, draining: false, sent: 0, acked: 0, compressedSize: 0 };
+    this.running.set(id, state);
+    const wait = () => new Promise<void>((resolve) => (state.wake = resolve));
+    try {
+      worker.postMessage({ type: 'start', id, job } satisfies ToTextWorker);
+      for await (const chunk of this.store.get(spool.key) as AsyncIterable<Buffer>) {
+        while (!state.failure && (state.sent - state.acked >= WINDOW || state.draining)) await wait();
+        if (state.failure) throw state.failure;
+        const copy = new Uint8Array(chunk);
+        worker.postMessage({ type: 'chunk', id, chunk: copy } satisfies ToTextWorker, [copy.buffer]);
+        state.sent += 1;
+      }
+      worker.postMessage({ type: 'end', id } satisfies ToTextWorker);
+      while (!state.failure && !state.done) await wait();
+      if (state.failure) throw state.failure;
+      output.end();
+      await once(output, 'finish');
+      await state.writer.commit();
+      return { key, compressedSize: state.compressedSize, ...state.done! };
+    } catch (err) {
+      await state.writer.abort();
+      throw err;
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(workerUrl());
+    worker.on('message', (message: FromTextWorker) => this.received(message));
+    const failAll = (error: Error) => {
+      for (const state of this.running.values()) {
+        state.failure ??= error;
+        state.wake?.();
+      }
+    };
+    worker.on('error', (err) => failAll(new Error('the text worker failed', { cause: err })));
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = undefined;
+      failAll(new Error('the text worker stopped'));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private received(message: FromTextWorker): void {
+    const state = this.running.get(message.id);
+    if (!state) return;
+    switch (message.type) {
+      case 'ack':
+        state.acked += 1;
+        break;
+      case 'data': {
+        const chunk = Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength);
+        state.compressedSize += chunk.length;
+        if (!state.output.write(chunk) && !state.draining) {
+          state.draining = true;
+          state.output.once('drain', () => {
+            state.draining = false;
+            state.wake?.();
+          });
+        }
+        break;
+      }
+      case 'done':
+        state.done = { size: message.size, sha256: message.sha256, crc32: message.crc32 };
+        break;
+      case 'error':
+        state.failure = new PartialReadError(`partial ${state.spoolKey} ${message.message}`);
+        break;
+    }
+    state.wake?.();
+  }
+}
