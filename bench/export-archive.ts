@@ -42,7 +42,7 @@ import { ensureDatabase, runMigrations, withDatabase } from '../src/db/migrate.j
 import type { RequestRow, TaskRow } from '../src/db/schema.js';
 import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
 import { freePort } from '../src/embedded/ports.js';
-import type { FeatureAdapter } from '../src/features/adapter.js';
+import { collectForPartial, type FeatureAdapter } from '../src/features/adapter.js';
 import { clouddriveAdapter } from '../src/features/clouddrive/adapter.js';
 import { imAdapter } from '../src/features/im/adapter.js';
 import { partialKey } from '../src/processing/feature-task.js';
@@ -191,7 +191,7 @@ async function child(input: ChildInput): Promise<void> {
       writePartial(
         results,
         partialKey(request.id, adapter.feature),
-        adapter.collect(subject, { sql: database.sql, blobs: featureBlobs, log }),
+        collectForPartial(adapter, subject, { sql: database.sql, blobs: featureBlobs, log }),
         adapter.datasets,
       ),
     ),

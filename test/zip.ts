@@ -1,14 +1,28 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+let directory: string | undefined;
+let written = 0;
+
+/** One temporary directory per test process, removed when it exits. */
+function zipPath(): string {
+  if (!directory) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dsar-zip-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    directory = dir;
+  }
+  written += 1;
+  return path.join(directory, `archive-${written}.zip`);
+}
 
 /** Reads archives back with the system's unzip: an independent implementation checks ours. */
 export class ZipFile {
   readonly file: string;
 
   constructor(bytes: Buffer) {
-    this.file = path.join(mkdtempSync(path.join(os.tmpdir(), 'dsar-zip-')), 'archive.zip');
+    this.file = zipPath();
     writeFileSync(this.file, bytes);
     execFileSync('unzip', ['-tq', this.file]); // integrity: CRCs and structure
   }

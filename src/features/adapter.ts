@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Sql } from '../db/client.js';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -87,6 +88,27 @@ export interface CollectedRecord {
   file?: FileRef;
 }
 
+/**
+ * A dataset whose rows the store serializes itself into spool lines: each row's JSON object (as
+ * RowJson holds it) and a LF, nothing else, for a dataset without files. The parts follow one
+ * another in row order; whoever takes them reads all parts at once, so a store can serialize them
+ * side by side (two Postgres backends for one subject's million messages).
+ */
+export interface SerializedRows {
+  dataset: string;
+  parts: SerializedPart[];
+}
+
+/** Hands the part's bytes to `consume`; settles once they are consumed and the store is done with them. */
+export type SerializedPart = (consume: (lines: Readable) => Promise<void>) => Promise<void>;
+
+/** What a feature's fastest collect yields: single records, and whole datasets its store serialized. */
+export type Collected = CollectedRecord | SerializedRows;
+
+export function isSerializedRows(item: Collected): item is SerializedRows {
+  return 'parts' in item;
+}
+
 /** A record's values, parsing a serialized row. */
 export function rowValues(record: CollectedRecord): Row {
   return record.row instanceof RowJson ? record.row.toJSON() : record.row;
@@ -123,10 +145,20 @@ export interface FeatureAdapter {
   /** Stream the subject's rows dataset by dataset; never holds a whole subject in memory. */
   collect(subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord>;
   /**
+   * `collect`, with the datasets the store can serialize itself given whole as SerializedRows: the
+   * same rows in the same order, without a record per row. What a feature task uses when present.
+   */
+  collectSerialized?(subject: Subject, ctx: AdapterContext): AsyncIterable<Collected>;
+  /**
    * Erase the subject's data; shared data is handled so other people keep what is theirs.
    * Must be idempotent: a retried job runs it again on what is left.
    */
   erase(subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]>;
   /** Erase retained rows of every subject of `tenantId` whose retention period has ended; returns rows erased. */
   purgeExpired?(tenantId: string, ctx: AdapterContext, now: Date): Promise<number>;
+}
+
+/** The fastest collect an adapter has: what a feature task writes into its partial. */
+export function collectForPartial(adapter: FeatureAdapter, subject: Subject, ctx: AdapterContext): AsyncIterable<Collected> {
+  return adapter.collectSerialized ? adapter.collectSerialized(subject, ctx) : adapter.collect(subject, ctx);
 }

@@ -1,15 +1,19 @@
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type postgres from 'postgres';
 import type { FeatureId } from '../catalogue/schema.js';
 import type { Sql } from '../db/client.js';
 import {
   RowJson,
   type AdapterContext,
+  type Collected,
   type CollectedRecord,
   type DatasetDescription,
   type ErasureOutcome,
   type FeatureAdapter,
   type FileRef,
   type RetentionRule,
+  type SerializedPart,
   type Subject,
 } from './adapter.js';
 
@@ -102,13 +106,23 @@ const TABLE = /^[a-z_]+\.[a-z_]+$/;
 const COLUMN = /^[a-z_][a-z0-9_]*$/;
 const BATCH = 500;
 
-export function declarativeAdapter(spec: FeatureSpec): FeatureAdapter {
+export interface CollectTuning {
+  /** Estimated rows from which a dataset is serialized in two halves, by two backends side by side. */
+  splitRows?: number;
+}
+
+/** Below this many rows a second backend costs more (a transaction, a split query) than it saves. */
+const SPLIT_ROWS = 100_000;
+
+export function declarativeAdapter(spec: FeatureSpec, tuning: CollectTuning = {}): FeatureAdapter {
   validate(spec);
+  const splitRows = tuning.splitRows ?? SPLIT_ROWS;
   return {
     feature: spec.feature,
     datasets: spec.datasets.map(describe),
     locate: (subject, ctx) => locate(spec, subject, ctx),
     collect: (subject, ctx) => collect(spec, subject, ctx),
+    collectSerialized: (subject, ctx) => collectSerialized(spec, subject, ctx, splitRows),
     erase: (subject, ctx) => erase(spec, subject, ctx),
     purgeExpired: (tenantId, ctx, now) => purgeExpired(spec, tenantId, ctx, now),
   };
@@ -154,6 +168,17 @@ function bind(text: string): string {
   return text.replace(/(?<![:\w]):(tenant|account)\b/g, (_, name: string) => (name === 'tenant' ? '$1' : '$2'));
 }
 
+/**
+ * For COPY, which takes no parameters: `:tenant` and `:account` read settings that the COPY's
+ * transaction sets from parameters (`SUBJECT_SETTINGS`), so the subject never enters SQL text.
+ */
+function bindToSettings(text: string): string {
+  return text.replace(/(?<![:\w]):(tenant|account)\b/g, (_, name: string) => `current_setting('dsar.${name}')`);
+}
+
+const SUBJECT_SETTINGS =
+  `select set_config('dsar.tenant', $1, true), set_config('dsar.account', $2, true), set_config('dsar.split', $3, true)`;
+
 function rowName(d: DatasetSpec): string {
   return d.table.split('.')[1]!;
 }
@@ -192,29 +217,114 @@ type Params = ReturnType<typeof texts>;
 const CURSOR_BATCH = 2000;
 
 async function* collect(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
+  for (const d of spec.datasets) yield* cursorRecords(d, subject, ctx);
+}
+
+/** collect, with every dataset without files serialized whole by Postgres through COPY. */
+async function* collectSerialized(spec: FeatureSpec, subject: Subject, ctx: AdapterContext, splitRows: number): AsyncIterable<Collected> {
   for (const d of spec.datasets) {
-    const sql = selectSql(d, await textColumns(ctx.sql, d));
-    const query = ctx.sql.unsafe(bind(sql), params(ctx.sql, subject));
-    const batches = query.cursor(CURSOR_BATCH)[Symbol.asyncIterator]();
-    let next = batches.next();
-    let finished = false;
-    try {
-      for (;;) {
-        const batch = await next;
-        if (batch.done) break;
-        // Postgres fetches the next rows while these are turned into records.
-        next = batches.next();
-        for (const row of batch.value) yield toRecord(d, row);
-      }
-      finished = true;
-    } finally {
-      // Stopped early: let the fetch in flight land before closing the cursor, or the connection waits on it.
-      if (!finished) {
-        await next.catch(() => undefined);
-        await batches.return?.();
-      }
+    if (d.file) yield* cursorRecords(d, subject, ctx);
+    else yield { dataset: d.name, parts: await copyParts(d, subject, ctx, splitRows) };
+  }
+}
+
+async function* cursorRecords(d: DatasetSpec, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
+  const sql = selectSql(d, (await tableColumns(ctx.sql, d)).asText);
+  const query = ctx.sql.unsafe(bind(sql), params(ctx.sql, subject));
+  const batches = query.cursor(CURSOR_BATCH)[Symbol.asyncIterator]();
+  let next = batches.next();
+  let finished = false;
+  try {
+    for (;;) {
+      const batch = await next;
+      if (batch.done) break;
+      // Postgres fetches the next rows while these are turned into records.
+      next = batches.next();
+      for (const row of batch.value) yield toRecord(d, row);
+    }
+    finished = true;
+  } finally {
+    // Stopped early: let the fetch in flight land before closing the cursor, or the connection waits on it.
+    if (!finished) {
+      await next.catch(() => undefined);
+      await batches.return?.();
     }
   }
+}
+
+/**
+ * The dataset's spool lines as COPY streams them: the one text column of selectSql in CSV with a
+ * quote and a delimiter (\x01, \x02) that JSON text never holds raw, so no value is ever quoted and
+ * each line is the row's JSON as it is. A large dataset goes in two halves split at a key in the
+ * middle, each copied by its own backend in its own transaction.
+ */
+async function copyParts(d: DatasetSpec, subject: Subject, ctx: AdapterContext, splitRows: number): Promise<SerializedPart[]> {
+  const columns = await tableColumns(ctx.sql, d);
+  const copy = (range?: string) =>
+    bindToSettings(`copy (${selectSql(d, columns.asText, range)}) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')`);
+  const sortKey = sortColumns(d, columns.notNull);
+  const split = sortKey && (await splitKey(d, sortKey, subject, ctx, splitRows));
+  if (!sortKey || !split) return [copyPart(ctx.sql, copy(), subject, '')];
+  const table = rowName(d);
+  const row = `(${sortKey.map((c) => `${table}.${c}`).join(', ')})`;
+  const key = `(select ${sortKey.map((c) => `k.${c}`).join(', ')} from json_populate_record(null::${d.table}, current_setting('dsar.split')::json) as k)`;
+  return [copyPart(ctx.sql, copy(`${row} < ${key}`), subject, split), copyPart(ctx.sql, copy(`${row} >= ${key}`), subject, split)];
+}
+
+function copyPart(sql: Sql, copy: string, subject: Subject, split: string): SerializedPart {
+  return (consume) =>
+    sql.begin(async (tx) => {
+      await tx.unsafe(SUBJECT_SETTINGS, texts(tx, [subject.tenantId, subject.accountId, split]));
+      const lines = await tx.unsafe(copy).readable();
+      try {
+        await consume(lines);
+      } finally {
+        await releaseCopy(lines);
+      }
+    });
+}
+
+/**
+ * Leaves the COPY's connection usable. A consumer that failed left bytes unread: they are read and
+ * dropped, since the transaction can only end after them. And postgres.js pauses its socket when the
+ * stream's buffer is full and resumes it only from the stream's `_read`, which Node no longer calls
+ * once the stream has ended: ending in that state left the connection waiting for ever
+ * (porsager/postgres#499). Resuming a socket that is not paused does nothing.
+ */
+async function releaseCopy(lines: Readable): Promise<void> {
+  if (!lines.readableEnded && !lines.destroyed) {
+    lines.removeAllListeners('data');
+    lines.resume();
+    await finished(lines).catch(() => undefined);
+  }
+  (lines as Readable & { _read(size: number): void })._read(0);
+}
+
+/**
+ * The dataset's ORDER BY as columns that can split it: plain column names, ascending, none of them
+ * nullable (a row whose key is null would fall in neither half); undefined when it is anything else.
+ */
+function sortColumns(d: DatasetSpec, notNull: ReadonlySet<string>): string[] | undefined {
+  const columns = d.orderBy?.split(',').map((c) => c.trim());
+  return columns?.every((c) => COLUMN.test(c) && notNull.has(c)) ? columns : undefined;
+}
+
+/**
+ * The first row of the dataset's second half, as the JSON of its sort key; none when the planner
+ * expects fewer than `splitRows` rows, or the dataset turns out to be smaller than expected.
+ */
+async function splitKey(d: DatasetSpec, sortKey: string[], subject: Subject, ctx: AdapterContext, splitRows: number) {
+  const from = `from ${d.table} where ${scope(d, d.where)}`;
+  const [explained] = await ctx.sql.unsafe(bind(`explain (format json) select 1 ${from}`), params(ctx.sql, subject));
+  const plan = explained?.['QUERY PLAN'] as unknown;
+  const estimate = Number((typeof plan === 'string' ? JSON.parse(plan) : plan)?.[0]?.Plan?.['Plan Rows'] ?? 0);
+  if (!(estimate >= splitRows)) return undefined;
+  const middle = Math.floor(estimate / 2);
+  const [row] = await ctx.sql.unsafe(
+    bind(`select row_to_json(k)::text as key from (select ${sortKey.join(', ')} ${from} order by ${d.orderBy} offset ${middle} limit 1) as k`),
+    params(ctx.sql, subject),
+  );
+  return row ? String(row.key) : undefined;
 }
 
 const FILE_PARTS = ['blobKey', 'name', 'mediaType', 'size', 'sha256'] as const;
@@ -226,7 +336,7 @@ const FILE_PARTS = ['blobKey', 'name', 'mediaType', 'size', 'sha256'] as const;
  * as numbers. The subquery selects and sorts; the outer query only turns each of its rows into JSON,
  * which keeps their order (Postgres reorders a subquery's rows only for a join, grouping or sort).
  */
-function selectSql(d: DatasetSpec, asText: ReadonlySet<string>): string {
+function selectSql(d: DatasetSpec, asText: ReadonlySet<string>, range?: string): string {
   const columns = Object.keys(d.columns);
   // A json or array column stays one value, its JSON text: rows hold scalars only.
   const inner = columns.map((c) => (asText.has(c) ? `${c}::text as "${c}"` : c));
@@ -240,27 +350,35 @@ function selectSql(d: DatasetSpec, asText: ReadonlySet<string>): string {
     ? `, case when s."file:blobKey" is null then null else ` +
       `json_build_object(${FILE_PARTS.map((p) => `'${p}', s."file:${p}"`).join(', ')}) end as "file"`
     : '';
-  return `select ${row}${file} from (select ${inner.join(', ')} from ${d.table} where ${scope(d, d.where)}${order}) as s`;
+  const where = range ? `${scope(d, d.where)} and ${range}` : scope(d, d.where);
+  return `select ${row}${file} from (select ${inner.join(', ')} from ${d.table} where ${where}${order}) as s`;
+}
+
+interface TableColumns {
+  /** Columns whose values are not scalars (json, jsonb, arrays, composites): selected as their text. */
+  asText: ReadonlySet<string>;
+  notNull: ReadonlySet<string>;
 }
 
 /** Column types do not change while the service runs: looked up once per table. */
-const tableTextColumns = new Map<string, Promise<ReadonlySet<string>>>();
+const tableColumnsCache = new Map<string, Promise<TableColumns>>();
 
-/** The dataset's columns whose values are not scalars (json, jsonb, arrays, composites). */
-function textColumns(sql: Sql, d: DatasetSpec): Promise<ReadonlySet<string>> {
-  let columns = tableTextColumns.get(d.table);
+function tableColumns(sql: Sql, d: DatasetSpec): Promise<TableColumns> {
+  let columns = tableColumnsCache.get(d.table);
   if (!columns) {
     const [schema, table] = d.table.split('.');
     columns = sql
-      .unsafe(
-        `select column_name from information_schema.columns where table_schema = $1 and table_name = $2 ` +
-          `and data_type in ('json', 'jsonb', 'ARRAY', 'USER-DEFINED')`,
-        [schema!, table!],
-      )
-      .then((rows) => new Set(rows.map((r) => String(r.column_name))));
+      .unsafe(`select column_name, data_type, is_nullable from information_schema.columns where table_schema = $1 and table_name = $2`, [
+        schema!,
+        table!,
+      ])
+      .then((rows) => ({
+        asText: new Set(rows.filter((r) => ['json', 'jsonb', 'ARRAY', 'USER-DEFINED'].includes(String(r.data_type))).map((r) => String(r.column_name))),
+        notNull: new Set(rows.filter((r) => r.is_nullable === 'NO').map((r) => String(r.column_name))),
+      }));
     // A failed lookup is not remembered: the next collect asks again.
-    columns.catch(() => tableTextColumns.delete(d.table));
-    tableTextColumns.set(d.table, columns);
+    columns.catch(() => tableColumnsCache.delete(d.table));
+    tableColumnsCache.set(d.table, columns);
   }
   return columns;
 }

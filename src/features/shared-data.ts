@@ -1,5 +1,15 @@
 import type { Sql } from '../db/client.js';
-import { rowValues, type AdapterContext, type CollectedRecord, type DatasetDescription, type FeatureAdapter, type Row, type Subject } from './adapter.js';
+import {
+  collectForPartial,
+  rowValues,
+  type AdapterContext,
+  type Collected,
+  type CollectedRecord,
+  type DatasetDescription,
+  type FeatureAdapter,
+  type Row,
+  type Subject,
+} from './adapter.js';
 
 /**
  * Other people's data in shared spaces (chats, meetings, calendar events, shared files), per the
@@ -80,6 +90,7 @@ export function withSharedData(spec: SharedDataSpec): FeatureAdapter {
     ...spec.own,
     describe: async (ctx) => (ctx.policy ? [...spec.own.datasets, REDACTIONS_DATASET] : spec.own.datasets),
     collect: (subject, ctx) => (ctx.policy ? collect(spec, ctx.policy.sharedData, subject, ctx) : spec.own.collect(subject, ctx)),
+    collectSerialized: (subject, ctx) => collectSerialized(spec, subject, ctx),
   };
 }
 
@@ -93,6 +104,21 @@ async function* collect(
   const names = policy === 'pseudonymized' ? await pseudonymsFor(spec, source, subject, ctx) : undefined;
   const tally = new Tally(spec.space);
   for await (const record of source.collect(subject, ctx)) yield names ? rename(spec, record, subject, names, tally) : record;
+  yield* leftOutRecords(spec, policy, subject, ctx, tally);
+}
+
+/**
+ * Rows go through as the store serialized them where nobody is renamed (own_only, or no policy);
+ * pseudonymization needs each row's values, so it collects record by record.
+ */
+async function* collectSerialized(spec: SharedDataSpec, subject: Subject, ctx: AdapterContext): AsyncIterable<Collected> {
+  const policy = ctx.policy?.sharedData;
+  if (policy === 'pseudonymized') return yield* collect(spec, policy, subject, ctx);
+  yield* collectForPartial(spec.own, subject, ctx);
+  if (policy) yield* leftOutRecords(spec, policy, subject, ctx, new Tally(spec.space));
+}
+
+async function* leftOutRecords(spec: SharedDataSpec, policy: SharedDataPolicy, subject: Subject, ctx: AdapterContext, tally: Tally) {
   for (const leftOut of spec.leftOut.filter((l) => l.policies.includes(policy))) {
     await countLeftOut(ctx.sql, leftOut, subject, tally);
   }

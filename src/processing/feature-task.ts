@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { AdapterContext, DatasetDescription, FeatureAdapter, Subject } from '../features/adapter.js';
+import { collectForPartial, type AdapterContext, type DatasetDescription, type FeatureAdapter, type Subject } from '../features/adapter.js';
 import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import type { Sql } from '../db/client.js';
 import type { RequestRow } from '../db/schema.js';
@@ -97,7 +97,7 @@ async function collect(
   datasets: DatasetDescription[],
 ) {
   const key = partialKey(request.id, adapter.feature);
-  const counts = await writePartial(deps.results, key, adapter.collect(subjectOf(request), ctx), datasets);
+  const counts = await writePartial(deps.results, key, collectForPartial(adapter, subjectOf(request), ctx), datasets);
   return { counts, partialKey: key };
 }
 

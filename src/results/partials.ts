@@ -3,7 +3,18 @@ import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
 import { JsonArrayJoiner, LineSplitter } from './spool-lines.js';
 import { Utf8Chunks } from './utf8-chunks.js';
-import { RowJson, rowValues, type CollectedRecord, type DatasetDescription, type FileRef, type Row } from '../features/adapter.js';
+import {
+  isSerializedRows,
+  RowJson,
+  rowValues,
+  type Collected,
+  type CollectedRecord,
+  type DatasetDescription,
+  type FileRef,
+  type Row,
+  type SerializedPart,
+  type SerializedRows,
+} from '../features/adapter.js';
 
 /**
  * The per-feature partials: what a feature task collected, read by the result assembly.
@@ -13,6 +24,8 @@ import { RowJson, rowValues, type CollectedRecord, type DatasetDescription, type
  * will hold without reading a row, and every pass over one dataset reads that dataset's lines only.
  * A spool line is the row's JSON, followed, for a row with a file, by a tab and the file reference's
  * JSON (a tab never occurs unescaped in JSON): an export's JSON file is then the lines themselves.
+ * A dataset its store serialized in parts (SerializedRows) keeps each part in a blob of its own:
+ * the spool is those blobs one after the other.
  *
  * A partial written as one NDJSON file of CollectedRecords (by connectors' tools, or before an
  * upgrade) is split into spools the first time an assembly reads it; until then `readDataset`
@@ -32,6 +45,8 @@ export class PartialReadError extends Error {}
 /** What the index says about one dataset's spool. */
 export interface SpoolEntry {
   key: string;
+  /** Blobs that continue the spool, in order: the parts of a dataset its store serialized side by side. */
+  continued?: string[];
   rows: number;
   /** Bytes of the spool: about the size of the dataset's JSON and CSV files. */
   bytes: number;
@@ -56,12 +71,12 @@ type ParseLine = (line: string, lineNumber: number) => PartialRecord | undefined
  * row, which is what a row-by-row generator chain costs. Lines are split on LF (a CR before it is
  * dropped) and decoded one by one, so a character split between chunks is never cut.
  */
-async function* readBatches(store: BlobStore, key: string, parse: ParseLine): AsyncGenerator<PartialRecord[]> {
-  let input: Readable;
+async function* readBatches(name: string, open: () => AsyncIterable<Buffer>, parse: ParseLine): AsyncGenerator<PartialRecord[]> {
+  let input: AsyncIterable<Buffer>;
   try {
-    input = store.get(key);
+    input = open();
   } catch (err) {
-    throw new PartialReadError(`partial ${key} cannot be opened`, { cause: err });
+    throw new PartialReadError(`partial ${name} cannot be opened`, { cause: err });
   }
   let lineNumber = 0;
   let batch: PartialRecord[] = [];
@@ -73,7 +88,8 @@ async function* readBatches(store: BlobStore, key: string, parse: ParseLine): As
   };
   const lines = new LineSplitter();
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
+    // Leaving the loop early (an error, a consumer that stops) destroys the stream.
+    for await (const chunk of input) {
       lines.push(chunk, take);
       if (batch.length > 0) {
         yield batch;
@@ -84,15 +100,18 @@ async function* readBatches(store: BlobStore, key: string, parse: ParseLine): As
     if (batch.length > 0) yield batch;
   } catch (err) {
     if (err instanceof PartialReadError) throw err;
-    throw new PartialReadError(`partial ${key} cannot be read`, { cause: err });
-  } finally {
-    input.destroy();
+    throw new PartialReadError(`partial ${name} cannot be read`, { cause: err });
   }
+}
+
+/** A spool's bytes: its blob, then the blobs that continue it. */
+export async function* spoolBytes(store: BlobStore, spool: SpoolEntry): AsyncGenerator<Buffer> {
+  for (const key of [spool.key, ...(spool.continued ?? [])]) yield* store.get(key) as AsyncIterable<Buffer>;
 }
 
 /** The records of a partial written as one NDJSON file, a chunk at a time (`only`: one dataset's). */
 function readUnsplitPartial(store: BlobStore, key: string, only?: string): AsyncGenerator<PartialRecord[]> {
-  return readBatches(store, key, (line, n) => {
+  return readBatches(key, () => store.get(key) as AsyncIterable<Buffer>, (line, n) => {
     const record = parseRecord(line, key, n);
     return only === undefined || record.dataset === only ? record : undefined;
   });
@@ -131,7 +150,7 @@ export async function* readDatasetBatches(
   // Every dataset with rows has its spool: none, no rows.
   const spool = index.datasets[dataset];
   if (!spool) return;
-  yield* readBatches(store, spool.key, (line, n) => parseSpoolLine(line, dataset, spool.key, n));
+  yield* readBatches(spool.key, () => spoolBytes(store, spool), (line, n) => parseSpoolLine(line, dataset, spool.key, n));
 }
 
 /**
@@ -141,7 +160,7 @@ export async function* readDatasetBatches(
  */
 export async function* datasetJsonArray(store: BlobStore, spool: SpoolEntry): AsyncGenerator<Buffer> {
   const joiner = new JsonArrayJoiner();
-  if (spool.rows > 0) for await (const chunk of store.get(spool.key) as AsyncIterable<Buffer>) yield joiner.push(chunk);
+  if (spool.rows > 0) for await (const chunk of spoolBytes(store, spool)) yield joiner.push(chunk);
   yield joiner.end();
 }
 
@@ -228,6 +247,8 @@ interface Spool {
  */
 class PartialWriter {
   private readonly spools = new Map<string, Spool>();
+  /** Datasets the store serialized, written whole (or found empty: undefined). */
+  private readonly serialized = new Map<string, SpoolEntry | undefined>();
   /** Chunks a line filled up, on their way to the spool's stream. */
   private readonly full: Buffer[] = [];
 
@@ -261,8 +282,7 @@ class PartialWriter {
   }
 
   private async open(record: CollectedRecord): Promise<void> {
-    if (this.spools.size >= MAX_SPOOLS) throw new Error(`more than ${MAX_SPOOLS} datasets in one feature`);
-    const key = `${spoolPrefix(this.partialKey)}/${this.spools.size + 1}.ndjson`;
+    const key = this.nextSpoolKey(record.dataset);
     const entry: SpoolEntry = { key, rows: 0, bytes: 0, files: 0, fileBytes: 0 };
     const spool: Spool = { entry, writer: await this.store.writer(key), lines: new Utf8Chunks() };
     if (!this.described.has(record.dataset)) spool.columns = new Set();
@@ -270,8 +290,34 @@ class PartialWriter {
     await this.add(record);
   }
 
+  private nextSpoolKey(dataset: string): string {
+    if (this.serialized.has(dataset)) throw new Error(`dataset ${dataset} collected twice`);
+    const opened = this.spools.size + this.serialized.size;
+    if (opened >= MAX_SPOOLS) throw new Error(`more than ${MAX_SPOOLS} datasets in one feature`);
+    return `${spoolPrefix(this.partialKey)}/${opened + 1}.ndjson`;
+  }
+
+  /** Writes a dataset its store serialized, each part into a blob of its own, all parts at once. */
+  async addSerialized(rows: SerializedRows): Promise<void> {
+    if (this.spools.has(rows.dataset)) throw new Error(`dataset ${rows.dataset} collected twice`);
+    const first = this.nextSpoolKey(rows.dataset);
+    const keys = rows.parts.map((_, i) => (i === 0 ? first : first.replace(/\.ndjson$/, `.${i + 1}.ndjson`)));
+    this.serialized.set(rows.dataset, undefined);
+    const copied = await Promise.allSettled(rows.parts.map((part, i) => copyPart(this.store, keys[i]!, part)));
+    const failed = copied.find((c) => c.status === 'rejected');
+    if (failed) throw failed.reason;
+    const counts = copied.map((c) => (c as PromiseFulfilledResult<LineCounts>).value);
+    const entry: SpoolEntry = { key: first, rows: 0, bytes: 0, files: 0, fileBytes: 0 };
+    for (const c of counts) ((entry.rows += c.rows), (entry.bytes += c.bytes));
+    if (keys.length > 1) entry.continued = keys.slice(1);
+    // As for records: a dataset without rows has no spool.
+    if (entry.rows === 0) for (const key of keys) await this.store.delete(key);
+    this.serialized.set(rows.dataset, entry.rows > 0 ? entry : undefined);
+  }
+
   async commit(): Promise<SpoolIndex> {
     const index: SpoolIndex = { datasets: {} };
+    for (const [dataset, entry] of this.serialized) if (entry) index.datasets[dataset] = entry;
     for (const [dataset, spool] of this.spools) {
       const rest: Buffer[] = [];
       spool.lines.flush(rest);
@@ -289,6 +335,58 @@ class PartialWriter {
   }
 }
 
+interface LineCounts {
+  rows: number;
+  bytes: number;
+}
+
+/** COPY sends a row per chunk: they are gathered into blocks this large before a write. */
+const BLOCK_BYTES = 256 * 1024;
+const LF = 0x0a;
+
+/** One part of a serialized dataset into its blob: its lines counted, its bytes written in blocks. */
+async function copyPart(store: BlobStore, key: string, part: SerializedPart): Promise<LineCounts> {
+  const writer = await store.writer(key);
+  const counts: LineCounts = { rows: 0, bytes: 0 };
+  try {
+    await part((lines) => copyLines(lines, writer.stream, counts));
+    await writer.commit();
+    return counts;
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}
+
+function copyLines(lines: Readable, out: NodeJS.WritableStream, counts: LineCounts): Promise<void> {
+  let block = Buffer.allocUnsafe(BLOCK_BYTES);
+  let used = 0;
+  const send = (bytes: Buffer) => {
+    if (!out.write(bytes)) {
+      lines.pause();
+      out.once('drain', () => lines.resume());
+    }
+  };
+  const flush = () => {
+    if (used === 0) return;
+    send(block.subarray(0, used));
+    block = Buffer.allocUnsafe(BLOCK_BYTES);
+    used = 0;
+  };
+  return new Promise<void>((resolve, reject) => {
+    lines.on('data', (chunk: Buffer) => {
+      counts.bytes += chunk.length;
+      for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) counts.rows += 1;
+      if (used + chunk.length > BLOCK_BYTES) flush();
+      if (chunk.length > BLOCK_BYTES) send(chunk);
+      else used += chunk.copy(block, used);
+    });
+    lines.once('end', () => (flush(), resolve()));
+    lines.once('error', reject);
+    out.once('error', reject);
+  });
+}
+
 async function write(spool: Spool, chunks: Buffer[]): Promise<void> {
   for (const chunk of chunks) {
     spool.entry.bytes += chunk.length;
@@ -300,14 +398,14 @@ async function write(spool: Spool, chunks: Buffer[]): Promise<void> {
 export async function writePartial(
   store: BlobStore,
   key: string,
-  records: AsyncIterable<CollectedRecord> | Iterable<CollectedRecord>,
+  records: AsyncIterable<Collected> | Iterable<Collected>,
   datasets: readonly DatasetDescription[],
 ): Promise<Record<string, number>> {
   const writer = await PartialWriter.start(store, key, datasets.map((d) => d.name));
   let index: SpoolIndex;
   try {
-    for await (const record of records) {
-      const wait = writer.add(record);
+    for await (const item of records) {
+      const wait = isSerializedRows(item) ? writer.addSerialized(item) : writer.add(item);
       if (wait) await wait;
     }
     index = await writer.commit();

@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Writable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
-import { PartialReadError, type SpoolEntry } from './partials.js';
+import { PartialReadError, spoolBytes, type SpoolEntry } from './partials.js';
 
 /**
  * Text entries of an export prepared ahead of their place in the archive. The JSON and CSV of a
@@ -135,7 +135,7 @@ export class TextPreparation {
     const wait = () => new Promise<void>((resolve) => (state.wake = resolve));
     try {
       worker.postMessage({ type: 'start', id, job } satisfies ToTextWorker);
-      for await (const chunk of this.store.get(spool.key) as AsyncIterable<Buffer>) {
+      for await (const chunk of spoolBytes(this.store, spool)) {
         while (!state.failure && (state.sent - state.acked >= WINDOW || state.draining)) await wait();
         if (state.failure) throw state.failure;
         const copy = new Uint8Array(chunk);
