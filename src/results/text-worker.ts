@@ -26,6 +26,8 @@ class Job {
   private readonly chunks = new Utf8Chunks();
   private readonly full: Buffer[] = [];
   private lineNumber = 0;
+  /** Chunks rendered but not yet acknowledged: deflate has not taken them. */
+  private unacknowledged = 0;
 
   constructor(
     private readonly id: number,
@@ -38,6 +40,7 @@ class Job {
       send({ type: 'data', id, chunk: copy }, [copy.buffer]);
     });
     this.deflate.on('error', (err) => this.fail(`deflate failed: ${err.message}`));
+    this.deflate.on('drain', () => this.acknowledge());
     if (spec.kind === 'csv') this.out(Buffer.from(csvRecord(spec.columns)));
   }
 
@@ -48,8 +51,8 @@ class Job {
       this.lines.push(chunk, (line) => this.csvLine(line));
       this.flushText();
     }
-    if (this.deflate.writableNeedDrain) this.deflate.once('drain', () => this.ack());
-    else this.ack();
+    this.unacknowledged += 1;
+    if (!this.deflate.writableNeedDrain) this.acknowledge();
   }
 
   end(): void {
@@ -92,8 +95,8 @@ class Job {
     this.deflate.write(piece);
   }
 
-  private ack(): void {
-    send({ type: 'ack', id: this.id });
+  private acknowledge(): void {
+    for (; this.unacknowledged > 0; this.unacknowledged -= 1) send({ type: 'ack', id: this.id });
   }
 
   fail(message: string): void {
