@@ -273,7 +273,7 @@ async function copyParts(d: DatasetSpec, subject: Subject, ctx: AdapterContext, 
 
 function copyPart(sql: Sql, copy: string, subject: Subject, split: string): SerializedPart {
   return (consume) =>
-    sql.begin(async (tx) => {
+    sql.begin('read only', async (tx) => {
       await tx.unsafe(SUBJECT_SETTINGS, texts(tx, [subject.tenantId, subject.accountId, split]));
       const lines = await tx.unsafe(copy).readable();
       try {
