@@ -1,11 +1,13 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { inflateRawSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { LocalBlobStore, type BlobWriter } from '../src/blobs/blob-store.js';
+import { LocalBlobStore, type BlobStore, type BlobWriter } from '../src/blobs/blob-store.js';
+import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
 import { connect } from '../src/db/client.js';
 import { seedDemo } from '../src/demo/seed.js';
 import {
@@ -18,7 +20,9 @@ import {
 } from '../src/features/adapter.js';
 import { declarativeAdapter, type DatasetSpec } from '../src/features/declarative.js';
 import { builtInAdapters } from '../src/features/registry.js';
-import { readDataset, readSpoolIndex, writePartial, type PartialRecord, type SpoolIndex } from '../src/results/partials.js';
+import { csvRecord, csvRow } from '../src/results/csv.js';
+import { datasetJsonArray, readDataset, readSpoolIndex, writePartial, type PartialRecord, type SpoolIndex } from '../src/results/partials.js';
+import { TextPreparation } from '../src/results/text-preparation.js';
 import { createTestDatabase } from './helper.js';
 
 /**
@@ -50,7 +54,7 @@ async function* tallied(items: AsyncIterable<Collected>, tally: { records: numbe
   }
 }
 
-async function datasetsOf(index: SpoolIndex, store = blobs): Promise<Record<string, PartialRecord[]>> {
+async function datasetsOf(index: SpoolIndex, store: BlobStore = blobs): Promise<Record<string, PartialRecord[]>> {
   const out: Record<string, PartialRecord[]> = {};
   for (const name of Object.keys(index.datasets).sort()) {
     out[name] = [];
@@ -59,15 +63,15 @@ async function datasetsOf(index: SpoolIndex, store = blobs): Promise<Record<stri
   return out;
 }
 
-async function both(adapter: FeatureAdapter, subject: Subject, ctx: AdapterContext) {
+async function both(adapter: FeatureAdapter, subject: Subject, ctx: AdapterContext, store: BlobStore = blobs) {
   const prefix = `t/${randomUUID()}`;
   const tally = { records: 0, serialized: 0 };
   const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
-  const fastCounts = await writePartial(blobs, `${prefix}/fast.ndjson`, tallied(collectForPartial(adapter, subject, ctx), tally), datasets);
-  const slowCounts = await writePartial(blobs, `${prefix}/slow.ndjson`, adapter.collect(subject, ctx), datasets);
-  const fast = (await readSpoolIndex(blobs, `${prefix}/fast.ndjson`))!;
-  const slow = (await readSpoolIndex(blobs, `${prefix}/slow.ndjson`))!;
-  return { tally, fastCounts, slowCounts, fast, slow, fastRows: await datasetsOf(fast), slowRows: await datasetsOf(slow) };
+  const fastCounts = await writePartial(store, `${prefix}/fast.ndjson`, tallied(collectForPartial(adapter, subject, ctx), tally), datasets);
+  const slowCounts = await writePartial(store, `${prefix}/slow.ndjson`, adapter.collect(subject, ctx), datasets);
+  const fast = (await readSpoolIndex(store, `${prefix}/fast.ndjson`))!;
+  const slow = (await readSpoolIndex(store, `${prefix}/slow.ndjson`))!;
+  return { tally, fastCounts, slowCounts, fast, slow, fastRows: await datasetsOf(fast, store), slowRows: await datasetsOf(slow, store) };
 }
 
 t.test('every built-in feature writes the same partial either way', async (t) => {
@@ -146,6 +150,38 @@ t.test('a large dataset is copied in two halves that join up exactly', async (t)
   const none = await both(split, { tenantId: 'acme', accountId: 'nobody' }, ctx);
   t.same(none.fast.datasets, {}, 'no rows: no spool');
   t.same(none.fastCounts, { messages: 0 });
+});
+
+t.test('a spool in two parts, encrypted at rest, becomes the same JSON and CSV inline and in the text worker', async (t) => {
+  const store = new EncryptedBlobStore(new LocalBlobStore(path.join(blobDir, 'encrypted')), randomBytes(32));
+  const spec = messagesSpec({});
+  const split = declarativeAdapter({ feature: 'im', datasets: [spec] }, { splitRows: 1000 });
+  const r = await both(split, { tenantId: 'acme', accountId: 'many' }, { sql, blobs, log }, store);
+  const spool = r.fast.datasets.messages!;
+  t.equal(spool.continued?.length, 1, 'two parts');
+  t.same(r.fastRows, r.slowRows, 'the same rows through decryption');
+
+  const rows = r.slowRows.messages!.map((m) => m.row);
+  const columns = Object.keys(spec.columns);
+  const json: Buffer[] = [];
+  for await (const chunk of datasetJsonArray(store, spool)) json.push(chunk);
+  t.same(JSON.parse(Buffer.concat(json).toString('utf8')), rows, 'inline JSON: every row in order');
+
+  const text = new TextPreparation(store, `work/${randomUUID()}/prepared`);
+  t.teardown(() => text.close());
+  text.prepare('messages.json', spool, { kind: 'json', columns, level: 1 });
+  text.prepare('messages.csv', spool, { kind: 'csv', columns, level: 1 });
+  const inflated = async (path: string) => {
+    const prepared = (await text.take(path))!;
+    const deflated: Buffer[] = [];
+    for await (const chunk of store.get(prepared.key)) deflated.push(chunk as Buffer);
+    const bytes = inflateRawSync(Buffer.concat(deflated));
+    t.equal(bytes.length, prepared.size, `${path}: size as measured`);
+    return bytes.toString('utf8');
+  };
+  t.same(JSON.parse(await inflated('messages.json')), rows, 'worker JSON: every row in order');
+  const csv = await inflated('messages.csv');
+  t.equal(csv, csvRecord(columns) + rows.map((row) => csvRow(row, columns)).join(''), 'worker CSV: every row in order');
 });
 
 /** A store whose writers take one byte at a time, slowly, or fail after some bytes. */
