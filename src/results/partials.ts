@@ -308,7 +308,10 @@ class PartialWriter {
     if (failed) throw failed.reason;
     const counts = copied.map((c) => (c as PromiseFulfilledResult<LineCounts>).value);
     const entry: SpoolEntry = { key: first, rows: 0, bytes: 0, files: 0, fileBytes: 0 };
-    for (const c of counts) ((entry.rows += c.rows), (entry.bytes += c.bytes));
+    for (const c of counts) {
+      entry.rows += c.rows;
+      entry.bytes += c.bytes;
+    }
     if (keys.length > 1) entry.continued = keys.slice(1);
     // As for records: a dataset without rows has no spool.
     if (entry.rows === 0) for (const key of keys) await this.store.delete(key);
