@@ -23,7 +23,8 @@ import {
  * this engine does the locating, streaming and erasing.
  *
  * SQL in a description is static code, never user input. It names the subject only as `:tenant`
- * and `:account`, which are bound as parameters. A condition refers to its dataset's row by the
+ * and `:account`, which are bound as parameters (for COPY, which takes none, as transaction settings
+ * set from parameters). A condition refers to its dataset's row by the
  * table name without schema (`messages.conversation_id`), so a subquery on that same table must
  * alias it, or it hides the row. The engine adds `tenant_id = :tenant` for the dataset's own table;
  * subqueries filter by tenant themselves where they start from the subject.
