@@ -47,8 +47,8 @@ const CONCURRENCY = 2;
 /**
  * Spool chunks sent and not yet taken by deflate, per entry. The main thread sends only between
  * files, so with too few in flight the worker waits for it: on the bench's 1M messages beside 20,000
- * files, the text finished 3.1 s after the files with 4 chunks, 1.5-1.8 s with 8 (at the same peak
- * RSS; 16 added ~60 MB).
+ * files, the text finished 3.1 s after the files with 4 chunks, 1.5-1.8 s with 8 (peak RSS within
+ * the run-to-run spread of ±20 MB; 16 added ~60 MB).
  */
 const WINDOW = 8;
 
