@@ -169,8 +169,10 @@ t.test('a spool in two parts, encrypted at rest, becomes the same JSON and CSV i
 
   const text = new TextPreparation(store, `work/${randomUUID()}/prepared`);
   t.teardown(() => text.close());
-  text.prepare('messages.json', spool, { kind: 'json', columns, level: 1 });
-  text.prepare('messages.csv', spool, { kind: 'csv', columns, level: 1 });
+  text.prepare(spool, [
+    { path: 'messages.json', job: { kind: 'json', columns, level: 1 } },
+    { path: 'messages.csv', job: { kind: 'csv', columns, level: 1 } },
+  ]);
   const inflated = async (path: string) => {
     const prepared = (await text.take(path))!;
     const deflated: Buffer[] = [];

@@ -37,8 +37,10 @@ export function prepareDatasetFiles(ctx: ExportContext, text: TextPreparation, m
     const spool = section.spools.datasets[dataset.description.name];
     if (!spool || dataset.files > 0 || spool.bytes < minBytes) continue;
     const columns = dataset.description.columns;
-    text.prepare(`${base}.json`, spool, { kind: 'json', columns, level: TEXT_DEFLATE_LEVEL });
-    text.prepare(`${base}.csv`, spool, { kind: 'csv', columns, level: TEXT_DEFLATE_LEVEL });
+    text.prepare(spool, [
+      { path: `${base}.json`, job: { kind: 'json', columns, level: TEXT_DEFLATE_LEVEL } },
+      { path: `${base}.csv`, job: { kind: 'csv', columns, level: TEXT_DEFLATE_LEVEL } },
+    ]);
   }
 }
 

@@ -8,8 +8,8 @@ import { PartialReadError, spoolBytes, type SpoolEntry } from './partials.js';
 /**
  * Text entries of an export prepared ahead of their place in the archive. The JSON and CSV of a
  * large dataset without files do not depend on anything the archive learns on the way (which files
- * are missing, how they are numbered), so a worker thread renders, measures and deflates them
- * while the main thread copies the files; the archive then takes the deflated bytes as they are
+ * are missing, how they are numbered), so a worker thread renders, measures and deflates them, both
+ * from one pass over the spool, while the main thread copies the files; the archive then takes the deflated bytes as they are
  * (ZipArchive.addPrepared). Until then they wait in temporary blobs under the request's work
  * prefix, removed by `close` (and with the request's work files, should the process die first).
  */
@@ -31,21 +31,27 @@ export interface PreparedText {
   compressedSize: number;
 }
 
+/** An entry to prepare: its path in the archive and what to render. */
+export interface TextOutput {
+  path: string;
+  job: TextJob;
+}
+
 export type ToTextWorker =
-  | { type: 'start'; id: number; job: TextJob }
+  | { type: 'start'; id: number; jobs: TextJob[] }
   | { type: 'chunk'; id: number; chunk: Uint8Array }
   | { type: 'end'; id: number };
 
 export type FromTextWorker =
   | { type: 'ack'; id: number }
-  | { type: 'data'; id: number; chunk: Uint8Array }
-  | { type: 'done'; id: number; size: number; sha256: string; crc32: number }
+  | { type: 'data'; id: number; output: number; chunk: Uint8Array }
+  | { type: 'done'; id: number; output: number; size: number; sha256: string; crc32: number }
   | { type: 'error'; id: number; message: string };
 
-/** Entries prepared at once: a JSON (bound by deflate) beside a CSV (bound by parsing), on two cores. */
+/** Spools read at once, each into its JSON (bound by deflate) and its CSV (bound by parsing). */
 const CONCURRENCY = 2;
 /**
- * Spool chunks sent and not yet taken by deflate, per entry. The main thread sends only between
+ * Spool chunks sent and not yet taken by deflate, per spool. The main thread sends only between
  * files, so with too few in flight the worker waits for it: on the bench's 1M messages beside 20,000
  * files, the text finished 3.1 s after the files with 4 chunks, 1.5-1.8 s with 8 (peak RSS within
  * the run-to-run spread of ±20 MB; 16 added ~60 MB).
@@ -54,16 +60,22 @@ const WINDOW = 8;
 
 interface Running {
   spoolKey: string;
-  writer: BlobWriter;
-  output: Writable;
-  draining: boolean;
+  outputs: RunningOutput[];
   sent: number;
   acked: number;
-  compressedSize: number;
-  /** Wakes the sending loop (an ack, the writer drained, done or failed). */
+  /** Wakes the sending loop (an ack, a writer drained, done or failed). */
   wake?: () => void;
-  done?: { size: number; sha256: string; crc32: number };
   failure?: Error;
+}
+
+interface RunningOutput {
+  key: string;
+  writer: BlobWriter;
+  stream: Writable;
+  /** Its temporary blob has more buffered than it wants: no chunk is sent until it drains. */
+  draining: boolean;
+  compressedSize: number;
+  done?: { size: number; sha256: string; crc32: number };
 }
 
 /** The worker's module beside this one, as this module runs: .ts from source, .js compiled, .mjs bundled. */
@@ -86,14 +98,20 @@ export class TextPreparation {
     private readonly prefix: string,
   ) {}
 
-  /** Starts preparing the entry `path` from `spool` (after those asked for before, CONCURRENCY at a time). */
-  prepare(path: string, spool: SpoolEntry, job: TextJob): void {
+  /** Starts preparing `outputs` from one pass over `spool` (after the spools asked for before, CONCURRENCY at a time). */
+  prepare(spool: SpoolEntry, outputs: TextOutput[]): void {
     const id = this.nextId++;
-    const key = `${this.prefix}/${id}.deflate`;
-    const result = this.whenFree().then(() => this.run(id, key, spool, job)).finally(() => this.release());
-    // Awaited by `take`; a failure nobody takes (the archive failed first) is not an unhandled rejection.
-    result.catch(() => undefined);
-    this.prepared.set(path, result);
+    const keys = outputs.map((_, i) => `${this.prefix}/${id}-${i + 1}.deflate`);
+    const jobs = outputs.map((o) => o.job);
+    const run = this.whenFree()
+      .then(() => this.run(id, keys, spool, jobs))
+      .finally(() => this.release());
+    outputs.forEach(({ path }, i) => {
+      const result = run.then((prepared) => prepared[i]!);
+      // Awaited by `take`; a failure nobody takes (the archive failed first) is not an unhandled rejection.
+      result.catch(() => undefined);
+      this.prepared.set(path, result);
+    });
   }
 
   /** The prepared entry for `path`, if it was asked for. */
@@ -130,32 +148,38 @@ export class TextPreparation {
     this.queue.shift()?.();
   }
 
-  private async run(id: number, key: string, spool: SpoolEntry, job: TextJob): Promise<PreparedText> {
+  private async run(id: number, keys: string[], spool: SpoolEntry, jobs: TextJob[]): Promise<PreparedText[]> {
     if (this.closed) throw new Error('text preparation closed');
     const worker = this.start();
-    const writer = await this.store.writer(key);
-    const output = writer.stream as Writable;
-    const state: Running = { spoolKey: spool.key, writer, output, draining: false, sent: 0, acked: 0, compressedSize: 0 };
+    const state: Running = { spoolKey: spool.key, outputs: [], sent: 0, acked: 0 };
     this.running.set(id, state);
     const wait = () => new Promise<void>((resolve) => (state.wake = resolve));
     try {
-      worker.postMessage({ type: 'start', id, job } satisfies ToTextWorker);
+      for (const key of keys) {
+        const writer = await this.store.writer(key);
+        state.outputs.push({ key, writer, stream: writer.stream as Writable, draining: false, compressedSize: 0 });
+      }
+      worker.postMessage({ type: 'start', id, jobs } satisfies ToTextWorker);
       for await (const chunk of spoolBytes(this.store, spool)) {
-        while (!state.failure && (state.sent - state.acked >= WINDOW || state.draining)) await wait();
+        while (!state.failure && (state.sent - state.acked >= WINDOW || state.outputs.some((o) => o.draining))) await wait();
         if (state.failure) throw state.failure;
         const copy = new Uint8Array(chunk);
         worker.postMessage({ type: 'chunk', id, chunk: copy } satisfies ToTextWorker, [copy.buffer]);
         state.sent += 1;
       }
       worker.postMessage({ type: 'end', id } satisfies ToTextWorker);
-      while (!state.failure && !state.done) await wait();
+      while (!state.failure && !state.outputs.every((o) => o.done)) await wait();
       if (state.failure) throw state.failure;
-      output.end();
-      await once(output, 'finish');
-      await state.writer.commit();
-      return { key, compressedSize: state.compressedSize, ...state.done! };
+      const prepared: PreparedText[] = [];
+      for (const output of state.outputs) {
+        output.stream.end();
+        await once(output.stream, 'finish');
+        await output.writer.commit();
+        prepared.push({ key: output.key, compressedSize: output.compressedSize, ...output.done! });
+      }
+      return prepared;
     } catch (err) {
-      await state.writer.abort();
+      for (const output of state.outputs) await output.writer.abort();
       throw err;
     } finally {
       this.running.delete(id);
@@ -189,19 +213,20 @@ export class TextPreparation {
         state.acked += 1;
         break;
       case 'data': {
+        const output = state.outputs[message.output]!;
         const chunk = Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength);
-        state.compressedSize += chunk.length;
-        if (!state.output.write(chunk) && !state.draining) {
-          state.draining = true;
-          state.output.once('drain', () => {
-            state.draining = false;
+        output.compressedSize += chunk.length;
+        if (!output.stream.write(chunk) && !output.draining) {
+          output.draining = true;
+          output.stream.once('drain', () => {
+            output.draining = false;
             state.wake?.();
           });
         }
         break;
       }
       case 'done':
-        state.done = { size: message.size, sha256: message.sha256, crc32: message.crc32 };
+        state.outputs[message.output]!.done = { size: message.size, sha256: message.sha256, crc32: message.crc32 };
         break;
       case 'error':
         state.failure = new PartialReadError(`partial ${state.spoolKey} ${message.message}`);

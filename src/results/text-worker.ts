@@ -8,51 +8,49 @@ import type { TextJob, ToTextWorker, FromTextWorker } from './text-preparation.j
 
 /**
  * The worker thread of text preparation (text-preparation.ts): turns a dataset's spool, as the main
- * thread sends it chunk by chunk, into its export JSON or CSV, measured (size, SHA-256, CRC-32)
- * and deflated, and sends the deflated bytes back. Parsing every row for the CSV is the largest
- * piece of work an export does on one thread; here it runs beside the file copying instead of
- * after it. No row content ever leaves this module in a message other than the deflated output.
+ * thread sends it chunk by chunk, into its export JSON and CSV in one pass, each measured (size,
+ * SHA-256, CRC-32) and deflated, and sends the deflated bytes back. Parsing every row for the CSV is
+ * the largest piece of work an export does on one thread; here it runs beside the file copying
+ * instead of after it. No row content ever leaves this module in a message other than the deflated
+ * output.
  */
 
 const DEFLATE_CHUNK = 64 * 1024;
 
-class Job {
+/** One entry rendered from the spool: JSON or CSV, measured and deflated. */
+class Output {
   private readonly hash = createHash('sha256');
   private crc = 0;
   private size = 0;
-  private readonly deflate: zlib.DeflateRaw;
+  readonly deflate: zlib.DeflateRaw;
   private readonly joiner = new JsonArrayJoiner();
   private readonly lines = new LineSplitter();
   private readonly chunks = new Utf8Chunks();
   private readonly full: Buffer[] = [];
   private lineNumber = 0;
-  /** Chunks rendered but not yet acknowledged: deflate has not taken them. */
-  private unacknowledged = 0;
 
   constructor(
-    private readonly id: number,
+    private readonly run: Run,
+    private readonly index: number,
     private readonly spec: TextJob,
   ) {
     this.deflate = zlib.createDeflateRaw({ level: spec.level, chunkSize: DEFLATE_CHUNK });
     this.deflate.on('data', (chunk: Buffer) => {
       // A copy of its own: zlib's output chunks share one allocation, which a transfer would take away.
       const copy = new Uint8Array(chunk);
-      send({ type: 'data', id, chunk: copy }, [copy.buffer]);
+      send({ type: 'data', id: run.id, output: index, chunk: copy }, [copy.buffer]);
     });
-    this.deflate.on('error', (err) => this.fail(`deflate failed: ${err.message}`));
-    this.deflate.on('drain', () => this.acknowledge());
+    this.deflate.on('error', (err) => run.fail(`deflate failed: ${err.message}`));
+    this.deflate.on('drain', () => run.acknowledge());
     if (spec.kind === 'csv') this.out(Buffer.from(csvRecord(spec.columns)));
   }
 
-  /** Renders one chunk of spool; acknowledged once deflate has taken it, so memory stays bounded. */
-  write(chunk: Buffer): void {
+  render(chunk: Buffer): void {
     if (this.spec.kind === 'json') this.out(this.joiner.push(chunk));
     else {
       this.lines.push(chunk, (line) => this.csvLine(line));
       this.flushText();
     }
-    this.unacknowledged += 1;
-    if (!this.deflate.writableNeedDrain) this.acknowledge();
   }
 
   end(): void {
@@ -64,7 +62,8 @@ class Job {
     }
     // 'end': every deflated byte has been sent.
     this.deflate.once('end', () => {
-      send({ type: 'done', id: this.id, size: this.size, sha256: this.hash.digest('hex'), crc32: this.crc });
+      const digest = this.hash.digest('hex');
+      send({ type: 'done', id: this.run.id, output: this.index, size: this.size, sha256: digest, crc32: this.crc });
     });
     this.deflate.end();
   }
@@ -94,13 +93,39 @@ class Job {
     this.size += piece.length;
     this.deflate.write(piece);
   }
+}
 
-  private acknowledge(): void {
+/** The outputs of one spool: every chunk goes to each of them, and is acknowledged once all have taken it. */
+class Run {
+  private readonly outputs: Output[];
+  /** Chunks rendered but not yet acknowledged: a deflate has not taken them. */
+  private unacknowledged = 0;
+
+  constructor(
+    readonly id: number,
+    specs: TextJob[],
+  ) {
+    this.outputs = specs.map((spec, index) => new Output(this, index, spec));
+  }
+
+  /** Renders one chunk of spool; acknowledged once every deflate has taken it, so memory stays bounded. */
+  write(chunk: Buffer): void {
+    for (const output of this.outputs) output.render(chunk);
+    this.unacknowledged += 1;
+    this.acknowledge();
+  }
+
+  end(): void {
+    for (const output of this.outputs) output.end();
+  }
+
+  acknowledge(): void {
+    if (this.outputs.some((output) => output.deflate.writableNeedDrain)) return;
     for (; this.unacknowledged > 0; this.unacknowledged -= 1) send({ type: 'ack', id: this.id });
   }
 
   fail(message: string): void {
-    this.deflate.destroy();
+    for (const output of this.outputs) output.deflate.destroy();
     send({ type: 'error', id: this.id, message });
   }
 }
@@ -115,25 +140,25 @@ function send(message: FromTextWorker, transfer?: ArrayBuffer[]): void {
   parentPort!.postMessage(message, transfer);
 }
 
-const jobs = new Map<number, Job>();
+const runs = new Map<number, Run>();
 
 parentPort!.on('message', (message: ToTextWorker) => {
-  const job = jobs.get(message.id);
+  const run = runs.get(message.id);
   try {
     switch (message.type) {
       case 'start':
-        jobs.set(message.id, new Job(message.id, message.job));
+        runs.set(message.id, new Run(message.id, message.jobs));
         break;
       case 'chunk':
-        job?.write(Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength));
+        run?.write(Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength));
         break;
       case 'end':
-        jobs.delete(message.id);
-        job?.end();
+        runs.delete(message.id);
+        run?.end();
         break;
     }
   } catch (err) {
-    jobs.delete(message.id);
-    job?.fail(err instanceof LineError ? err.message : 'the text could not be prepared');
+    runs.delete(message.id);
+    run?.fail(err instanceof LineError ? err.message : 'the text could not be prepared');
   }
 });
