@@ -211,11 +211,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 export async function readSpoolIndex(store: BlobStore, partialKey: string): Promise<SpoolIndex | undefined> {
-  const key = indexKey(partialKey);
-  if ((await store.size(key)) === undefined) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of store.get(key) as AsyncIterable<Buffer>) chunks.push(chunk);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SpoolIndex;
+  for (const key of indexKeys(partialKey)) {
+    if ((await store.size(key)) === undefined) continue;
+    const chunks: Buffer[] = [];
+    for await (const chunk of store.get(key) as AsyncIterable<Buffer>) chunks.push(chunk);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SpoolIndex;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,8 +232,14 @@ function spoolPrefix(partialKey: string): string {
   return `${partialKey}.datasets`;
 }
 
-function indexKey(partialKey: string): string {
-  return `${spoolPrefix(partialKey)}/index.json`;
+/**
+ * Where a partial's index goes: `index.json`, or `index-parts.json` when a spool continues in more
+ * blobs. Versions before spools had parts read `index.json` only and would take the first blob for
+ * the whole dataset; not finding the index, such a worker (mid-upgrade) fails the feature instead of
+ * assembling half of its rows.
+ */
+function indexKeys(partialKey: string): [whole: string, parts: string] {
+  return [`${spoolPrefix(partialKey)}/index.json`, `${spoolPrefix(partialKey)}/index-parts.json`];
 }
 
 interface Spool {
@@ -260,7 +268,7 @@ class PartialWriter {
 
   /** Starts over: the spools of an earlier attempt stop counting before anything is written. */
   static async start(store: BlobStore, partialKey: string, described: Iterable<string>): Promise<PartialWriter> {
-    await store.delete(indexKey(partialKey));
+    for (const key of indexKeys(partialKey)) await store.delete(key);
     return new PartialWriter(store, partialKey, new Set(described));
   }
 
@@ -328,7 +336,9 @@ class PartialWriter {
       await spool.writer.commit();
       index.datasets[dataset] = spool.columns ? { ...spool.entry, columns: [...spool.columns] } : spool.entry;
     }
-    await this.store.put(indexKey(this.partialKey), JSON.stringify(index));
+    const [whole, parts] = indexKeys(this.partialKey);
+    const inParts = Object.values(index.datasets).some((entry) => entry.continued);
+    await this.store.put(inParts ? parts : whole, JSON.stringify(index));
     return index;
   }
 
