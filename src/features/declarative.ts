@@ -164,9 +164,12 @@ function itemsOf(d: DatasetSpec): string[] {
   return [...new Set(d.file ? [...items, d.file.item] : items)];
 }
 
-/** `:tenant` and `:account` become $1 and $2 (a `::cast` is left alone). */
+/** How a description names the subject: `:tenant` and `:account` (a `::cast` is left alone). */
+const SUBJECT_NAMES = /(?<![:\w]):(tenant|account)\b/g;
+
+/** `:tenant` and `:account` become $1 and $2. */
 function bind(text: string): string {
-  return text.replace(/(?<![:\w]):(tenant|account)\b/g, (_, name: string) => (name === 'tenant' ? '$1' : '$2'));
+  return text.replace(SUBJECT_NAMES, (_, name: string) => (name === 'tenant' ? '$1' : '$2'));
 }
 
 /**
@@ -174,7 +177,7 @@ function bind(text: string): string {
  * transaction sets from parameters (`SUBJECT_SETTINGS`), so the subject never enters SQL text.
  */
 function bindToSettings(text: string): string {
-  return text.replace(/(?<![:\w]):(tenant|account)\b/g, (_, name: string) => `current_setting('dsar.${name}')`);
+  return text.replace(SUBJECT_NAMES, (_, name: string) => `current_setting('dsar.${name}')`);
 }
 
 const SUBJECT_SETTINGS =

@@ -7,7 +7,7 @@ import { FileNumbering, sanitizeFileName } from './file-names.js';
 import { accountItems } from './item-accounting.js';
 import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from './labels.js';
 import { MISSING_FILE_REASON, outputRow } from './output-rows.js';
-import { datasetJsonArray, readDatasetBatches, type PartialRecord } from './partials.js';
+import { datasetJsonArray, readDatasetBatches } from './partials.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 import type { PreparedText, TextPreparation } from './text-preparation.js';
 

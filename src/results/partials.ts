@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
-import { JsonArrayJoiner, LineSplitter } from './spool-lines.js';
+import { countLines, JsonArrayJoiner, LineSplitter } from './spool-lines.js';
 import { Utf8Chunks } from './utf8-chunks.js';
 import {
   isSerializedRows,
@@ -355,7 +355,6 @@ interface LineCounts {
 
 /** COPY sends a row per chunk: they are gathered into blocks this large before a write. */
 const BLOCK_BYTES = 256 * 1024;
-const LF = 0x0a;
 
 /** One part of a serialized dataset into its blob: its lines counted, its bytes written in blocks. */
 async function copyPart(store: BlobStore, key: string, part: SerializedPart): Promise<LineCounts> {
@@ -389,7 +388,7 @@ function copyLines(lines: Readable, out: NodeJS.WritableStream, counts: LineCoun
   return new Promise<void>((resolve, reject) => {
     lines.on('data', (chunk: Buffer) => {
       counts.bytes += chunk.length;
-      for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) counts.rows += 1;
+      counts.rows += countLines(chunk);
       if (used + chunk.length > BLOCK_BYTES) flush();
       if (chunk.length > BLOCK_BYTES) send(chunk);
       else used += chunk.copy(block, used);

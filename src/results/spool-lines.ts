@@ -3,7 +3,16 @@
  * shared by the main thread and the text-preparation worker: neither decodes more than it must.
  */
 
+const LF = 0x0a;
+const CR = 0x0d;
 const ROW_SEPARATOR = Buffer.from(',\n');
+
+/** The lines a chunk of spool ends (its LFs). */
+export function countLines(chunk: Buffer): number {
+  let lines = 0;
+  for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) lines += 1;
+  return lines;
+}
 
 /**
  * A dataset's spool turned, chunk by chunk, into the JSON array an export holds (`[`, the rows
@@ -21,7 +30,7 @@ export class JsonArrayJoiner {
     const pieces: Buffer[] = this.started ? (this.lineEnded ? [ROW_SEPARATOR] : []) : [OPEN];
     this.started = true;
     let start = 0;
-    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+    for (let newline = chunk.indexOf(LF); newline !== -1; newline = chunk.indexOf(LF, start)) {
       pieces.push(chunk.subarray(start, newline));
       start = newline + 1;
       if (start < chunk.length) pieces.push(ROW_SEPARATOR);
@@ -52,7 +61,7 @@ export class LineSplitter {
   /** Calls `line` for every line the chunk completes. */
   push(chunk: Buffer, line: (bytes: Buffer) => void): void {
     let start = 0;
-    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+    for (let newline = chunk.indexOf(LF); newline !== -1; newline = chunk.indexOf(LF, start)) {
       const piece = chunk.subarray(start, newline);
       emit(this.pending.length > 0 ? Buffer.concat([...this.pending, piece]) : piece, line);
       this.pending = [];
@@ -69,6 +78,6 @@ export class LineSplitter {
 }
 
 function emit(bytes: Buffer, line: (bytes: Buffer) => void): void {
-  const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
   line(end === bytes.length ? bytes : bytes.subarray(0, end));
 }
