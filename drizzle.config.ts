@@ -1,8 +1,8 @@
 import { defineConfig } from 'drizzle-kit';
 
-// One migration history for the core tables and every built-in feature store.
+// One migration history for every module's tables and every built-in feature store.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./src/db/schema.ts', './src/**/tables.ts'],
+  schema: ['./src/**/tables.ts'],
   out: './drizzle',
 });

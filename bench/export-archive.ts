@@ -40,7 +40,7 @@ import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
 import { connect } from '../src/db/client.js';
 import { ensureDatabase, runMigrations, withDatabase } from '../src/db/migrate.js';
-import type { RequestRow, TaskRow } from '../src/db/schema.js';
+import type { RequestRow, TaskRow } from '../src/requests/tables.js';
 import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
 import { freePort } from '../src/embedded/ports.js';
 import { collectForPartial, type FeatureAdapter } from '../src/features/adapter.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { LocalBlobStore } from '../src/blobs/blob-store.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
 import type { DataItem, Feature } from '../src/catalogue/schema.js';
-import type { RequestRow, TaskRow } from '../src/db/schema.js';
+import type { RequestRow, TaskRow } from '../src/requests/tables.js';
 import type { CollectedRecord, DatasetDescription, ErasureOutcome } from '../src/features/adapter.js';
 import { assembleResult } from '../src/results/assemble.js';
 import type { DeletionReceipt } from '../src/results/deletion-receipt.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalBlobStore, type BlobStore, type BlobWriter } from '../src/blobs/blob-store.js';
 import type { Catalogue } from '../src/catalogue/schema.js';
-import type { RequestRow, TaskRow } from '../src/db/schema.js';
+import type { RequestRow, TaskRow } from '../src/requests/tables.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
 import { READ_AHEAD, WHOLE_FILE_BYTES } from '../src/results/archive-files.js';
 import { assembleResult, type AssembledResult, type AssemblyInput } from '../src/results/assemble.js';

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { apiKeys, tenants } from '../db/schema.js';
+import { tenants } from '../tenants/tables.js';
+import { apiKeys } from './tables.js';
 import { AppError } from '../errors.js';
 
 /**

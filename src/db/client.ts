@@ -1,8 +1,7 @@
 import postgres from 'postgres';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import * as schema from './schema.js';
 
-export type Db = PostgresJsDatabase<typeof schema>;
+export type Db = PostgresJsDatabase;
 export type Sql = postgres.Sql;
 
 export interface Database {
@@ -16,6 +15,6 @@ export function connect(url: string, options: { max?: number } = {}): Database {
     max: options.max ?? 10,
     onnotice: () => {},
   });
-  const db = drizzle(sql, { schema });
+  const db = drizzle(sql);
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
 }

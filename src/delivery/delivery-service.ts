@@ -6,7 +6,7 @@ import { deletionReceiptHtml } from '../results/deletion-receipt-html.js';
 import { readArchiveEntry, type ArchiveEntryContent } from '../results/archive-reader.js';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { untilReadable, type BlobStore, type ByteRange } from '../blobs/blob-store.js';
-import type { RequestRow } from '../db/schema.js';
+import type { RequestRow } from '../requests/tables.js';
 import { AppError, notFound } from '../errors.js';
 import { isTerminal } from '../requests/lifecycle.js';
 import type { RequestRepository } from '../requests/repository.js';

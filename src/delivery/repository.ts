@@ -1,6 +1,8 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql as dsql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { apiKeys, requests, type RequestStatus } from '../db/schema.js';
+import { apiKeys } from '../auth/tables.js';
+import type { RequestStatus } from '../requests/lifecycle.js';
+import { requests } from '../requests/tables.js';
 import { hashKey } from '../auth/api-keys.js';
 import { downloadLinks, downloads, resultParts, type DownloadLinkRow, type DownloadRow, type ResultPartRow } from './tables.js';
 

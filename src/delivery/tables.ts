@@ -1,5 +1,6 @@
 import { bigint, bigserial, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { apiKeys, requests } from '../db/schema.js';
+import { apiKeys } from '../auth/tables.js';
+import { requests } from '../requests/tables.js';
 
 /**
  * Delivery of results: download links handed to a subject, every download served, and the

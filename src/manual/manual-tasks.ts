@@ -5,7 +5,7 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import type { CollectedRecord, DatasetDescription } from '../features/adapter.js';
 import type { RequestFlow } from '../queue/flow.js';
 import type { RequestRepository } from '../requests/repository.js';
-import type { RequestRow, TaskRow } from '../db/schema.js';
+import type { RequestRow, TaskRow } from '../requests/tables.js';
 import { AppError, conflict, notFound } from '../errors.js';
 import { partialKey } from '../processing/feature-task.js';
 import { writePartial } from '../results/partials.js';

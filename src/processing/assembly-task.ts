@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { DatasetDescription } from '../features/adapter.js';
-import type { TaskRow } from '../db/schema.js';
+import type { TaskRow } from '../requests/tables.js';
 import type { Sql } from '../db/client.js';
 import { forgetPseudonyms } from '../features/shared-data.js';
 import type { RequestRepository } from '../requests/repository.js';

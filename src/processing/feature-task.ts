@@ -3,7 +3,7 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import { collectForPartial, type AdapterContext, type DatasetDescription, type FeatureAdapter, type Subject } from '../features/adapter.js';
 import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import type { Sql } from '../db/client.js';
-import type { RequestRow } from '../db/schema.js';
+import type { RequestRow } from '../requests/tables.js';
 import type { RequestRepository } from '../requests/repository.js';
 import type { FeatureSettingsService } from '../tenants/feature-settings.js';
 import { isTerminal } from '../requests/lifecycle.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Db, Sql } from '../db/client.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { FeatureAdapter } from '../features/adapter.js';
-import { tenants } from '../db/schema.js';
+import { tenants } from '../tenants/tables.js';
 
 /**
  * Storage limitation: data kept past a deletion for a legal obligation is erased when its period

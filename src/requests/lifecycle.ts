@@ -1,5 +1,3 @@
-import type { RequestStatus, TaskRow } from '../db/schema.js';
-
 /**
  * A request's lifecycle in one place.
  *
@@ -34,6 +32,9 @@ export const TASK_STATUSES = [
   'not_automated',
   'cancelled',
 ] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly RequestStatus[] = [
   'completed',
@@ -52,7 +53,7 @@ export function isTerminal(status: RequestStatus): boolean {
  * The final status once every task has ended. A feature that could not be processed never
  * lets the request pass as completed; features without an adapter are reported, not failed.
  */
-export function finalStatus(tasks: Pick<TaskRow, 'status'>[]): RequestStatus {
+export function finalStatus(tasks: { status: TaskStatus }[]): RequestStatus {
   const failed = tasks.filter((t) => t.status === 'failed').length;
   if (failed === 0) return 'completed';
   const succeeded = tasks.filter((t) => t.status === 'completed').length;

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { requestEvents, requests, tasks, type RequestRow, type RequestStatus, type TaskRow } from '../db/schema.js';
+import type { RequestStatus } from './lifecycle.js';
+import { requestEvents, requests, tasks, type RequestRow, type TaskRow } from './tables.js';
 
 /** Every query on requests, tasks and their events. Services decide; this only reads and writes. */
 export class RequestRepository {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
-import type { RequestRow, TaskRow } from '../db/schema.js';
+import type { RequestRow, TaskRow } from './tables.js';
 import type { RequestFlow } from '../queue/flow.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';

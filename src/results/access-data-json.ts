@@ -1,5 +1,6 @@
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestRow, RequestType } from '../db/schema.js';
+import type { RequestType } from '../requests/lifecycle.js';
+import type { RequestRow } from '../requests/tables.js';
 import { FileNumbering } from './file-names.js';
 import { accountItem } from './item-accounting.js';
 import { outputRow } from './output-rows.js';

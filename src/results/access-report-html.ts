@@ -1,5 +1,6 @@
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestRow, RequestType } from '../db/schema.js';
+import type { RequestType } from '../requests/lifecycle.js';
+import type { RequestRow } from '../requests/tables.js';
 import { relativeHref, sanitizeFileName } from './file-names.js';
 import { html, raw } from './html.js';
 import { accountItem } from './item-accounting.js';

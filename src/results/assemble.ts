@@ -1,7 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
-import type { RequestRow, TaskRow } from '../db/schema.js';
+import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { DatasetDescription } from '../features/adapter.js';
 import { accessDataJson } from './access-data-json.js';
 import { addAccessReport } from './access-report-html.js';

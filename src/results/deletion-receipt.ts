@@ -1,4 +1,5 @@
-import type { RequestRow, RequestStatus, TaskStatus } from '../db/schema.js';
+import type { RequestStatus, TaskStatus } from '../requests/lifecycle.js';
+import type { RequestRow } from '../requests/tables.js';
 import { accountItems, type ItemAccount } from './item-accounting.js';
 import { requestCompletedAt, type FeatureSection } from './report-model.js';
 

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestRow, RequestType } from '../db/schema.js';
+import type { RequestType } from '../requests/lifecycle.js';
+import type { RequestRow } from '../requests/tables.js';
 import { TEXT_DEFLATE_LEVEL, YAZL_PREPARED_ENTRIES, type ArchiveEntry, type ZipArchive } from './archive.js';
 import { csvRecord, csvRow } from './csv.js';
 import { FileNumbering, sanitizeFileName } from './file-names.js';

@@ -1,5 +1,5 @@
 import type { DataItem, Processing } from '../catalogue/schema.js';
-import type { RequestType } from '../db/schema.js';
+import type { RequestType } from '../requests/lifecycle.js';
 import type { DatasetDescription, ErasureOutcome, RetentionRule } from '../features/adapter.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 

@@ -1,5 +1,5 @@
 import type { DataItem, Processing, Source } from '../catalogue/schema.js';
-import type { RequestType } from '../db/schema.js';
+import type { RequestType } from '../requests/lifecycle.js';
 import type { ItemAccount } from './item-accounting.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 

@@ -1,5 +1,6 @@
 import type { Catalogue, Feature } from '../catalogue/schema.js';
-import type { RequestRow, TaskRow, TaskStatus } from '../db/schema.js';
+import type { TaskStatus } from '../requests/lifecycle.js';
+import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { DatasetDescription, ErasureOutcome, FileRef } from '../features/adapter.js';
 import type { SpoolIndex } from './partials.js';
 import { readErasure, readManual } from './task-outcome.js';

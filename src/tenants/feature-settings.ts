@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { tenantFeatureSettings, tenants } from '../db/schema.js';
+import { tenantFeatureSettings, tenants } from './tables.js';
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
 import { badRequest } from '../errors.js';
 import { unknownTenant } from '../auth/api-keys.js';

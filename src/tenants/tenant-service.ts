@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { tenants } from '../db/schema.js';
+import { tenants } from './tables.js';
 import type { FeatureId } from '../catalogue/schema.js';
 
 export class TenantService {

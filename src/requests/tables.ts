@@ -1,65 +1,13 @@
 import { sql } from 'drizzle-orm';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { DatasetDescription } from '../features/adapter.js';
-import { REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES } from '../requests/lifecycle.js';
-import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { tenants } from '../tenants/tables.js';
+import { REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES } from './lifecycle.js';
 
 /**
- * The core tables: tenants, their API keys, requests, per-feature tasks and the audit trail.
- * Postgres holds the truth about every request; queue jobs carry only these ids.
- * Feature stores are declared beside their adapters (src/features/<id>/tables.ts).
+ * Requests, their per-feature tasks and the audit trail. Postgres holds the truth about every
+ * request; queue jobs carry only these ids.
  */
-
-export const tenants = pgTable('tenants', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  /** Catalogue feature ids this tenant uses; a request without `features` covers all of them. */
-  features: text('features').array().notNull(),
-  /**
-   * What access and export results hold of other people in shared spaces (chats, meetings, shared files):
-   * own_only, or whole conversations with everyone else pseudonymized (GDPR Art. 15(4)).
-   */
-  sharedDataPolicy: text('shared_data_policy', { enum: ['own_only', 'pseudonymized'] }).notNull().default('own_only'),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
-
-/**
- * How a tenant answers one catalogue feature: with the built-in adapter, through the HTTP connector
- * of the feature's own service, or by hand (a support agent completes the task over the API).
- * A feature with no row uses the built-in adapter.
- */
-export const tenantFeatureSettings = pgTable(
-  'tenant_feature_settings',
-  {
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
-    feature: text('feature').notNull(),
-    adapter: text('adapter', { enum: ['built_in', 'http', 'manual'] }).notNull(),
-    connectorUrl: text('connector_url'),
-    /** Shared secret for the connector's HMAC signatures; never returned by the API. */
-    connectorSecret: text('connector_secret'),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.feature] })],
-);
-
-export const apiKeys = pgTable(
-  'api_keys',
-  {
-    id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
-    name: text('name').notNull(),
-    /** Public, non-secret start of the key, to tell keys apart in listings. */
-    prefix: text('prefix').notNull(),
-    /** SHA-256 of the whole key; the key itself is shown once and never stored. */
-    hash: text('hash').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    revokedAt: timestamp('revoked_at', { withTimezone: true }),
-  },
-  (t) => [uniqueIndex('api_keys_hash_idx').on(t.hash)],
-);
 
 export const requests = pgTable(
   'requests',
@@ -142,6 +90,3 @@ export const requestEvents = pgTable(
 
 export type RequestRow = typeof requests.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
-export type RequestType = RequestRow['type'];
-export type RequestStatus = RequestRow['status'];
-export type TaskStatus = TaskRow['status'];
