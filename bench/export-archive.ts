@@ -46,10 +46,10 @@ import { freePort } from '../src/embedded/ports.js';
 import { collectForPartial, type FeatureAdapter } from '../src/features/adapter.js';
 import { clouddriveAdapter } from '../src/features/clouddrive/adapter.js';
 import { imAdapter } from '../src/features/im/adapter.js';
-import { partialKey } from '../src/processing/feature-task.js';
+import { partialKey, workPrefix } from '../src/blobs/keys.js';
 import { writePartial } from '../src/results/partials.js';
 import { assembleResult, type AssembledResult } from '../src/results/assemble.js';
-import { tuneHeapForStreaming } from '../src/processing/worker-heap.js';
+import { tuneHeapForStreaming } from '../src/worker/heap.js';
 
 const execFile = promisify(execFileCb);
 
@@ -225,7 +225,7 @@ async function child(input: ChildInput): Promise<void> {
     ...(input.prepareTextBytes === undefined ? {} : { prepareTextBytes: input.prepareTextBytes }),
   } as Parameters<typeof assembleResult>[0]);
   const assembled = performance.now();
-  await results.deletePrefix(`work/${request.id}`);
+  await results.deletePrefix(workPrefix(request.id));
   await database.close();
   const usage = process.resourceUsage();
   const report: ChildReport = {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
 import { createContext, createLogger, type Context, type ServiceUrls } from './context.js';
 import { buildApp } from './http/app.js';
-import { startWorker } from '../workers/worker.js';
+import { startWorker } from './worker/worker.js';
 import { runMigrations } from './db/migrate.js';
 import { seedDemo } from './demo/seed.js';
 import { resolveServiceUrls, startEmbeddedServices } from './embedded/embedded-services.js';

@@ -15,13 +15,13 @@ import { ApiKeyService } from './auth/api-keys.js';
 import { TenantService } from './tenants/tenant-service.js';
 import { FeatureSettingsService } from './tenants/feature-settings.js';
 import { AdapterResolver, type ResolvedAdapter } from './features/adapter-resolver.js';
-import { ManualTaskService } from './manual/manual-tasks.js';
+import { ManualTaskService } from './tasks/manual-task.js';
 import { resolveSubject } from './identity/resolve-subject.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { EncryptedBlobStore } from './blobs/encrypted-blob-store.js';
 import { S3BlobStore, s3Client } from './blobs/s3-blob-store.js';
 import { DeliveryService } from './delivery/delivery-service.js';
-import { deliveryKeys } from './delivery/keys.js';
+import { deliveryKeys } from './secrets.js';
 import { DeliveryRepository } from './delivery/repository.js';
 import { LinkSigner } from './delivery/signing.js';
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type Env } from '../src/config.js';
 import { createContext, type Context } from '../src/context.js';
 import { buildApp } from '../src/http/app.js';
-import { startWorker, type RunningWorker } from '../workers/worker.js';
+import { startWorker, type RunningWorker } from '../src/worker/worker.js';
 import { ensureDatabase, withDatabase } from '../src/db/migrate.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { readTestServices, TEMPLATE_DATABASE } from './setup/services.js';

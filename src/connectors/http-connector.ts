@@ -6,6 +6,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import { Compile } from 'typebox/compile';
 import type { BlobStore } from '../blobs/blob-store.js';
+import { connectorFilesPrefix } from '../blobs/keys.js';
 import { itemIds } from '../catalogue/catalogue.js';
 import type { FeatureId } from '../catalogue/schema.js';
 import type {
@@ -175,7 +176,7 @@ async function* collect(
 ): AsyncGenerator<CollectedRecord> {
   const columns = new Map((await describe(ctx)).map((d) => [d.name, new Set(d.columns)]));
   const requestId = runId(ctx);
-  const prefix = `connector/${client.feature}/${requestId}`;
+  const prefix = connectorFilesPrefix(client.feature, requestId);
   await ctx.blobs.deletePrefix(prefix); // what a failed attempt left
   try {
     let files = 0;

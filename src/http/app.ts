@@ -8,7 +8,7 @@ import { requireApiKey } from './auth.js';
 import { healthRoutes } from './health-routes.js';
 import { catalogueRoutes } from '../catalogue/routes.js';
 import { requestRoutes } from '../requests/routes.js';
-import { manualTaskRoutes } from '../manual/routes.js';
+import { manualTaskRoutes } from '../tasks/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
 import { deliveryRoutes, linkRoutes } from '../delivery/routes.js';
 

@@ -1,5 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
+import { preparedTextPrefix, resultKey } from '../blobs/keys.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { DatasetDescription } from '../features/adapter.js';
@@ -88,10 +89,6 @@ export async function assembleResult(input: AssemblyInput): Promise<AssembledRes
   }
 }
 
-export function resultKey(requestId: string, fileName: string): string {
-  return `results/${requestId}/${fileName}`;
-}
-
 async function assembleAccess({ input, sections, now }: Assembly): Promise<AssembledResult> {
   const context = { ...contextOf(input, sections), now };
   const estimate = await prepareSections(sections, input.results);
@@ -111,7 +108,7 @@ async function assembleExport({ input, sections, now }: Assembly): Promise<Assem
   const context = { ...contextOf(input, sections), now };
   const estimate = await prepareSections(sections, input.results);
   const layout = archiveLayout(input, `dsar-export-${input.request.id}`, now, exportArchiveSize(estimate));
-  const text = new TextPreparation(input.results, `work/${input.request.id}/prepared`);
+  const text = new TextPreparation(input.results, preparedTextPrefix(input.request.id));
   try {
     const parts = await writeZipArchive(input.results, layout, async (archive) => {
       // Started first: the worker renders and deflates these while the files are copied.

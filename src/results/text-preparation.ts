@@ -94,7 +94,7 @@ export class TextPreparation {
 
   constructor(
     private readonly store: BlobStore,
-    /** Where temporary blobs go: `work/<request id>/prepared`. */
+    /** Where temporary blobs go: the request's `preparedTextPrefix` (blobs/keys.ts). */
     private readonly prefix: string,
   ) {}
 

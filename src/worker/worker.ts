@@ -1,15 +1,15 @@
 import { Worker, type Job } from 'bullmq';
-import type { Context } from '../src/context.js';
-import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../src/queue/flow.js';
-import { runFeatureTask } from '../src/processing/feature-task.js';
-import { runAssembly } from '../src/processing/assembly-task.js';
-import { startScheduledJob } from '../src/queue/scheduled-jobs.js';
-import { purgeExpiredRetention } from '../src/processing/retention-purge.js';
-import { tuneHeapForStreaming } from '../src/processing/worker-heap.js';
+import type { Context } from '../context.js';
+import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
+import { runFeatureTask } from '../tasks/feature-task.js';
+import { runAssembly } from '../tasks/assembly-task.js';
+import { startScheduledJob } from '../queue/scheduled-jobs.js';
+import { purgeExpiredRetention } from '../tasks/retention-purge.js';
+import { tuneHeapForStreaming } from './heap.js';
 
 /**
- * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the processing
- * functions that hold the rules, and it re-enqueues requests a crash left behind.
+ * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the task
+ * runners that hold the rules, and it re-enqueues requests a crash left behind.
  */
 
 const SWEEP_INTERVAL_MS = 30_000;

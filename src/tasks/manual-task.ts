@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -7,7 +7,7 @@ import type { RequestFlow } from '../queue/flow.js';
 import type { RequestRepository } from '../requests/repository.js';
 import type { RequestRow, TaskRow } from '../requests/tables.js';
 import { AppError, conflict, notFound } from '../errors.js';
-import { partialKey } from '../processing/feature-task.js';
+import { manualUploadKey, partialKey } from '../blobs/keys.js';
 import { writePartial } from '../results/partials.js';
 import type { RequestService } from '../requests/request-service.js';
 import type { RequestView } from '../requests/schemas.js';
@@ -44,7 +44,7 @@ export class ManualTaskService {
     if (request.type === 'deletion') {
       throw conflict('no-upload-for-deletion', 'A deletion task is confirmed with a note, not with files');
     }
-    const blobKey = `manual/${request.tenantId}/${request.id}/${randomUUID()}`;
+    const blobKey = manualUploadKey(request.tenantId, request.id);
     const hash = createHash('sha256');
     let size = 0;
     const limit = this.maxUploadBytes;

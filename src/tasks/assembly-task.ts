@@ -11,6 +11,7 @@ import { finalStatus, isTerminal, OPEN_STATUSES } from '../requests/lifecycle.js
 import { assembleResult } from '../results/assemble.js';
 import type { DeliveryService } from '../delivery/delivery-service.js';
 import { errorKind } from './feature-task.js';
+import { connectorFilesPrefix, workPrefix } from '../blobs/keys.js';
 
 /**
  * The parent job of a request's flow: every feature task has ended (completed, failed after
@@ -92,9 +93,9 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
 
 /** Partials, and the copies of files a feature service sent through the connector: personal data, kept no longer than needed. */
 async function deleteWorkFiles(deps: AssemblyDeps, requestId: string, tasks: TaskRow[]): Promise<void> {
-  await deps.results.deletePrefix(`work/${requestId}`);
+  await deps.results.deletePrefix(workPrefix(requestId));
   for (const sql of new Set(tasks.map((t) => deps.featureSql(t.feature)))) await forgetPseudonyms(sql, requestId);
   for (const task of tasks.filter((t) => t.adapter === 'http')) {
-    await deps.featureBlobs.deletePrefix(`connector/${task.feature}/${requestId}`);
+    await deps.featureBlobs.deletePrefix(connectorFilesPrefix(task.feature, requestId));
   }
 }

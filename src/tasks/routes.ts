@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import { Problem } from '../errors.js';
 import { RequestView } from '../requests/schemas.js';
-import type { ManualTaskService } from './manual-tasks.js';
+import type { ManualTaskService } from './manual-task.js';
 import { CompleteTaskBody, TaskParams, UploadQuery, UploadedFile } from './schemas.js';
 
 /** Support agents answer manual tasks: supply a feature's data as files, then complete with a note. */

@@ -8,6 +8,7 @@ import type { RequestRepository } from '../requests/repository.js';
 import type { FeatureSettingsService } from '../tenants/feature-settings.js';
 import { isTerminal } from '../requests/lifecycle.js';
 import { writePartial } from '../results/partials.js';
+import { partialKey } from '../blobs/keys.js';
 
 /**
  * One feature of one request: collect the subject's data into a partial (access, export)
@@ -23,10 +24,6 @@ export interface FeatureTaskDeps {
   log: Logger;
   /** The tenant's policy on other people's data in shared spaces, which adapters apply. */
   featureSettings: Pick<FeatureSettingsService, 'policy'>;
-}
-
-export function partialKey(requestId: string, feature: string): string {
-  return `work/${requestId}/${feature}.ndjson`;
 }
 
 export async function runFeatureTask(
