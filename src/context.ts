@@ -21,7 +21,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { EncryptedBlobStore } from './blobs/encrypted-blob-store.js';
 import { S3BlobStore, s3Client } from './blobs/s3-blob-store.js';
 import { DeliveryService } from './delivery/delivery-service.js';
-import { deliveryKeys } from './secrets.js';
+import { loadSecrets } from './secrets.js';
 import { DeliveryRepository } from './delivery/repository.js';
 import { LinkSigner } from './delivery/signing.js';
 
@@ -41,6 +41,7 @@ export interface Context {
   featureBlobs: BlobStore;
   results: BlobStore;
   repo: RequestRepository;
+  tenants: TenantService;
   requests: RequestService;
   apiKeys: ApiKeyService;
   featureSettings: FeatureSettingsService;
@@ -85,13 +86,15 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     attempts: config.jobAttempts,
     backoffMs: config.jobBackoffMs,
   });
-  const keys = deliveryKeys(config);
+  const keys = loadSecrets(config);
   const s3 = config.s3 && s3Client(config.s3);
   const results = resultsStore(config, keys.resultsKey, s3);
   const repo = new RequestRepository(database.db);
+  const tenants = new TenantService(database.db);
+  const apiKeys = new ApiKeyService(database.db);
   const requests = new RequestService(
     repo,
-    new TenantService(database.db),
+    tenants,
     flow,
     catalogue,
     config.dueDays,
@@ -116,8 +119,9 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     featureBlobs,
     results,
     repo,
+    tenants,
     requests,
-    apiKeys: new ApiKeyService(database.db),
+    apiKeys,
     featureSettings,
     resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
     manualTasks: new ManualTaskService(repo, requests, featureBlobs, results, flow, config.maxUploadBytes),
@@ -125,6 +129,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     delivery: new DeliveryService(
       repo,
       new DeliveryRepository(database.db),
+      apiKeys,
       results,
       new LinkSigner(keys.linkSigningKey),
       { linkTtlSeconds: config.linkTtlSeconds, resultTtlDays: config.resultTtlDays, publicBaseUrl: config.publicBaseUrl },

@@ -4,13 +4,14 @@ import path from 'node:path';
 import type { Config } from './config.js';
 
 /**
- * The two secrets of delivery: the key that encrypts results at rest and the key that signs
- * download links, each base64 of 32 random bytes. Every host of a deployment must share them,
+ * The deployment's secrets: the key that encrypts partials and results at rest and the key that
+ * signs download links (each base64 of 32 random bytes), and the key that signs deletion
+ * receipts. Every host of a deployment must share them,
  * so with DATABASE_URL set they come from the environment. The embedded system (`dsar up`, no
  * DATABASE_URL) is one host: it generates each once into DATA_DIR/keys/ and reuses it.
  */
 
-export interface DeliveryKeys {
+export interface Secrets {
   resultsKey: Buffer;
   linkSigningKey: Buffer;
   /** Ed25519 key that signs deletion receipts; its public half is served for auditors. */
@@ -20,7 +21,7 @@ export interface DeliveryKeys {
 const randomSecret = () => randomBytes(32).toString('base64');
 const ed25519Pem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
-export function deliveryKeys(config: Config): DeliveryKeys {
+export function loadSecrets(config: Config): Secrets {
   return {
     resultsKey: Buffer.from(
       secret(config, config.resultsEncryptionKey, 'RESULTS_ENCRYPTION_KEY', 'results-encryption.key', randomSecret),

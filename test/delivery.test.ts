@@ -7,7 +7,6 @@ import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
 import { hashKey } from '../src/auth/api-keys.js';
 import { LocalBlobStore } from '../src/blobs/blob-store.js';
 import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
-import { DeliveryRepository } from '../src/delivery/repository.js';
 
 // Results handed out over HTTP: to the owner's key and through signed links, whole and by range,
 // every download recorded; stored encrypted; deleted when their retention ends.
@@ -203,7 +202,7 @@ t.test('a result stored in parts: ?part=N', async (t) => {
     text,
   }));
   for (const part of parts) await ctx.results.put(part.key, part.text);
-  await new DeliveryRepository(ctx.database.db).recordParts(done.id, 'text/plain', parts.map(({ text: _text, ...p }) => p));
+  await ctx.repo.recordParts(done.id, 'text/plain', parts.map(({ text: _text, ...p }) => p));
   const url = `/v1/requests/${done.id}/report`;
   const second = await get(`${url}?part=2`);
   t.equal(second.statusCode, 200);
@@ -240,7 +239,7 @@ t.test('expiry: a repeatable job deletes results past retention; the report is t
   const row = await ctx.repo.findById(old.id);
   const part = `results/${old.id}/part-2.bin`;
   await ctx.results.put(part, 'x');
-  await new DeliveryRepository(ctx.database.db).recordParts(old.id, 'application/zip', [
+  await ctx.repo.recordParts(old.id, 'application/zip', [
     { key: row!.resultKey!, fileName: 'a.part1.zip', size: old.result.size, sha256: old.result.sha256 },
     { key: part, fileName: 'a.part2.zip', size: 1, sha256: sha256(Buffer.from('x')) },
   ]);

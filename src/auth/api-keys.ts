@@ -37,6 +37,12 @@ export class ApiKeyService {
     return key;
   }
 
+  /** The id of a key, to record who downloaded. */
+  async idOf(key: string): Promise<string | undefined> {
+    const [row] = await this.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.hash, hashKey(key)));
+    return row?.id;
+  }
+
   /** The tenant a key belongs to, or undefined for an unknown or revoked key. */
   async tenantOf(key: string): Promise<string | undefined> {
     const [row] = await this.db

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { ResultPart } from '../results/assemble.js';
 import { buffer } from 'node:stream/consumers';
 import type { DeletionReceipt } from '../results/deletion-receipt.js';
 import { deletionReceiptHtml } from '../results/deletion-receipt-html.js';
@@ -10,7 +9,9 @@ import type { RequestRow } from '../requests/tables.js';
 import { AppError, notFound } from '../errors.js';
 import { isTerminal } from '../requests/lifecycle.js';
 import type { RequestRepository } from '../requests/repository.js';
-import { RESULT_STATUSES, type DeliveryRepository } from './repository.js';
+import { wholeResult, type ResultFile } from '../requests/result-files.js';
+import type { DeliveryRepository } from './repository.js';
+import type { ApiKeyService } from '../auth/api-keys.js';
 import { parseRange, rangeStillValid } from './ranges.js';
 import type { CreateLinkBody, DownloadList, DownloadView, LinkView } from './schemas.js';
 import type { LinkSigner } from './signing.js';
@@ -23,16 +24,6 @@ import type { DownloadLinkRow, DownloadRow } from './tables.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const EXPIRY_PAGE = 100;
-
-/** One file of a result: the result itself (part 1) or one part of a result split into several. */
-export interface ResultFile {
-  part: number;
-  key: string;
-  fileName: string;
-  mediaType: string;
-  size: number;
-  sha256: string;
-}
 
 export interface DownloadAsk {
   part?: number;
@@ -86,16 +77,12 @@ export class DeliveryService {
   constructor(
     private readonly repo: RequestRepository,
     private readonly store: DeliveryRepository,
+    private readonly apiKeys: Pick<ApiKeyService, 'idOf'>,
     private readonly results: BlobStore,
     private readonly signer: LinkSigner,
     private readonly options: DeliveryOptions,
     private readonly log: Logger,
   ) {}
-
-  /** Every file of a result split into parts, for `?part=N`; a single-file result records its one part. */
-  async recordParts(requestId: string, mediaType: string, parts: ResultPart[]): Promise<void> {
-    await this.store.recordParts(requestId, mediaType, parts);
-  }
 
   async ownerDownload(tenantId: string, requestId: string, apiKey: string, ask: DownloadAsk): Promise<Delivery> {
     const row = await this.requestOf(tenantId, requestId);
@@ -103,7 +90,7 @@ export class DeliveryService {
     const range = rangeOf(file, ask);
     if (ask.head) return { file, range };
     const body = await this.open(row, file, range);
-    const apiKeyId = await this.store.apiKeyIdOf(apiKey);
+    const apiKeyId = await this.apiKeys.idOf(apiKey);
     return { file, range, body: await this.recorded(row, { apiKeyId }, file, range, body) };
   }
 
@@ -129,7 +116,7 @@ export class DeliveryService {
     await this.fileOf(row);
     const link = await this.store.createLink({
       requestId: row.id,
-      createdByKeyId: await this.store.apiKeyIdOf(apiKey),
+      createdByKeyId: await this.apiKeys.idOf(apiKey),
       expiresAt: new Date(Date.now() + (body.expiresInSeconds ?? this.options.linkTtlSeconds) * 1000),
       maxDownloads: body.maxDownloads ?? null,
     });
@@ -151,7 +138,7 @@ export class DeliveryService {
   async expireResults(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.options.resultTtlDays * DAY_MS);
     let count = 0;
-    for (let due = await this.store.dueForExpiry(cutoff, EXPIRY_PAGE); due.length > 0; due = await this.store.dueForExpiry(cutoff, EXPIRY_PAGE)) {
+    for (let due = await this.repo.dueForExpiry(cutoff, EXPIRY_PAGE); due.length > 0; due = await this.repo.dueForExpiry(cutoff, EXPIRY_PAGE)) {
       for (const row of due) await this.expire(row.id, row.resultKey);
       count += due.length;
     }
@@ -160,10 +147,10 @@ export class DeliveryService {
 
   private async expire(requestId: string, resultKey: string | null): Promise<void> {
     // Expired first: from then on no download starts on what is about to be deleted.
-    await this.repo.transition(requestId, RESULT_STATUSES, 'expired');
-    const parts = await this.store.parts(requestId);
+    await this.repo.moveRequest(requestId, 'expire');
+    const parts = await this.repo.parts(requestId);
     for (const key of [resultKey, ...parts.map((p) => p.key)]) if (key) await this.results.delete(key);
-    await this.store.forgetResult(requestId);
+    await this.repo.forgetResult(requestId);
   }
 
   /** One file of the access report, read in place from the stored archive, for viewing it online. */
@@ -187,7 +174,7 @@ export class DeliveryService {
   private async viewEntry(row: RequestRow, path: string): Promise<ArchiveEntryContent> {
     if (row.type !== 'access') throw notFound('Viewable report');
     const whole = await this.fileOf(row);
-    const parts = await this.store.parts(row.id);
+    const parts = await this.repo.parts(row.id);
     for (const key of parts.length > 0 ? parts.map((p) => p.key) : [whole.key]) {
       const entry = await readArchiveEntry(this.results, key, path);
       if (entry) return entry;
@@ -225,7 +212,7 @@ export class DeliveryService {
     const whole = wholeResult(row);
     if (!whole) throw notFound(`Result of this ${row.status} request`);
     if (part === undefined) return whole;
-    const parts = await this.store.parts(row.id);
+    const parts = await this.repo.parts(row.id);
     const found = parts.length === 0 && part === 1 ? whole : parts.find((p) => p.part === part);
     if (!found) throw notFound(`Part ${part} of this result`);
     return found;
@@ -278,18 +265,6 @@ function rangeOf(file: ResultFile, ask: DownloadAsk): ByteRange | undefined {
   const range = parseRange(ask.range, file.size);
   if (range === 'unsatisfiable') throw new RangeNotSatisfiable(file.size);
   return range;
-}
-
-function wholeResult(row: RequestRow): ResultFile | undefined {
-  if (!row.resultKey || !row.resultMediaType || row.resultSize === null || !row.resultSha256) return undefined;
-  return {
-    part: 1,
-    key: row.resultKey,
-    fileName: row.resultKey.split('/').at(-1) ?? 'result',
-    mediaType: row.resultMediaType,
-    size: row.resultSize,
-    sha256: row.resultSha256,
-  };
 }
 
 function downloadView(row: DownloadRow): DownloadView {

@@ -1,11 +1,8 @@
-import { bigint, bigserial, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, pgTable, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { apiKeys } from '../auth/tables.js';
 import { requests } from '../requests/tables.js';
 
-/**
- * Delivery of results: download links handed to a subject, every download served, and the
- * parts of a result that is split into several files.
- */
+/** Delivery of results: download links handed to a subject, and every download served. */
 
 /** A link that opens one request's result without an API key. Only its id travels, signed (signing.ts). */
 export const downloadLinks = pgTable(
@@ -46,26 +43,5 @@ export const downloads = pgTable(
   (t) => [index('downloads_request_idx').on(t.requestId, t.id)],
 );
 
-/**
- * The files of a result split into parts, numbered from 1. A result without rows here is one
- * file, part 1, described on the request itself.
- */
-export const resultParts = pgTable(
-  'result_parts',
-  {
-    requestId: uuid('request_id')
-      .notNull()
-      .references(() => requests.id, { onDelete: 'cascade' }),
-    part: integer('part').notNull(),
-    key: text('key').notNull(),
-    fileName: text('file_name').notNull(),
-    mediaType: text('media_type').notNull(),
-    size: bigint('size', { mode: 'number' }).notNull(),
-    sha256: text('sha256').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.requestId, t.part] })],
-);
-
 export type DownloadLinkRow = typeof downloadLinks.$inferSelect;
 export type DownloadRow = typeof downloads.$inferSelect;
-export type ResultPartRow = typeof resultParts.$inferSelect;

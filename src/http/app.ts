@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../context.js';
 import { registerProblemHandlers } from './problems.js';
-import { requireApiKey } from './auth.js';
+import { requireApiKey } from '../auth/hook.js';
 import { healthRoutes } from './health-routes.js';
 import { catalogueRoutes } from '../catalogue/routes.js';
 import { requestRoutes } from '../requests/routes.js';

@@ -1,5 +1,8 @@
 /**
- * A request's lifecycle in one place.
+ * A request's and its tasks' lifecycle in one place: the statuses, and every transition between
+ * them with the statuses it may start from and what it records. The repository makes each one a
+ * single conditional UPDATE (`… WHERE status IN (from) RETURNING *`), so a transition that is not
+ * allowed, or that lost a race to another one, changes nothing and returns no row.
  *
  *   received ──> queued ──> processing ──> completed | partially_completed | failed ──> expired
  *       │          │           └──> action_required (manual tasks) ──> processing
@@ -8,7 +11,9 @@
  * `expired`: the result was deleted when its retention ended.
  *
  * `received` is written before the flow is enqueued, so a crash in between is recovered
- * by re-enqueueing (see requeueStranded); `queued` once BullMQ holds the flow.
+ * by re-enqueueing (the worker's sweep); `queued` once BullMQ holds the flow.
+ *
+ * A new status is a line in its list, and each way into or out of it a line in its table.
  */
 
 export const REQUEST_TYPES = ['access', 'export', 'deletion'] as const;
@@ -33,29 +38,76 @@ export const TASK_STATUSES = [
   'cancelled',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
+/** The statuses a request and its tasks are written with. */
+export const INITIAL_STATUS = { request: 'received', task: 'pending' } as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const TERMINAL_STATUSES: readonly RequestStatus[] = [
-  'completed',
-  'partially_completed',
-  'failed',
-  'cancelled',
-  'expired',
-];
-export const OPEN_STATUSES: readonly RequestStatus[] = ['received', 'queued', 'processing', 'action_required'];
+export const OPEN_STATUSES = ['received', 'queued', 'processing', 'action_required'] as const satisfies readonly RequestStatus[];
+/** Statuses whose request may hold a result; its retention runs from completedAt. */
+export const RESULT_STATUSES = ['completed', 'partially_completed', 'failed'] as const satisfies readonly RequestStatus[];
+export const TERMINAL_STATUSES: readonly RequestStatus[] = [...RESULT_STATUSES, 'cancelled', 'expired'];
+const OPEN_TASK_STATUSES = ['pending', 'running'] as const satisfies readonly TaskStatus[];
+
+export interface Transition<S extends string, Stamp extends string> {
+  from: readonly S[];
+  to: S;
+  /** The column set to the time of the transition (unless the caller gives that time). */
+  stamp?: Stamp;
+  /** The audit event the transition records; a request's transitions record their new status. */
+  event?: string;
+}
+
+type RequestTransition = Transition<RequestStatus, 'completedAt'>;
+type TaskTransition = Transition<TaskStatus, 'startedAt' | 'finishedAt'>;
+
+export const REQUEST_TRANSITIONS = {
+  /** BullMQ holds the request's flow. */
+  queue: { from: ['received'], to: 'queued' },
+  /** A feature task started. */
+  start: { from: ['received', 'queued'], to: 'processing' },
+  /** Every automated task has ended; manual ones wait for an agent. */
+  awaitAction: { from: ['received', 'queued', 'processing'], to: 'action_required' },
+  /** The last manual task was answered: the request is assembled. */
+  resume: { from: ['action_required'], to: 'processing' },
+  complete: { from: OPEN_STATUSES, to: 'completed', stamp: 'completedAt' },
+  completePartially: { from: OPEN_STATUSES, to: 'partially_completed', stamp: 'completedAt' },
+  fail: { from: OPEN_STATUSES, to: 'failed', stamp: 'completedAt' },
+  cancel: { from: OPEN_STATUSES, to: 'cancelled', stamp: 'completedAt' },
+  /** The result was deleted when its retention ended. */
+  expire: { from: RESULT_STATUSES, to: 'expired' },
+} as const satisfies Record<string, RequestTransition>;
+
+export const TASK_TRANSITIONS = {
+  /** No adapter answers the feature: reported, not failed. */
+  notAutomate: { from: OPEN_TASK_STATUSES, to: 'not_automated', stamp: 'finishedAt', event: 'task_not_automated' },
+  /** A person answers this one over the API. */
+  awaitAgent: { from: OPEN_TASK_STATUSES, to: 'action_required', stamp: 'startedAt', event: 'task_action_required' },
+  /** An attempt starts (a retry starts from the attempt before). */
+  start: { from: OPEN_TASK_STATUSES, to: 'running', stamp: 'startedAt', event: 'task_started' },
+  complete: { from: ['running'], to: 'completed', stamp: 'finishedAt', event: 'task_completed' },
+  completeByHand: { from: ['action_required'], to: 'completed', stamp: 'finishedAt', event: 'manual_task_completed' },
+  /** The last attempt failed (each failed attempt records its own event). */
+  fail: { from: ['running'], to: 'failed', stamp: 'finishedAt' },
+  /** The assembly found the task unfinished: its job vanished. */
+  abandon: { from: OPEN_TASK_STATUSES, to: 'failed', stamp: 'finishedAt' },
+  cancel: { from: OPEN_TASK_STATUSES, to: 'cancelled', stamp: 'finishedAt' },
+} as const satisfies Record<string, TaskTransition>;
+
+export type RequestTransitionName = keyof typeof REQUEST_TRANSITIONS;
+export type TaskTransitionName = keyof typeof TASK_TRANSITIONS;
 
 export function isTerminal(status: RequestStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
 /**
- * The final status once every task has ended. A feature that could not be processed never
+ * How a request closes once every task has ended. A feature that could not be processed never
  * lets the request pass as completed; features without an adapter are reported, not failed.
  */
-export function finalStatus(tasks: { status: TaskStatus }[]): RequestStatus {
+export function closingTransition(tasks: { status: TaskStatus }[]): 'complete' | 'completePartially' | 'fail' {
   const failed = tasks.filter((t) => t.status === 'failed').length;
-  if (failed === 0) return 'completed';
+  if (failed === 0) return 'complete';
   const succeeded = tasks.filter((t) => t.status === 'completed').length;
-  return succeeded === 0 && failed === tasks.length ? 'failed' : 'partially_completed';
+  return succeeded === 0 && failed === tasks.length ? 'fail' : 'completePartially';
 }

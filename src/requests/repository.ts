@@ -1,20 +1,45 @@
-import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lt, or } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { RequestStatus } from './lifecycle.js';
-import { requestEvents, requests, tasks, type RequestRow, type TaskRow } from './tables.js';
+import {
+  INITIAL_STATUS,
+  REQUEST_TRANSITIONS,
+  RESULT_STATUSES,
+  TASK_TRANSITIONS,
+  type RequestStatus,
+  type RequestTransitionName,
+  type TaskStatus,
+  type TaskTransitionName,
+  type Transition,
+} from './lifecycle.js';
+import { requestEvents, requests, resultParts, tasks, type RequestRow, type ResultPartRow, type TaskRow } from './tables.js';
 
-/** Every query on requests, tasks and their events. Services decide; this only reads and writes. */
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** What a transition may record besides the status (which only the lifecycle sets). */
+export type RequestValues = Omit<Partial<typeof requests.$inferInsert>, 'id' | 'status'>;
+type PartValues = Omit<ResultPartRow, 'requestId' | 'part' | 'mediaType'>;
+/** An assembled result: its first (or only) file, and every file when it is split into parts. */
+export interface ClosingResult {
+  key: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+  parts: PartValues[];
+}
+export type TaskValues = Omit<Partial<typeof tasks.$inferInsert>, 'id' | 'requestId' | 'feature' | 'status'>;
+
+/**
+ * Every query on requests, their tasks, events and result parts. Services decide; this only reads
+ * and writes, and every status it writes is a transition of the lifecycle (lifecycle.ts).
+ */
 export class RequestRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db | Tx) {}
 
-  async insertWithTasks(
-    row: typeof requests.$inferInsert,
-    features: readonly string[],
-  ): Promise<RequestRow> {
+  async insertWithTasks(row: Omit<typeof requests.$inferInsert, 'status'>, features: readonly string[]): Promise<RequestRow> {
     return this.db.transaction(async (tx) => {
-      const [created] = await tx.insert(requests).values(row).returning();
+      const [created] = await tx.insert(requests).values({ ...row, status: INITIAL_STATUS.request }).returning();
       if (!created) throw new Error('insert returned no row');
-      await tx.insert(tasks).values(features.map((feature) => ({ requestId: created.id, feature, status: 'pending' as const })));
+      const status = INITIAL_STATUS.task;
+      await tx.insert(tasks).values(features.map((feature) => ({ requestId: created.id, feature, status })));
       await tx.insert(requestEvents).values({ requestId: created.id, kind: 'received', detail: { type: created.type, features: [...features] } });
       return created;
     });
@@ -66,34 +91,112 @@ export class RequestRepository {
       .limit(limit);
   }
 
-  /** Moves a request between statuses only if it is in one of `from`; returns whether it moved. */
-  async transition(
-    id: string,
-    from: readonly RequestStatus[],
-    to: RequestStatus,
-    extra: Partial<typeof requests.$inferInsert> = {},
-  ): Promise<boolean> {
-    const moved = await this.db
+  /**
+   * Moves a request by one transition of the lifecycle, in one conditional UPDATE, and records it.
+   * Returns the moved row, or nothing when the request is not in a status the transition starts from.
+   */
+  async moveRequest(id: string, name: RequestTransitionName, values: RequestValues = {}): Promise<RequestRow | undefined> {
+    const transition: Transition<RequestStatus, string> = REQUEST_TRANSITIONS[name];
+    const now = new Date();
+    const [moved] = await this.db
       .update(requests)
-      .set({ ...extra, status: to, updatedAt: new Date() })
-      .where(and(eq(requests.id, id), inArray(requests.status, [...from])))
-      .returning({ id: requests.id });
-    if (moved.length > 0) await this.event(id, to);
-    return moved.length > 0;
+      .set({ ...(transition.stamp ? { [transition.stamp]: now } : {}), ...values, status: transition.to, updatedAt: now })
+      .where(and(eq(requests.id, id), inArray(requests.status, [...transition.from])))
+      .returning();
+    if (moved) await this.event(id, transition.to);
+    return moved;
   }
 
-  async updateTask(requestId: string, feature: string, values: Partial<typeof tasks.$inferInsert>): Promise<void> {
-    await this.db
-      .update(tasks)
-      .set(values)
-      .where(and(eq(tasks.requestId, requestId), eq(tasks.feature, feature)));
+  /**
+   * Closes a request with its result: the transition and the result's parts, recorded together.
+   * Returns the closed row, or nothing when the request had already ended (its parts untouched).
+   */
+  async closeWithResult(
+    id: string,
+    name: 'complete' | 'completePartially' | 'fail',
+    result: ClosingResult,
+    completedAt: Date,
+  ): Promise<RequestRow | undefined> {
+    const { key, mediaType, size, sha256, parts } = result;
+    const values = { completedAt, resultKey: key, resultMediaType: mediaType, resultSize: size, resultSha256: sha256 };
+    return this.db.transaction(async (tx) => {
+      const closed = await new RequestRepository(tx).moveRequest(id, name, values);
+      if (closed) await recordParts(tx, id, mediaType, parts);
+      return closed;
+    });
   }
 
-  async cancelOpenTasks(requestId: string): Promise<void> {
-    await this.db
+  /** Moves one task by one transition of the lifecycle; `detail` goes into the transition's event. */
+  async moveTask(
+    requestId: string,
+    feature: string,
+    name: TaskTransitionName,
+    values: TaskValues = {},
+    detail?: Record<string, unknown>,
+  ): Promise<TaskRow | undefined> {
+    const { event }: Transition<TaskStatus, string> = TASK_TRANSITIONS[name];
+    const [moved] = await this.moveTasks(requestId, name, values, feature);
+    if (moved && event) await this.event(requestId, event, feature, detail);
+    return moved;
+  }
+
+  /** Moves every task of a request that may take the transition (without events); returns the moved ones. */
+  async moveTasks(requestId: string, name: TaskTransitionName, values: TaskValues = {}, feature?: string): Promise<TaskRow[]> {
+    const transition: Transition<TaskStatus, string> = TASK_TRANSITIONS[name];
+    const conditions = [eq(tasks.requestId, requestId), inArray(tasks.status, [...transition.from])];
+    if (feature !== undefined) conditions.push(eq(tasks.feature, feature));
+    return this.db
       .update(tasks)
-      .set({ status: 'cancelled', finishedAt: new Date() })
-      .where(and(eq(tasks.requestId, requestId), inArray(tasks.status, ['pending', 'running'])));
+      .set({ ...(transition.stamp ? { [transition.stamp]: new Date() } : {}), ...values, status: transition.to })
+      .where(and(...conditions))
+      .returning();
+  }
+
+  /** A task's outcome while an agent works on it, refused once it is no longer waiting for them. */
+  async recordManualOutcome(requestId: string, feature: string, outcome: unknown): Promise<boolean> {
+    const updated = await this.db
+      .update(tasks)
+      .set({ outcome })
+      .where(and(eq(tasks.requestId, requestId), eq(tasks.feature, feature), eq(tasks.status, 'action_required')))
+      .returning({ id: tasks.id });
+    return updated.length > 0;
+  }
+
+  /** Every file of a result split into parts, for `?part=N`. */
+  async parts(requestId: string): Promise<ResultPartRow[]> {
+    return this.db.select().from(resultParts).where(eq(resultParts.requestId, requestId)).orderBy(asc(resultParts.part));
+  }
+
+  /** Records the parts of a result split into several files as parts 1..n (none for a single-file result). */
+  async recordParts(requestId: string, mediaType: string, parts: PartValues[]): Promise<void> {
+    await this.db.transaction((tx) => recordParts(tx, requestId, mediaType, parts));
+  }
+
+  /**
+   * Requests whose result is past retention, and expired ones whose result is still on record
+   * (the job stopped between the two steps), a page at a time.
+   */
+  async dueForExpiry(completedBefore: Date, limit: number) {
+    return this.db
+      .select({ id: requests.id, resultKey: requests.resultKey })
+      .from(requests)
+      .where(
+        and(
+          isNotNull(requests.resultKey),
+          or(
+            and(inArray(requests.status, [...RESULT_STATUSES]), lt(requests.completedAt, completedBefore)),
+            eq(requests.status, 'expired'),
+          ),
+        ),
+      )
+      .limit(limit);
+  }
+
+  async forgetResult(requestId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.delete(resultParts).where(eq(resultParts.requestId, requestId));
+      await tx.update(requests).set({ resultKey: null }).where(eq(requests.id, requestId));
+    });
   }
 
   async event(requestId: string, kind: string, feature?: string, detail?: Record<string, unknown>): Promise<void> {
@@ -112,5 +215,10 @@ export class RequestRepository {
       .where(and(eq(requests.status, 'received'), lt(requests.createdAt, olderThan)))
       .limit(100);
   }
+}
 
+async function recordParts(tx: Tx, requestId: string, mediaType: string, parts: PartValues[]) {
+  await tx.delete(resultParts).where(eq(resultParts.requestId, requestId));
+  if (parts.length === 0) return;
+  await tx.insert(resultParts).values(parts.map((p, i) => ({ ...p, requestId, part: i + 1, mediaType })));
 }

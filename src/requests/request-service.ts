@@ -4,8 +4,9 @@ import type { RequestRow, TaskRow } from './tables.js';
 import type { RequestFlow } from '../queue/flow.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
-import { isTerminal, OPEN_STATUSES } from './lifecycle.js';
+import { isTerminal } from './lifecycle.js';
 import type { RequestRepository } from './repository.js';
+import { wholeResult, type ResultFile } from './result-files.js';
 import type { CreateRequestBody, ListRequestsQuery, RequestList, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
 import type { SubjectResolution } from '../identity/resolve-subject.js';
 
@@ -33,7 +34,6 @@ export class RequestService {
       {
         tenantId,
         type: body.type,
-        status: 'received',
         subjectAccountId: subject.accountId,
         subjectIdentifiedBy: subject.identifiedBy,
         features,
@@ -52,7 +52,7 @@ export class RequestService {
   async enqueue(row: RequestRow): Promise<void> {
     try {
       await this.flow.enqueue(row.id, row.features);
-      await this.repo.transition(row.id, ['received'], 'queued');
+      await this.repo.moveRequest(row.id, 'queue');
     } catch (err) {
       // The request is safe in Postgres as `received`; the worker's sweep enqueues it later.
       this.log.warn({ requestId: row.id, err }, 'enqueue failed; request stays received until the sweep retries');
@@ -80,9 +80,8 @@ export class RequestService {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw notFound('Request');
     if (isTerminal(row.status)) throw conflict('request-ended', `The request has already ended (${row.status})`);
-    const moved = await this.repo.transition(id, OPEN_STATUSES, 'cancelled', { completedAt: new Date() });
-    if (!moved) throw conflict('request-ended', 'The request ended while it was being cancelled');
-    await this.repo.cancelOpenTasks(id);
+    if (!(await this.repo.moveRequest(id, 'cancel'))) throw conflict('request-ended', 'The request ended while it was being cancelled');
+    await this.repo.moveTasks(id, 'cancel');
     return this.get(tenantId, id);
   }
 
@@ -134,6 +133,7 @@ function taskView(task: TaskRow): TaskView {
 }
 
 export function toView(row: RequestRow, tasks?: TaskRow[]): RequestView {
+  const result = wholeResult(row);
   return {
     id: row.id,
     type: row.type,
@@ -145,19 +145,13 @@ export function toView(row: RequestRow, tasks?: TaskRow[]): RequestView {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     ...(row.completedAt ? { completedAt: row.completedAt.toISOString() } : {}),
-    ...(row.resultKey && row.resultMediaType && row.resultSize !== null && row.resultSha256
-      ? {
-          result: {
-            href: `/v1/requests/${row.id}/report`,
-            fileName: row.resultKey.split('/').at(-1) ?? 'result',
-            mediaType: row.resultMediaType,
-            size: row.resultSize,
-            sha256: row.resultSha256,
-          },
-        }
-      : {}),
+    ...(result ? { result: resultView(row.id, result) } : {}),
     ...(tasks ? { tasks: tasks.map(taskView) } : {}),
   };
+}
+
+function resultView(requestId: string, { fileName, mediaType, size, sha256 }: ResultFile) {
+  return { href: `/v1/requests/${requestId}/report`, fileName, mediaType, size, sha256 };
 }
 
 function encodeCursor(row: RequestRow): string {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { DatasetDescription } from '../features/adapter.js';
 import { tenants } from '../tenants/tables.js';
 import { REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES } from './lifecycle.js';
@@ -88,5 +88,26 @@ export const requestEvents = pgTable(
   (t) => [index('request_events_request_idx').on(t.requestId, t.id)],
 );
 
+/**
+ * The files of a result split into parts, numbered from 1. A result without rows here is one
+ * file, part 1, described on the request itself.
+ */
+export const resultParts = pgTable(
+  'result_parts',
+  {
+    requestId: uuid('request_id')
+      .notNull()
+      .references(() => requests.id, { onDelete: 'cascade' }),
+    part: integer('part').notNull(),
+    key: text('key').notNull(),
+    fileName: text('file_name').notNull(),
+    mediaType: text('media_type').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.part] })],
+);
+
 export type RequestRow = typeof requests.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
+export type ResultPartRow = typeof resultParts.$inferSelect;

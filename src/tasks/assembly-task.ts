@@ -7,9 +7,8 @@ import type { TaskRow } from '../requests/tables.js';
 import type { Sql } from '../db/client.js';
 import { forgetPseudonyms } from '../features/shared-data.js';
 import type { RequestRepository } from '../requests/repository.js';
-import { finalStatus, isTerminal, OPEN_STATUSES } from '../requests/lifecycle.js';
+import { closingTransition, isTerminal, REQUEST_TRANSITIONS } from '../requests/lifecycle.js';
 import { assembleResult } from '../results/assemble.js';
-import type { DeliveryService } from '../delivery/delivery-service.js';
 import { errorKind } from './feature-task.js';
 import { connectorFilesPrefix, workPrefix } from '../blobs/keys.js';
 
@@ -23,7 +22,6 @@ export interface AssemblyDeps {
   featureBlobs: BlobStore;
   results: BlobStore;
   log: Logger;
-  delivery: Pick<DeliveryService, 'recordParts'>;
   featureSql(feature: string): Sql;
   receiptSigningKey?: KeyObject;
   config: { resultPartBytes: number };
@@ -39,22 +37,22 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   let tasks = await deps.repo.tasksOf(requestId);
   if (tasks.some((t) => t.status === 'action_required')) {
     // Manual tasks outstanding: the request waits; completing the last one assembles it again.
-    await deps.repo.transition(requestId, ['received', 'queued', 'processing'], 'action_required');
+    await deps.repo.moveRequest(requestId, 'awaitAction');
     tasks = await deps.repo.tasksOf(requestId);
     // The last one may have been completed while we moved the request: then nobody else resumes it.
     if (tasks.some((t) => t.status === 'action_required')) return;
-    await deps.repo.transition(requestId, ['action_required'], 'processing');
+    await deps.repo.moveRequest(requestId, 'resume');
   }
   // A task whose job vanished (e.g. removed from Redis) must not be reported as done.
-  for (const task of tasks.filter((t) => t.status === 'pending' || t.status === 'running')) {
-    await deps.repo.updateTask(requestId, task.feature, { status: 'failed', error: 'the task did not finish', finishedAt: new Date() });
-    task.status = 'failed';
+  if ((await deps.repo.moveTasks(requestId, 'abandon', { error: 'the task did not finish' })).length > 0) {
+    tasks = await deps.repo.tasksOf(requestId);
   }
   try {
     // Each task recorded the datasets its adapter described when it ran.
     const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
     const now = new Date();
-    const status = finalStatus(tasks);
+    const closing = closingTransition(tasks);
+    const status = REQUEST_TRANSITIONS[closing].to;
     const result = await assembleResult({
       request: { ...request, status, completedAt: now },
       tasks,
@@ -66,26 +64,16 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       partBytes: deps.config.resultPartBytes,
       now,
     });
-    const moved = await deps.repo.transition(requestId, OPEN_STATUSES, status, {
-      completedAt: now,
-      resultKey: result.key,
-      resultMediaType: result.mediaType,
-      resultSize: result.size,
-      resultSha256: result.sha256,
-    });
-    if (moved) await deps.delivery.recordParts(requestId, result.mediaType, result.parts);
+    const closed = await deps.repo.closeWithResult(requestId, closing, result, now);
     // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record.
-    if (!moved && (await deps.repo.findById(requestId))?.resultKey !== result.key) {
+    if (!closed && (await deps.repo.findById(requestId))?.resultKey !== result.key) {
       for (const part of result.parts) await deps.results.delete(part.key);
     }
     await deleteWorkFiles(deps, requestId, tasks);
   } catch (err) {
     deps.log.error({ requestId, error: errorKind(err) }, 'assembly failed');
     if (lastAttempt) {
-      await deps.repo.transition(requestId, OPEN_STATUSES, 'failed', {
-        completedAt: new Date(),
-        error: 'the result could not be assembled',
-      });
+      await deps.repo.moveRequest(requestId, 'fail', { error: 'the result could not be assembled' });
     }
     throw err;
   }

@@ -34,49 +34,35 @@ export async function runFeatureTask(
 ): Promise<void> {
   const request = await deps.repo.findById(requestId);
   if (!request || isTerminal(request.status)) return; // cancelled (or gone): nothing to do
-  await deps.repo.transition(requestId, ['received', 'queued'], 'processing');
+  await deps.repo.moveRequest(requestId, 'start');
 
   const resolved = await deps.resolveAdapter(request.tenantId, feature);
   if (resolved.kind === 'none') {
-    await deps.repo.updateTask(requestId, feature, { status: 'not_automated', finishedAt: new Date() });
-    await deps.repo.event(requestId, 'task_not_automated', feature);
+    await deps.repo.moveTask(requestId, feature, 'notAutomate');
     return;
   }
   if (resolved.kind === 'manual') {
     // A person answers this one over the API; the request waits in action_required until they do.
-    await deps.repo.updateTask(requestId, feature, { status: 'action_required', adapter: 'manual', startedAt: new Date() });
-    await deps.repo.event(requestId, 'task_action_required', feature);
+    await deps.repo.moveTask(requestId, feature, 'awaitAgent', { adapter: 'manual' });
     return;
   }
   const { adapter } = resolved;
-  await deps.repo.updateTask(requestId, feature, {
-    status: 'running',
-    adapter: resolved.kind,
-    startedAt: new Date(),
-    attempts: attempt.number,
-  });
-  await deps.repo.event(requestId, 'task_started', feature, { attempt: attempt.number });
+  const started = await deps.repo.moveTask(requestId, feature, 'start', { adapter: resolved.kind, attempts: attempt.number }, { attempt: attempt.number });
+  if (!started) return; // cancelled meanwhile, or already ended
   try {
     const policy = await deps.featureSettings.policy(request.tenantId);
     const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId, policy };
     const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
     const values =
       request.type === 'deletion' ? await erase(adapter, request, ctx) : await collect(deps, adapter, request, ctx, datasets);
-    await deps.repo.updateTask(requestId, feature, {
-      ...values,
-      datasets,
-      status: 'completed',
-      error: null,
-      finishedAt: new Date(),
-    });
-    await deps.repo.event(requestId, 'task_completed', feature, { counts: values.counts });
+    await deps.repo.moveTask(requestId, feature, 'complete', { ...values, datasets, error: null }, { counts: values.counts });
   } catch (err) {
     const reason = describe(err);
     // Log the error's kind only: a driver message can quote row values, which are personal data.
     deps.log.warn({ requestId, feature, attempt: attempt.number, error: errorKind(err) }, 'feature task failed');
     await deps.repo.event(requestId, 'task_attempt_failed', feature, { attempt: attempt.number, reason });
     if (attempt.last) {
-      await deps.repo.updateTask(requestId, feature, { status: 'failed', error: reason, finishedAt: new Date() });
+      await deps.repo.moveTask(requestId, feature, 'fail', { error: reason });
     }
     throw err;
   }

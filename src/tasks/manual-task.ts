@@ -67,7 +67,7 @@ export class ManualTaskService {
     const file = { name, mediaType, size, sha256: hash.digest('hex'), blobKey };
     const outcome = manualOutcome(task);
     outcome.manual.files.push(file);
-    await this.repo.updateTask(id, feature, { outcome });
+    if (!(await this.repo.recordManualOutcome(id, feature, outcome))) throw await this.noLongerWaiting(id, feature);
     await this.repo.event(id, 'manual_file_added', feature, { size });
     return { name, mediaType, size, sha256: file.sha256 };
   }
@@ -80,8 +80,7 @@ export class ManualTaskService {
       request.type === 'deletion'
         ? { counts: {}, outcome, datasets: [] }
         : { ...(await this.writePartial(request, feature, outcome)), outcome, datasets: [UPLOADS] };
-    await this.repo.updateTask(id, feature, { ...values, status: 'completed', finishedAt: new Date() });
-    await this.repo.event(id, 'manual_task_completed', feature);
+    if (!(await this.repo.moveTask(id, feature, 'completeByHand', values))) throw await this.noLongerWaiting(id, feature);
     await this.resumeIfDone(request.id);
     return this.requests.get(tenantId, id);
   }
@@ -90,10 +89,13 @@ export class ManualTaskService {
     const request = await this.repo.find(tenantId, id);
     const task = request && (await this.repo.task(id, feature));
     if (!request || !task) throw notFound('Task');
-    if (task.status !== 'action_required') {
-      throw conflict('task-not-waiting', `This task is ${task.status}; only a task in action_required is answered by hand`);
-    }
+    if (task.status !== 'action_required') throw notWaiting(task.status);
     return { request, task };
+  }
+
+  /** The task moved on while an agent answered it (another agent, or the request was cancelled). */
+  private async noLongerWaiting(id: string, feature: string): Promise<AppError> {
+    return notWaiting((await this.repo.task(id, feature))?.status ?? 'gone');
   }
 
   /** The uploaded files become the feature's collected data, in the same partial format adapters write. */
@@ -112,11 +114,14 @@ export class ManualTaskService {
   private async resumeIfDone(requestId: string): Promise<void> {
     const tasks = await this.repo.tasksOf(requestId);
     if (tasks.some((t) => ['pending', 'running', 'action_required'].includes(t.status))) return;
-    if (await this.repo.transition(requestId, ['action_required'], 'processing')) {
+    if (await this.repo.moveRequest(requestId, 'resume')) {
       await this.flow.enqueueAssembly(requestId);
     }
   }
 }
+
+const notWaiting = (status: string) =>
+  conflict('task-not-waiting', `This task is ${status}; only a task in action_required is answered by hand`);
 
 function manualOutcome(task: TaskRow): ManualOutcome {
   const current = task.outcome as Partial<ManualOutcome> | null;

@@ -1,15 +1,14 @@
 import type { Logger } from 'pino';
-import type { Db, Sql } from '../db/client.js';
+import type { Sql } from '../db/client.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { FeatureAdapter } from '../features/adapter.js';
-import { tenants } from '../tenants/tables.js';
 
 /**
  * Storage limitation: data kept past a deletion for a legal obligation is erased when its period
  * ends. Runs as a repeatable job; each adapter that retains anything purges what has expired.
  */
 export interface PurgeDeps {
-  db: Db;
+  tenantIds(): Promise<string[]>;
   adapters: ReadonlyMap<string, FeatureAdapter>;
   featureSql(feature: string): Sql;
   featureBlobs: BlobStore;
@@ -17,7 +16,7 @@ export interface PurgeDeps {
 }
 
 export async function purgeExpiredRetention(deps: PurgeDeps, now = new Date()): Promise<number> {
-  const tenantIds = (await deps.db.select({ id: tenants.id }).from(tenants)).map((t) => t.id);
+  const tenantIds = await deps.tenantIds();
   let purged = 0;
   for (const adapter of deps.adapters.values()) {
     if (!adapter.purgeExpired) continue;

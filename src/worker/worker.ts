@@ -56,7 +56,7 @@ export function startWorker(ctx: Context): RunningWorker {
     startScheduledJob({ name: 'result-expiry', everyMs: HOUR_MS, run: () => ctx.delivery.expireResults() }, ctx.log, schedule),
     // Data retained for a legal obligation is erased when its period ends.
     startScheduledJob(
-      { name: 'retention-purge', everyMs: HOUR_MS, run: () => purgeExpiredRetention({ ...ctx, db: ctx.database.db }) },
+      { name: 'retention-purge', everyMs: HOUR_MS, run: () => purgeExpiredRetention({ ...ctx, tenantIds: () => ctx.tenants.ids() }) },
       ctx.log,
       schedule,
     ),

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ApiKeyService } from '../auth/api-keys.js';
+import type { ApiKeyService } from './api-keys.js';
 import { unauthorized } from '../errors.js';
 
 declare module 'fastify' {

@@ -1,0 +1,26 @@
+import { fileNameOf } from '../blobs/keys.js';
+import type { RequestRow, ResultPartRow } from './tables.js';
+
+/** One file of a result: the result itself (part 1) or one part of a result split into several. */
+export interface ResultFile {
+  part: number;
+  key: string;
+  fileName: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+}
+
+/** The result on record on the request (its first or only file), if it has one. */
+export function wholeResult(row: RequestRow): ResultFile | undefined {
+  if (!row.resultKey || !row.resultMediaType || row.resultSize === null || !row.resultSha256) return undefined;
+  return {
+    part: 1,
+    key: row.resultKey,
+    fileName: fileNameOf(row.resultKey),
+    mediaType: row.resultMediaType,
+    size: row.resultSize,
+    sha256: row.resultSha256,
+  };
+}
+
