@@ -2,6 +2,8 @@ import t from 'tap';
 import { eq } from 'drizzle-orm';
 import { connect } from '../src/db/client.js';
 import {
+  closingTransition,
+  isTaskOpen,
   REQUEST_STATUSES,
   REQUEST_TRANSITIONS,
   TASK_STATUSES,
@@ -58,6 +60,19 @@ t.test('the table names only known statuses', async (t) => {
     t.ok(transition.from.length > 0 && transition.from.every((s) => TASK_STATUSES.includes(s)), `task ${name}: from`);
     t.ok(TASK_STATUSES.includes(transition.to), `task ${name}: to`);
   }
+});
+
+t.test('how a request closes, and which tasks are still open', async (t) => {
+  const tasksIn = (...statuses: TaskStatus[]) => statuses.map((status) => ({ status }));
+  t.equal(closingTransition(tasksIn('completed', 'not_automated')), 'complete', 'nothing failed');
+  t.equal(closingTransition(tasksIn('completed', 'failed')), 'completePartially', 'some failed');
+  t.equal(closingTransition(tasksIn('failed', 'failed')), 'fail', 'all failed');
+  t.equal(closingTransition(tasksIn('failed', 'not_automated')), 'completePartially', 'failed beside one not automated');
+  t.same(
+    TASK_STATUSES.filter(isTaskOpen),
+    ['pending', 'running', 'action_required'],
+    'open: waiting for its job or for an agent',
+  );
 });
 
 t.test('a request moves only from the statuses its transition starts from', async (t) => {

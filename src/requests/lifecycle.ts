@@ -101,6 +101,11 @@ export function isTerminal(status: RequestStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/** Whether a task is still to be answered, by its job or by an agent. */
+export function isTaskOpen(status: TaskStatus): boolean {
+  return [...OPEN_TASK_STATUSES, 'action_required'].includes(status);
+}
+
 /**
  * How a request closes once every task has ended. A feature that could not be processed never
  * lets the request pass as completed; features without an adapter are reported, not failed.

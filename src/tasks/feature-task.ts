@@ -7,8 +7,7 @@ import type { RequestRow } from '../requests/tables.js';
 import type { RequestRepository } from '../requests/repository.js';
 import type { FeatureSettingsService } from '../tenants/feature-settings.js';
 import { isTerminal } from '../requests/lifecycle.js';
-import { writePartial } from '../results/partials.js';
-import { partialKey } from '../blobs/keys.js';
+import { storePartial } from './partial.js';
 
 /**
  * One feature of one request: collect the subject's data into a partial (access, export)
@@ -47,8 +46,8 @@ export async function runFeatureTask(
     return;
   }
   const { adapter } = resolved;
-  const started = await deps.repo.moveTask(requestId, feature, 'start', { adapter: resolved.kind, attempts: attempt.number }, { attempt: attempt.number });
-  if (!started) return; // cancelled meanwhile, or already ended
+  const attemptValues = { adapter: resolved.kind, attempts: attempt.number };
+  if (!(await deps.repo.moveTask(requestId, feature, 'start', attemptValues, { attempt: attempt.number }))) return; // cancelled meanwhile, or ended
   try {
     const policy = await deps.featureSettings.policy(request.tenantId);
     const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId, policy };
@@ -79,9 +78,7 @@ async function collect(
   ctx: AdapterContext,
   datasets: DatasetDescription[],
 ) {
-  const key = partialKey(request.id, adapter.feature);
-  const counts = await writePartial(deps.results, key, collectForPartial(adapter, subjectOf(request), ctx), datasets);
-  return { counts, partialKey: key };
+  return storePartial(deps.results, request.id, adapter.feature, collectForPartial(adapter, subjectOf(request), ctx), datasets);
 }
 
 async function erase(adapter: FeatureAdapter, request: RequestRow, ctx: AdapterContext) {

@@ -4,11 +4,12 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { CollectedRecord, DatasetDescription } from '../features/adapter.js';
 import type { RequestFlow } from '../queue/flow.js';
+import { isTaskOpen } from '../requests/lifecycle.js';
 import type { RequestRepository } from '../requests/repository.js';
 import type { RequestRow, TaskRow } from '../requests/tables.js';
 import { AppError, conflict, notFound } from '../errors.js';
-import { manualUploadKey, partialKey } from '../blobs/keys.js';
-import { writePartial } from '../results/partials.js';
+import { manualUploadKey } from '../blobs/keys.js';
+import { storePartial } from './partial.js';
 import type { RequestService } from '../requests/request-service.js';
 import type { RequestView } from '../requests/schemas.js';
 import type { UploadedFile } from './schemas.js';
@@ -100,7 +101,6 @@ export class ManualTaskService {
 
   /** The uploaded files become the feature's collected data, in the same partial format adapters write. */
   private async writePartial(request: RequestRow, feature: string, outcome: ManualOutcome) {
-    const key = partialKey(request.id, feature);
     const records = outcome.manual.files.map(
       (f): CollectedRecord => ({
         dataset: UPLOADS.name,
@@ -108,12 +108,12 @@ export class ManualTaskService {
         file: { blobKey: f.blobKey, name: f.name, mediaType: f.mediaType, size: f.size, sha256: f.sha256 },
       }),
     );
-    return { partialKey: key, counts: await writePartial(this.results, key, records, [UPLOADS]) };
+    return storePartial(this.results, request.id, feature, records, [UPLOADS]);
   }
 
   private async resumeIfDone(requestId: string): Promise<void> {
     const tasks = await this.repo.tasksOf(requestId);
-    if (tasks.some((t) => ['pending', 'running', 'action_required'].includes(t.status))) return;
+    if (tasks.some((t) => isTaskOpen(t.status))) return;
     if (await this.repo.moveRequest(requestId, 'resume')) {
       await this.flow.enqueueAssembly(requestId);
     }
