@@ -68,7 +68,10 @@ export class ManualTaskService {
     const file = { name, mediaType, size, sha256: hash.digest('hex'), blobKey };
     const outcome = manualOutcome(task);
     outcome.manual.files.push(file);
-    if (!(await this.repo.recordManualOutcome(id, feature, outcome))) throw await this.noLongerWaiting(id, feature);
+    if (!(await this.repo.recordManualOutcome(id, feature, outcome))) {
+      await this.featureBlobs.delete(blobKey);
+      throw await this.noLongerWaiting(id, feature);
+    }
     await this.repo.event(id, 'manual_file_added', feature, { size });
     return { name, mediaType, size, sha256: file.sha256 };
   }
