@@ -47,7 +47,7 @@ import { collectForPartial, type FeatureAdapter } from '../src/features/adapter.
 import { clouddriveAdapter } from '../src/features/clouddrive/adapter.js';
 import { imAdapter } from '../src/features/im/adapter.js';
 import { partialKey } from '../src/processing/feature-task.js';
-import { writePartial } from '../src/results/partials.js';
+import { writePartial } from '../src/results/partials/partials.js';
 import { assembleResult, type AssembledResult } from '../src/results/assemble.js';
 import { tuneHeapForStreaming } from '../src/processing/worker-heap.js';
 

@@ -8,9 +8,9 @@ import { LocalBlobStore, type BlobStore } from '../src/blobs/blob-store.js';
 import type { Catalogue } from '../src/catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../src/db/schema.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
-import { NATIVE_CRC32, YAZL_ENTRIES_SET_ASIDE, YAZL_PREPARED_ENTRIES } from '../src/results/archive.js';
+import { NATIVE_CRC32, YAZL_ENTRIES_SET_ASIDE, YAZL_PREPARED_ENTRIES } from '../src/results/zip/archive.js';
 import { assembleResult, type AssembledResult, type AssemblyInput } from '../src/results/assemble.js';
-import { readDataset } from '../src/results/partials.js';
+import { readDataset } from '../src/results/partials/partials.js';
 import { NOW, requestRow, taskRow } from './fixtures/rows.js';
 
 /**

@@ -8,10 +8,10 @@ import type { DataItem, Feature } from '../src/catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../src/db/schema.js';
 import type { CollectedRecord, DatasetDescription, ErasureOutcome } from '../src/features/adapter.js';
 import { assembleResult } from '../src/results/assemble.js';
-import type { DeletionReceipt } from '../src/results/deletion-receipt.js';
-import { deletionReceiptHtml } from '../src/results/deletion-receipt-html.js';
+import type { DeletionReceipt } from '../src/results/receipt/deletion-receipt.js';
+import { deletionReceiptHtml } from '../src/results/receipt/deletion-receipt-html.js';
 import { escapeHtml } from '../src/results/html.js';
-import { verifyReceipt } from '../src/results/receipt-signing.js';
+import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 import { ZipFile } from './zip.js';
 import { NOW, requestRow, taskRow } from './fixtures/rows.js';
 

@@ -8,7 +8,7 @@ import {
   splitPartial,
   writePartial,
   type PartialRecord,
-} from '../src/results/partials.js';
+} from '../src/results/partials/partials.js';
 import { Utf8Chunks } from '../src/results/utf8-chunks.js';
 
 /**

@@ -11,7 +11,7 @@ import { ZipFile } from 'yazl';
 import { LocalBlobStore } from '../src/blobs/blob-store.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
 import { assembleResult } from '../src/results/assemble.js';
-import { readArchiveEntry } from '../src/results/archive-reader.js';
+import { readArchiveEntry } from '../src/results/zip/archive-reader.js';
 import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
 
 /**

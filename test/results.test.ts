@@ -11,10 +11,10 @@ import type { RequestRow, TaskRow } from '../src/db/schema.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
 import { READ_AHEAD, WHOLE_FILE_BYTES } from '../src/results/archive-files.js';
 import { assembleResult, type AssembledResult, type AssemblyInput } from '../src/results/assemble.js';
-import { csvField } from '../src/results/csv.js';
-import type { DeletionReceipt } from '../src/results/deletion-receipt.js';
-import { deletionReceiptHtml } from '../src/results/deletion-receipt-html.js';
-import { verifyReceipt } from '../src/results/receipt-signing.js';
+import { csvField } from '../src/results/export/csv.js';
+import type { DeletionReceipt } from '../src/results/receipt/deletion-receipt.js';
+import { deletionReceiptHtml } from '../src/results/receipt/deletion-receipt-html.js';
+import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 import { sanitizeFileName } from '../src/results/file-names.js';
 import { NOW, requestRow, taskRow } from './fixtures/rows.js';
 

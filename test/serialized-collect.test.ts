@@ -20,9 +20,9 @@ import {
 } from '../src/features/adapter.js';
 import { declarativeAdapter, type DatasetSpec } from '../src/features/declarative.js';
 import { builtInAdapters } from '../src/features/registry.js';
-import { csvRecord, csvRow } from '../src/results/csv.js';
-import { datasetJsonArray, readDataset, readSpoolIndex, writePartial, type PartialRecord, type SpoolIndex } from '../src/results/partials.js';
-import { TextPreparation } from '../src/results/text-preparation.js';
+import { csvRecord, csvRow } from '../src/results/export/csv.js';
+import { datasetJsonArray, readDataset, readSpoolIndex, writePartial, type PartialRecord, type SpoolIndex } from '../src/results/partials/partials.js';
+import { TextPreparation } from '../src/results/export/text-preparation.js';
 import { createTestDatabase } from './helper.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { ResultPart } from '../results/assemble.js';
 import { buffer } from 'node:stream/consumers';
-import type { DeletionReceipt } from '../results/deletion-receipt.js';
-import { deletionReceiptHtml } from '../results/deletion-receipt-html.js';
-import { readArchiveEntry, type ArchiveEntryContent } from '../results/archive-reader.js';
+import type { DeletionReceipt } from '../results/receipt/deletion-receipt.js';
+import { deletionReceiptHtml } from '../results/receipt/deletion-receipt-html.js';
+import { readArchiveEntry, type ArchiveEntryContent } from '../results/zip/archive-reader.js';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { untilReadable, type BlobStore, type ByteRange } from '../blobs/blob-store.js';
 import type { RequestRow } from '../db/schema.js';

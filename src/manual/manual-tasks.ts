@@ -8,7 +8,7 @@ import type { RequestRepository } from '../requests/repository.js';
 import type { RequestRow, TaskRow } from '../db/schema.js';
 import { AppError, conflict, notFound } from '../errors.js';
 import { partialKey } from '../processing/feature-task.js';
-import { writePartial } from '../results/partials.js';
+import { writePartial } from '../results/partials/partials.js';
 import type { RequestService } from '../requests/request-service.js';
 import type { RequestView } from '../requests/schemas.js';
 import type { UploadedFile } from './schemas.js';

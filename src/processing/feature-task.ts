@@ -7,7 +7,7 @@ import type { RequestRow } from '../db/schema.js';
 import type { RequestRepository } from '../requests/repository.js';
 import type { FeatureSettingsService } from '../tenants/feature-settings.js';
 import { isTerminal } from '../requests/lifecycle.js';
-import { writePartial } from '../results/partials.js';
+import { writePartial } from '../results/partials/partials.js';
 
 /**
  * One feature of one request: collect the subject's data into a partial (access, export)

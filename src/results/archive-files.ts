@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { InvalidBlobKeyError, untilReadable, type BlobStore } from '../blobs/blob-store.js';
 import type { FileRef } from '../features/adapter.js';
-import type { ZipArchive } from './archive.js';
+import type { ZipArchive } from './zip/archive.js';
 import { FileNumbering } from './file-names.js';
 import { isAlreadyCompressed } from './media.js';
-import { PartialReadError, readDataset, readSpoolIndex, splitPartial, type SpoolIndex } from './partials.js';
+import { PartialReadError, readDataset, readSpoolIndex, splitPartial, type SpoolIndex } from './partials/partials.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /**

@@ -3,15 +3,15 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../db/schema.js';
 import type { DatasetDescription } from '../features/adapter.js';
-import { accessDataJson } from './access-data-json.js';
-import { addAccessReport } from './access-report-html.js';
-import { writeZipArchive, type ArchiveLayout, type WrittenBlob, type WrittenPart } from './archive.js';
+import { accessDataJson } from './report/access-data-json.js';
+import { addAccessReport } from './report/access-report-html.js';
+import { writeZipArchive, type ArchiveLayout, type WrittenBlob, type WrittenPart } from './zip/archive.js';
 import { accessArchiveSize, copyFiles, exportArchiveSize, prepareSections } from './archive-files.js';
-import { buildDeletionReceipt } from './deletion-receipt.js';
-import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export-files.js';
-import { signReceipt } from './receipt-signing.js';
+import { buildDeletionReceipt } from './receipt/deletion-receipt.js';
+import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export/export-files.js';
+import { signReceipt } from './receipt/receipt-signing.js';
 import { buildSections, type FeatureSection } from './report-model.js';
-import { TextPreparation } from './text-preparation.js';
+import { TextPreparation } from './export/text-preparation.js';
 
 /**
  * Turns a request's ended tasks into the one result file the subject receives:

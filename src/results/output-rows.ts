@@ -1,4 +1,4 @@
-import type { PartialRecord } from './partials.js';
+import type { PartialRecord } from './partials/partials.js';
 import type { FileNumbering } from './file-names.js';
 import type { FeatureSection } from './report-model.js';
 

@@ -1,7 +1,7 @@
 import type { Catalogue, Feature } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow, TaskStatus } from '../db/schema.js';
 import type { DatasetDescription, ErasureOutcome, FileRef } from '../features/adapter.js';
-import type { SpoolIndex } from './partials.js';
+import type { SpoolIndex } from './partials/partials.js';
 import { readErasure, readManual } from './task-outcome.js';
 
 /**

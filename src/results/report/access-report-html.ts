@@ -1,10 +1,10 @@
-import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestRow, RequestType } from '../db/schema.js';
-import { relativeHref, sanitizeFileName } from './file-names.js';
-import { html, raw } from './html.js';
-import { accountItem } from './item-accounting.js';
-import { readDataset } from './partials.js';
-import { REDACTIONS_DATASET } from '../features/shared-data.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { RequestRow, RequestType } from '../../db/schema.js';
+import { relativeHref, sanitizeFileName } from '../file-names.js';
+import { html, raw } from '../html.js';
+import { accountItem } from '../item-accounting.js';
+import { readDataset } from '../partials/partials.js';
+import { REDACTIONS_DATASET } from '../../features/shared-data.js';
 import {
   featureName,
   formatDate,
@@ -17,10 +17,10 @@ import {
   rowCountWords,
   sourceWords,
   statusWords,
-} from './labels.js';
-import { requestCompletedAt, totalRows, type FeatureSection } from './report-model.js';
-import { documentStart, DOCUMENT_END } from './views/document.js';
-import { featureListings, type Listing, type RowRange } from './views/index.js';
+} from '../labels.js';
+import { requestCompletedAt, totalRows, type FeatureSection } from '../report-model.js';
+import { documentStart, DOCUMENT_END } from '../views/document.js';
+import { featureListings, type Listing, type RowRange } from '../views/index.js';
 
 /**
  * The human-readable part of an access result: index.html, a page the subject opens offline from

@@ -1,6 +1,6 @@
-import type { RequestRow, RequestStatus, TaskStatus } from '../db/schema.js';
-import { accountItems, type ItemAccount } from './item-accounting.js';
-import { requestCompletedAt, type FeatureSection } from './report-model.js';
+import type { RequestRow, RequestStatus, TaskStatus } from '../../db/schema.js';
+import { accountItems, type ItemAccount } from '../item-accounting.js';
+import { requestCompletedAt, type FeatureSection } from '../report-model.js';
 
 /**
  * The receipt of a deletion request, a certificate of erasure: per feature, when it was handled and

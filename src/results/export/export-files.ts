@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
-import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestRow, RequestType } from '../db/schema.js';
-import { TEXT_DEFLATE_LEVEL, YAZL_PREPARED_ENTRIES, type ArchiveEntry, type ZipArchive } from './archive.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { RequestRow, RequestType } from '../../db/schema.js';
+import { TEXT_DEFLATE_LEVEL, YAZL_PREPARED_ENTRIES, type ArchiveEntry, type ZipArchive } from '../zip/archive.js';
 import { csvRecord, csvRow } from './csv.js';
-import { FileNumbering, sanitizeFileName } from './file-names.js';
-import { accountItems } from './item-accounting.js';
-import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from './labels.js';
-import { MISSING_FILE_REASON, outputRow } from './output-rows.js';
-import { datasetJsonArray, readDatasetBatches } from './partials.js';
-import type { DatasetSummary, FeatureSection } from './report-model.js';
+import { FileNumbering, sanitizeFileName } from '../file-names.js';
+import { accountItems } from '../item-accounting.js';
+import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from '../labels.js';
+import { MISSING_FILE_REASON, outputRow } from '../output-rows.js';
+import { datasetJsonArray, readDatasetBatches } from '../partials/partials.js';
+import type { DatasetSummary, FeatureSection } from '../report-model.js';
 import type { PreparedText, TextPreparation } from './text-preparation.js';
 
 /**

@@ -1,10 +1,10 @@
-import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestRow, RequestType } from '../db/schema.js';
-import { FileNumbering } from './file-names.js';
-import { accountItem } from './item-accounting.js';
-import { outputRow } from './output-rows.js';
-import { readDataset } from './partials.js';
-import { requestCompletedAt, type FeatureSection } from './report-model.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { RequestRow, RequestType } from '../../db/schema.js';
+import { FileNumbering } from '../file-names.js';
+import { accountItem } from '../item-accounting.js';
+import { outputRow } from '../output-rows.js';
+import { readDataset } from '../partials/partials.js';
+import { requestCompletedAt, type FeatureSection } from '../report-model.js';
 
 /**
  * data.json of an access result, the machine-readable twin of index.html:

@@ -5,10 +5,10 @@ import { once } from 'node:events';
 import { finished, pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { ZipFile } from 'yazl';
-import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
-import { HashingPassThrough } from './hashing.js';
-import type { PreparedText } from './text-preparation.js';
-import { Utf8Chunks } from './utf8-chunks.js';
+import type { BlobStore, BlobWriter } from '../../blobs/blob-store.js';
+import { HashingPassThrough } from '../../blobs/byte-meter.js';
+import type { PreparedText } from '../export/text-preparation.js';
+import { Utf8Chunks } from '../utf8-chunks.js';
 
 /**
  * The zip writer of every archive result. It wraps yazl so that:

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import { csvRecord, csvRow } from './csv.js';
-import { JsonArrayJoiner, LineSplitter } from './spool-lines.js';
-import { Utf8Chunks } from './utf8-chunks.js';
+import { JsonArrayJoiner, LineSplitter } from '../partials/spool-lines.js';
+import { Utf8Chunks } from '../utf8-chunks.js';
 import type { TextJob, ToTextWorker, FromTextWorker } from './text-preparation.js';
 
 /**

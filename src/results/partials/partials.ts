@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
+import type { BlobStore, BlobWriter } from '../../blobs/blob-store.js';
 import { countLines, JsonArrayJoiner, LineSplitter } from './spool-lines.js';
-import { Utf8Chunks } from './utf8-chunks.js';
+import { Utf8Chunks } from '../utf8-chunks.js';
 import {
   isSerializedRows,
   RowJson,
@@ -14,7 +14,7 @@ import {
   type Row,
   type SerializedPart,
   type SerializedRows,
-} from '../features/adapter.js';
+} from '../../features/adapter.js';
 
 /**
  * The per-feature partials: what a feature task collected, read by the result assembly.

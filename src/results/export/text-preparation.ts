@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Writable } from 'node:stream';
-import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
-import { PartialReadError, spoolBytes, type SpoolEntry } from './partials.js';
+import type { BlobStore, BlobWriter } from '../../blobs/blob-store.js';
+import { PartialReadError, spoolBytes, type SpoolEntry } from '../partials/partials.js';
 
 /**
  * Text entries of an export prepared ahead of their place in the archive. The JSON and CSV of a
