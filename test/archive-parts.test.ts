@@ -8,7 +8,6 @@ import { LocalBlobStore, type BlobStore } from '../src/blobs/blob-store.js';
 import type { Catalogue } from '../src/catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../src/db/schema.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
-import { NATIVE_CRC32, YAZL_ENTRIES_SET_ASIDE, YAZL_PREPARED_ENTRIES } from '../src/results/zip/archive.js';
 import { assembleResult, type AssembledResult, type AssemblyInput } from '../src/results/assemble.js';
 import { readDataset } from '../src/results/partials/partials.js';
 import { NOW, requestRow, taskRow } from './fixtures/rows.js';
@@ -149,12 +148,6 @@ function checkFilesWhole(t: Test, f: Fixture, result: AssembledResult, listing: 
     t.ok(entry(file, archivePath).equals(bytes), `${archivePath} is whole`);
   }
 }
-
-t.test('yazl computes CRC-32 with zlib and scans only the entries not yet written', async (t) => {
-  t.ok(NATIVE_CRC32, 'buffer-crc32 points at zlib.crc32');
-  t.ok(YAZL_ENTRIES_SET_ASIDE, "written entries leave yazl's list until the central directory");
-  t.ok(YAZL_PREPARED_ENTRIES, 'entries deflated ahead of time can be written as they are');
-});
 
 t.test('an export above the part size is split into complete zips', async (t) => {
   const f = await fixture(t.testdir(), Array.from({ length: 12 }, (_, i) => 9_000 + 1_000 * i));

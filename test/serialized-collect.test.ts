@@ -21,7 +21,8 @@ import {
 import { declarativeAdapter, type DatasetSpec } from '../src/features/declarative.js';
 import { builtInAdapters } from '../src/features/registry.js';
 import { csvRecord, csvRow } from '../src/results/export/csv.js';
-import { datasetJsonArray, readDataset, readSpoolIndex, writePartial, type PartialRecord, type SpoolIndex } from '../src/results/partials/partials.js';
+import { renderDataset } from '../src/results/export/row-renderer.js';
+import { spoolBytes, readDataset, readSpoolIndex, writePartial, type PartialRecord, type SpoolIndex } from '../src/results/partials/partials.js';
 import { TextPreparation } from '../src/results/export/text-preparation.js';
 import { createTestDatabase } from './helper.js';
 
@@ -167,14 +168,14 @@ t.test('a spool in two parts, encrypted at rest, becomes the same JSON and CSV i
   const rows = r.slowRows.messages!.map((m) => m.row);
   const columns = Object.keys(spec.columns);
   const json: Buffer[] = [];
-  for await (const chunk of datasetJsonArray(store, spool)) json.push(chunk);
+  for await (const chunk of renderDataset(spoolBytes(store, spool), { kind: 'json', columns })) json.push(chunk);
   t.same(JSON.parse(Buffer.concat(json).toString('utf8')), rows, 'inline JSON: every row in order');
 
   const text = new TextPreparation(store, `work/${randomUUID()}/prepared`);
   t.teardown(() => text.close());
   text.prepare(spool, [
-    { path: 'messages.json', job: { kind: 'json', columns, level: 1 } },
-    { path: 'messages.csv', job: { kind: 'csv', columns, level: 1 } },
+    { path: 'messages.json', job: { kind: 'json', columns } },
+    { path: 'messages.csv', job: { kind: 'csv', columns } },
   ]);
   const inflated = async (path: string) => {
     const prepared = (await text.take(path))!;
