@@ -14,6 +14,7 @@ import { escapeHtml } from '../src/results/html.js';
 import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 import { ZipFile } from './zip.js';
 import { NOW, requestRow, taskRow } from './fixtures/rows.js';
+import { writePartial } from '../src/results/partials/partials.js';
 
 /**
  * Every catalogue item of every feature is accounted for exactly once, with the right outcome, in
@@ -164,7 +165,7 @@ interface Stores {
 
 async function partial(s: Stores, req: RequestRow, feature: Feature): Promise<string> {
   const key = `work/${req.id}/${feature.id}.ndjson`;
-  await s.results.put(key, records(feature).map((r) => `${JSON.stringify(r)}\n`).join(''));
+  await writePartial(s.results, key, records(feature), datasets.get(feature.id) ?? []);
   return key;
 }
 

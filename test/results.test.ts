@@ -17,6 +17,7 @@ import { deletionReceiptHtml } from '../src/results/receipt/deletion-receipt-htm
 import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 import { sanitizeFileName } from '../src/results/file-names.js';
 import { NOW, requestRow, taskRow } from './fixtures/rows.js';
+import { writePartial } from '../src/results/partials/partials.js';
 
 /**
  * Result assembly end to end on local blob stores: partials and feature files are written by
@@ -177,10 +178,6 @@ function task(requestId: string, feature: string, fields: Partial<TaskRow>): Tas
   return taskRow({ id: `${requestId.slice(0, 30)}${feature.padEnd(6, '0').slice(0, 6)}`, requestId, feature, ...fields });
 }
 
-function ndjson(records: CollectedRecord[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-}
-
 interface Stores {
   dir: string;
   results: LocalBlobStore;
@@ -198,7 +195,7 @@ async function stores(dir: string): Promise<Stores> {
 /** The tasks of an access or export request, given in an order other than the catalogue's. */
 async function collectionTasks(s: Stores, requestId: string): Promise<TaskRow[]> {
   const imKey = `partials/${requestId}/im.ndjson`;
-  await s.results.put(imKey, ndjson(imRecords));
+  await writePartial(s.results, imKey, imRecords, datasets.get('im')!);
   return [
     task(requestId, 'search', { counts: { keywords: 0 } }),
     task(requestId, 'calendar', { status: 'failed', error: 'adapter timed out <db>' }),
@@ -708,7 +705,7 @@ t.test('many files are copied with a bounded number open, small ones read whole'
   await add('large', large, 'image/png', large.length);
   // Recorded as small, but larger than WHOLE_FILE_BYTES when read: streamed all the same.
   await add('grown', large, 'image/png', 10);
-  await s.results.put(`partials/${req.id}/clouddrive.ndjson`, ndjson(records));
+  await writePartial(s.results, `partials/${req.id}/clouddrive.ndjson`, records, datasets.get('clouddrive')!);
   const featureBlobs = new CountingStore(s.featureBlobs);
   const tasks = [task(req.id, 'clouddrive', { partialKey: `partials/${req.id}/clouddrive.ndjson` })];
   const result = await assembleResult(input(s, req, tasks, { featureBlobs }));

@@ -1,6 +1,6 @@
 import type { FileRef, Row } from '../../features/adapter.js';
 import type { OutputRow } from '../output-rows.js';
-import { LineSplitter } from '../partials/spool-lines.js';
+import { isFileRef, LineSplitter } from '../partials/spool-lines.js';
 import { Utf8Chunks } from '../utf8-chunks.js';
 import { csvRecord, csvRow } from './csv.js';
 import type { RenderJob } from './text-messages.js';
@@ -118,12 +118,6 @@ function parse(bytes: Buffer, lineNumber: number): unknown {
   } catch {
     throw new SpoolLineError(lineNumber);
   }
-}
-
-function isFileRef(value: unknown): value is FileRef {
-  if (typeof value !== 'object' || value === null) return false;
-  const file = value as Record<string, unknown>;
-  return typeof file.blobKey === 'string' && typeof file.name === 'string' && typeof file.mediaType === 'string' && typeof file.size === 'number';
 }
 
 /** A dataset's file rendered from its spool's chunks. */
