@@ -1,5 +1,8 @@
-import type { RequestRow, RequestStatus, TaskStatus } from '../../db/schema.js';
-import { accountItems, type ItemAccount } from '../item-accounting.js';
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { RequestRow } from '../../db/schema.js';
+import { REQUEST_STATUSES, TASK_STATUSES } from '../../requests/lifecycle.js';
+import { accountItems, ItemAccount } from '../item-accounting.js';
 import { requestCompletedAt, type FeatureSection } from '../report-model.js';
 
 /**
@@ -9,58 +12,99 @@ import { requestCompletedAt, type FeatureSection } from '../report-model.js';
  * size depends on the catalogue, not on the subject. receipt-signing.ts seals this body.
  */
 
-export interface ReceiptDataset {
-  dataset: string;
-  title: string;
-  deleted: number;
-  anonymized: number;
-  kept: number;
-  /** Kept for a legal obligation until `retainedUntil`, for `retentionReason`. */
-  retained: number;
-  retainedUntil: string | null;
-  retentionReason: string | null;
-  items: string[];
-  note: string | null;
-}
+const Count = Type.Integer({ minimum: 0 });
+const NullableString = Type.Union([Type.String(), Type.Null()]);
 
-export interface ReceiptFeature {
-  id: string;
-  name: string;
-  status: TaskStatus;
-  error?: string;
-  /** When the feature's task ended (ISO); null if it never ran. */
-  finishedAt: string | null;
-  datasets: ReceiptDataset[];
-  /** Every catalogue item of the feature, once. */
-  items: ItemAccount[];
-}
+export const ReceiptDataset = Type.Object(
+  {
+    dataset: Type.String(),
+    title: Type.String(),
+    deleted: Count,
+    anonymized: Count,
+    kept: Count,
+    /** Kept for a legal obligation until `retainedUntil`, for `retentionReason`. */
+    retained: Count,
+    retainedUntil: NullableString,
+    retentionReason: NullableString,
+    items: Type.Array(Type.String()),
+    note: NullableString,
+  },
+  { additionalProperties: false },
+);
+export type ReceiptDataset = Static<typeof ReceiptDataset>;
 
-export interface DeletionReceiptBody {
-  requestId: string;
-  type: 'deletion';
-  accountId: string;
-  tenantId: string;
-  catalogueVersion: string;
-  createdAt: string;
-  completedAt: string;
-  status: RequestStatus;
-  features: ReceiptFeature[];
-}
+export const ReceiptFeature = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    status: Type.Enum(TASK_STATUSES),
+    error: Type.Optional(Type.String()),
+    /** When the feature's task ended (ISO); null if it never ran. */
+    finishedAt: NullableString,
+    datasets: Type.Array(ReceiptDataset),
+    /** Every catalogue item of the feature, once. */
+    items: Type.Array(ItemAccount),
+  },
+  { additionalProperties: false },
+);
+export type ReceiptFeature = Static<typeof ReceiptFeature>;
 
-export interface ReceiptSignature {
-  algorithm: 'Ed25519';
-  /** First 16 hex digits of the SHA-256 of the public key (DER SubjectPublicKeyInfo). */
-  keyId: string;
-  /** Base64, over the 32 bytes of the digest. */
-  value: string;
-}
+const bodyFields = {
+  requestId: Type.String(),
+  type: Type.Literal('deletion'),
+  accountId: Type.String(),
+  tenantId: Type.String(),
+  catalogueVersion: Type.String(),
+  createdAt: Type.String(),
+  completedAt: Type.String(),
+  status: Type.Enum(REQUEST_STATUSES),
+  features: Type.Array(ReceiptFeature),
+};
 
-/** The body sealed by receipt-signing.ts. */
-export interface DeletionReceipt extends DeletionReceiptBody {
-  /** Hex SHA-256 of the canonical JSON of the body. */
-  digest: string;
-  /** Null when the service has no signing key: the digest then only catches accidental changes. */
-  signature: ReceiptSignature | null;
+export const DeletionReceiptBody = Type.Object(bodyFields, { additionalProperties: false });
+export type DeletionReceiptBody = Static<typeof DeletionReceiptBody>;
+
+const ReceiptSignature = Type.Object(
+  {
+    algorithm: Type.Literal('Ed25519'),
+    /** First 16 hex digits of the SHA-256 of the public key (DER SubjectPublicKeyInfo). */
+    keyId: Type.String(),
+    /** Base64, over the 32 bytes of the digest. */
+    value: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+/** The body sealed by receipt-signing.ts: what is stored, and read back to be shown. */
+export const DeletionReceipt = Type.Object(
+  {
+    ...bodyFields,
+    /** Hex SHA-256 of the canonical JSON of the body. */
+    digest: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    /** Null when the service has no signing key: the digest then only catches accidental changes. */
+    signature: Type.Union([ReceiptSignature, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type DeletionReceipt = Static<typeof DeletionReceipt>;
+const checkReceipt = Compile(DeletionReceipt);
+
+/** A stored receipt is unreadable: not JSON, or not a receipt. */
+export class ReceiptReadError extends Error {}
+
+/** A deletion receipt read back from storage, checked against its schema (not its signature: verifyReceipt). */
+export function parseDeletionReceipt(bytes: Buffer): DeletionReceipt {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new ReceiptReadError('the stored deletion receipt is not JSON');
+  }
+  if (!checkReceipt.Check(value)) {
+    const [first] = checkReceipt.Errors(value);
+    throw new ReceiptReadError(`the stored deletion receipt is malformed: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
+  }
+  return value;
 }
 
 export interface ReceiptInput {
