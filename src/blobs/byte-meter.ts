@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
-export interface ByteMeterOptions {
+interface ByteMeterOptions {
   /** Compute the SHA-256 of the bytes that pass (`sha256()`). */
   sha256?: boolean;
   /** Fail the stream with `error()` once more than `bytes` have come in. */

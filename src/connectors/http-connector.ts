@@ -56,7 +56,7 @@ export interface ConnectorContext extends AdapterContext {
   requestId?: string;
 }
 
-export type ConnectorErrorCode =
+type ConnectorErrorCode =
   | 'CONNECTOR_HTTP'
   | 'CONNECTOR_TIMEOUT'
   | 'CONNECTOR_NETWORK'
@@ -65,7 +65,7 @@ export type ConnectorErrorCode =
   | 'CONNECTOR_FILE';
 
 /** What the task records and logs (its `code` is what `errorKind` logs). */
-export class ConnectorError extends Error {
+class ConnectorError extends Error {
   override name = 'ConnectorError';
   constructor(
     message: string,

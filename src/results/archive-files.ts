@@ -16,7 +16,7 @@ import type { DatasetSummary, FeatureSection } from './report-model.js';
  */
 
 /** What the archive will hold, as far as the partials tell before anything is written. */
-export interface ArchiveEstimate {
+interface ArchiveEstimate {
   /** Files referenced by rows, and their bytes as recorded by the features. */
   files: number;
   fileBytes: number;
@@ -205,7 +205,7 @@ function summarize(section: FeatureSection, index: SpoolIndex): DatasetSummary[]
  * started (a zip entry cannot be taken back). Other errors still fail: a flaky store must not
  * turn into "file missing" in the subject's answer.
  */
-export async function openBlob(store: BlobStore, key: string): Promise<Readable | undefined> {
+async function openBlob(store: BlobStore, key: string): Promise<Readable | undefined> {
   let stream: Readable;
   try {
     stream = store.get(key);

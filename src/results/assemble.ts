@@ -47,9 +47,9 @@ export interface AssemblyInput {
   prepareTextBytes?: number;
 }
 
-export const DEFAULT_PREPARE_TEXT_BYTES = 1024 * 1024;
+const DEFAULT_PREPARE_TEXT_BYTES = 1024 * 1024;
 
-export const DEFAULT_RESULT_PART_BYTES = 2 * 1024 ** 3;
+const DEFAULT_RESULT_PART_BYTES = 2 * 1024 ** 3;
 
 /** One file of a result: an archive split into parts has several, anything else one. */
 export interface ResultPart {
@@ -88,7 +88,7 @@ export async function assembleResult(input: AssemblyInput): Promise<AssembledRes
   }
 }
 
-export function resultKey(requestId: string, fileName: string): string {
+function resultKey(requestId: string, fileName: string): string {
   return `results/${requestId}/${fileName}`;
 }
 

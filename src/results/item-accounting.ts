@@ -12,7 +12,7 @@ import type { DatasetSummary, FeatureSection } from './report-model.js';
  * (the field that holds a row's file in results) for the item a row's file bytes carry.
  */
 
-export const ItemOutcome = Type.Enum([
+const ItemOutcome = Type.Enum([
   'found',
   'none_held',
   'not_stored',
@@ -25,7 +25,7 @@ export const ItemOutcome = Type.Enum([
   'failed',
   'cancelled',
 ]);
-export type ItemOutcome = Static<typeof ItemOutcome>;
+type ItemOutcome = Static<typeof ItemOutcome>;
 
 /** What came of one catalogue item; part of every result, and read back from a stored deletion receipt. */
 export const ItemAccount = Type.Object(

@@ -38,7 +38,7 @@ export interface FeatureSection {
   erasure: ErasureOutcome[];
 }
 
-export interface SectionInput {
+interface SectionInput {
   request: Pick<RequestRow, 'type'>;
   catalogue: Catalogue;
   tasks: TaskRow[];

@@ -17,7 +17,7 @@ import type { PreparedText, TextPreparation } from './text-preparation.js';
  * listing every other entry with the size and SHA-256 measured while it was written.
  */
 
-export interface ExportContext {
+interface ExportContext {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];

@@ -22,7 +22,7 @@ export interface PreparedText extends DeflatedEntry {
 }
 
 /** An entry to prepare: its path in the archive and what to render. */
-export interface TextOutput {
+interface TextOutput {
   path: string;
   job: RenderJob;
 }

@@ -107,7 +107,7 @@ export function parseDeletionReceipt(bytes: Buffer): DeletionReceipt {
   return value;
 }
 
-export interface ReceiptInput {
+interface ReceiptInput {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];

@@ -16,7 +16,7 @@ import { requestCompletedAt, type FeatureSection } from '../report-model.js';
  * never the whole document at once.
  */
 
-export interface AccessDataContext {
+interface AccessDataContext {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];
@@ -36,7 +36,7 @@ export async function* accessDataJson(ctx: AccessDataContext): AsyncGenerator<st
   yield '\n]\n}\n';
 }
 
-export function requestJson(request: RequestRow, now: Date) {
+function requestJson(request: RequestRow, now: Date) {
   return {
     id: request.id,
     type: request.type,

@@ -33,7 +33,7 @@ import { featureListings, type Listing, type RowRange } from '../views/index.js'
  * works the same from a folder and under any URL prefix.
  */
 
-export interface AccessReportContext {
+interface AccessReportContext {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];
@@ -44,11 +44,11 @@ export interface AccessReportContext {
 }
 
 /** Where the report goes: the archive (ZipArchive), seen only as far as the report needs it. */
-export interface ReportArchive {
+interface ReportArchive {
   addText(path: string, pieces: AsyncIterable<string>, options: { mediaType: string; compress: boolean }): Promise<unknown>;
 }
 
-export const DEFAULT_PAGE_ROWS = 1000;
+const DEFAULT_PAGE_ROWS = 1000;
 
 const HTML_ENTRY = { mediaType: 'text/html', compress: true };
 

@@ -12,7 +12,7 @@ import {
   type WrittenBlob,
 } from './zip-part.js';
 
-export { TEXT_DEFLATE_LEVEL, type ArchiveEntry, type DeflatedEntry, type EntryOptions, type WrittenBlob } from './zip-part.js';
+export { TEXT_DEFLATE_LEVEL, type ArchiveEntry, type DeflatedEntry, type WrittenBlob } from './zip-part.js';
 
 /**
  * The zip writer of every archive result:
@@ -195,7 +195,7 @@ function partNumber(part: WrittenPart): number {
  * into ~64 KiB buffers the hash, CRC and deflate stages see few, large chunks, and no large string is
  * ever made (see Utf8Chunks).
  */
-export async function* coalesce(
+async function* coalesce(
   pieces: AsyncIterable<string | readonly string[]> | Iterable<string | readonly string[]>,
 ): AsyncGenerator<Buffer> {
   const chunks = new Utf8Chunks();
