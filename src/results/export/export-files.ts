@@ -56,12 +56,18 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext, t
     for (const [path, job, mediaType] of files) {
       const prepared = text?.take(path);
       if (prepared) await addPrepared(archive, ctx, path, await prepared, mediaType);
-      else await archive.add(path, Readable.from(datasetFile(section, dataset.description.name, spool, job, ctx.results)), { ...TEXT, mediaType, sizeHint: spool?.bytes });
+      else {
+        const text = datasetFile(section, dataset.description.name, spool, job, ctx.results);
+        await archive.add(path, Readable.from(text), { ...TEXT, mediaType, sizeHint: spool?.bytes });
+      }
     }
   }
 }
 
-/** A dataset's JSON and CSV; a dataset with files has a `file` column (empty for a missing file: README.txt and manifest.json say which). */
+/**
+ * A dataset's JSON and CSV. A dataset with files has a `file` column, empty for a missing file:
+ * README.txt and manifest.json say which files are missing.
+ */
 function renderJobs(dataset: DatasetSummary): [json: RenderJob, csv: RenderJob] {
   const columns = dataset.description.columns;
   return [
