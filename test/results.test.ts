@@ -751,6 +751,24 @@ t.test('a store failing mid-file aborts the result and leaves nothing behind', a
   t.same(readdirSync(path.join(s.dir, 'results', 'results', req.id)), [], 'no result and no temporary file');
 });
 
+t.test('a corrupt partial index fails only its feature, with a clear reason', async (t) => {
+  const s = await stores(t.testdir());
+  const req = request('67676767-6767-4767-8767-676767676767', 'export');
+  const imKey = `partials/${req.id}/im.ndjson`;
+  await writePartial(s.results, imKey, imRecords, datasets.get('im')!);
+  // Counts that are not counts: bytes read back are checked against the index's schema, not trusted.
+  await s.results.put(`${imKey}.datasets/index.json`, JSON.stringify({ datasets: { messages: { key: `${imKey}.datasets/1.ndjson`, rows: 'many' } } }));
+  const tasks = [task(req.id, 'im', { partialKey: imKey, counts: { messages: 5, attachments: 4, reactions: 1 } })];
+  const result = await assembleResult(input(s, req, tasks));
+  const manifest = JSON.parse(readEntry(path.join(s.dir, 'results', result.key), 'manifest.json').toString('utf8'));
+  const im = manifest.features.find((f: { id: string }) => f.id === 'im');
+  t.same([im.status, im.error], ['failed', 'the collected data could not be read']);
+  t.notOk(
+    manifest.files.some((f: { path: string }) => f.path.startsWith('im/')),
+    'no dataset file of the feature whose partial cannot be read',
+  );
+});
+
 t.test('a row the text worker cannot read fails the export and leaves nothing behind', async (t) => {
   const s = await stores(t.testdir());
   const req = request('66666666-6666-4666-8666-666666666666', 'export');
