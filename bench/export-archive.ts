@@ -47,7 +47,7 @@ import { collectForPartial, type FeatureAdapter } from '../src/features/adapter.
 import { clouddriveAdapter } from '../src/features/clouddrive/adapter.js';
 import { imAdapter } from '../src/features/im/adapter.js';
 import { partialKey, workPrefix } from '../src/blobs/keys.js';
-import { writePartial } from '../src/results/partials.js';
+import { writePartial } from '../src/results/partials/partials.js';
 import { assembleResult, type AssembledResult } from '../src/results/assemble.js';
 import { tuneHeapForStreaming } from '../src/worker/heap.js';
 

@@ -10,7 +10,7 @@ import { FEATURE_IDS } from '../src/catalogue/schema.js';
 import { connect } from '../src/db/client.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { rowValues, type AdapterContext, type ErasureOutcome, type Subject } from '../src/features/adapter.js';
-import type { PartialRecord } from '../src/results/partials.js';
+import type { PartialRecord } from '../src/results/partials/partials.js';
 import { builtInAdapters } from '../src/features/registry.js';
 import { createTestDatabase } from './helper.js';
 

@@ -8,7 +8,7 @@ import { httpConnectorAdapter, type ConnectorContext, type HttpConnectorOptions 
 import { sign, verify, type SignedMessage } from '../src/connectors/signing.js';
 import type { Sql } from '../src/db/client.js';
 import { rowValues, type FeatureAdapter, type Subject } from '../src/features/adapter.js';
-import type { PartialRecord } from '../src/results/partials.js';
+import type { PartialRecord } from '../src/results/partials/partials.js';
 import { approvalRecords, startFeatureService, type FeatureService, type FeatureServiceOptions } from './fixtures/feature-service.js';
 
 /**

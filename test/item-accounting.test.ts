@@ -8,12 +8,13 @@ import type { DataItem, Feature } from '../src/catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../src/requests/tables.js';
 import type { CollectedRecord, DatasetDescription, ErasureOutcome } from '../src/features/adapter.js';
 import { assembleResult } from '../src/results/assemble.js';
-import type { DeletionReceipt } from '../src/results/deletion-receipt.js';
-import { deletionReceiptHtml } from '../src/results/deletion-receipt-html.js';
+import { parseDeletionReceipt, ReceiptReadError, type DeletionReceipt } from '../src/results/receipt/deletion-receipt.js';
+import { deletionReceiptHtml } from '../src/results/receipt/deletion-receipt-html.js';
 import { escapeHtml } from '../src/results/html.js';
-import { verifyReceipt } from '../src/results/receipt-signing.js';
+import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 import { ZipFile } from './zip.js';
 import { NOW, requestRow, taskRow } from './fixtures/rows.js';
+import { writePartial } from '../src/results/partials/partials.js';
 
 /**
  * Every catalogue item of every feature is accounted for exactly once, with the right outcome, in
@@ -164,7 +165,7 @@ interface Stores {
 
 async function partial(s: Stores, req: RequestRow, feature: Feature): Promise<string> {
   const key = `work/${req.id}/${feature.id}.ndjson`;
-  await s.results.put(key, records(feature).map((r) => `${JSON.stringify(r)}\n`).join(''));
+  await writePartial(s.results, key, records(feature), datasets.get(feature.id) ?? []);
   return key;
 }
 
@@ -278,6 +279,30 @@ function sortedJson(value: unknown): string {
       : v,
   );
 }
+
+t.test('a stored receipt is read back only when it matches its schema', async (t) => {
+  const s = stores(t.testdir());
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const { file } = await assemble(s, 'deletion', 'data', privateKey);
+  const bytes = readFileSync(file);
+  const receipt = parseDeletionReceipt(bytes);
+  t.same(receipt, JSON.parse(bytes.toString('utf8')), 'every receipt the service writes matches its schema');
+  const unsigned = (await assemble(s, 'deletion', 'data')).file;
+  t.equal(parseDeletionReceipt(readFileSync(unsigned)).signature, null, 'an unsigned one too');
+  const broken = (change: (r: any) => void) => {
+    const copy = JSON.parse(bytes.toString('utf8'));
+    change(copy);
+    return () => parseDeletionReceipt(Buffer.from(JSON.stringify(copy)));
+  };
+  t.throws(() => parseDeletionReceipt(bytes.subarray(0, 100)), { constructor: ReceiptReadError, message: 'the stored deletion receipt is not JSON' });
+  t.throws(broken((r) => (r.features[0].datasets = 'none')), {
+    constructor: ReceiptReadError,
+    message: /^the stored deletion receipt is malformed: \/features\/0\/datasets /,
+  });
+  t.throws(broken((r) => (r.status = 'exploded')), { constructor: ReceiptReadError, message: /malformed: \/status / });
+  t.throws(broken((r) => (r.features[0].items[0].outcome = 'lost')), { constructor: ReceiptReadError, message: /malformed: \/features\/0\/items\/0\/outcome / });
+  t.throws(broken((r) => delete r.digest), { constructor: ReceiptReadError, message: /malformed/ }, 'a receipt without its digest');
+});
 
 t.test('a signed receipt verifies, and any change breaks it', async (t) => {
   const s = stores(t.testdir());

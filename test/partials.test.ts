@@ -1,14 +1,8 @@
 import t from 'tap';
 import { LocalBlobStore } from '../src/blobs/blob-store.js';
 import { RowJson, type CollectedRecord, type DatasetDescription } from '../src/features/adapter.js';
-import {
-  datasetJsonArray,
-  readDataset,
-  readSpoolIndex,
-  splitPartial,
-  writePartial,
-  type PartialRecord,
-} from '../src/results/partials.js';
+import { renderDataset } from '../src/results/export/row-renderer.js';
+import { PartialReadError, readDataset, readSpoolIndex, spoolBytes, writePartial, type PartialRecord, type SpoolEntry } from '../src/results/partials/partials.js';
 import { Utf8Chunks } from '../src/results/utf8-chunks.js';
 
 /**
@@ -27,6 +21,11 @@ async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 async function text(chunks: AsyncIterable<Buffer>): Promise<string> {
   return Buffer.concat(await all(chunks)).toString('utf8');
+}
+
+/** A dataset's export JSON, as the export renders it from the spool. */
+function datasetJsonArray(store: LocalBlobStore, spool: SpoolEntry): AsyncIterable<Buffer> {
+  return renderDataset(spool.rows > 0 ? spoolBytes(store, spool) : [], { kind: 'json', columns: [] });
 }
 
 const file = { blobKey: 'drive/1', name: 'a.pdf', mediaType: 'application/pdf', size: 10, sha256: 'ab'.repeat(32) };
@@ -50,9 +49,9 @@ t.test('a partial round-trips rows, files and counts per dataset', async (t) => 
     { dataset: 'messages', row: { id: 'm1', body: 'Grüße, "quoted"\nnew line\ttab' } },
     { dataset: 'messages', row: { id: 'm2', body: '你好' } },
   ];
-  t.same(await all(readDataset(store, 'work/r/im.ndjson', 'messages')), expected);
-  t.same(await all(readDataset(store, 'work/r/im.ndjson', 'files')), [{ dataset: 'files', row: { name: 'a.pdf' }, file }]);
-  t.same(await all(readDataset(store, 'work/r/im.ndjson', 'nothing')), [], 'a dataset without rows has none');
+  t.same(await all(readDataset(store, index, 'messages')), expected);
+  t.same(await all(readDataset(store, index, 'files')), [{ dataset: 'files', row: { name: 'a.pdf' }, file }]);
+  t.same(await all(readDataset(store, index, 'nothing')), [], 'a dataset without rows has none');
 });
 
 t.test("a dataset's JSON array comes straight from its spool, the same as serializing its rows", async (t) => {
@@ -76,16 +75,40 @@ t.test('the JSON array is right whatever the read chunks cut', async (t) => {
   t.same(JSON.parse(await text(datasetJsonArray(store, index.datasets.messages!))), many.map((r) => r.row));
 });
 
-t.test('a partial written as one NDJSON file is split on first read, and read the same before', async (t) => {
+t.test('a partial written again starts over, and reads the same each time', async (t) => {
   const store = new LocalBlobStore(t.testdir());
-  const lines = records.map((r) => `${JSON.stringify(r)}\n`).join('');
-  await store.put('old.ndjson', lines);
-  const before = await all(readDataset(store, 'old.ndjson', 'messages'));
-  t.equal(await readSpoolIndex(store, 'old.ndjson'), undefined);
-  const index = await splitPartial(store, 'old.ndjson', ['messages', 'files']);
+  t.equal(await readSpoolIndex(store, 'p'), undefined, 'no index before the partial is written');
+  await writePartial(store, 'p', [{ dataset: 'messages', row: { id: 'old' } }], [messages]);
+  await writePartial(store, 'p', records, [messages, files]);
+  const index = (await readSpoolIndex(store, 'p'))!;
   t.equal(index.datasets.messages?.rows, 2);
-  t.same(await all(readDataset(store, 'old.ndjson', 'messages')), before);
-  t.same(before.map((r) => r.row.id), ['m1', 'm2']);
+  const first = await all(readDataset(store, index, 'messages'));
+  t.same(await all(readDataset(store, index, 'messages')), first);
+  t.same(first.map((r) => r.row.id), ['m1', 'm2']);
+});
+
+t.test('a corrupt index is a read error that says what is wrong with it', async (t) => {
+  const store = new LocalBlobStore(t.testdir());
+  await writePartial(store, 'p', records, [messages, files]);
+  const index = (await readSpoolIndex(store, 'p'))!;
+  const corrupt = async (body: string) => {
+    await store.put('p.datasets/index.json', body);
+    return readSpoolIndex(store, 'p');
+  };
+  await t.rejects(corrupt('{"datasets":'), { constructor: PartialReadError, message: 'partial index p.datasets/index.json is not JSON' });
+  await t.rejects(corrupt(JSON.stringify({ datasets: { messages: { ...index.datasets.messages, rows: -1 } } })), {
+    constructor: PartialReadError,
+    message: /^partial index p\.datasets\/index\.json is malformed: \/datasets\/messages\/rows /,
+  });
+  await t.rejects(corrupt(JSON.stringify({ datasets: { messages: { key: 'x' } } })), {
+    constructor: PartialReadError,
+    message: /^partial index p\.datasets\/index\.json is malformed: /,
+  });
+  await t.rejects(corrupt(JSON.stringify({ datasets: { messages: { ...index.datasets.messages, key: 'results/other/secret.zip' } } })), {
+    constructor: PartialReadError,
+    message: 'partial index p.datasets/index.json names a spool outside its partial',
+  });
+  await t.rejects(corrupt(JSON.stringify({ ...index, extra: true })), { constructor: PartialReadError, message: /is malformed: \/extra / }, 'unknown fields are refused');
 });
 
 t.test('a malformed spool line is a read error that names the line, not its content', async (t) => {
@@ -93,7 +116,7 @@ t.test('a malformed spool line is a read error that names the line, not its cont
   await writePartial(store, 'p', records, [messages, files]);
   const index = (await readSpoolIndex(store, 'p'))!;
   await store.put(index.datasets.messages!.key, '{"id":"m1"}\nsecret text\n');
-  await t.rejects(all(readDataset(store, 'p', 'messages')), { message: 'partial p.datasets/1.ndjson line 2 is not JSON' });
+  await t.rejects(all(readDataset(store, index, 'messages')), { message: 'partial p.datasets/1.ndjson line 2 is not JSON' });
 });
 
 t.test('Utf8Chunks encodes pieces into chunks of at most its size, never splitting a character', (t) => {

@@ -11,8 +11,10 @@ import { ZipFile } from 'yazl';
 import { LocalBlobStore } from '../src/blobs/blob-store.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
 import { assembleResult } from '../src/results/assemble.js';
-import { readArchiveEntry } from '../src/results/archive-reader.js';
+import { readArchiveEntry } from '../src/results/zip/archive-reader.js';
 import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
+import type { CollectedRecord } from '../src/features/adapter.js';
+import { writePartial } from '../src/results/partials/partials.js';
 
 /**
  * The access report as a person sees it: a real system answers an access request for alice, the
@@ -87,11 +89,9 @@ async function pagedArchive(requestId: string) {
   for (const task of await ctx.repo.tasksOf(requestId)) {
     if (!VIEWED.includes(task.feature)) continue;
     const adapter = ctx.adapters.get(task.feature)!;
-    const lines: string[] = [];
     const adapterCtx = { sql: ctx.featureSql(task.feature), blobs: ctx.featureBlobs, log: ctx.log };
-    for await (const record of adapter.collect(subject, adapterCtx)) lines.push(`${JSON.stringify(record)}\n`);
     const partialKey = `test-partials/${requestId}/${task.feature}.ndjson`;
-    await ctx.results.put(partialKey, lines.join(''));
+    await writePartial(ctx.results, partialKey, adapter.collect(subject, adapterCtx), adapter.datasets);
     tasks.push({ ...task, partialKey });
   }
   return assembleResult({
@@ -157,14 +157,14 @@ t.test('odd data: nothing is left out, everything is escaped', async (t) => {
   await ctx.featureBlobs.put(`odd/${id}/notes`, 'notes');
   const photo = { blobKey: `odd/${id}/photo`, name: 'photo.png', mediaType: 'image/png', size: png.length };
   const notes = { blobKey: `odd/${id}/notes`, name: '<i>notes</i>.txt', mediaType: 'text/plain', size: 5 };
-  const im = [
+  const im: CollectedRecord[] = [
     { dataset: 'conversations', row: { id: 'c1', kind: 'group', title: '<b>Bold</b> title', created_at: '2025-01-01T00:00:00Z' } },
     { dataset: 'messages', row: { id: 'm1', conversation_id: 'c1', sender_account_id: 'alice', kind: 'image', body: '<i>hi</i>', sent_at: '2025-01-01T10:00:00Z' } },
     { dataset: 'messages', row: { id: 'm2', conversation_id: 'gone', sender_account_id: 'bob', kind: 'text', body: 'in a conversation not held', sent_at: '2025-01-01T11:00:00Z' } },
     { dataset: 'attachments', row: { message_id: 'm1', file_name: 'photo.png' }, file: photo },
     { dataset: 'attachments', row: { message_id: 'no-such-message', file_name: '<i>notes</i>.txt' }, file: notes },
   ];
-  const drive = [
+  const drive: CollectedRecord[] = [
     { dataset: 'folders', row: { id: 'f1', parent_id: 'f2', name: 'Loop one' } },
     { dataset: 'folders', row: { id: 'f2', parent_id: 'f1', name: 'Loop two' } },
     { dataset: 'folders', row: { id: 'f3', parent_id: 'someone-elses', name: 'Inside a shared folder' } },
@@ -188,7 +188,7 @@ t.test('odd data: nothing is left out, everything is escaped', async (t) => {
     if (task.feature !== 'im' && task.feature !== 'clouddrive') continue;
     const partialKey = `test-partials/${id}/${task.feature}.ndjson`;
     const records = task.feature === 'im' ? im : drive;
-    await ctx.results.put(partialKey, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await writePartial(ctx.results, partialKey, records, described[task.feature]);
     tasks.push({ ...task, partialKey, datasets: described[task.feature] });
   }
   const result = await assembleResult({

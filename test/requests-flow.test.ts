@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { auth, createRequest, startSystem, waitForEnd, type TestSystem } from './helper.js';
 import { ZipFile } from './zip.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
-import { verifyReceipt } from '../src/results/receipt-signing.js';
+import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 import { withDatabase } from '../src/db/migrate.js';
-import { receiptDigest } from '../src/results/receipt-signing.js';
+import { receiptDigest } from '../src/results/receipt/receipt-signing.js';
 import { readTestServices } from './setup/services.js';
 
 // Requests driven through the HTTP API and the real worker, results checked against the stores.

@@ -11,12 +11,13 @@ import type { RequestRow, TaskRow } from '../src/requests/tables.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
 import { READ_AHEAD, WHOLE_FILE_BYTES } from '../src/results/archive-files.js';
 import { assembleResult, type AssembledResult, type AssemblyInput } from '../src/results/assemble.js';
-import { csvField } from '../src/results/csv.js';
-import type { DeletionReceipt } from '../src/results/deletion-receipt.js';
-import { deletionReceiptHtml } from '../src/results/deletion-receipt-html.js';
-import { verifyReceipt } from '../src/results/receipt-signing.js';
+import { csvField } from '../src/results/export/csv.js';
+import type { DeletionReceipt } from '../src/results/receipt/deletion-receipt.js';
+import { deletionReceiptHtml } from '../src/results/receipt/deletion-receipt-html.js';
+import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 import { sanitizeFileName } from '../src/results/file-names.js';
 import { NOW, requestRow, taskRow } from './fixtures/rows.js';
+import { writePartial } from '../src/results/partials/partials.js';
 
 /**
  * Result assembly end to end on local blob stores: partials and feature files are written by
@@ -177,10 +178,6 @@ function task(requestId: string, feature: string, fields: Partial<TaskRow>): Tas
   return taskRow({ id: `${requestId.slice(0, 30)}${feature.padEnd(6, '0').slice(0, 6)}`, requestId, feature, ...fields });
 }
 
-function ndjson(records: CollectedRecord[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-}
-
 interface Stores {
   dir: string;
   results: LocalBlobStore;
@@ -198,7 +195,7 @@ async function stores(dir: string): Promise<Stores> {
 /** The tasks of an access or export request, given in an order other than the catalogue's. */
 async function collectionTasks(s: Stores, requestId: string): Promise<TaskRow[]> {
   const imKey = `partials/${requestId}/im.ndjson`;
-  await s.results.put(imKey, ndjson(imRecords));
+  await writePartial(s.results, imKey, imRecords, datasets.get('im')!);
   return [
     task(requestId, 'search', { counts: { keywords: 0 } }),
     task(requestId, 'calendar', { status: 'failed', error: 'adapter timed out <db>' }),
@@ -708,7 +705,7 @@ t.test('many files are copied with a bounded number open, small ones read whole'
   await add('large', large, 'image/png', large.length);
   // Recorded as small, but larger than WHOLE_FILE_BYTES when read: streamed all the same.
   await add('grown', large, 'image/png', 10);
-  await s.results.put(`partials/${req.id}/clouddrive.ndjson`, ndjson(records));
+  await writePartial(s.results, `partials/${req.id}/clouddrive.ndjson`, records, datasets.get('clouddrive')!);
   const featureBlobs = new CountingStore(s.featureBlobs);
   const tasks = [task(req.id, 'clouddrive', { partialKey: `partials/${req.id}/clouddrive.ndjson` })];
   const result = await assembleResult(input(s, req, tasks, { featureBlobs }));
@@ -752,6 +749,24 @@ t.test('a store failing mid-file aborts the result and leaves nothing behind', a
   const tasks = await collectionTasks(s, req.id);
   await t.rejects(assembleResult(input(s, req, tasks, { featureBlobs: broken })), /connection reset/);
   t.same(readdirSync(path.join(s.dir, 'results', 'results', req.id)), [], 'no result and no temporary file');
+});
+
+t.test('a corrupt partial index fails only its feature, with a clear reason', async (t) => {
+  const s = await stores(t.testdir());
+  const req = request('67676767-6767-4767-8767-676767676767', 'export');
+  const imKey = `partials/${req.id}/im.ndjson`;
+  await writePartial(s.results, imKey, imRecords, datasets.get('im')!);
+  // Counts that are not counts: bytes read back are checked against the index's schema, not trusted.
+  await s.results.put(`${imKey}.datasets/index.json`, JSON.stringify({ datasets: { messages: { key: `${imKey}.datasets/1.ndjson`, rows: 'many' } } }));
+  const tasks = [task(req.id, 'im', { partialKey: imKey, counts: { messages: 5, attachments: 4, reactions: 1 } })];
+  const result = await assembleResult(input(s, req, tasks));
+  const manifest = JSON.parse(readEntry(path.join(s.dir, 'results', result.key), 'manifest.json').toString('utf8'));
+  const im = manifest.features.find((f: { id: string }) => f.id === 'im');
+  t.same([im.status, im.error], ['failed', 'the collected data could not be read']);
+  t.notOk(
+    manifest.files.some((f: { path: string }) => f.path.startsWith('im/')),
+    'no dataset file of the feature whose partial cannot be read',
+  );
 });
 
 t.test('a row the text worker cannot read fails the export and leaves nothing behind', async (t) => {

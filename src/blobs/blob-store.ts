@@ -116,9 +116,9 @@ export class LocalBlobStore implements BlobStore {
 
   /**
    * Read synchronously: for a blob of at most a few MiB, four thread-pool round trips (open, stat,
-   * read, close) cost the process several times the CPU of the read itself (20,000 files of 2 GiB:
-   * 2.2-3.4 s of CPU with fs/promises, 1.5 s with callbacks, 0.6 s synchronously). The event loop
-   * waits for one read at a time, under a millisecond from the page cache; callers keep `maxBytes` small.
+   * read, close) cost the process several times the CPU of the read itself (bench/README.md,
+   * session 4). The event loop waits for one read at a time, under a millisecond from the page
+   * cache; callers keep `maxBytes` small.
    */
   async readWhole(key: string, maxBytes: number): Promise<Buffer | undefined> {
     let fd: number;

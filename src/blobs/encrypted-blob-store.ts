@@ -39,7 +39,7 @@ interface Sealing {
 }
 
 /** Names a key without revealing it, so a blob written under another key fails clearly. */
-export function keyIdOf(key: Buffer): Buffer {
+function keyIdOf(key: Buffer): Buffer {
   return createHash('sha256').update('dsar results key id\0').update(key).digest().subarray(0, KEY_ID_SIZE);
 }
 

@@ -17,7 +17,7 @@ import { assertBlobKey, BlobNotFoundError, readWholeStream, writeBody, type Blob
  * usual chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles).
  */
 
-export interface S3Settings {
+interface S3Settings {
   bucket: string;
   region: string;
   endpoint?: string;

@@ -9,7 +9,7 @@ import Type, { type Static } from 'typebox';
 const Name = Type.String({ pattern: '^[a-z0-9]+([_-][a-z0-9]+)*$', maxLength: 64 });
 const Count = Type.Integer({ minimum: 0 });
 
-export const Retention = Type.Object(
+const Retention = Type.Object(
   {
     days: Type.Integer({ minimum: 1 }),
     reason: Type.String({ minLength: 1, maxLength: 1000 }),
@@ -17,7 +17,7 @@ export const Retention = Type.Object(
   { additionalProperties: false },
 );
 
-export const Dataset = Type.Object(
+const Dataset = Type.Object(
   {
     name: Name,
     title: Type.String({ minLength: 1, maxLength: 200 }),
@@ -65,7 +65,7 @@ export const RemoteFile = Type.Object(
 );
 export type RemoteFile = Static<typeof RemoteFile>;
 
-export const Row = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]));
+const Row = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]));
 
 export const AccessRecord = Type.Object(
   { dataset: Type.String(), row: Row, file: Type.Optional(RemoteFile) },
@@ -82,7 +82,7 @@ export const AccessPage = Type.Object(
 );
 export type AccessPage = Static<typeof AccessPage>;
 
-export const DatasetOutcome = Type.Object(
+const DatasetOutcome = Type.Object(
   {
     dataset: Type.String(),
     deleted: Count,

@@ -1,5 +1,5 @@
-import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Compile } from 'typebox/compile';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { connectorFilesPrefix } from '../blobs/keys.js';
+import { ByteMeter } from '../blobs/byte-meter.js';
 import { itemIds } from '../catalogue/catalogue.js';
 import type { FeatureId } from '../catalogue/schema.js';
 import type {
@@ -56,7 +57,7 @@ export interface ConnectorContext extends AdapterContext {
   requestId?: string;
 }
 
-export type ConnectorErrorCode =
+type ConnectorErrorCode =
   | 'CONNECTOR_HTTP'
   | 'CONNECTOR_TIMEOUT'
   | 'CONNECTOR_NETWORK'
@@ -65,7 +66,7 @@ export type ConnectorErrorCode =
   | 'CONNECTOR_FILE';
 
 /** What the task records and logs (its `code` is what `errorKind` logs). */
-export class ConnectorError extends Error {
+class ConnectorError extends Error {
   override name = 'ConnectorError';
   constructor(
     message: string,
@@ -427,11 +428,11 @@ async function downloadOnce(client: Client, url: URL, file: RemoteFile, key: str
   const writer = await blobs.writer(key);
   try {
     const response = await send(client, 'GET', url, undefined, idle.signal);
-    const hash = createHash('sha256');
-    const meter = new Meter(file.size, hash, idle.touch);
+    const tooLarge = () => new Failure('file larger than its declared size', 'CONNECTOR_FILE', false);
+    const meter = new ByteMeter({ sha256: true, limit: { bytes: file.size, error: tooLarge }, onChunk: idle.touch });
     await pipeline(bodyOf(response), meter, writer.stream);
-    const sha256 = hash.digest('hex');
-    if (meter.bytes !== file.size) throw new Failure('file size differs from the declared size', 'CONNECTOR_FILE', false);
+    const sha256 = meter.sha256();
+    if (meter.size !== file.size) throw new Failure('file size differs from the declared size', 'CONNECTOR_FILE', false);
     if (file.sha256 && file.sha256 !== sha256) throw new Failure('file SHA-256 differs from the declared one', 'CONNECTOR_FILE', false);
     verifyResponse(client, response, { method: 'GET', path: target(url), body: { sha256 } });
     await writer.commit();
@@ -441,27 +442,6 @@ async function downloadOnce(client: Client, url: URL, file: RemoteFile, key: str
     throw asFailure(err, idle.signal, client.timeoutMs);
   } finally {
     idle.stop();
-  }
-}
-
-/** Counts and hashes bytes on their way to the blob store; stops a file that outgrows its declared size. */
-class Meter extends Transform {
-  bytes = 0;
-
-  constructor(
-    private readonly limit: number,
-    private readonly hash: Hash,
-    private readonly touch: () => void,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Uint8Array, _encoding: BufferEncoding, done: (err?: Error | null, data?: Uint8Array) => void): void {
-    this.bytes += chunk.length;
-    this.touch();
-    if (this.bytes > this.limit) return done(new Failure('file larger than its declared size', 'CONNECTOR_FILE', false));
-    this.hash.update(chunk);
-    done(null, chunk);
   }
 }
 

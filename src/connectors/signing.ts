@@ -16,7 +16,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 export const TIMESTAMP_HEADER = 'x-dsar-timestamp';
 export const SIGNATURE_HEADER = 'x-dsar-signature';
 /** Older (or further in the future) timestamps are refused, so a captured request cannot be replayed later. */
-export const MAX_AGE_SECONDS = 300;
+const MAX_AGE_SECONDS = 300;
 
 const VERSION = 'v1=';
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
@@ -28,9 +28,9 @@ export interface SignedMessage {
   body: string | Uint8Array | { sha256: string };
 }
 
-export type SignatureHeaders = Record<typeof TIMESTAMP_HEADER | typeof SIGNATURE_HEADER, string>;
+type SignatureHeaders = Record<typeof TIMESTAMP_HEADER | typeof SIGNATURE_HEADER, string>;
 
-export type Verification = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'mismatch' };
+type Verification = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'mismatch' };
 
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { buffer } from 'node:stream/consumers';
-import type { DeletionReceipt } from '../results/deletion-receipt.js';
-import { deletionReceiptHtml } from '../results/deletion-receipt-html.js';
-import { readArchiveEntry, type ArchiveEntryContent } from '../results/archive-reader.js';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { parseDeletionReceipt, type DeletionReceipt } from '../results/receipt/deletion-receipt.js';
+import { deletionReceiptHtml } from '../results/receipt/deletion-receipt-html.js';
+import { readArchiveEntry, type ArchiveEntryContent } from '../results/zip/archive-reader.js';
+import { pipeline, type Readable } from 'node:stream';
 import { untilReadable, type BlobStore, type ByteRange } from '../blobs/blob-store.js';
+import { ByteMeter } from '../blobs/byte-meter.js';
 import type { RequestRow } from '../requests/tables.js';
 import { AppError, notFound } from '../errors.js';
 import { isTerminal } from '../requests/lifecycle.js';
@@ -188,7 +189,14 @@ export class DeliveryService {
     if (row.type !== 'deletion') throw notFound('Deletion receipt');
     const file = await this.fileOf(row);
     const body = await this.open(row, file);
-    const receipt = JSON.parse((await buffer(body)).toString('utf8')) as DeletionReceipt;
+    let receipt: DeletionReceipt;
+    try {
+      receipt = parseDeletionReceipt(await buffer(body));
+    } catch (err) {
+      // The message says what is wrong with the receipt, never what it holds.
+      this.log.error({ requestId: row.id, error: (err as Error).message }, 'stored receipt unreadable');
+      throw unreadable();
+    }
     return deletionReceiptHtml(receipt);
   }
 
@@ -244,9 +252,9 @@ export class DeliveryService {
       body.destroy();
       throw err;
     }
-    const counter = new ByteCounter();
+    const counter = new ByteMeter();
     counter.once('close', () => {
-      this.store.finishDownload(id, counter.bytes).catch((err: Error) => {
+      this.store.finishDownload(id, counter.size).catch((err: Error) => {
         this.log.error({ requestId: row.id, downloadId: id, error: err.name }, 'recording the bytes of a download failed');
       });
     });
@@ -277,14 +285,4 @@ function downloadView(row: DownloadRow): DownloadView {
     range: { start: row.rangeStart, end: row.rangeEnd },
     bytesSent: row.bytesSent,
   };
-}
-
-
-class ByteCounter extends Transform {
-  bytes = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
 }

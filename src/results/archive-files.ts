@@ -1,22 +1,22 @@
 import type { Readable } from 'node:stream';
 import { InvalidBlobKeyError, untilReadable, type BlobStore } from '../blobs/blob-store.js';
 import type { FileRef } from '../features/adapter.js';
-import type { ZipArchive } from './archive.js';
+import type { ZipArchive } from './zip/archive.js';
 import { FileNumbering } from './file-names.js';
 import { isAlreadyCompressed } from './media.js';
-import { PartialReadError, readDataset, readSpoolIndex, splitPartial, type SpoolIndex } from './partials.js';
+import { PartialReadError, readDataset, readSpoolIndex, type SpoolIndex } from './partials/partials.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /**
  * The two steps every archive starts with, shared by access and export:
- * 1. `prepareSections` reads each partial's index (splitting a partial written as one file first):
+ * 1. `prepareSections` reads each partial's index:
  *    rows and files per dataset, and how much the archive will hold, to decide on parts before writing;
  * 2. `copyFiles` copies the original files into the archive, a few opened ahead of the one being
  *    written, and notes which are missing. It runs before the reports so they can say so.
  */
 
 /** What the archive will hold, as far as the partials tell before anything is written. */
-export interface ArchiveEstimate {
+interface ArchiveEstimate {
   /** Files referenced by rows, and their bytes as recorded by the features. */
   files: number;
   fileBytes: number;
@@ -38,8 +38,9 @@ async function prepareSection(section: FeatureSection, results: BlobStore, estim
   const key = section.task.partialKey;
   try {
     if (key !== null) {
-      const names = section.descriptions.map((d) => d.name);
-      index = (await readSpoolIndex(results, key)) ?? (await splitPartial(results, key, names));
+      const read = await readSpoolIndex(results, key);
+      if (!read) throw new PartialReadError(`partial ${key} has no index`);
+      index = read;
     }
   } catch (err) {
     if (!(err instanceof PartialReadError)) throw err;
@@ -204,7 +205,7 @@ function summarize(section: FeatureSection, index: SpoolIndex): DatasetSummary[]
  * started (a zip entry cannot be taken back). Other errors still fail: a flaky store must not
  * turn into "file missing" in the subject's answer.
  */
-export async function openBlob(store: BlobStore, key: string): Promise<Readable | undefined> {
+async function openBlob(store: BlobStore, key: string): Promise<Readable | undefined> {
   let stream: Readable;
   try {
     stream = store.get(key);

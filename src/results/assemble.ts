@@ -4,15 +4,15 @@ import { preparedTextPrefix, resultKey } from '../blobs/keys.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { DatasetDescription } from '../features/adapter.js';
-import { accessDataJson } from './access-data-json.js';
-import { addAccessReport } from './access-report-html.js';
-import { writeZipArchive, type ArchiveLayout, type WrittenBlob, type WrittenPart } from './archive.js';
+import { accessDataJson } from './report/access-data-json.js';
+import { addAccessReport } from './report/access-report-html.js';
+import { writeZipArchive, type ArchiveLayout, type WrittenBlob, type WrittenPart } from './zip/archive.js';
 import { accessArchiveSize, copyFiles, exportArchiveSize, prepareSections } from './archive-files.js';
-import { buildDeletionReceipt } from './deletion-receipt.js';
-import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export-files.js';
-import { signReceipt } from './receipt-signing.js';
+import { buildDeletionReceipt } from './receipt/deletion-receipt.js';
+import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export/export-files.js';
+import { signReceipt } from './receipt/receipt-signing.js';
 import { buildSections, type FeatureSection } from './report-model.js';
-import { TextPreparation } from './text-preparation.js';
+import { TextPreparation } from './export/text-preparation.js';
 
 /**
  * Turns a request's ended tasks into the one result file the subject receives:
@@ -48,9 +48,9 @@ export interface AssemblyInput {
   prepareTextBytes?: number;
 }
 
-export const DEFAULT_PREPARE_TEXT_BYTES = 1024 * 1024;
+const DEFAULT_PREPARE_TEXT_BYTES = 1024 * 1024;
 
-export const DEFAULT_RESULT_PART_BYTES = 2 * 1024 ** 3;
+const DEFAULT_RESULT_PART_BYTES = 2 * 1024 ** 3;
 
 /** One file of a result: an archive split into parts has several, anything else one. */
 export interface ResultPart {

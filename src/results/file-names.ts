@@ -24,7 +24,7 @@ export function sanitizeFileName(name: string, fallback = 'file'): string {
 }
 
 /** Where a collected file goes: `files/<feature>/<dataset>/<n>-<name>`. */
-export function archiveFilePath(feature: string, dataset: string, n: number, name: string): string {
+function archiveFilePath(feature: string, dataset: string, n: number, name: string): string {
   return `files/${sanitizeFileName(feature, 'feature')}/${sanitizeFileName(dataset, 'dataset')}/${n}-${sanitizeFileName(name)}`;
 }
 

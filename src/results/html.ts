@@ -23,7 +23,7 @@ export function html(strings: TemplateStringsArray, ...values: (string | number 
   return out;
 }
 
-export class RawHtml {
+class RawHtml {
   constructor(readonly html: string) {}
 }
 

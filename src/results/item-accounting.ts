@@ -1,4 +1,5 @@
-import type { DataItem, Processing } from '../catalogue/schema.js';
+import Type, { type Static } from 'typebox';
+import { Processing, type DataItem } from '../catalogue/schema.js';
 import type { RequestType } from '../requests/lifecycle.js';
 import type { DatasetDescription, ErasureOutcome, RetentionRule } from '../features/adapter.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
@@ -11,36 +12,43 @@ import type { DatasetSummary, FeatureSection } from './report-model.js';
  * (the field that holds a row's file in results) for the item a row's file bytes carry.
  */
 
-export type ItemOutcome =
-  | 'found'
-  | 'none_held'
-  | 'not_stored'
-  | 'retained'
-  | 'deleted'
-  | 'anonymized'
-  | 'kept'
-  | 'not_automated'
-  | 'manual'
-  | 'failed'
-  | 'cancelled';
+const ItemOutcome = Type.Enum([
+  'found',
+  'none_held',
+  'not_stored',
+  'retained',
+  'deleted',
+  'anonymized',
+  'kept',
+  'not_automated',
+  'manual',
+  'failed',
+  'cancelled',
+]);
+type ItemOutcome = Static<typeof ItemOutcome>;
 
-export interface ItemAccount {
-  id: string;
-  label: string;
-  outcome: ItemOutcome;
-  /** found: the subject's rows carrying the item; retained, deleted, anonymized, kept: rows so handled. */
-  count?: number;
-  /** not_stored: how the privacy statement says the item is handled. */
-  processing?: Exclude<Processing, 'stored'>;
-  /** not_stored: the statement's own words; retained: the legal obligation; failed: why the task failed. */
-  reason?: string;
-  /** retained: the date the last retained row is erased (ISO). */
-  until?: string;
-  /** found: rows the law makes the feature keep for a period, even past a deletion request. */
-  retained?: { days: number; reason: string };
-  /** none_held: why nothing can be held; manual: what the person who answered wrote. */
-  note?: string;
-}
+/** What came of one catalogue item; part of every result, and read back from a stored deletion receipt. */
+export const ItemAccount = Type.Object(
+  {
+    id: Type.String(),
+    label: Type.String(),
+    outcome: ItemOutcome,
+    /** found: the subject's rows carrying the item; retained, deleted, anonymized, kept: rows so handled. */
+    count: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** not_stored: how the privacy statement says the item is handled (never `stored`). */
+    processing: Type.Optional(Type.Exclude(Processing, Type.Literal('stored'))),
+    /** not_stored: the statement's own words; retained: the legal obligation; failed: why the task failed. */
+    reason: Type.Optional(Type.String()),
+    /** retained: the date the last retained row is erased (ISO). */
+    until: Type.Optional(Type.String()),
+    /** found: rows the law makes the feature keep for a period, even past a deletion request. */
+    retained: Type.Optional(Type.Object({ days: Type.Integer({ minimum: 0 }), reason: Type.String() }, { additionalProperties: false })),
+    /** none_held: why nothing can be held; manual: what the person who answered wrote. */
+    note: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type ItemAccount = Static<typeof ItemAccount>;
 
 type Outcome = Omit<ItemAccount, 'id' | 'label'>;
 

@@ -5,14 +5,14 @@ import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /** The words results use for catalogue and status codes, so HTML and README say the same thing. */
 
-export const SOURCE_WORDS: Record<Source, string> = {
+const SOURCE_WORDS: Record<Source, string> = {
   end_user: 'Submitted by you',
   app: 'Collected by the app',
   enterprise: 'Uploaded by your organization',
 };
 
 /** Marks for items no store holds; `stored` needs no mark. */
-export const PROCESSING_MARKS: Record<Exclude<Processing, 'stored'>, string> = {
+const PROCESSING_MARKS: Record<Exclude<Processing, 'stored'>, string> = {
   processed_not_saved: 'processed but not saved',
   read_not_saved: 'read only but not saved',
   authentication_only_not_collected: 'only for authentication, not collected',

@@ -1,4 +1,4 @@
-import type { PartialRecord } from './partials.js';
+import type { PartialRecord } from './partials/partials.js';
 import type { FileNumbering } from './file-names.js';
 import type { FeatureSection } from './report-model.js';
 
@@ -7,9 +7,9 @@ import type { FeatureSection } from './report-model.js';
  * own fields plus, for rows with a file, `file` (its path in the archive, null if it is missing).
  */
 
-export type OutputValue = string | number | boolean | null;
+type OutputValue = string | number | boolean | null;
 
-export interface MissingFileNote {
+interface MissingFileNote {
   name: string;
   mediaType: string;
   size: number;

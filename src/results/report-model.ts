@@ -2,7 +2,7 @@ import type { Catalogue, Feature } from '../catalogue/schema.js';
 import type { TaskStatus } from '../requests/lifecycle.js';
 import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { DatasetDescription, ErasureOutcome, FileRef } from '../features/adapter.js';
-import type { SpoolIndex } from './partials.js';
+import type { SpoolIndex } from './partials/partials.js';
 import { readErasure, readManual } from './task-outcome.js';
 
 /**
@@ -39,7 +39,7 @@ export interface FeatureSection {
   erasure: ErasureOutcome[];
 }
 
-export interface SectionInput {
+interface SectionInput {
   request: Pick<RequestRow, 'type'>;
   catalogue: Catalogue;
   tasks: TaskRow[];

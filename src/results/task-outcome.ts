@@ -6,7 +6,7 @@ import type { ErasureOutcome } from '../features/adapter.js';
  * result relies on it.
  */
 
-export interface ManualAnswer {
+interface ManualAnswer {
   note: string;
 }
 

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
+import { ByteMeter } from '../blobs/byte-meter.js';
 import type { CollectedRecord, DatasetDescription } from '../features/adapter.js';
 import type { RequestFlow } from '../queue/flow.js';
 import { isTaskOpen } from '../requests/lifecycle.js';
@@ -46,17 +46,9 @@ export class ManualTaskService {
       throw conflict('no-upload-for-deletion', 'A deletion task is confirmed with a note, not with files');
     }
     const blobKey = manualUploadKey(request.tenantId, request.id);
-    const hash = createHash('sha256');
-    let size = 0;
     const limit = this.maxUploadBytes;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > limit) return done(new AppError(413, 'payload-too-large', 'Payload too large', `Files are limited to ${limit} bytes`));
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
+    const tooLarge = () => new AppError(413, 'payload-too-large', 'Payload too large', `Files are limited to ${limit} bytes`);
+    const meter = new ByteMeter({ sha256: true, limit: { bytes: limit, error: tooLarge } });
     const writer = await this.featureBlobs.writer(blobKey);
     try {
       await pipeline(body, meter, writer.stream);
@@ -65,7 +57,8 @@ export class ManualTaskService {
       await writer.abort();
       throw err;
     }
-    const file = { name, mediaType, size, sha256: hash.digest('hex'), blobKey };
+    const { size } = meter;
+    const file = { name, mediaType, size, sha256: meter.sha256(), blobKey };
     const outcome = manualOutcome(task);
     outcome.manual.files.push(file);
     if (!(await this.repo.recordManualOutcome(id, feature, outcome))) {

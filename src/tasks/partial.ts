@@ -1,6 +1,6 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import { partialKey } from '../blobs/keys.js';
-import { writePartial } from '../results/partials.js';
+import { writePartial } from '../results/partials/partials.js';
 
 /**
  * What a feature or manual task collected becomes its partial, for the assembly: the values it

@@ -1,5 +1,5 @@
 import { html, raw } from '../html.js';
-import { readDataset } from '../partials.js';
+import { readDataset } from '../partials/partials.js';
 import {
   datasetWith,
   plural,

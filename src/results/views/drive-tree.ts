@@ -1,6 +1,6 @@
 import { html, raw } from '../html.js';
 import { formatBytes, formatMinute } from '../labels.js';
-import { readDataset } from '../partials.js';
+import { readDataset } from '../partials/partials.js';
 import { fileLink } from './files.js';
 import {
   datasetWith,

@@ -1,7 +1,7 @@
 import { FileNumbering } from '../file-names.js';
 import { html, raw } from '../html.js';
 import { formatMinute } from '../labels.js';
-import { readDataset } from '../partials.js';
+import { readDataset } from '../partials/partials.js';
 import { archivedFile, filePreview } from './files.js';
 import {
   datasetWith,

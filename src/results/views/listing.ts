@@ -1,7 +1,7 @@
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { Row } from '../../features/adapter.js';
 import { FileNumbering } from '../file-names.js';
-import { readDataset } from '../partials.js';
+import { readDataset } from '../partials/partials.js';
 import type { DatasetSummary, FeatureSection } from '../report-model.js';
 import { archivedFile, type ArchivedFile } from './files.js';
 

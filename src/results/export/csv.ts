@@ -4,7 +4,7 @@
  * neutralized, because exported rows hold text other people wrote (CSV injection).
  */
 
-export type CsvValue = string | number | boolean | null | undefined;
+type CsvValue = string | number | boolean | null | undefined;
 
 /** One record, line end included. Called once per exported row, so it builds one string, no arrays. */
 export function csvRecord(values: readonly CsvValue[]): string {

@@ -1,18 +1,16 @@
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import zlib from 'node:zlib';
-import { csvRecord, csvRow } from './csv.js';
-import { JsonArrayJoiner, LineSplitter } from './spool-lines.js';
-import { Utf8Chunks } from './utf8-chunks.js';
-import type { TextJob, ToTextWorker, FromTextWorker } from './text-preparation.js';
+import { DatasetRenderer, SpoolLineError } from './row-renderer.js';
+import { checkToTextWorker, type FromTextWorker, type RenderJob } from './text-messages.js';
 
 /**
  * The worker thread of text preparation (text-preparation.ts): turns a dataset's spool, as the main
- * thread sends it chunk by chunk, into its export JSON and CSV in one pass, each measured (size,
- * SHA-256, CRC-32) and deflated, and sends the deflated bytes back. Parsing every row for the CSV is
- * the largest piece of work an export does on one thread; here it runs beside the file copying
- * instead of after it. No row content ever leaves this module in a message other than the deflated
- * output.
+ * thread sends it chunk by chunk, into its export JSON and CSV in one pass (row-renderer.ts, as the
+ * main thread would), each measured (size, SHA-256, CRC-32) and deflated, and sends the deflated
+ * bytes back. Parsing every row for the CSV is the largest piece of work an export does on one
+ * thread; here it runs beside the file copying instead of after it. No row content ever leaves this
+ * module in a message other than the deflated output.
  */
 
 const DEFLATE_CHUNK = 64 * 1024;
@@ -23,18 +21,15 @@ class Output {
   private crc = 0;
   private size = 0;
   readonly deflate: zlib.DeflateRaw;
-  private readonly joiner = new JsonArrayJoiner();
-  private readonly lines = new LineSplitter();
-  private readonly chunks = new Utf8Chunks();
-  private readonly full: Buffer[] = [];
-  private lineNumber = 0;
+  private readonly renderer: DatasetRenderer;
 
   constructor(
     private readonly run: Run,
     private readonly index: number,
-    private readonly spec: TextJob,
+    job: RenderJob,
+    level: number,
   ) {
-    this.deflate = zlib.createDeflateRaw({ level: spec.level, chunkSize: DEFLATE_CHUNK });
+    this.deflate = zlib.createDeflateRaw({ level, chunkSize: DEFLATE_CHUNK });
     this.deflate.on('data', (chunk: Buffer) => {
       // A copy of its own: zlib's output chunks share one allocation, which a transfer would take away.
       const copy = new Uint8Array(chunk);
@@ -42,24 +37,16 @@ class Output {
     });
     this.deflate.on('error', (err) => run.fail(`deflate failed: ${err.message}`));
     this.deflate.on('drain', () => run.acknowledge());
-    if (spec.kind === 'csv') this.out(Buffer.from(csvRecord(spec.columns)));
+    this.renderer = new DatasetRenderer(job);
+    this.out(this.renderer.start());
   }
 
   render(chunk: Buffer): void {
-    if (this.spec.kind === 'json') this.out(this.joiner.push(chunk));
-    else {
-      this.lines.push(chunk, (line) => this.csvLine(line));
-      this.flushText();
-    }
+    this.out(this.renderer.push(chunk));
   }
 
   end(): void {
-    if (this.spec.kind === 'json') this.out(this.joiner.end());
-    else {
-      this.lines.end((line) => this.csvLine(line));
-      this.chunks.flush(this.full);
-      this.flushText();
-    }
+    this.out(this.renderer.end());
     // 'end': every deflated byte has been sent.
     this.deflate.once('end', () => {
       const digest = this.hash.digest('hex');
@@ -68,30 +55,14 @@ class Output {
     this.deflate.end();
   }
 
-  private csvLine(line: Buffer): void {
-    this.lineNumber += 1;
-    if (line.length === 0) return;
-    let row: unknown;
-    try {
-      row = JSON.parse(line.toString('utf8'));
-    } catch {
-      // The line number only: the line itself is personal data.
-      throw new LineError(this.lineNumber);
+  private out(pieces: Buffer[]): void {
+    for (const piece of pieces) {
+      if (piece.length === 0) continue;
+      this.hash.update(piece);
+      this.crc = zlib.crc32(piece, this.crc);
+      this.size += piece.length;
+      this.deflate.write(piece);
     }
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new LineError(this.lineNumber);
-    this.chunks.add(csvRow(row as Record<string, unknown>, this.spec.columns), this.full);
-  }
-
-  private flushText(): void {
-    for (const piece of this.full.splice(0)) this.out(piece);
-  }
-
-  private out(piece: Buffer): void {
-    if (piece.length === 0) return;
-    this.hash.update(piece);
-    this.crc = zlib.crc32(piece, this.crc);
-    this.size += piece.length;
-    this.deflate.write(piece);
   }
 }
 
@@ -103,9 +74,10 @@ class Run {
 
   constructor(
     readonly id: number,
-    specs: TextJob[],
+    jobs: RenderJob[],
+    level: number,
   ) {
-    this.outputs = specs.map((spec, index) => new Output(this, index, spec));
+    this.outputs = jobs.map((job, index) => new Output(this, index, job, level));
   }
 
   /** Renders one chunk of spool; acknowledged once every deflate has taken it, so memory stays bounded. */
@@ -130,24 +102,24 @@ class Run {
   }
 }
 
-class LineError extends Error {
-  constructor(readonly lineNumber: number) {
-    super(`line ${lineNumber} is not a collected row`);
-  }
-}
-
 function send(message: FromTextWorker, transfer?: ArrayBuffer[]): void {
   parentPort!.postMessage(message, transfer);
 }
 
 const runs = new Map<number, Run>();
 
-parentPort!.on('message', (message: ToTextWorker) => {
+parentPort!.on('message', (message: unknown) => {
+  if (!checkToTextWorker.Check(message)) {
+    // Nothing of it is echoed: a chunk is personal data. Every run stops; the main thread fails them.
+    for (const run of runs.values()) run.fail('received a malformed message');
+    runs.clear();
+    return;
+  }
   const run = runs.get(message.id);
   try {
     switch (message.type) {
       case 'start':
-        runs.set(message.id, new Run(message.id, message.jobs));
+        runs.set(message.id, new Run(message.id, message.jobs, message.level));
         break;
       case 'chunk':
         run?.write(Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength));
@@ -159,6 +131,6 @@ parentPort!.on('message', (message: ToTextWorker) => {
     }
   } catch (err) {
     runs.delete(message.id);
-    run?.fail(err instanceof LineError ? err.message : 'the text could not be prepared');
+    run?.fail(err instanceof SpoolLineError ? err.message : 'the text could not be prepared');
   }
 });

@@ -1,3 +1,5 @@
+import type { FileRef } from '../../features/adapter.js';
+
 /**
  * Byte-level helpers over a dataset's spool (one row's JSON per LF-terminated line, see partials.ts),
  * shared by the main thread and the text-preparation worker: neither decodes more than it must.
@@ -5,7 +7,6 @@
 
 const LF = 0x0a;
 const CR = 0x0d;
-const ROW_SEPARATOR = Buffer.from(',\n');
 
 /** The lines a chunk of spool ends (its LFs). */
 export function countLines(chunk: Buffer): number {
@@ -13,43 +14,6 @@ export function countLines(chunk: Buffer): number {
   for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) lines += 1;
   return lines;
 }
-
-/**
- * A dataset's spool turned, chunk by chunk, into the JSON array an export holds (`[`, the rows
- * separated by `,`, `]`) without parsing a row. Only for a dataset without files, whose lines are
- * the rows' JSON as they are.
- */
-export class JsonArrayJoiner {
-  private started = false;
-  /** Whether the last chunk ended a line: its LF becomes ",\n" once another line is known to follow. */
-  private lineEnded = false;
-
-  /** The output for one chunk of the spool. */
-  push(chunk: Buffer): Buffer {
-    if (chunk.length === 0) return EMPTY;
-    const pieces: Buffer[] = this.started ? (this.lineEnded ? [ROW_SEPARATOR] : []) : [OPEN];
-    this.started = true;
-    let start = 0;
-    for (let newline = chunk.indexOf(LF); newline !== -1; newline = chunk.indexOf(LF, start)) {
-      pieces.push(chunk.subarray(start, newline));
-      start = newline + 1;
-      if (start < chunk.length) pieces.push(ROW_SEPARATOR);
-    }
-    this.lineEnded = start === chunk.length;
-    if (!this.lineEnded) pieces.push(chunk.subarray(start));
-    return Buffer.concat(pieces);
-  }
-
-  /** What closes the array (the whole array, `[]`, when there were no rows). */
-  end(): Buffer {
-    return this.started ? CLOSE : NO_ROWS;
-  }
-}
-
-const EMPTY = Buffer.alloc(0);
-const OPEN = Buffer.from('[\n');
-const CLOSE = Buffer.from('\n]\n');
-const NO_ROWS = Buffer.from('[]\n');
 
 /**
  * Splits chunks into lines (without the LF, and without a CR before it), carrying a line cut
@@ -80,4 +44,13 @@ export class LineSplitter {
 function emit(bytes: Buffer, line: (bytes: Buffer) => void): void {
   const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
   line(end === bytes.length ? bytes : bytes.subarray(0, end));
+}
+
+/** Whether a parsed value is a file reference as a spool line carries it after its tab. */
+export function isFileRef(value: unknown): value is FileRef {
+  if (typeof value !== 'object' || value === null) return false;
+  const file = value as Record<string, unknown>;
+  return (
+    typeof file.blobKey === 'string' && typeof file.name === 'string' && typeof file.mediaType === 'string' && typeof file.size === 'number'
+  );
 }

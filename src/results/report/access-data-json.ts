@@ -1,11 +1,11 @@
-import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestType } from '../requests/lifecycle.js';
-import type { RequestRow } from '../requests/tables.js';
-import { FileNumbering } from './file-names.js';
-import { accountItem } from './item-accounting.js';
-import { outputRow } from './output-rows.js';
-import { readDataset } from './partials.js';
-import { requestCompletedAt, type FeatureSection } from './report-model.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { RequestType } from '../../requests/lifecycle.js';
+import type { RequestRow } from '../../requests/tables.js';
+import { FileNumbering } from '../file-names.js';
+import { accountItem } from '../item-accounting.js';
+import { outputRow } from '../output-rows.js';
+import { readDataset } from '../partials/partials.js';
+import { requestCompletedAt, type FeatureSection } from '../report-model.js';
 
 /**
  * data.json of an access result, the machine-readable twin of index.html:
@@ -17,7 +17,7 @@ import { requestCompletedAt, type FeatureSection } from './report-model.js';
  * never the whole document at once.
  */
 
-export interface AccessDataContext {
+interface AccessDataContext {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];
@@ -37,7 +37,7 @@ export async function* accessDataJson(ctx: AccessDataContext): AsyncGenerator<st
   yield '\n]\n}\n';
 }
 
-export function requestJson(request: RequestRow, now: Date) {
+function requestJson(request: RequestRow, now: Date) {
   return {
     id: request.id,
     type: request.type,

@@ -1,15 +1,15 @@
 import { Readable } from 'node:stream';
-import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestType } from '../requests/lifecycle.js';
-import type { RequestRow } from '../requests/tables.js';
-import { TEXT_DEFLATE_LEVEL, YAZL_PREPARED_ENTRIES, type ArchiveEntry, type ZipArchive } from './archive.js';
-import { csvRecord, csvRow } from './csv.js';
-import { FileNumbering, sanitizeFileName } from './file-names.js';
-import { accountItems } from './item-accounting.js';
-import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from './labels.js';
-import { MISSING_FILE_REASON, outputRow } from './output-rows.js';
-import { datasetJsonArray, readDatasetBatches } from './partials.js';
-import type { DatasetSummary, FeatureSection } from './report-model.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { RequestType } from '../../requests/lifecycle.js';
+import type { RequestRow } from '../../requests/tables.js';
+import { DEFLATED_ENTRIES, type ArchiveEntry, type ZipArchive } from '../zip/archive.js';
+import { FileNumbering, sanitizeFileName } from '../file-names.js';
+import { accountItems } from '../item-accounting.js';
+import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from '../labels.js';
+import { MISSING_FILE_REASON, outputRow } from '../output-rows.js';
+import { PartialReadError, spoolBytes, type SpoolEntry } from '../partials/partials.js';
+import type { DatasetSummary, FeatureSection } from '../report-model.js';
+import { renderDataset, SpoolLineError, type RenderJob, type WithFile } from './row-renderer.js';
 import type { PreparedText, TextPreparation } from './text-preparation.js';
 
 /**
@@ -18,7 +18,7 @@ import type { PreparedText, TextPreparation } from './text-preparation.js';
  * listing every other entry with the size and SHA-256 measured while it was written.
  */
 
-export interface ExportContext {
+interface ExportContext {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];
@@ -33,14 +33,14 @@ const TEXT = { compress: true } as const;
  * in a worker thread (text-preparation.ts), to be added in their place by addDatasetFiles.
  */
 export function prepareDatasetFiles(ctx: ExportContext, text: TextPreparation, minBytes: number): void {
-  if (!YAZL_PREPARED_ENTRIES) return;
+  if (!DEFLATED_ENTRIES) return;
   for (const { section, dataset, base } of datasetsOf(ctx)) {
     const spool = section.spools.datasets[dataset.description.name];
     if (!spool || dataset.files > 0 || spool.bytes < minBytes) continue;
-    const columns = dataset.description.columns;
+    const [json, csv] = renderJobs(dataset);
     text.prepare(spool, [
-      { path: `${base}.json`, job: { kind: 'json', columns, level: TEXT_DEFLATE_LEVEL } },
-      { path: `${base}.csv`, job: { kind: 'csv', columns, level: TEXT_DEFLATE_LEVEL } },
+      { path: `${base}.json`, job: json },
+      { path: `${base}.csv`, job: csv },
     ]);
   }
 }
@@ -49,21 +49,32 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext, t
   for (const { section, dataset, base } of datasetsOf(ctx)) {
     // The dataset's bytes in the partial: about the size of either file, so the part it goes in is known.
     const spool = section.spools.datasets[dataset.description.name];
-    const sizeHint = spool?.bytes;
-    const jsonPath = `${base}.json`;
-    const csvPath = `${base}.csv`;
-    const json = { ...TEXT, mediaType: 'application/json', sizeHint };
-    const csv = { ...TEXT, mediaType: 'text/csv; charset=utf-8', sizeHint };
-    const preparedJson = text?.take(jsonPath);
-    const preparedCsv = text?.take(csvPath);
-    if (preparedJson) await addPrepared(archive, ctx, jsonPath, await preparedJson, json.mediaType);
-    else if (spool && dataset.files === 0) {
-      // Rows without files are output as collected: their JSON is the spool's lines, unparsed.
-      await archive.add(jsonPath, Readable.from(datasetJsonArray(ctx.results, spool)), json);
-    } else await archive.addText(jsonPath, datasetJson(section, dataset, ctx.results), json);
-    if (preparedCsv) await addPrepared(archive, ctx, csvPath, await preparedCsv, csv.mediaType);
-    else await archive.addText(csvPath, datasetCsv(section, dataset, ctx.results), csv);
+    const [json, csv] = renderJobs(dataset);
+    const files: [string, RenderJob, string][] = [
+      [`${base}.json`, json, 'application/json'],
+      [`${base}.csv`, csv, 'text/csv; charset=utf-8'],
+    ];
+    for (const [path, job, mediaType] of files) {
+      const prepared = text?.take(path);
+      if (prepared) await addPrepared(archive, ctx, path, await prepared, mediaType);
+      else {
+        const text = datasetFile(section, dataset.description.name, spool, job, ctx.results);
+        await archive.add(path, Readable.from(text), { ...TEXT, mediaType, sizeHint: spool?.bytes });
+      }
+    }
   }
+}
+
+/**
+ * A dataset's JSON and CSV. A dataset with files has a `file` column, empty for a missing file:
+ * README.txt and manifest.json say which files are missing.
+ */
+function renderJobs(dataset: DatasetSummary): [json: RenderJob, csv: RenderJob] {
+  const columns = dataset.description.columns;
+  return [
+    { kind: 'json', columns },
+    { kind: 'csv', columns: dataset.files > 0 ? [...columns, 'file'] : columns },
+  ];
 }
 
 function* datasetsOf(ctx: ExportContext) {
@@ -77,38 +88,24 @@ function* datasetsOf(ctx: ExportContext) {
 }
 
 function addPrepared(archive: ZipArchive, ctx: ExportContext, path: string, prepared: PreparedText, mediaType: string) {
-  return archive.addPrepared(path, prepared, () => ctx.results.get(prepared.key), mediaType);
+  return archive.addDeflated(path, prepared, () => ctx.results.get(prepared.key), mediaType);
 }
 
-async function* datasetJson(
+/** One dataset file rendered on this thread; each file numbers the dataset's files afresh, in collection order. */
+async function* datasetFile(
   section: FeatureSection,
-  dataset: DatasetSummary,
+  dataset: string,
+  spool: SpoolEntry | undefined,
+  job: RenderJob,
   results: BlobStore,
-): AsyncGenerator<string | string[]> {
+): AsyncGenerator<Buffer> {
   const numbering = new FileNumbering(section.id);
-  let first = true;
-  yield '[';
-  for await (const batch of readDatasetBatches(results, section.spools, dataset.description.name)) {
-    yield batch.map((record) => {
-      const row = `${first ? '\n' : ',\n'}${JSON.stringify(outputRow(section, record, numbering))}`;
-      first = false;
-      return row;
-    });
-  }
-  yield first ? ']\n' : '\n]\n';
-}
-
-async function* datasetCsv(
-  section: FeatureSection,
-  dataset: DatasetSummary,
-  results: BlobStore,
-): AsyncGenerator<string | string[]> {
-  // A missing file leaves the `file` cell empty; README.txt and manifest.json say which files are missing.
-  const columns = dataset.files > 0 ? [...dataset.description.columns, 'file'] : dataset.description.columns;
-  yield csvRecord(columns);
-  const numbering = new FileNumbering(section.id);
-  for await (const batch of readDatasetBatches(results, section.spools, dataset.description.name)) {
-    yield batch.map((record) => csvRow(outputRow(section, record, numbering), columns));
+  const withFile: WithFile = (row, file) => outputRow(section, { dataset, row, file }, numbering);
+  try {
+    yield* renderDataset(spool ? spoolBytes(results, spool) : [], job, withFile);
+  } catch (err) {
+    if (err instanceof SpoolLineError) throw new PartialReadError(`partial ${spool!.key} ${err.message}`);
+    throw err;
   }
 }
 

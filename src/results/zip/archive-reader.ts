@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import type { BlobStore } from '../blobs/blob-store.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
 
 /**
  * Serves single entries of a stored archive, so the access report can be viewed online exactly as

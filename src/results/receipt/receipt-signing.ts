@@ -15,7 +15,7 @@ import type { DeletionReceipt, DeletionReceiptBody } from './deletion-receipt.js
 
 const SIGNATURE_ALGORITHM = 'Ed25519';
 
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     // Undefined members are left out, as JSON.stringify does, so a parsed copy digests the same.

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
-import { countLines, JsonArrayJoiner, LineSplitter } from './spool-lines.js';
-import { Utf8Chunks } from './utf8-chunks.js';
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { BlobStore, BlobWriter } from '../../blobs/blob-store.js';
+import { countLines, isFileRef, LineSplitter } from './spool-lines.js';
+import { Utf8Chunks } from '../utf8-chunks.js';
 import {
   isSerializedRows,
   RowJson,
@@ -14,22 +16,19 @@ import {
   type Row,
   type SerializedPart,
   type SerializedRows,
-} from '../features/adapter.js';
+} from '../../features/adapter.js';
 
 /**
  * The per-feature partials: what a feature task collected, read by the result assembly.
  *
- * A partial is written as one spool per dataset (`<partial>.datasets/<n>.ndjson`) plus an
- * `index.json` with each dataset's rows, files and bytes, so the assembly knows what the archive
- * will hold without reading a row, and every pass over one dataset reads that dataset's lines only.
- * A spool line is the row's JSON, followed, for a row with a file, by a tab and the file reference's
- * JSON (a tab never occurs unescaped in JSON): an export's JSON file is then the lines themselves.
- * A dataset its store serialized in parts (SerializedRows) keeps each part in a blob of its own:
- * the spool is those blobs one after the other.
- *
- * A partial written as one NDJSON file of CollectedRecords (by connectors' tools, or before an
- * upgrade) is split into spools the first time an assembly reads it; until then `readDataset`
- * filters it. Lines are read a chunk at a time, so memory stays flat however many rows a feature holds.
+ * A partial is one spool per dataset (`<partial>.datasets/<n>.ndjson`) plus an `index.json` with
+ * each dataset's rows, files and bytes, so the assembly knows what the archive will hold without
+ * reading a row, and every pass over one dataset reads that dataset's lines only. A spool line is
+ * the row's JSON, followed, for a row with a file, by a tab and the file reference's JSON (a tab
+ * never occurs unescaped in JSON): an export's JSON file is then the lines themselves. A dataset its
+ * store serialized in parts (SerializedRows) keeps each part in a blob of its own: the spool is those
+ * blobs one after the other. Lines are read a chunk at a time, so memory stays flat however many
+ * rows a feature holds.
  */
 
 /** A record as read back from a partial: its row's values parsed. */
@@ -39,35 +38,42 @@ export interface PartialRecord {
   file?: FileRef;
 }
 
-/** The partial itself is unusable (missing blob, malformed line); the feature's data cannot be shown. */
+/** The partial itself is unusable (missing blob or index, malformed line); the feature's data cannot be shown. */
 export class PartialReadError extends Error {}
 
-/** What the index says about one dataset's spool. */
-export interface SpoolEntry {
-  key: string;
-  /** Blobs that continue the spool, in order: the parts of a dataset its store serialized side by side. */
-  continued?: string[];
-  rows: number;
-  /** Bytes of the spool: about the size of the dataset's JSON and CSV files. */
-  bytes: number;
-  /** Rows with a file, and those files' bytes as the feature recorded them. */
-  files: number;
-  fileBytes: number;
-  /** For a dataset the adapter did not describe: the columns its rows had (bounded). */
-  columns?: string[];
-}
+const Count = Type.Integer({ minimum: 0 });
+const BlobKey = Type.String({ minLength: 1 });
 
-export interface SpoolIndex {
-  datasets: Record<string, SpoolEntry>;
-}
+/** What the index says about one dataset's spool. */
+const SpoolEntry = Type.Object(
+  {
+    key: BlobKey,
+    /** Blobs that continue the spool, in order: the parts of a dataset its store serialized side by side. */
+    continued: Type.Optional(Type.Array(BlobKey)),
+    rows: Count,
+    /** Bytes of the spool: about the size of the dataset's JSON and CSV files. */
+    bytes: Count,
+    /** Rows with a file, and those files' bytes as the feature recorded them. */
+    files: Count,
+    fileBytes: Count,
+    /** For a dataset the adapter did not describe: the columns its rows had (bounded). */
+    columns: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+export type SpoolEntry = Static<typeof SpoolEntry>;
+
+const SpoolIndex = Type.Object({ datasets: Type.Record(Type.String(), SpoolEntry) }, { additionalProperties: false });
+export type SpoolIndex = Static<typeof SpoolIndex>;
+const checkSpoolIndex = Compile(SpoolIndex);
 
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-type ParseLine = (line: string, lineNumber: number) => PartialRecord | undefined;
+type ParseLine = (line: string, lineNumber: number) => PartialRecord;
 
 /**
- * The records of a blob a chunk at a time: one await per chunk (~64 KiB) rather than several per
+ * The records of a spool a chunk at a time: one await per chunk (~64 KiB) rather than several per
  * row, which is what a row-by-row generator chain costs. Lines are split on LF (a CR before it is
  * dropped) and decoded one by one, so a character split between chunks is never cut.
  */
@@ -82,9 +88,7 @@ async function* readBatches(name: string, open: () => AsyncIterable<Buffer>, par
   let batch: PartialRecord[] = [];
   const take = (line: Buffer) => {
     lineNumber += 1;
-    if (line.length === 0) return;
-    const record = parse(line.toString('utf8'), lineNumber);
-    if (record) batch.push(record);
+    if (line.length > 0) batch.push(parse(line.toString('utf8'), lineNumber));
   };
   const lines = new LineSplitter();
   try {
@@ -109,68 +113,16 @@ export async function* spoolBytes(store: BlobStore, spool: SpoolEntry): AsyncGen
   for (const key of [spool.key, ...(spool.continued ?? [])]) yield* store.get(key) as AsyncIterable<Buffer>;
 }
 
-/** The records of a partial written as one NDJSON file, a chunk at a time (`only`: one dataset's). */
-function readUnsplitPartial(store: BlobStore, key: string, only?: string): AsyncGenerator<PartialRecord[]> {
-  return readBatches(key, () => store.get(key) as AsyncIterable<Buffer>, (line, n) => {
-    const record = parseRecord(line, key, n);
-    return only === undefined || record.dataset === only ? record : undefined;
-  });
-}
-
-/**
- * The records of one dataset. `partial` is the partial's index when the caller holds it (the
- * assembly reads it once per feature), else the partial's key: its index is read, or a partial not
- * split yet is filtered.
- */
-export async function* readDataset(
-  store: BlobStore,
-  partial: SpoolIndex | string | null,
-  dataset: string,
-): AsyncGenerator<PartialRecord> {
-  for await (const batch of readDatasetBatches(store, partial, dataset)) yield* batch;
-}
-
-/** readDataset a chunk of the spool at a time, for callers that turn many rows into one piece of output. */
-export async function* readDatasetBatches(
-  store: BlobStore,
-  partial: SpoolIndex | string | null,
-  dataset: string,
-): AsyncGenerator<PartialRecord[]> {
-  if (partial === null) return;
-  let index = partial;
-  if (typeof index === 'string') {
-    const key = index;
-    const read = await readSpoolIndex(store, key);
-    if (!read) {
-      yield* readUnsplitPartial(store, key, dataset);
-      return;
-    }
-    index = read;
-  }
+/** The records of one dataset of a partial, given its index (the assembly reads it once per feature). */
+export async function* readDataset(store: BlobStore, index: SpoolIndex, dataset: string): AsyncGenerator<PartialRecord> {
   // Every dataset with rows has its spool: none, no rows.
   const spool = index.datasets[dataset];
   if (!spool) return;
-  yield* readBatches(spool.key, () => spoolBytes(store, spool), (line, n) => parseSpoolLine(line, dataset, spool.key, n));
-}
-
-/**
- * One dataset's rows as the JSON array an export holds (`[`, the rows separated by `,`, `]`),
- * straight from the spool's bytes, without parsing a row: only for a dataset without files, whose
- * output rows are the collected rows as they are.
- */
-export async function* datasetJsonArray(store: BlobStore, spool: SpoolEntry): AsyncGenerator<Buffer> {
-  const joiner = new JsonArrayJoiner();
-  if (spool.rows > 0) for await (const chunk of spoolBytes(store, spool)) yield joiner.push(chunk);
-  yield joiner.end();
+  const batches = readBatches(spool.key, () => spoolBytes(store, spool), (line, n) => parseSpoolLine(line, dataset, spool.key, n));
+  for await (const batch of batches) yield* batch;
 }
 
 // Messages name the partial and line only: the line itself is personal data and must not reach logs.
-function parseRecord(line: string, key: string, lineNumber: number): PartialRecord {
-  const value = parseJson(line, key, lineNumber);
-  if (!isRecord(value)) throw new PartialReadError(`partial ${key} line ${lineNumber} is not a collected record`);
-  return value;
-}
-
 function parseSpoolLine(line: string, dataset: string, key: string, lineNumber: number): PartialRecord {
   const tab = line.indexOf('\t');
   const row = parseJson(tab === -1 ? line : line.slice(0, tab), key, lineNumber);
@@ -178,8 +130,8 @@ function parseSpoolLine(line: string, dataset: string, key: string, lineNumber: 
   if (!isObject(row) || (file !== undefined && !isFileRef(file))) {
     throw new PartialReadError(`partial ${key} line ${lineNumber} is not a collected row`);
   }
-  const record = { dataset, row } as PartialRecord;
-  if (file !== undefined) record.file = file as FileRef;
+  const record: PartialRecord = { dataset, row: row as Row };
+  if (file !== undefined) record.file = file;
   return record;
 }
 
@@ -191,33 +143,37 @@ function parseJson(text: string, key: string, lineNumber: number): unknown {
   }
 }
 
-function isRecord(value: unknown): value is PartialRecord {
-  if (!isObject(value) || typeof value.dataset !== 'string' || !isObject(value.row)) return false;
-  return value.file === undefined || isFileRef(value.file);
-}
-
-function isFileRef(value: unknown): value is FileRef {
-  return (
-    isObject(value) &&
-    typeof value.blobKey === 'string' &&
-    typeof value.name === 'string' &&
-    typeof value.mediaType === 'string' &&
-    typeof value.size === 'number'
-  );
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A partial's index; undefined when there is none (the task wrote no partial, or failed before its
+ * commit). A PartialReadError when it is not JSON, does not match its schema, or names a spool
+ * outside its partial: the index is bytes read back from storage.
+ */
 export async function readSpoolIndex(store: BlobStore, partialKey: string): Promise<SpoolIndex | undefined> {
-  for (const key of indexKeys(partialKey)) {
-    if ((await store.size(key)) === undefined) continue;
-    const chunks: Buffer[] = [];
-    for await (const chunk of store.get(key) as AsyncIterable<Buffer>) chunks.push(chunk);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SpoolIndex;
+  const key = indexKey(partialKey);
+  if ((await store.size(key)) === undefined) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of store.get(key) as AsyncIterable<Buffer>) chunks.push(chunk);
+  let index: unknown;
+  try {
+    index = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new PartialReadError(`partial index ${key} is not JSON`);
   }
-  return undefined;
+  if (!checkSpoolIndex.Check(index)) {
+    const [first] = checkSpoolIndex.Errors(index);
+    throw new PartialReadError(`partial index ${key} is malformed: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
+  }
+  const prefix = `${spoolPrefix(partialKey)}/`;
+  for (const spool of Object.values(index.datasets)) {
+    if (![spool.key, ...(spool.continued ?? [])].every((k) => k.startsWith(prefix))) {
+      throw new PartialReadError(`partial index ${key} names a spool outside its partial`);
+    }
+  }
+  return index;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,14 +188,9 @@ function spoolPrefix(partialKey: string): string {
   return `${partialKey}.datasets`;
 }
 
-/**
- * Where a partial's index goes: `index.json`, or `index-parts.json` when a spool continues in more
- * blobs. Versions before spools had parts read `index.json` only and would take the first blob for
- * the whole dataset; not finding the index, such a worker (mid-upgrade) fails the feature instead of
- * assembling half of its rows.
- */
-function indexKeys(partialKey: string): [whole: string, parts: string] {
-  return [`${spoolPrefix(partialKey)}/index.json`, `${spoolPrefix(partialKey)}/index-parts.json`];
+/** Where a partial's index goes; written last, so a partial without one is not complete. */
+function indexKey(partialKey: string): string {
+  return `${spoolPrefix(partialKey)}/index.json`;
 }
 
 interface Spool {
@@ -268,7 +219,7 @@ class PartialWriter {
 
   /** Starts over: the spools of an earlier attempt stop counting before anything is written. */
   static async start(store: BlobStore, partialKey: string, described: Iterable<string>): Promise<PartialWriter> {
-    for (const key of indexKeys(partialKey)) await store.delete(key);
+    await store.delete(indexKey(partialKey));
     return new PartialWriter(store, partialKey, new Set(described));
   }
 
@@ -336,9 +287,7 @@ class PartialWriter {
       await spool.writer.commit();
       index.datasets[dataset] = spool.columns ? { ...spool.entry, columns: [...spool.columns] } : spool.entry;
     }
-    const [whole, parts] = indexKeys(this.partialKey);
-    const inParts = Object.values(index.datasets).some((entry) => entry.continued);
-    await this.store.put(inParts ? parts : whole, JSON.stringify(index));
+    await this.store.put(indexKey(this.partialKey), JSON.stringify(index));
     return index;
   }
 
@@ -428,24 +377,4 @@ export async function writePartial(
   const counts: Record<string, number> = Object.fromEntries(datasets.map((d) => [d.name, 0]));
   for (const [name, entry] of Object.entries(index.datasets)) counts[name] = entry.rows;
   return counts;
-}
-
-/**
- * Splits a partial written as one NDJSON file into spools (see the top of this module); the index,
- * or a PartialReadError when the partial is missing or malformed.
- */
-export async function splitPartial(store: BlobStore, key: string, described: Iterable<string>): Promise<SpoolIndex> {
-  const writer = await PartialWriter.start(store, key, described);
-  try {
-    for await (const batch of readUnsplitPartial(store, key)) {
-      for (const record of batch) {
-        const wait = writer.add(record);
-        if (wait) await wait;
-      }
-    }
-    return await writer.commit();
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
 }

@@ -1,7 +1,7 @@
 import type { DeletionReceipt, ReceiptDataset, ReceiptFeature } from './deletion-receipt.js';
-import { html, raw } from './html.js';
-import { documentStart, DOCUMENT_END } from './views/document.js';
-import { formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS } from './labels.js';
+import { html, raw } from '../html.js';
+import { documentStart, DOCUMENT_END } from '../views/document.js';
+import { formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS } from '../labels.js';
 
 /**
  * The deletion receipt as a page people read: the same facts as the JSON receipt, its digest and

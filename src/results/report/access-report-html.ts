@@ -1,11 +1,11 @@
-import type { BlobStore } from '../blobs/blob-store.js';
-import type { RequestType } from '../requests/lifecycle.js';
-import type { RequestRow } from '../requests/tables.js';
-import { relativeHref, sanitizeFileName } from './file-names.js';
-import { html, raw } from './html.js';
-import { accountItem } from './item-accounting.js';
-import { readDataset } from './partials.js';
-import { REDACTIONS_DATASET } from '../features/shared-data.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { RequestType } from '../../requests/lifecycle.js';
+import type { RequestRow } from '../../requests/tables.js';
+import { relativeHref, sanitizeFileName } from '../file-names.js';
+import { html, raw } from '../html.js';
+import { accountItem } from '../item-accounting.js';
+import { readDataset } from '../partials/partials.js';
+import { REDACTIONS_DATASET } from '../../features/shared-data.js';
 import {
   featureName,
   formatDate,
@@ -18,10 +18,10 @@ import {
   rowCountWords,
   sourceWords,
   statusWords,
-} from './labels.js';
-import { requestCompletedAt, totalRows, type FeatureSection } from './report-model.js';
-import { documentStart, DOCUMENT_END } from './views/document.js';
-import { featureListings, type Listing, type RowRange } from './views/index.js';
+} from '../labels.js';
+import { requestCompletedAt, totalRows, type FeatureSection } from '../report-model.js';
+import { documentStart, DOCUMENT_END } from '../views/document.js';
+import { featureListings, type Listing, type RowRange } from '../views/index.js';
 
 /**
  * The human-readable part of an access result: index.html, a page the subject opens offline from
@@ -34,7 +34,7 @@ import { featureListings, type Listing, type RowRange } from './views/index.js';
  * works the same from a folder and under any URL prefix.
  */
 
-export interface AccessReportContext {
+interface AccessReportContext {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];
@@ -45,11 +45,11 @@ export interface AccessReportContext {
 }
 
 /** Where the report goes: the archive (ZipArchive), seen only as far as the report needs it. */
-export interface ReportArchive {
+interface ReportArchive {
   addText(path: string, pieces: AsyncIterable<string>, options: { mediaType: string; compress: boolean }): Promise<unknown>;
 }
 
-export const DEFAULT_PAGE_ROWS = 1000;
+const DEFAULT_PAGE_ROWS = 1000;
 
 const HTML_ENTRY = { mediaType: 'text/html', compress: true };
 

@@ -2,8 +2,10 @@ import { once } from 'node:events';
 import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Writable } from 'node:stream';
-import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
-import { PartialReadError, spoolBytes, type SpoolEntry } from './partials.js';
+import type { BlobStore, BlobWriter } from '../../blobs/blob-store.js';
+import { PartialReadError, spoolBytes, type SpoolEntry } from '../partials/partials.js';
+import { TEXT_DEFLATE_LEVEL, type DeflatedEntry } from '../zip/archive.js';
+import { checkFromTextWorker, type FromTextWorker, type RenderJob, type ToTextWorker } from './text-messages.js';
 
 /**
  * Text entries of an export prepared ahead of their place in the archive. The JSON and CSV of a
@@ -14,47 +16,22 @@ import { PartialReadError, spoolBytes, type SpoolEntry } from './partials.js';
  * prefix, removed by `close` (and with the request's work files, should the process die first).
  */
 
-export interface TextJob {
-  kind: 'json' | 'csv';
-  /** The dataset's columns, in order (CSV only). */
-  columns: string[];
-  level: number;
-}
-
 /** An entry's deflated bytes in a temporary blob, with what the zip needs to know of them. */
-export interface PreparedText {
+export interface PreparedText extends DeflatedEntry {
   key: string;
-  /** Uncompressed size, SHA-256 and CRC-32 of the text. */
-  size: number;
-  sha256: string;
-  crc32: number;
-  compressedSize: number;
 }
 
 /** An entry to prepare: its path in the archive and what to render. */
-export interface TextOutput {
+interface TextOutput {
   path: string;
-  job: TextJob;
+  job: RenderJob;
 }
-
-export type ToTextWorker =
-  | { type: 'start'; id: number; jobs: TextJob[] }
-  | { type: 'chunk'; id: number; chunk: Uint8Array }
-  | { type: 'end'; id: number };
-
-export type FromTextWorker =
-  | { type: 'ack'; id: number }
-  | { type: 'data'; id: number; output: number; chunk: Uint8Array }
-  | { type: 'done'; id: number; output: number; size: number; sha256: string; crc32: number }
-  | { type: 'error'; id: number; message: string };
 
 /** Spools read at once, each into its JSON (bound by deflate) and its CSV (bound by parsing). */
 const CONCURRENCY = 2;
 /**
  * Spool chunks sent and not yet taken by deflate, per spool. The main thread sends only between
- * files, so with too few in flight the worker waits for it: on the bench's 1M messages beside 20,000
- * files, the text finished 3.1 s after the files with 4 chunks, 1.5-1.8 s with 8 (peak RSS within
- * the run-to-run spread of ±20 MB; 16 added ~60 MB).
+ * files, so with too few in flight the worker waits for it; more only cost memory (bench/README.md).
  */
 const WINDOW = 8;
 
@@ -148,7 +125,7 @@ export class TextPreparation {
     this.queue.shift()?.();
   }
 
-  private async run(id: number, keys: string[], spool: SpoolEntry, jobs: TextJob[]): Promise<PreparedText[]> {
+  private async run(id: number, keys: string[], spool: SpoolEntry, jobs: RenderJob[]): Promise<PreparedText[]> {
     if (this.closed) throw new Error('text preparation closed');
     const worker = this.start();
     const state: Running = { spoolKey: spool.key, outputs: [], sent: 0, acked: 0 };
@@ -159,7 +136,7 @@ export class TextPreparation {
         const writer = await this.store.writer(key);
         state.outputs.push({ key, writer, stream: writer.stream as Writable, draining: false, compressedSize: 0 });
       }
-      worker.postMessage({ type: 'start', id, jobs } satisfies ToTextWorker);
+      worker.postMessage({ type: 'start', id, level: TEXT_DEFLATE_LEVEL, jobs } satisfies ToTextWorker);
       for await (const chunk of spoolBytes(this.store, spool)) {
         while (!state.failure && (state.sent - state.acked >= WINDOW || state.outputs.some((o) => o.draining))) await wait();
         if (state.failure) throw state.failure;
@@ -189,13 +166,16 @@ export class TextPreparation {
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(workerUrl());
-    worker.on('message', (message: FromTextWorker) => this.received(message));
     const failAll = (error: Error) => {
       for (const state of this.running.values()) {
         state.failure ??= error;
         state.wake?.();
       }
     };
+    worker.on('message', (message: unknown) => {
+      if (checkFromTextWorker.Check(message)) this.received(message);
+      else failAll(new Error('the text worker sent a malformed message'));
+    });
     worker.on('error', (err) => failAll(new Error('the text worker failed', { cause: err })));
     worker.on('exit', () => {
       if (this.worker === worker) this.worker = undefined;

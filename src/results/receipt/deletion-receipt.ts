@@ -1,0 +1,154 @@
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { RequestRow } from '../../requests/tables.js';
+import { REQUEST_STATUSES, TASK_STATUSES } from '../../requests/lifecycle.js';
+import { accountItems, ItemAccount } from '../item-accounting.js';
+import { requestCompletedAt, type FeatureSection } from '../report-model.js';
+
+/**
+ * The receipt of a deletion request, a certificate of erasure: per feature, when it was handled and
+ * what was deleted, anonymized, kept or retained per dataset, and what that means for each catalogue
+ * item. It holds counts and catalogue words only, no personal data beyond the account id, and its
+ * size depends on the catalogue, not on the subject. receipt-signing.ts seals this body.
+ */
+
+const Count = Type.Integer({ minimum: 0 });
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+export const ReceiptDataset = Type.Object(
+  {
+    dataset: Type.String(),
+    title: Type.String(),
+    deleted: Count,
+    anonymized: Count,
+    kept: Count,
+    /** Kept for a legal obligation until `retainedUntil`, for `retentionReason`. */
+    retained: Count,
+    retainedUntil: NullableString,
+    retentionReason: NullableString,
+    items: Type.Array(Type.String()),
+    note: NullableString,
+  },
+  { additionalProperties: false },
+);
+export type ReceiptDataset = Static<typeof ReceiptDataset>;
+
+export const ReceiptFeature = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    status: Type.Enum(TASK_STATUSES),
+    error: Type.Optional(Type.String()),
+    /** When the feature's task ended (ISO); null if it never ran. */
+    finishedAt: NullableString,
+    datasets: Type.Array(ReceiptDataset),
+    /** Every catalogue item of the feature, once. */
+    items: Type.Array(ItemAccount),
+  },
+  { additionalProperties: false },
+);
+export type ReceiptFeature = Static<typeof ReceiptFeature>;
+
+const bodyFields = {
+  requestId: Type.String(),
+  type: Type.Literal('deletion'),
+  accountId: Type.String(),
+  tenantId: Type.String(),
+  catalogueVersion: Type.String(),
+  createdAt: Type.String(),
+  completedAt: Type.String(),
+  status: Type.Enum(REQUEST_STATUSES),
+  features: Type.Array(ReceiptFeature),
+};
+
+export const DeletionReceiptBody = Type.Object(bodyFields, { additionalProperties: false });
+export type DeletionReceiptBody = Static<typeof DeletionReceiptBody>;
+
+const ReceiptSignature = Type.Object(
+  {
+    algorithm: Type.Literal('Ed25519'),
+    /** First 16 hex digits of the SHA-256 of the public key (DER SubjectPublicKeyInfo). */
+    keyId: Type.String(),
+    /** Base64, over the 32 bytes of the digest. */
+    value: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+/** The body sealed by receipt-signing.ts: what is stored, and read back to be shown. */
+export const DeletionReceipt = Type.Object(
+  {
+    ...bodyFields,
+    /** Hex SHA-256 of the canonical JSON of the body. */
+    digest: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    /** Null when the service has no signing key: the digest then only catches accidental changes. */
+    signature: Type.Union([ReceiptSignature, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type DeletionReceipt = Static<typeof DeletionReceipt>;
+const checkReceipt = Compile(DeletionReceipt);
+
+/** A stored receipt is unreadable: not JSON, or not a receipt. */
+export class ReceiptReadError extends Error {}
+
+/** A deletion receipt read back from storage, checked against its schema (not its signature: verifyReceipt). */
+export function parseDeletionReceipt(bytes: Buffer): DeletionReceipt {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new ReceiptReadError('the stored deletion receipt is not JSON');
+  }
+  if (!checkReceipt.Check(value)) {
+    const [first] = checkReceipt.Errors(value);
+    throw new ReceiptReadError(`the stored deletion receipt is malformed: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
+  }
+  return value;
+}
+
+interface ReceiptInput {
+  request: RequestRow;
+  catalogueVersion: string;
+  sections: FeatureSection[];
+  now: Date;
+}
+
+export function buildDeletionReceipt(input: ReceiptInput): DeletionReceiptBody {
+  return {
+    requestId: input.request.id,
+    type: 'deletion',
+    accountId: input.request.subjectAccountId,
+    tenantId: input.request.tenantId,
+    catalogueVersion: input.catalogueVersion,
+    createdAt: input.request.createdAt.toISOString(),
+    completedAt: requestCompletedAt(input.request, input.now).toISOString(),
+    // The worker decides the request's status from its tasks; the receipt repeats it, never recomputes it.
+    status: input.request.status,
+    features: input.sections.map(receiptFeature),
+  };
+}
+
+function receiptFeature(section: FeatureSection): ReceiptFeature {
+  const titles = new Map(section.descriptions.map((d) => [d.name, d.title]));
+  return {
+    id: section.id,
+    name: section.feature?.name ?? section.id,
+    status: section.status,
+    ...(section.error ? { error: section.error } : {}),
+    finishedAt: section.task.finishedAt?.toISOString() ?? null,
+    datasets: section.erasure.map((o) => ({
+      dataset: o.dataset,
+      title: titles.get(o.dataset) ?? o.dataset,
+      deleted: o.deleted,
+      anonymized: o.anonymized,
+      kept: o.kept,
+      retained: o.retained ?? 0,
+      retainedUntil: o.retainedUntil ?? null,
+      retentionReason: o.retentionReason ?? null,
+      items: o.items,
+      note: o.note ?? null,
+    })),
+    items: accountItems(section, 'deletion'),
+  };
+}
