@@ -18,7 +18,7 @@ import {
   type SerializedPart,
   type Subject,
 } from './adapter.js';
-import { bindSubject, bindSubjectToSettings } from './subject-sql.js';
+import { bindSubject, bindSubjectToSettings, tableName } from './sql-text.js';
 import { others } from './words.js';
 
 /**
@@ -181,12 +181,6 @@ export function declarativeAdapter(description: FeatureSpec, tuning: CollectTuni
     erase: (subject, ctx) => erase(spec, subject, ctx),
     purgeExpired: (tenantId, ctx, now) => purgeExpired(spec, tenantId, ctx, now),
   };
-}
-
-/** The table's schema-qualified SQL name, `im.messages`, for SQL text that names it. */
-export function tableName(table: PgTable): string {
-  const { schema, name } = getTableConfig(table);
-  return schema ? `${schema}.${name}` : name;
 }
 
 /** Names resolved once, at start-up: a key missing from its table fails there, not inside a query. */

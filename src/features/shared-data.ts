@@ -10,7 +10,7 @@ import {
   type Row,
   type Subject,
 } from './adapter.js';
-import { bindSubject } from './subject-sql.js';
+import { bindSubject } from './sql-text.js';
 import { count, others } from './words.js';
 
 /**

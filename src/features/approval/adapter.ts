@@ -1,4 +1,5 @@
-import { dataset, declarativeAdapter, tableName } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { profiles, steps, submissions } from './tables.js';
 
 const ownSubmissions = `select id from ${tableName(submissions)} where tenant_id = :tenant and applicant_account_id = :account`;

@@ -1,4 +1,5 @@
-import { dataset, declarativeAdapter, type FeatureSpec, tableName } from '../declarative.js';
+import { dataset, declarativeAdapter, type FeatureSpec } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { REASONS, withSharedData, type Counts } from '../shared-data.js';
 import { others } from '../words.js';
 import { attendees, events } from './tables.js';

@@ -1,4 +1,5 @@
-import { dataset, declarativeAdapter, tableName } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { withSharedData } from '../shared-data.js';
 import { blobDeletions, files, folders, permissions, users } from './tables.js';
 

@@ -1,4 +1,5 @@
-import { dataset, declarativeAdapter, tableName } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { accounts, mailboxes } from './tables.js';
 
 /** No dataset carries the email password: it is only used to sign in to the mail server, never stored. */

@@ -1,4 +1,5 @@
-import { dataset, declarativeAdapter, type FeatureSpec, tableName } from '../declarative.js';
+import { dataset, declarativeAdapter, type FeatureSpec } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { leftOutSummary, REASONS, withSharedData, type Counts } from '../shared-data.js';
 import { others } from '../words.js';
 import { attachments, blobDeletions, conversations, devices, members, messages } from './tables.js';

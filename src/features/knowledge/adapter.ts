@@ -1,4 +1,5 @@
-import { dataset, declarativeAdapter, expression, tableName } from '../declarative.js';
+import { dataset, declarativeAdapter, expression } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { blobDeletions, comments, likes, posts, profiles } from './tables.js';
 
 const profileImageName =

@@ -1,4 +1,5 @@
-import { dataset, declarativeAdapter, tableName } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { blobDeletions, broadcasts, recordings, viewers } from './tables.js';
 
 /** Broadcasts the subject published or spoke in. */

@@ -1,4 +1,5 @@
-import { dataset, declarativeAdapter, expression, type FeatureSpec, tableName } from '../declarative.js';
+import { dataset, declarativeAdapter, expression, type FeatureSpec } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { leftOutSummary, REASONS, withSharedData, type Counts } from '../shared-data.js';
 import { others } from '../words.js';
 import { blobDeletions, captions, chatMessages, clientReports, meetings, participants, recordings } from './tables.js';

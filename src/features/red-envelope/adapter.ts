@@ -1,4 +1,5 @@
-import { dataset, declarativeAdapter, tableName } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { PAYMENT_RECORDS } from '../retention.js';
 import { alipayAccounts, claims, envelopes, payments } from './tables.js';
 
