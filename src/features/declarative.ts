@@ -26,12 +26,14 @@ import { others } from './words.js';
  * belong to the subject, which catalogue item each column carries and how its rows are erased;
  * this engine does the locating, streaming and erasing.
  *
- * SQL in a description is static code, never user input. It names the subject only as `:tenant`
- * and `:account`, which are bound as parameters (for COPY, which takes none, as transaction settings
- * set from parameters). A condition refers to its dataset's row by the
- * table name without schema (`messages.conversation_id`), so a subquery on that same table must
- * alias it, or it hides the row. The engine adds `tenant_id = :tenant` for the dataset's own table;
- * subqueries filter by tenant themselves where they start from the subject.
+ * A description names its tables by their drizzle objects and their columns by their keys in the
+ * table; the SQL names come from drizzle. Its conditions are SQL text, static code, never user
+ * input: they name the subject only as `:tenant` and `:account`, which are bound as parameters (for
+ * COPY, which takes none, as transaction settings set from parameters; see sql-text.ts), and other
+ * tables by `tableName(table)`. A condition refers to its dataset's row by the table name without
+ * schema (`messages.conversation_id`), so a subquery on that same table must alias it, or it hides
+ * the row. The engine adds `tenant_id = :tenant` for the dataset's own table; subqueries filter by
+ * tenant themselves where they start from the subject.
  */
 
 export interface FeatureSpec {
