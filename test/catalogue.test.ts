@@ -155,7 +155,7 @@ t.test('catalogue.json validates against the schema', async (t) => {
   t.equal(catalogue.version, '1.0.0');
 });
 
-t.test('19 features in statement order', async (t) => {
+t.test('the features in statement order', async (t) => {
   t.same(
     records.map((r) => r.name),
     STATEMENT_ORDER.map(([name]) => name),

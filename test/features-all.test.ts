@@ -1,5 +1,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
+import { is } from 'drizzle-orm';
+import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,21 +13,21 @@ import { connect } from '../src/db/client.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { rowValues, type AdapterContext, type ErasureOutcome, type Subject } from '../src/features/adapter.js';
 import type { PartialRecord } from '../src/results/partials/partials.js';
+import { FEATURES } from '../src/features/features.js';
 import { builtInAdapters } from '../src/features/registry.js';
+import { tableName } from '../src/features/sql-text.js';
 import { KEYWORDS_KEPT } from '../src/features/search/adapter.js';
 import { createTestDatabase } from './helper.js';
 
 /**
- * All 19 built-in adapters against the demo data: descriptions against the catalogue, a collect of
+ * Every built-in adapter against the demo data: descriptions against the catalogue, a collect of
  * alice against the stores, her erasure (shared data anonymized, legally retained rows left in place),
  * the purge of retained rows past their period and of search keywords beyond the latest.
  * test/features.test.ts looks closer at the first four features.
  */
 
-const SCHEMAS = [
-  'account_login', 'address_book', 'im', 'email', 'calendar', 'security', 'meetings', 'live_streaming', 'clouddrive',
-  'knowledge', 'clock_in', 'athena', 'translation', 'approval', 'wecode', 'weform', 'search', 'console', 'red_envelope',
-];
+/** The schemas of the feature stores, from the feature folders. */
+const SCHEMAS = [...new Set(FEATURES.flatMap((f) => f.tables.map((table) => getTableConfig(table).schema!)))];
 /** The tables of retained datasets, with the column their period counts from. */
 const RETAINED = [
   { dataset: 'security/login-logs', table: 'security.login_logs', since: 'occurred_at', days: 180 },
@@ -201,6 +203,17 @@ async function one(text: string): Promise<Record<string, unknown> | undefined> {
   const [row] = await sql.unsafe(text);
   return row;
 }
+
+t.test('one folder per catalogue feature, each listing its whole store', async (t) => {
+  t.same(FEATURES.map((f) => f.id), [...FEATURE_IDS], 'the feature list follows the catalogue');
+  for (const feature of FEATURES) {
+    const module: Record<string, unknown> = await import(`../src/features/${feature.id}/tables.js`);
+    const declared = Object.values(module).filter((v): v is PgTable => is(v, PgTable)).map(tableName);
+    t.same(feature.tables.map(tableName).sort(), declared.sort(), `${feature.id}: feature.ts lists every table of tables.ts`);
+    t.equal(feature.adapter.feature, feature.id, `${feature.id}: its adapter is for it`);
+  }
+  t.same((await tables()).sort(), FEATURES.flatMap((f) => f.tables.map(tableName)).sort(), 'the migrations made every table, and no other');
+});
 
 t.test('every feature has an adapter, described with catalogue items', async (t) => {
   t.same([...builtInAdapters.keys()].sort(), [...FEATURE_IDS].sort());

@@ -17,7 +17,7 @@ import { createTestDatabase } from './helper.js';
 /**
  * The first four built-in adapters against a real Postgres with the demo data: what a collect returns
  * is checked against the tables, and an erasure of alice against everything the other people
- * must keep. test/features-all.test.ts covers all 19.
+ * must keep. test/features-all.test.ts covers them all.
  */
 
 const SCHEMAS = ['im', 'calendar', 'clouddrive', 'clock_in'];

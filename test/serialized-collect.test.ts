@@ -18,7 +18,8 @@ import {
   type FeatureAdapter,
   type Subject,
 } from '../src/features/adapter.js';
-import { declarativeAdapter, type DatasetSpec } from '../src/features/declarative.js';
+import { dataset, declarativeAdapter, expression, type ColumnOf, type DatasetSpec } from '../src/features/declarative.js';
+import { messages } from '../src/features/im/tables.js';
 import { builtInAdapters } from '../src/features/registry.js';
 import { csvRecord, csvRow } from '../src/results/export/csv.js';
 import { renderDataset } from '../src/results/export/row-renderer.js';
@@ -111,15 +112,16 @@ async function manyMessages(accountId: string, count: number): Promise<void> {
   await sql`analyze im.messages`;
 }
 
-const messagesSpec = (overrides: Partial<DatasetSpec>): DatasetSpec => ({
-  name: 'messages',
-  title: 'Messages',
-  table: 'im.messages',
-  where: 'messages.sender_account_id = :account',
-  columns: { id: null, sender_account_id: null, body: null, sent_at: null },
-  orderBy: 'sent_at, id',
-  ...overrides,
-});
+const messagesSpec = (overrides: Partial<DatasetSpec<ColumnOf<typeof messages>>>): DatasetSpec =>
+  dataset({
+    name: 'messages',
+    title: 'Messages',
+    table: messages,
+    where: 'messages.sender_account_id = :account',
+    columns: { id: null, senderAccountId: null, body: null, sentAt: null },
+    orderBy: ['sentAt', 'id'],
+    ...overrides,
+  });
 
 t.test('a large dataset is copied in two halves that join up exactly', async (t) => {
   await manyMessages('many', 3000);
@@ -141,8 +143,9 @@ t.test('a large dataset is copied in two halves that join up exactly', async (t)
   t.ok(r.fastRows.messages!.some((m) => m.row.body === null) && r.fastRows.messages!.some((m) => String(m.row.body).includes('\t')), 'nulls and tabs kept');
 
   // A nullable sort column could put a row in neither half; an expression cannot be compared: one part.
-  for (const orderBy of ['body, id', 'sent_at desc, id']) {
-    const whole = declarativeAdapter({ feature: 'im', datasets: [messagesSpec({ orderBy })] }, { splitRows: 1000 });
+  const orders = { 'body, id': ['body', 'id'], 'sent_at desc, id': [expression('sent_at desc'), 'id'] } as const;
+  for (const [orderBy, terms] of Object.entries(orders)) {
+    const whole = declarativeAdapter({ feature: 'im', datasets: [messagesSpec({ orderBy: [...terms] })] }, { splitRows: 1000 });
     const w = await both(whole, subject, ctx);
     t.equal(w.fast.datasets.messages!.continued, undefined, `order by ${orderBy}: not split`);
     t.same(w.fastRows, w.slowRows, `order by ${orderBy}: same rows`);
@@ -158,15 +161,14 @@ t.test('a large dataset is copied in two halves that join up exactly', async (t)
 
 t.test('a spool in two parts, encrypted at rest, becomes the same JSON and CSV inline and in the text worker', async (t) => {
   const store = new EncryptedBlobStore(new LocalBlobStore(path.join(blobDir, 'encrypted')), randomBytes(32));
-  const spec = messagesSpec({});
-  const split = declarativeAdapter({ feature: 'im', datasets: [spec] }, { splitRows: 1000 });
+  const split = declarativeAdapter({ feature: 'im', datasets: [messagesSpec({})] }, { splitRows: 1000 });
   const r = await both(split, { tenantId: 'acme', accountId: 'many' }, { sql, blobs, log }, store);
   const spool = r.fast.datasets.messages!;
   t.equal(spool.continued?.length, 1, 'two parts');
   t.same(r.fastRows, r.slowRows, 'the same rows through decryption');
 
   const rows = r.slowRows.messages!.map((m) => m.row);
-  const columns = Object.keys(spec.columns);
+  const columns = split.datasets[0]!.columns;
   const json: Buffer[] = [];
   for await (const chunk of renderDataset(spoolBytes(store, spool), { kind: 'json', columns })) json.push(chunk);
   t.same(JSON.parse(Buffer.concat(json).toString('utf8')), rows, 'inline JSON: every row in order');

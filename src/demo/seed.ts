@@ -2,120 +2,29 @@ import type postgres from 'postgres';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { FEATURE_IDS } from '../catalogue/schema.js';
 import type { Sql } from '../db/client.js';
-import { seedAccountLogin } from './account-login.js';
-import { seedAddressBook } from './address-book.js';
-import { seedApproval } from './approval.js';
-import { seedAthena } from './athena.js';
-import { seedCalendar } from './calendar.js';
-import { seedClockIn } from './clock-in.js';
-import { seedClouddrive } from './clouddrive.js';
-import { seedConsole } from './console.js';
+import { tableName } from '../features/sql-text.js';
+import type { Feature } from '../features/feature.js';
+import { FEATURES } from '../features/features.js';
 import { DemoData, type Row } from './data.js';
-import { seedEmail } from './email.js';
-import { seedIm } from './im.js';
-import { seedKnowledge } from './knowledge.js';
-import { seedLiveStreaming } from './live-streaming.js';
-import { seedMeetings } from './meetings.js';
-import { DEMO_TENANTS, type DemoTenant } from './people.js';
+import { DEMO_TENANTS } from './people.js';
 import { Random } from './random.js';
-import { seedRedEnvelope } from './red-envelope.js';
-import { seedSearch } from './search.js';
-import { seedSecurity } from './security.js';
-import { seedTranslation } from './translation.js';
-import { seedWecode } from './wecode.js';
-import { seedWeform } from './weform.js';
 
 /** Any fixed number; only the seeder takes this lock, so two seeders cannot both load the data. */
 const SEED_LOCK = 7_351_201_120;
 const INSERT_BATCH = 500;
 const BLOB_WRITES_AT_ONCE = 16;
 
-/** Every table the demo fills, parents before children. */
-const TABLES = [
-  'tenants',
-  'im.conversations',
-  'im.members',
-  'im.messages',
-  'im.attachments',
-  'im.devices',
-  'calendar.events',
-  'calendar.attendees',
-  'clouddrive.users',
-  'clouddrive.folders',
-  'clouddrive.files',
-  'clouddrive.permissions',
-  'clock_in.profiles',
-  'clock_in.records',
-  'account_login.accounts',
-  'account_login.third_party_accounts',
-  'address_book.contacts',
-  'address_book.external_contacts',
-  'email.accounts',
-  'email.mailboxes',
-  'security.profiles',
-  'security.devices',
-  'security.login_logs',
-  'security.operation_logs',
-  'meetings.meetings',
-  'meetings.participants',
-  'meetings.chat_messages',
-  'meetings.recordings',
-  'meetings.captions',
-  'meetings.client_reports',
-  'live_streaming.broadcasts',
-  'live_streaming.viewers',
-  'live_streaming.recordings',
-  'knowledge.profiles',
-  'knowledge.posts',
-  'knowledge.comments',
-  'knowledge.likes',
-  'athena.dialogs',
-  'athena.inputs',
-  'translation.jobs',
-  'approval.profiles',
-  'approval.submissions',
-  'approval.steps',
-  'wecode.authorizations',
-  'wecode.usage',
-  'weform.forms',
-  'weform.submissions',
-  'search.people',
-  'search.keywords',
-  'console.administrators',
-  'console.operation_logs',
-  'red_envelope.alipay_accounts',
-  'red_envelope.envelopes',
-  'red_envelope.claims',
-  'red_envelope.payments',
-];
-
-type Builder = (data: DemoData, tenant: DemoTenant) => void;
-
 /**
- * One builder per feature, in groups by when they were added. The builders share one random sequence
- * and each group runs for every tenant before the next starts, so data added later never shifts the
- * data of the features that came before.
+ * The features round by round (see FeatureDemo.round), in the list's order within a round. The
+ * builders share one random sequence and each round runs for every tenant before the next starts,
+ * so data added later never shifts the data of the features that came before.
  */
-const BUILDERS: Builder[][] = [
-  [seedIm, seedCalendar, seedClouddrive, seedClockIn],
-  [
-    seedAccountLogin,
-    seedAddressBook,
-    seedEmail,
-    seedSecurity,
-    seedMeetings,
-    seedLiveStreaming,
-    seedKnowledge,
-    seedAthena,
-    seedTranslation,
-    seedApproval,
-    seedWecode,
-    seedWeform,
-    seedSearch,
-    seedConsole,
-    seedRedEnvelope,
-  ],
-];
+const ROUNDS: Feature[][] = [...new Set(FEATURES.map((f) => f.demo.round))]
+  .sort((a, b) => a - b)
+  .map((round) => FEATURES.filter((f) => f.demo.round === round));
+
+/** Every table the demo fills, parents before children. */
+const TABLES = ['tenants', ...ROUNDS.flat().flatMap((f) => f.tables.map(tableName))];
 
 export interface SeedOptions {
   seed?: number;
@@ -145,8 +54,8 @@ function build(seed: number, today: Date): DemoData {
   for (const tenant of DEMO_TENANTS) {
     data.add('tenants', { id: tenant.id, name: tenant.name, features: [...FEATURE_IDS] });
   }
-  for (const group of BUILDERS) {
-    for (const tenant of DEMO_TENANTS) for (const builder of group) builder(data, tenant);
+  for (const round of ROUNDS) {
+    for (const tenant of DEMO_TENANTS) for (const feature of round) feature.demo.seed(data, tenant);
   }
   return data;
 }

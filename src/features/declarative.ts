@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { getTableColumns } from 'drizzle-orm';
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import type { FeatureId } from '../catalogue/schema.js';
 import type { Sql } from '../db/client.js';
@@ -16,18 +18,22 @@ import {
   type SerializedPart,
   type Subject,
 } from './adapter.js';
+import { bindSubject, bindSubjectToSettings, tableName } from './sql-text.js';
+import { others } from './words.js';
 
 /**
  * Feature adapters from descriptions: a feature says, per dataset, which table holds it, which rows
  * belong to the subject, which catalogue item each column carries and how its rows are erased;
  * this engine does the locating, streaming and erasing.
  *
- * SQL in a description is static code, never user input. It names the subject only as `:tenant`
- * and `:account`, which are bound as parameters (for COPY, which takes none, as transaction settings
- * set from parameters). A condition refers to its dataset's row by the
- * table name without schema (`messages.conversation_id`), so a subquery on that same table must
- * alias it, or it hides the row. The engine adds `tenant_id = :tenant` for the dataset's own table;
- * subqueries filter by tenant themselves where they start from the subject.
+ * A description names its tables by their drizzle objects and their columns by their keys in the
+ * table; the SQL names come from drizzle. Its conditions are SQL text, static code, never user
+ * input: they name the subject only as `:tenant` and `:account`, which are bound as parameters (for
+ * COPY, which takes none, as transaction settings set from parameters; see sql-text.ts), and other
+ * tables by `tableName(table)`. A condition refers to its dataset's row by the table name without
+ * schema (`messages.conversation_id`), so a subquery on that same table must alias it, or it hides
+ * the row. The engine adds `tenant_id = :tenant` for the dataset's own table; subqueries filter by
+ * tenant themselves where they start from the subject.
  */
 
 export interface FeatureSpec {
@@ -38,53 +44,75 @@ export interface FeatureSpec {
    */
   datasets: DatasetSpec[];
   /** Table queueing blob keys of deleted rows until their bytes are gone; needed when a dataset has a file. */
-  blobDeletions?: string;
+  blobDeletions?: PgTable;
 }
 
-export interface DatasetSpec {
+/** A column of the table `T`, by its key in the drizzle table (`senderAccountId`): a typo fails the type check. */
+export type ColumnOf<T extends PgTable> = Extract<keyof T['_']['columns'], string>;
+
+/** SQL text over the row, where a column alone does not say it: a file name made from the row's id, a descending sort. */
+export interface Expression {
+  readonly sql: string;
+}
+
+export function expression(sql: string): Expression {
+  return { sql };
+}
+
+/**
+ * A dataset over a drizzle table, its columns named by their keys in the table (`K`); the engine
+ * takes their SQL names from drizzle. Write one with `dataset()`, which checks the keys against the table.
+ */
+export interface DatasetSpec<K extends string = string> {
   name: string;
   title: string;
-  /** Schema-qualified table: `im.messages`. Every table has a uuid `id` and a `tenant_id`. */
-  table: string;
+  /** The table holding the dataset's rows. Every table has a uuid `id` and a `tenant_id`. */
+  table: PgTable;
   /** Condition selecting the subject's rows. */
   where: string;
   /** Output columns of the table in order, each with the catalogue item it carries (null: none of the catalogue's). */
-  columns: Record<string, string | null>;
-  orderBy?: string;
-  file?: FileSpec;
+  columns: { [C in K]?: string | null };
+  /** Ascending by these columns; an expression (`sent_at desc`) sorts as written, but keeps a large dataset in one part. */
+  orderBy?: (K | Expression)[];
+  file?: FileSpec<K>;
   /** How the rows are erased; without it every row matching `where` is deleted. */
-  erase?: ErasureSpec;
+  erase?: ErasureSpec<K>;
   /** Rows a law makes the feature keep: an erasure leaves those younger than the period, the purge takes the older. */
-  retention?: RetentionSpec;
+  retention?: RetentionSpec<K>;
   /** Only the latest rows per person are stored: the purge erases the older ones. */
-  keepLatest?: KeepLatestSpec;
+  keepLatest?: KeepLatestSpec<K>;
 }
 
-export interface RetentionSpec extends RetentionRule {
+/** A dataset of `spec.table`, its column keys checked against that table. */
+export function dataset<T extends PgTable>(spec: DatasetSpec<ColumnOf<T>> & { table: T }): DatasetSpec<ColumnOf<T>> {
+  return spec;
+}
+
+export interface RetentionSpec<K extends string = string> extends RetentionRule {
   /** The timestamp column the period counts from. */
-  since: string;
+  since: K;
 }
 
-export interface KeepLatestSpec {
+export interface KeepLatestSpec<K extends string = string> {
   count: number;
   /** The column naming the person the rows are counted for. */
-  per: string;
+  per: K;
   /** The timestamp column that says which rows are the latest. */
-  by: string;
+  by: K;
 }
 
-/** SQL expressions over the row giving its file; rows whose blob key is null have none. */
-export interface FileSpec {
-  blobKey: string;
-  name: string;
-  mediaType: string;
-  size: string;
-  sha256?: string;
+/** The row's file, by columns or SQL expressions over the row; rows whose blob key is null have none. */
+export interface FileSpec<K extends string = string> {
+  blobKey: K | Expression;
+  name: K | Expression;
+  mediaType: K | Expression;
+  size: K | Expression;
+  sha256?: K | Expression;
   /** Catalogue item the file's bytes carry. */
   item: string;
 }
 
-export interface ErasureSpec {
+export interface ErasureSpec<K extends string = string> {
   /**
    * Rows the erasure handles, when they differ from `where`: rows the subject was the last person
    * to reach (left in a conversation only the subject is still in), or only part of what is collected.
@@ -96,15 +124,43 @@ export interface ErasureSpec {
    * subject set to null. Rows nobody else has are deleted.
    */
   sharedWith?: string;
-  anonymize?: string[];
+  anonymize?: K[];
   /** Why shared rows stay, in words the subject can read; `{others}` becomes "4 other people". */
   note?: string;
 }
 
+/** A description with every table and column resolved to its SQL name: what the queries below are built from. */
+interface FeatureSql {
+  feature: FeatureId;
+  datasets: DatasetSql[];
+  blobDeletions?: string;
+}
+
+interface DatasetSql {
+  name: string;
+  title: string;
+  /** Schema-qualified: `im.messages`. */
+  table: string;
+  /** The table's name without schema (`messages`), by which a condition refers to the dataset's row. */
+  row: string;
+  where: string;
+  columns: Record<string, string | null>;
+  /** The ORDER BY as SQL terms. */
+  orderBy?: string[];
+  /** Set when the order is plain columns, ascending: the key a large dataset can be split at. */
+  sortKey?: string[];
+  file?: Record<(typeof FILE_PARTS)[number], string | undefined> & { item: string };
+  erase?: { where?: string; sharedWith?: string; anonymize: string[]; note?: string };
+  retention?: RetentionSql;
+  keepLatest?: { count: number; per: string; by: string };
+}
+
+interface RetentionSql extends RetentionRule {
+  since: string;
+}
+
 type Tx = postgres.TransactionSql;
 
-const TABLE = /^[a-z_]+\.[a-z_]+$/;
-const COLUMN = /^[a-z_][a-z0-9_]*$/;
 const BATCH = 500;
 
 export interface CollectTuning {
@@ -115,8 +171,8 @@ export interface CollectTuning {
 /** Below this many rows a second backend costs more (a transaction, a split query) than it saves. */
 const SPLIT_ROWS = 100_000;
 
-export function declarativeAdapter(spec: FeatureSpec, tuning: CollectTuning = {}): FeatureAdapter {
-  validate(spec);
+export function declarativeAdapter(description: FeatureSpec, tuning: CollectTuning = {}): FeatureAdapter {
+  const spec = resolve(description);
   const splitRows = tuning.splitRows ?? SPLIT_ROWS;
   return {
     feature: spec.feature,
@@ -129,27 +185,58 @@ export function declarativeAdapter(spec: FeatureSpec, tuning: CollectTuning = {}
   };
 }
 
-/** Descriptions are code, but a typo in a name should fail at start-up, not inside a query. */
-function validate(spec: FeatureSpec): void {
-  const names = [spec.blobDeletions, ...spec.datasets.map((d) => d.table)].filter((t) => t !== undefined);
-  for (const name of names) if (!TABLE.test(name)) throw new Error(`${spec.feature}: bad table name ${name}`);
-  for (const d of spec.datasets) {
-    const columns = [
-      ...Object.keys(d.columns),
-      ...(d.erase?.anonymize ?? []),
-      ...(d.retention ? [d.retention.since] : []),
-      ...(d.keepLatest ? [d.keepLatest.per, d.keepLatest.by] : []),
-    ];
-    for (const c of columns) if (!COLUMN.test(c)) throw new Error(`${spec.feature}.${d.name}: bad column name ${c}`);
-    if (d.file && !spec.blobDeletions) throw new Error(`${spec.feature}.${d.name}: has files but no blobDeletions table`);
-    // Both numbers go into SQL text.
-    for (const n of [d.retention?.days, d.keepLatest?.count]) {
-      if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw new Error(`${spec.feature}.${d.name}: bad period or count ${n}`);
-    }
-  }
+/** Names resolved once, at start-up: a key missing from its table fails there, not inside a query. */
+function resolve(spec: FeatureSpec): FeatureSql {
+  const datasets = spec.datasets.map((d) => resolveDataset(spec.feature, d));
+  const withFile = datasets.find((d) => d.file);
+  if (withFile && !spec.blobDeletions) throw new Error(`${spec.feature}.${withFile.name}: has files but no blobDeletions table`);
+  const resolved: FeatureSql = { feature: spec.feature, datasets };
+  if (spec.blobDeletions) resolved.blobDeletions = tableName(spec.blobDeletions);
+  return resolved;
 }
 
-function describe(d: DatasetSpec): DatasetDescription {
+function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
+  const columns = getTableColumns(d.table);
+  const column = (key: string): string => {
+    const found = columns[key];
+    if (!found) throw new Error(`${feature}.${d.name}: ${tableName(d.table)} has no column ${key}`);
+    return found.name;
+  };
+  const term = (c: string | Expression) => (typeof c === 'string' ? column(c) : c.sql);
+  // Both numbers go into SQL text.
+  for (const n of [d.retention?.days, d.keepLatest?.count]) {
+    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw new Error(`${feature}.${d.name}: bad period or count ${n}`);
+  }
+  const resolved: DatasetSql = {
+    name: d.name,
+    title: d.title,
+    table: tableName(d.table),
+    row: getTableConfig(d.table).name,
+    where: d.where,
+    columns: Object.fromEntries(Object.entries(d.columns).map(([key, item]) => [column(key), item ?? null])),
+  };
+  if (d.orderBy) {
+    resolved.orderBy = d.orderBy.map(term);
+    if (d.orderBy.every((c) => typeof c === 'string')) resolved.sortKey = resolved.orderBy;
+  }
+  if (d.file) {
+    const { blobKey, name, mediaType, size, sha256, item } = d.file;
+    resolved.file = {
+      blobKey: term(blobKey),
+      name: term(name),
+      mediaType: term(mediaType),
+      size: term(size),
+      sha256: sha256 === undefined ? undefined : term(sha256),
+      item,
+    };
+  }
+  if (d.erase) resolved.erase = { ...d.erase, anonymize: (d.erase.anonymize ?? []).map(column) };
+  if (d.retention) resolved.retention = { ...d.retention, since: column(d.retention.since) };
+  if (d.keepLatest) resolved.keepLatest = { ...d.keepLatest, per: column(d.keepLatest.per), by: column(d.keepLatest.by) };
+  return resolved;
+}
+
+function describe(d: DatasetSql): DatasetDescription {
   const items: Record<string, string> = {};
   for (const [column, item] of Object.entries(d.columns)) if (item) items[column] = item;
   // The bytes of a row's file carry an item of their own (a drive file's content, a face image).
@@ -159,42 +246,23 @@ function describe(d: DatasetSpec): DatasetDescription {
   return description;
 }
 
-function itemsOf(d: DatasetSpec): string[] {
+function itemsOf(d: DatasetSql): string[] {
   const items = Object.values(d.columns).filter((i) => i !== null);
   return [...new Set(d.file ? [...items, d.file.item] : items)];
 }
 
-/** How a description names the subject: `:tenant` and `:account` (a `::cast` is left alone). */
-const SUBJECT_NAMES = /(?<![:\w]):(tenant|account)\b/g;
-
-/** `:tenant` and `:account` become $1 and $2. */
-function bind(text: string): string {
-  return text.replace(SUBJECT_NAMES, (_, name: string) => (name === 'tenant' ? '$1' : '$2'));
-}
-
-/**
- * For COPY, which takes no parameters: `:tenant` and `:account` read settings that the COPY's
- * transaction sets from parameters (`SUBJECT_SETTINGS`), so the subject never enters SQL text.
- */
-function bindToSettings(text: string): string {
-  return text.replace(SUBJECT_NAMES, (_, name: string) => `current_setting('dsar.${name}')`);
-}
-
+/** For COPY: the settings `bindSubjectToSettings` reads, set from parameters. */
 const SUBJECT_SETTINGS =
   `select set_config('dsar.tenant', $1, true), set_config('dsar.account', $2, true), set_config('dsar.split', $3, true)`;
 
-function rowName(d: DatasetSpec): string {
-  return d.table.split('.')[1]!;
+function scope(d: DatasetSql, condition: string): string {
+  return `${d.row}.tenant_id = :tenant and (${condition})`;
 }
 
-function scope(d: DatasetSpec, condition: string): string {
-  return `${rowName(d)}.tenant_id = :tenant and (${condition})`;
-}
-
-async function locate(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): Promise<Record<string, number>> {
+async function locate(spec: FeatureSql, subject: Subject, ctx: AdapterContext): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const d of spec.datasets) {
-    const text = bind(`select count(*)::int as n from ${d.table} where ${scope(d, d.where)}`);
+    const text = bindSubject(`select count(*)::int as n from ${d.table} where ${scope(d, d.where)}`);
     const [row] = await ctx.sql.unsafe(text, params(ctx.sql, subject));
     counts[d.name] = Number(row?.n ?? 0);
   }
@@ -220,21 +288,21 @@ type Params = ReturnType<typeof texts>;
 /** Rows per cursor fetch: enough that round trips do not count, few enough to hold two batches. */
 const CURSOR_BATCH = 2000;
 
-async function* collect(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
+async function* collect(spec: FeatureSql, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
   for (const d of spec.datasets) yield* cursorRecords(d, subject, ctx);
 }
 
 /** collect, with every dataset without files serialized whole by Postgres through COPY. */
-async function* collectSerialized(spec: FeatureSpec, subject: Subject, ctx: AdapterContext, splitRows: number): AsyncIterable<Collected> {
+async function* collectSerialized(spec: FeatureSql, subject: Subject, ctx: AdapterContext, splitRows: number): AsyncIterable<Collected> {
   for (const d of spec.datasets) {
     if (d.file) yield* cursorRecords(d, subject, ctx);
     else yield { dataset: d.name, parts: await copyParts(d, subject, ctx, splitRows) };
   }
 }
 
-async function* cursorRecords(d: DatasetSpec, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
+async function* cursorRecords(d: DatasetSql, subject: Subject, ctx: AdapterContext): AsyncIterable<CollectedRecord> {
   const sql = selectSql(d, (await tableColumns(ctx.sql, d)).asText);
-  const query = ctx.sql.unsafe(bind(sql), params(ctx.sql, subject));
+  const query = ctx.sql.unsafe(bindSubject(sql), params(ctx.sql, subject));
   const batches = query.cursor(CURSOR_BATCH)[Symbol.asyncIterator]();
   let next = batches.next();
   let finished = false;
@@ -262,14 +330,14 @@ async function* cursorRecords(d: DatasetSpec, subject: Subject, ctx: AdapterCont
  * each line is the row's JSON as it is. A large dataset goes in two halves split at a key in the
  * middle, each copied by its own backend in its own transaction.
  */
-async function copyParts(d: DatasetSpec, subject: Subject, ctx: AdapterContext, splitRows: number): Promise<SerializedPart[]> {
+async function copyParts(d: DatasetSql, subject: Subject, ctx: AdapterContext, splitRows: number): Promise<SerializedPart[]> {
   const columns = await tableColumns(ctx.sql, d);
   const copy = (range?: string) =>
-    bindToSettings(`copy (${selectSql(d, columns.asText, range)}) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')`);
+    bindSubjectToSettings(`copy (${selectSql(d, columns.asText, range)}) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')`);
   const sortKey = sortColumns(d, columns.notNull);
   const split = sortKey && (await splitKey(d, sortKey, subject, ctx, splitRows));
   if (!sortKey || !split) return [copyPart(ctx.sql, copy(), subject, '')];
-  const table = rowName(d);
+  const table = d.row;
   const row = `(${sortKey.map((c) => `${table}.${c}`).join(', ')})`;
   const key = `(select ${sortKey.map((c) => `k.${c}`).join(', ')} from json_populate_record(null::${d.table}, current_setting('dsar.split')::json) as k)`;
   return [copyPart(ctx.sql, copy(`${row} < ${key}`), subject, split), copyPart(ctx.sql, copy(`${row} >= ${key}`), subject, split)];
@@ -308,24 +376,23 @@ async function releaseCopy(lines: Readable): Promise<void> {
  * The dataset's ORDER BY as columns that can split it: plain column names, ascending, none of them
  * nullable (a row whose key is null would fall in neither half); undefined when it is anything else.
  */
-function sortColumns(d: DatasetSpec, notNull: ReadonlySet<string>): string[] | undefined {
-  const columns = d.orderBy?.split(',').map((c) => c.trim());
-  return columns?.every((c) => COLUMN.test(c) && notNull.has(c)) ? columns : undefined;
+function sortColumns(d: DatasetSql, notNull: ReadonlySet<string>): string[] | undefined {
+  return d.sortKey?.every((c) => notNull.has(c)) ? d.sortKey : undefined;
 }
 
 /**
  * The first row of the dataset's second half, as the JSON of its sort key; none when the planner
  * expects fewer than `splitRows` rows, or the dataset turns out to be smaller than expected.
  */
-async function splitKey(d: DatasetSpec, sortKey: string[], subject: Subject, ctx: AdapterContext, splitRows: number) {
+async function splitKey(d: DatasetSql, sortKey: string[], subject: Subject, ctx: AdapterContext, splitRows: number) {
   const from = `from ${d.table} where ${scope(d, d.where)}`;
-  const [explained] = await ctx.sql.unsafe(bind(`explain (format json) select 1 ${from}`), params(ctx.sql, subject));
+  const [explained] = await ctx.sql.unsafe(bindSubject(`explain (format json) select 1 ${from}`), params(ctx.sql, subject));
   const plan = explained?.['QUERY PLAN'] as unknown;
   const estimate = Number((typeof plan === 'string' ? JSON.parse(plan) : plan)?.[0]?.Plan?.['Plan Rows'] ?? 0);
   if (!(estimate >= splitRows)) return undefined;
   const middle = Math.floor(estimate / 2);
   const [row] = await ctx.sql.unsafe(
-    bind(`select row_to_json(k)::text as key from (select ${sortKey.join(', ')} ${from} order by ${d.orderBy} offset ${middle} limit 1) as k`),
+    bindSubject(`select row_to_json(k)::text as key from (select ${sortKey.join(', ')} ${from} order by ${d.orderBy!.join(', ')} offset ${middle} limit 1) as k`),
     params(ctx.sql, subject),
   );
   return row ? String(row.key) : undefined;
@@ -340,12 +407,12 @@ const FILE_PARTS = ['blobKey', 'name', 'mediaType', 'size', 'sha256'] as const;
  * as numbers. The subquery selects and sorts; the outer query only turns each of its rows into JSON,
  * which keeps their order (Postgres reorders a subquery's rows only for a join, grouping or sort).
  */
-function selectSql(d: DatasetSpec, asText: ReadonlySet<string>, range?: string): string {
+function selectSql(d: DatasetSql, asText: ReadonlySet<string>, range?: string): string {
   const columns = Object.keys(d.columns);
   // A json or array column stays one value, its JSON text: rows hold scalars only.
   const inner = columns.map((c) => (asText.has(c) ? `${c}::text as "${c}"` : c));
   if (d.file) inner.push(...FILE_PARTS.map((p) => `${d.file?.[p] ?? 'null'} as "file:${p}"`));
-  const order = d.orderBy ? ` order by ${d.orderBy}` : '';
+  const order = d.orderBy ? ` order by ${d.orderBy.join(', ')}` : '';
   // Without a file the subquery's row is the row: serialized whole, with no subplan per row (~7 % of Postgres' time).
   const row = d.file
     ? `(select row_to_json(v) from (select ${columns.map((c) => `s.${c}`).join(', ')}) as v)::text as "row"`
@@ -367,7 +434,7 @@ interface TableColumns {
 /** Column types do not change while the service runs: looked up once per table. */
 const tableColumnsCache = new Map<string, Promise<TableColumns>>();
 
-function tableColumns(sql: Sql, d: DatasetSpec): Promise<TableColumns> {
+function tableColumns(sql: Sql, d: DatasetSql): Promise<TableColumns> {
   let columns = tableColumnsCache.get(d.table);
   if (!columns) {
     const [schema, table] = d.table.split('.');
@@ -387,7 +454,7 @@ function tableColumns(sql: Sql, d: DatasetSpec): Promise<TableColumns> {
   return columns;
 }
 
-function toRecord(d: DatasetSpec, raw: Record<string, unknown>): CollectedRecord {
+function toRecord(d: DatasetSql, raw: Record<string, unknown>): CollectedRecord {
   const record: CollectedRecord = { dataset: d.name, row: new RowJson(raw.row as string) };
   if (raw.file) record.file = toFileRef(raw.file as Record<string, unknown>);
   return record;
@@ -408,7 +475,7 @@ function toFileRef(raw: Record<string, unknown>): FileRef {
  * Decides every dataset's rows first, on the data as it was, then applies the decisions children
  * first, all in one transaction; blob bytes are removed after the commit.
  */
-async function erase(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]> {
+async function erase(spec: FeatureSql, subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]> {
   // Bytes queued by an earlier run that stopped after its commit.
   await removeQueuedBlobs(spec, subject.tenantId, ctx);
   const outcomes = await ctx.sql.begin(async (tx) => {
@@ -428,12 +495,12 @@ async function erase(spec: FeatureSpec, subject: Subject, ctx: AdapterContext): 
  * One erasure or purge per feature and tenant at a time: two people erased together from the same
  * chat must not each keep it for the other.
  */
-async function lock(tx: Tx, spec: FeatureSpec, tenantId: string): Promise<void> {
+async function lock(tx: Tx, spec: FeatureSql, tenantId: string): Promise<void> {
   await tx.unsafe('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`erase:${spec.feature}:${tenantId}`]);
 }
 
 interface Plan {
-  dataset: DatasetSpec;
+  dataset: DatasetSql;
   shared: number;
   others: number;
   retained: Retained;
@@ -445,12 +512,12 @@ interface Retained {
   until: string | null;
 }
 
-async function plan(tx: Tx, d: DatasetSpec, subject: Subject): Promise<Plan> {
+async function plan(tx: Tx, d: DatasetSql, subject: Subject): Promise<Plan> {
   const shared = d.erase?.sharedWith ? `exists (${othersOf(d.erase.sharedWith)})` : 'false';
   const where = scope(d, d.erase?.where ?? d.where);
   const erasable = d.retention ? `${where} and not ${withinPeriod(d.retention, 'now()')}` : where;
   await tx.unsafe(
-    bind(`insert into erase_plan (dataset, id, shared) select $3, ${rowName(d)}.id, ${shared} from ${d.table} where ${erasable}`),
+    bindSubject(`insert into erase_plan (dataset, id, shared) select $3, ${d.row}.id, ${shared} from ${d.table} where ${erasable}`),
     params(tx, subject, d.name),
   );
   const [counts] = await tx.unsafe(
@@ -466,15 +533,15 @@ async function plan(tx: Tx, d: DatasetSpec, subject: Subject): Promise<Plan> {
 }
 
 /** Rows still inside their retention period at `now` (an SQL expression). */
-function withinPeriod(r: RetentionSpec, now: string): string {
+function withinPeriod(r: RetentionSql, now: string): string {
   return `(${r.since} > ${now} - make_interval(days => ${r.days}))`;
 }
 
-async function countRetained(tx: Tx, d: DatasetSpec, subject: Subject, where: string): Promise<Retained> {
+async function countRetained(tx: Tx, d: DatasetSql, subject: Subject, where: string): Promise<Retained> {
   if (!d.retention) return { count: 0, until: null };
   const { since, days } = d.retention;
   const [row] = await tx.unsafe(
-    bind(
+    bindSubject(
       `select count(*)::int as n, to_char((max(${since}) + make_interval(days => ${days})) at time zone 'UTC', 'YYYY-MM-DD') as until ` +
         `from ${d.table} where ${where} and ${withinPeriod(d.retention, 'now()')}`,
     ),
@@ -488,11 +555,11 @@ function othersOf(sharedWith: string): string {
 }
 
 /** How many other people the shared rows are kept for, to say so in the note. */
-async function countOthers(tx: Tx, d: DatasetSpec, subject: Subject): Promise<number> {
+async function countOthers(tx: Tx, d: DatasetSql, subject: Subject): Promise<number> {
   if (!d.erase?.sharedWith) return 0;
   const [row] = await tx.unsafe(
-    bind(
-      `select count(distinct o.account_id)::int as n from erase_plan p join ${d.table} on ${rowName(d)}.id = p.id ` +
+    bindSubject(
+      `select count(distinct o.account_id)::int as n from erase_plan p join ${d.table} on ${d.row}.id = p.id ` +
         `cross join lateral (${othersOf(d.erase.sharedWith)}) as o where p.dataset = $3 and p.shared`,
     ),
     params(tx, subject, d.name),
@@ -500,13 +567,13 @@ async function countOthers(tx: Tx, d: DatasetSpec, subject: Subject): Promise<nu
   return Number(row?.n ?? 0);
 }
 
-async function apply(tx: Tx, spec: FeatureSpec, p: Plan, subject: Subject): Promise<ErasureOutcome> {
+async function apply(tx: Tx, spec: FeatureSql, p: Plan, subject: Subject): Promise<ErasureOutcome> {
   const d = p.dataset;
   const deleted = await deleteRows(tx, spec, d, subject);
   const anonymized = await anonymizeRows(tx, d, subject);
   const kept = p.shared - anonymized;
   const outcome: ErasureOutcome = { dataset: d.name, deleted, anonymized, kept, items: itemsOf(d) };
-  if (p.shared > 0 && d.erase?.note) outcome.note = d.erase.note.replaceAll('{others}', people(p.others));
+  if (p.shared > 0 && d.erase?.note) outcome.note = d.erase.note.replaceAll('{others}', others(p.others));
   if (d.retention) {
     outcome.retained = p.retained.count;
     if (p.retained.until) Object.assign(outcome, { retainedUntil: p.retained.until, retentionReason: d.retention.reason });
@@ -514,18 +581,14 @@ async function apply(tx: Tx, spec: FeatureSpec, p: Plan, subject: Subject): Prom
   return outcome;
 }
 
-function people(n: number): string {
-  return n === 1 ? '1 other person' : `${n} other people`;
-}
-
 /** Deletes the rows nobody else has. */
-function deleteRows(tx: Tx, spec: FeatureSpec, d: DatasetSpec, subject: Subject): Promise<number> {
+function deleteRows(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject): Promise<number> {
   const doomed = `id in (select id from erase_plan where dataset = $3 and not shared)`;
   return deleteWhere(tx, spec, d, doomed, params(tx, subject, d.name));
 }
 
 /** Deletes the rows matching `condition` ($1 is the tenant), queueing their blob keys in the same transaction. */
-async function deleteWhere(tx: Tx, spec: FeatureSpec, d: DatasetSpec, condition: string, values: Params): Promise<number> {
+async function deleteWhere(tx: Tx, spec: FeatureSql, d: DatasetSql, condition: string, values: Params): Promise<number> {
   const text = d.file
     ? `with gone as (delete from ${d.table} where ${condition} returning ${d.file.blobKey} as blob_key), ` +
       `queued as (insert into ${spec.blobDeletions} (blob_key, tenant_id) select blob_key, $1 from gone ` +
@@ -536,7 +599,7 @@ async function deleteWhere(tx: Tx, spec: FeatureSpec, d: DatasetSpec, condition:
 }
 
 /** Removes the subject from shared rows: each `anonymize` column holding the subject becomes null. */
-async function anonymizeRows(tx: Tx, d: DatasetSpec, subject: Subject): Promise<number> {
+async function anonymizeRows(tx: Tx, d: DatasetSql, subject: Subject): Promise<number> {
   const columns = d.erase?.anonymize ?? [];
   if (columns.length === 0) return 0;
   const set = columns.map((c) => `${c} = case when ${c} = $2 then null else ${c} end`).join(', ');
@@ -552,7 +615,7 @@ async function anonymizeRows(tx: Tx, d: DatasetSpec, subject: Subject): Promise<
  * Storage limitation, for every person of the tenant: erases retained rows whose period ended by
  * `now` and rows beyond the latest a dataset keeps. Children first, like an erasure.
  */
-async function purgeExpired(spec: FeatureSpec, tenantId: string, ctx: AdapterContext, now: Date): Promise<number> {
+async function purgeExpired(spec: FeatureSql, tenantId: string, ctx: AdapterContext, now: Date): Promise<number> {
   const scoped = (condition: string) => `tenant_id = $1 and ${condition}`;
   const purged = await ctx.sql.begin(async (tx) => {
     await lock(tx, spec, tenantId);
@@ -570,7 +633,7 @@ async function purgeExpired(spec: FeatureSpec, tenantId: string, ctx: AdapterCon
 }
 
 /** Rows older than the latest `count` of their person. */
-function beyondLatest(d: DatasetSpec, k: KeepLatestSpec): string {
+function beyondLatest(d: DatasetSql, k: NonNullable<DatasetSql['keepLatest']>): string {
   const ranked =
     `select id, row_number() over (partition by ${k.per} order by ${k.by} desc, id desc) as n ` +
     `from ${d.table} where tenant_id = $1`;
@@ -581,7 +644,7 @@ function beyondLatest(d: DatasetSpec, k: KeepLatestSpec): string {
  * Deletes the bytes of deleted rows, then their queue entries. Reads in batches rather than through
  * a cursor so that a pool of one connection still works.
  */
-async function removeQueuedBlobs(spec: FeatureSpec, tenantId: string, ctx: AdapterContext): Promise<void> {
+async function removeQueuedBlobs(spec: FeatureSql, tenantId: string, ctx: AdapterContext): Promise<void> {
   if (!spec.blobDeletions) return;
   for (;;) {
     const rows = await ctx.sql.unsafe(`select blob_key from ${spec.blobDeletions} where tenant_id = $1 limit ${BATCH}`, [tenantId]);

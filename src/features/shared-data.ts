@@ -10,6 +10,8 @@ import {
   type Row,
   type Subject,
 } from './adapter.js';
+import { bindSubject } from './sql-text.js';
+import { count, others } from './words.js';
 
 /**
  * Other people's data in shared spaces (chats, meetings, calendar events, shared files), per the
@@ -204,7 +206,7 @@ function namesOf(people: number): string {
 }
 
 async function countLeftOut(sql: Sql, leftOut: LeftOut, subject: Subject, tally: Tally): Promise<void> {
-  const text = leftOut.query.replace(/(?<![:\w]):(tenant|account)\b/g, (_, name: string) => (name === 'tenant' ? '$1' : '$2'));
+  const text = bindSubject(leftOut.query);
   const rows = await sql.unsafe(text, [subject.tenantId, subject.accountId]);
   const group = { ...leftOut, action: 'left_out' as const };
   for (const r of rows) tally.add(group, String(r.space ?? ''), r.person === null ? null : String(r.person), Number(r.n));
@@ -270,14 +272,6 @@ class Tally {
 
 function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
-}
-
-export function count(n: number, one: string, many: string): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
-
-export function others(n: number): string {
-  return n === 1 ? '1 other person' : `${n.toLocaleString('en-US')} other people`;
 }
 
 /** "12 messages by 4 other people in 3 conversations were left out". */

@@ -1,35 +1,36 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { accounts, thirdPartyAccounts } from './tables.js';
 
 export const accountLoginAdapter = declarativeAdapter({
   feature: 'account-login',
   datasets: [
-    {
+    dataset({
       name: 'account',
       title: 'Login account',
-      table: 'account_login.accounts',
+      table: accounts,
       where: 'accounts.account_id = :account',
       // The password hash is never output: `password_set` says that a password is held.
       columns: {
-        account_id: 'account-id',
+        accountId: 'account-id',
         mobile: 'mobile-number',
         email: 'email-address',
-        password_set: 'welink-login-password',
-        password_changed_at: 'welink-login-password',
-        created_at: null,
+        passwordSet: 'welink-login-password',
+        passwordChangedAt: 'welink-login-password',
+        createdAt: null,
       },
-    },
-    {
+    }),
+    dataset({
       name: 'third-party-accounts',
       title: 'Linked third-party accounts',
-      table: 'account_login.third_party_accounts',
+      table: thirdPartyAccounts,
       where: 'third_party_accounts.account_id = :account',
       columns: {
-        account_id: 'account-id',
+        accountId: 'account-id',
         provider: 'third-party-account',
-        external_id: 'third-party-account',
-        linked_at: 'third-party-account',
+        externalId: 'third-party-account',
+        linkedAt: 'third-party-account',
       },
-      orderBy: 'linked_at, id',
-    },
+      orderBy: ['linkedAt', 'id'],
+    }),
   ],
 });

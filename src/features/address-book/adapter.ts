@@ -1,62 +1,63 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter, expression } from '../declarative.js';
+import { blobDeletions, contacts, externalContacts } from './tables.js';
 
 const profileImageName =
   `'profile-image' || case profile_image_media_type when 'image/png' then '.png' when 'image/jpeg' then '.jpg' else '' end`;
 
 export const addressBookAdapter = declarativeAdapter({
   feature: 'address-book',
-  blobDeletions: 'address_book.blob_deletions',
+  blobDeletions,
   datasets: [
-    {
+    dataset({
       name: 'entry',
       title: 'Address book entry',
-      table: 'address_book.contacts',
+      table: contacts,
       where: 'contacts.account_id = :account',
       columns: {
-        account_id: 'account-id',
+        accountId: 'account-id',
         name: 'name',
         gender: 'gender',
         birthday: 'birthday',
-        personal_signature: 'personal-signature',
+        personalSignature: 'personal-signature',
         mobile: 'mobile-number',
         email: 'email-address',
-        employee_id: 'employee-id',
+        employeeId: 'employee-id',
         position: 'position',
         role: 'role',
         department: 'department',
-        office_address: 'office-address',
+        officeAddress: 'office-address',
         remarks: 'remarks',
-        profile_image_media_type: 'profile-image',
-        profile_image_size: 'profile-image',
-        profile_image_sha256: 'profile-image',
-        updated_at: null,
+        profileImageMediaType: 'profile-image',
+        profileImageSize: 'profile-image',
+        profileImageSha256: 'profile-image',
+        updatedAt: null,
       },
       file: {
-        blobKey: 'profile_image_key',
-        name: profileImageName,
-        mediaType: 'profile_image_media_type',
-        size: 'profile_image_size',
-        sha256: 'profile_image_sha256',
+        blobKey: 'profileImageKey',
+        name: expression(profileImageName),
+        mediaType: 'profileImageMediaType',
+        size: 'profileImageSize',
+        sha256: 'profileImageSha256',
         item: 'profile-image',
       },
-    },
-    {
+    }),
+    dataset({
       // People outside the organization the subject added: the subject's own list, erased with them.
       name: 'external-contacts',
       title: 'External contacts you added',
-      table: 'address_book.external_contacts',
+      table: externalContacts,
       where: 'external_contacts.owner_account_id = :account',
       columns: {
-        owner_account_id: 'account-id',
+        ownerAccountId: 'account-id',
         name: 'name',
         company: null,
         position: 'position',
         mobile: 'mobile-number',
         email: 'email-address',
         remarks: 'remarks',
-        created_at: null,
+        createdAt: null,
       },
-      orderBy: 'created_at, id',
-    },
+      orderBy: ['createdAt', 'id'],
+    }),
   ],
 });

@@ -1,60 +1,62 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
+import { profiles, steps, submissions } from './tables.js';
 
-const ownSubmissions = `select id from approval.submissions where tenant_id = :tenant and applicant_account_id = :account`;
+const ownSubmissions = `select id from ${tableName(submissions)} where tenant_id = :tenant and applicant_account_id = :account`;
 
 export const approvalAdapter = declarativeAdapter({
   feature: 'approval',
   datasets: [
-    {
+    dataset({
       name: 'profile',
       title: 'Approval profile',
-      table: 'approval.profiles',
+      table: profiles,
       where: 'profiles.account_id = :account',
-      columns: { account_id: 'account-id', name: 'name', employee_id: 'employee-id', department: 'department' },
-    },
-    {
+      columns: { accountId: 'account-id', name: 'name', employeeId: 'employee-id', department: 'department' },
+    }),
+    dataset({
       name: 'submissions',
       title: 'Your submissions',
-      table: 'approval.submissions',
+      table: submissions,
       where: 'submissions.applicant_account_id = :account',
       columns: {
         id: 'submitted-content',
-        applicant_account_id: 'account-id',
+        applicantAccountId: 'account-id',
         form: 'submitted-content',
         title: 'submitted-content',
         content: 'submitted-content',
         status: null,
-        submitted_at: 'submitted-content',
+        submittedAt: 'submitted-content',
       },
-      orderBy: 'submitted_at, id',
+      orderBy: ['submittedAt', 'id'],
       erase: {
         // A submission an approver decided on is part of their record; one nobody acted on goes.
-        sharedWith: `select s.approver_account_id from approval.steps s where s.submission_id = submissions.id and s.decision <> 'pending'`,
-        anonymize: ['applicant_account_id'],
+        sharedWith: `select s.approver_account_id from ${tableName(steps)} s where s.submission_id = submissions.id and s.decision <> 'pending'`,
+        anonymize: ['applicantAccountId'],
         note: 'Kept on record for the {others} who decided on them, with you removed as the applicant.',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'steps',
       title: 'Approval steps (yours, and those on your submissions)',
-      table: 'approval.steps',
+      table: steps,
       where: `steps.approver_account_id = :account or steps.submission_id in (${ownSubmissions})`,
       columns: {
-        submission_id: null,
+        submissionId: null,
         position: null,
-        approver_account_id: 'account-id',
+        approverAccountId: 'account-id',
         decision: 'submitted-content',
         comment: 'submitted-content',
-        decided_at: null,
+        decidedAt: null,
       },
-      orderBy: 'submission_id, position',
+      orderBy: ['submissionId', 'position'],
       erase: {
         // Others' steps on the subject's submissions go or stay with the submission.
         where: 'steps.approver_account_id = :account',
-        sharedWith: `select s.applicant_account_id from approval.submissions s where s.id = steps.submission_id`,
-        anonymize: ['approver_account_id'],
+        sharedWith: `select s.applicant_account_id from ${tableName(submissions)} s where s.id = steps.submission_id`,
+        anonymize: ['approverAccountId'],
         note: 'Kept on the records of the {others} whose submissions you were an approver of, with you removed as approver.',
       },
-    },
+    }),
   ],
 });

@@ -1,4 +1,5 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter, expression } from '../declarative.js';
+import { blobDeletions, profiles, records } from './tables.js';
 
 /** A readable file name for a face image: the time of the clock-in and the image type. */
 const faceImageName =
@@ -7,50 +8,50 @@ const faceImageName =
 
 export const clockInAdapter = declarativeAdapter({
   feature: 'clock-in',
-  blobDeletions: 'clock_in.blob_deletions',
+  blobDeletions,
   datasets: [
-    {
+    dataset({
       name: 'profile',
       title: 'Clock-in profile',
-      table: 'clock_in.profiles',
+      table: profiles,
       where: 'profiles.account_id = :account',
       columns: {
-        account_id: 'account-id',
+        accountId: 'account-id',
         name: 'name',
         department: 'department',
-        employee_id: 'employee-id',
-        work_address: 'work-address',
+        employeeId: 'employee-id',
+        workAddress: 'work-address',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'records',
       title: 'Clock-in and clock-out records',
-      table: 'clock_in.records',
+      table: records,
       where: 'records.account_id = :account',
       // The catalogue names no item for the time, direction and method of a clock-in itself.
       columns: {
-        account_id: 'account-id',
-        clocked_at: null,
+        accountId: 'account-id',
+        clockedAt: null,
         direction: null,
         method: null,
         latitude: 'precise-location',
         longitude: 'precise-location',
-        device_name: 'device-information',
-        device_model: 'device-information',
+        deviceName: 'device-information',
+        deviceModel: 'device-information',
         os: 'device-information',
-        face_image_media_type: 'face-image',
-        face_image_sha256: 'face-image',
-        face_image_size: 'face-image',
+        faceImageMediaType: 'face-image',
+        faceImageSha256: 'face-image',
+        faceImageSize: 'face-image',
       },
-      orderBy: 'clocked_at, id',
+      orderBy: ['clockedAt', 'id'],
       file: {
-        blobKey: 'face_image_key',
-        name: faceImageName,
-        mediaType: 'face_image_media_type',
-        size: 'face_image_size',
-        sha256: 'face_image_sha256',
+        blobKey: 'faceImageKey',
+        name: expression(faceImageName),
+        mediaType: 'faceImageMediaType',
+        size: 'faceImageSize',
+        sha256: 'faceImageSha256',
         item: 'face-image',
       },
-    },
+    }),
   ],
 });

@@ -1,11 +1,13 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { withSharedData } from '../shared-data.js';
+import { blobDeletions, files, folders, permissions, users } from './tables.js';
 
 /** Ids of the folder `folder` (an SQL expression) and every folder above it. */
 function folderAndAbove(folder: string): string {
   return (
     `with recursive up(id) as (select ${folder} union ` +
-    `select f.parent_id from clouddrive.folders f join up on f.id = up.id) select id from up where id is not null`
+    `select f.parent_id from ${tableName(folders)} f join up on f.id = up.id) select id from up where id is not null`
   );
 }
 
@@ -13,7 +15,7 @@ function folderAndAbove(folder: string): string {
 function folderAndBelow(folder: string): string {
   return (
     `with recursive down(id) as (select ${folder} union ` +
-    `select f.id from clouddrive.folders f join down on f.parent_id = down.id) select id from down`
+    `select f.id from ${tableName(folders)} f join down on f.parent_id = down.id) select id from down`
   );
 }
 
@@ -21,24 +23,24 @@ function folderAndBelow(folder: string): string {
 function reachFolder(folder: string): string {
   const above = folderAndAbove(folder);
   return (
-    `select ra.owner_account_id from clouddrive.folders ra where ra.id in (${above}) ` +
-    `union all select rp.account_id from clouddrive.permissions rp where rp.folder_id in (${above})`
+    `select ra.owner_account_id from ${tableName(folders)} ra where ra.id in (${above}) ` +
+    `union all select rp.account_id from ${tableName(permissions)} rp where rp.folder_id in (${above})`
   );
 }
 
 /** People with something inside a folder: owners of the files and folders below it, and who those are shared with. */
 function insideFolder(folder: string): string {
   const below = folderAndBelow(folder);
-  const filesBelow = `select ib.id from clouddrive.files ib where ib.folder_id in (${below})`;
+  const filesBelow = `select ib.id from ${tableName(files)} ib where ib.folder_id in (${below})`;
   return (
-    `select ia.owner_account_id from clouddrive.folders ia where ia.id in (${below}) ` +
-    `union all select ip.account_id from clouddrive.permissions ip where ip.folder_id in (${below}) ` +
-    `union all select ic.owner_account_id from clouddrive.files ic where ic.id in (${filesBelow}) ` +
-    `union all select iq.account_id from clouddrive.permissions iq where iq.file_id in (${filesBelow})`
+    `select ia.owner_account_id from ${tableName(folders)} ia where ia.id in (${below}) ` +
+    `union all select ip.account_id from ${tableName(permissions)} ip where ip.folder_id in (${below}) ` +
+    `union all select ic.owner_account_id from ${tableName(files)} ic where ic.id in (${filesBelow}) ` +
+    `union all select iq.account_id from ${tableName(permissions)} iq where iq.file_id in (${filesBelow})`
   );
 }
 
-const fileReach = `select fp.account_id from clouddrive.permissions fp where fp.file_id = files.id union all ${reachFolder('files.folder_id')}`;
+const fileReach = `select fp.account_id from ${tableName(permissions)} fp where fp.file_id = files.id union all ${reachFolder('files.folder_id')}`;
 const folderReach = `${reachFolder('folders.id')} union all ${insideFolder('folders.id')}`;
 
 /**
@@ -52,79 +54,79 @@ function ownedOrLeftTo(row: string, reach: string): string {
   );
 }
 
-const ownedFiles = `select id from clouddrive.files where tenant_id = :tenant and owner_account_id = :account`;
-const ownedFolders = `select id from clouddrive.folders where tenant_id = :tenant and owner_account_id = :account`;
+const ownedFiles = `select id from ${tableName(files)} where tenant_id = :tenant and owner_account_id = :account`;
+const ownedFolders = `select id from ${tableName(folders)} where tenant_id = :tenant and owner_account_id = :account`;
 
 const ownDrive = declarativeAdapter({
   feature: 'clouddrive',
-  blobDeletions: 'clouddrive.blob_deletions',
+  blobDeletions,
   datasets: [
-    {
+    dataset({
       name: 'profile',
       title: 'Clouddrive profile',
-      table: 'clouddrive.users',
+      table: users,
       where: 'users.account_id = :account',
-      columns: { account_id: 'account-id', name: 'name', department: 'department', email: 'email-address' },
-    },
-    {
+      columns: { accountId: 'account-id', name: 'name', department: 'department', email: 'email-address' },
+    }),
+    dataset({
       name: 'folders',
       title: 'Folders',
-      table: 'clouddrive.folders',
+      table: folders,
       where: 'folders.owner_account_id = :account',
       columns: {
         id: 'file-attributes',
-        parent_id: 'file-attributes',
+        parentId: 'file-attributes',
         name: 'file-attributes',
-        owner_account_id: 'file-attributes',
-        created_at: 'file-attributes',
-        updated_at: 'file-attributes',
+        ownerAccountId: 'file-attributes',
+        createdAt: 'file-attributes',
+        updatedAt: 'file-attributes',
       },
-      orderBy: 'created_at, id',
+      orderBy: ['createdAt', 'id'],
       erase: {
         where: ownedOrLeftTo('folders', folderReach),
         // A folder stays while someone else reaches it or still has something inside it.
         sharedWith: folderReach,
-        anonymize: ['owner_account_id'],
+        anonymize: ['ownerAccountId'],
         note: 'Kept for the {others} they are shared with or who keep files in them; you are no longer their owner.',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'files',
       title: 'Files',
-      table: 'clouddrive.files',
+      table: files,
       where: 'files.owner_account_id = :account',
       columns: {
         id: 'file-attributes',
-        folder_id: 'file-attributes',
+        folderId: 'file-attributes',
         name: 'file-attributes',
-        owner_account_id: 'file-attributes',
-        media_type: 'file-attributes',
+        ownerAccountId: 'file-attributes',
+        mediaType: 'file-attributes',
         size: 'file-attributes',
         sha256: 'file-attributes',
-        created_at: 'file-attributes',
-        updated_at: 'file-attributes',
+        createdAt: 'file-attributes',
+        updatedAt: 'file-attributes',
       },
-      orderBy: 'created_at, id',
-      file: { blobKey: 'blob_key', name: 'name', mediaType: 'media_type', size: 'size', sha256: 'sha256', item: 'uploaded-file-content' },
+      orderBy: ['createdAt', 'id'],
+      file: { blobKey: 'blobKey', name: 'name', mediaType: 'mediaType', size: 'size', sha256: 'sha256', item: 'uploaded-file-content' },
       erase: {
         where: ownedOrLeftTo('files', fileReach),
         sharedWith: fileReach,
-        anonymize: ['owner_account_id'],
+        anonymize: ['ownerAccountId'],
         note: 'Kept, with their content, for the {others} they are shared with; you are no longer their owner.',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'permissions',
       title: 'Sharing permissions',
-      table: 'clouddrive.permissions',
+      table: permissions,
       where:
         `permissions.account_id = :account or permissions.file_id in (${ownedFiles}) ` +
         `or permissions.folder_id in (${ownedFolders})`,
-      columns: { file_id: 'file-attributes', folder_id: 'file-attributes', account_id: 'file-attributes', role: 'file-attributes' },
-      orderBy: 'id',
+      columns: { fileId: 'file-attributes', folderId: 'file-attributes', accountId: 'file-attributes', role: 'file-attributes' },
+      orderBy: ['id'],
       // What others were given on the subject's shared files stays theirs; only the subject's own access goes.
       erase: { where: 'permissions.account_id = :account' },
-    },
+    }),
   ],
 });
 

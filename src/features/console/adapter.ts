@@ -1,38 +1,39 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
 import { NETWORK_LOGS } from '../retention.js';
+import { administrators, operationLogs } from './tables.js';
 
 export const consoleAdapter = declarativeAdapter({
   feature: 'console',
   datasets: [
-    {
+    dataset({
       name: 'administrator',
       title: 'Console administrator',
-      table: 'console.administrators',
+      table: administrators,
       where: 'administrators.account_id = :account',
       columns: {
-        account_id: 'account-id',
+        accountId: 'account-id',
         name: 'name',
         email: 'email-address',
-        huawei_cloud_account: 'huawei-cloud-account',
+        huaweiCloudAccount: 'huawei-cloud-account',
         role: null,
-        created_at: null,
+        createdAt: null,
       },
-    },
-    {
+    }),
+    dataset({
       name: 'operation-logs',
       title: 'Console operation logs',
-      table: 'console.operation_logs',
+      table: operationLogs,
       where: 'operation_logs.account_id = :account',
       columns: {
-        account_id: 'account-id',
-        occurred_at: 'user-operation-log',
+        accountId: 'account-id',
+        occurredAt: 'user-operation-log',
         operation: 'user-operation-log',
         target: 'user-operation-log',
         result: 'user-operation-log',
-        ip_address: 'ip-address',
+        ipAddress: 'ip-address',
       },
-      orderBy: 'occurred_at, id',
-      retention: { ...NETWORK_LOGS, since: 'occurred_at' },
-    },
+      orderBy: ['occurredAt', 'id'],
+      retention: { ...NETWORK_LOGS, since: 'occurredAt' },
+    }),
   ],
 });

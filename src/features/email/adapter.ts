@@ -1,32 +1,34 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
+import { accounts, mailboxes } from './tables.js';
 
 /** No dataset carries the email password: it is only used to sign in to the mail server, never stored. */
 export const emailAdapter = declarativeAdapter({
   feature: 'email',
   datasets: [
-    {
+    dataset({
       name: 'accounts',
       title: 'Mail accounts',
-      table: 'email.accounts',
+      table: accounts,
       where: 'accounts.account_id = :account',
       columns: {
         id: null,
-        account_id: 'account-id',
-        email_address: 'email-address',
-        incoming_server: null,
-        outgoing_server: null,
-        added_at: null,
+        accountId: 'account-id',
+        emailAddress: 'email-address',
+        incomingServer: null,
+        outgoingServer: null,
+        addedAt: null,
       },
-      orderBy: 'added_at, id',
-    },
-    {
+      orderBy: ['addedAt', 'id'],
+    }),
+    dataset({
       name: 'mailboxes',
       title: 'Mailbox folders',
-      table: 'email.mailboxes',
-      where: `mailboxes.email_account_id in (select id from email.accounts where tenant_id = :tenant and account_id = :account)`,
+      table: mailboxes,
+      where: `mailboxes.email_account_id in (select id from ${tableName(accounts)} where tenant_id = :tenant and account_id = :account)`,
       // The catalogue names no item for the state of a mailbox.
-      columns: { email_account_id: null, folder: null, message_count: null, unread_count: null, last_synced_at: null },
-      orderBy: 'email_account_id, folder',
-    },
+      columns: { emailAccountId: null, folder: null, messageCount: null, unreadCount: null, lastSyncedAt: null },
+      orderBy: ['emailAccountId', 'folder'],
+    }),
   ],
 });

@@ -1,103 +1,106 @@
-import { declarativeAdapter, type FeatureSpec } from '../declarative.js';
-import { leftOutSummary, others, REASONS, withSharedData, type Counts } from '../shared-data.js';
+import { dataset, declarativeAdapter, type FeatureSpec } from '../declarative.js';
+import { tableName } from '../sql-text.js';
+import { leftOutSummary, REASONS, withSharedData, type Counts } from '../shared-data.js';
+import { others } from '../words.js';
+import { attachments, blobDeletions, conversations, devices, members, messages } from './tables.js';
 
 /** Conversations the subject is a member of. */
-const memberOf = `select conversation_id from im.members where tenant_id = :tenant and account_id = :account`;
+const memberOf = `select conversation_id from ${tableName(members)} where tenant_id = :tenant and account_id = :account`;
 
 /** Conversations nobody but the subject is still in: they go as a whole, with whatever others left in them. */
 const aloneIn =
-  `select m.conversation_id from im.members m where m.tenant_id = :tenant and m.account_id = :account ` +
-  `and not exists (select 1 from im.members o where o.conversation_id = m.conversation_id and o.account_id <> :account)`;
+  `select m.conversation_id from ${tableName(members)} m where m.tenant_id = :tenant and m.account_id = :account ` +
+  `and not exists (select 1 from ${tableName(members)} o where o.conversation_id = m.conversation_id and o.account_id <> :account)`;
 
 /** Messages the erasure handles: the subject's own, and everything in conversations left to the subject alone. */
 const erasedMessages = `sender_account_id = :account or conversation_id in (${aloneIn})`;
 
 const imSpec: FeatureSpec = {
   feature: 'im',
-  blobDeletions: 'im.blob_deletions',
+  blobDeletions,
   datasets: [
-    {
+    dataset({
       name: 'conversations',
       title: 'Conversations',
-      table: 'im.conversations',
+      table: conversations,
       where: `conversations.id in (${memberOf})`,
-      columns: { id: 'im-content', kind: 'im-content', title: 'im-content', created_at: 'im-content' },
-      orderBy: 'created_at, id',
+      columns: { id: 'im-content', kind: 'im-content', title: 'im-content', createdAt: 'im-content' },
+      orderBy: ['createdAt', 'id'],
       erase: {
-        sharedWith: `select account_id from im.members where conversation_id = conversations.id`,
+        sharedWith: `select account_id from ${tableName(members)} where conversation_id = conversations.id`,
         note: 'Kept for the {others} still in them; you are no longer a member.',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'memberships',
       title: 'Conversation memberships',
-      table: 'im.members',
+      table: members,
       where: 'members.account_id = :account',
-      columns: { conversation_id: 'im-content', account_id: 'account-id', joined_at: 'im-content' },
-      orderBy: 'joined_at, id',
-    },
-    {
+      columns: { conversationId: 'im-content', accountId: 'account-id', joinedAt: 'im-content' },
+      orderBy: ['joinedAt', 'id'],
+    }),
+    dataset({
       name: 'messages',
       title: 'Messages',
-      table: 'im.messages',
+      table: messages,
       where: 'messages.sender_account_id = :account',
       columns: {
         id: 'im-content',
-        conversation_id: 'im-content',
-        sender_account_id: 'account-id',
+        conversationId: 'im-content',
+        senderAccountId: 'account-id',
         kind: 'im-content',
         body: 'im-content',
-        sent_at: 'im-content',
+        sentAt: 'im-content',
       },
-      orderBy: 'sent_at, id',
+      orderBy: ['sentAt', 'id'],
       erase: {
         where: erasedMessages,
-        sharedWith: `select account_id from im.members where conversation_id = messages.conversation_id`,
-        anonymize: ['sender_account_id'],
+        sharedWith: `select account_id from ${tableName(members)} where conversation_id = messages.conversation_id`,
+        anonymize: ['senderAccountId'],
         note: 'Kept for the {others} in those conversations, with your authorship removed.',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'attachments',
       title: 'Message attachments',
-      table: 'im.attachments',
-      where: `attachments.message_id in (select id from im.messages where tenant_id = :tenant and sender_account_id = :account)`,
+      table: attachments,
+      where: `attachments.message_id in (select id from ${tableName(messages)} where tenant_id = :tenant and sender_account_id = :account)`,
       columns: {
-        message_id: 'im-content',
-        file_name: 'im-content',
-        media_type: 'im-content',
+        messageId: 'im-content',
+        fileName: 'im-content',
+        mediaType: 'im-content',
         size: 'im-content',
         sha256: 'im-content',
-        duration_ms: 'im-content',
+        durationMs: 'im-content',
       },
-      orderBy: 'message_id, id',
-      file: { blobKey: 'blob_key', name: 'file_name', mediaType: 'media_type', size: 'size', sha256: 'sha256', item: 'im-content' },
+      orderBy: ['messageId', 'id'],
+      file: { blobKey: 'blobKey', name: 'fileName', mediaType: 'mediaType', size: 'size', sha256: 'sha256', item: 'im-content' },
       erase: {
-        where: `attachments.message_id in (select id from im.messages where tenant_id = :tenant and (${erasedMessages}))`,
+        where: `attachments.message_id in (select id from ${tableName(messages)} where tenant_id = :tenant and (${erasedMessages}))`,
         sharedWith:
-          `select mb.account_id from im.messages m join im.members mb on mb.conversation_id = m.conversation_id ` +
+          `select mb.account_id from ${tableName(messages)} m join ${tableName(members)} mb on mb.conversation_id = m.conversation_id ` +
           `where m.id = attachments.message_id`,
         note: 'Kept with your messages for the {others} in those conversations.',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'devices',
       title: 'Devices',
-      table: 'im.devices',
+      table: devices,
       where: 'devices.account_id = :account',
       columns: {
-        account_id: 'account-id',
-        device_id: 'device-id',
-        device_name: 'device-information',
-        device_model: 'device-information',
+        accountId: 'account-id',
+        deviceId: 'device-id',
+        deviceName: 'device-information',
+        deviceModel: 'device-information',
         os: 'device-information',
-        network_type: 'network-information',
-        mac_address: 'network-information',
-        ip_address: 'network-information',
-        last_seen_at: 'device-information',
+        networkType: 'network-information',
+        macAddress: 'network-information',
+        ipAddress: 'network-information',
+        lastSeenAt: 'device-information',
       },
-      orderBy: 'last_seen_at, id',
-    },
+      orderBy: ['lastSeenAt', 'id'],
+    }),
   ],
 };
 
@@ -132,7 +135,7 @@ export const imAdapter = withSharedData({
       dataset: 'messages',
       policies: ['own_only'],
       what: 'messages by other people',
-      query: othersMessages('im.messages m'),
+      query: othersMessages(`${tableName(messages)} m`),
       summary: leftOutSummary('message', 'messages'),
       reason: REASONS.ownOnly,
     },
@@ -141,7 +144,7 @@ export const imAdapter = withSharedData({
       policies: ['own_only'],
       what: 'other members',
       query:
-        `select mb.conversation_id::text as space, mb.account_id as person, 1 as n from im.members mb ` +
+        `select mb.conversation_id::text as space, mb.account_id as person, 1 as n from ${tableName(members)} mb ` +
         `where mb.tenant_id = :tenant and mb.conversation_id in (${memberOf}) and mb.account_id <> :account`,
       summary: ({ people, spaces }: Counts) => `${others(people)} left out of the member lists ${spaces}`,
       reason: REASONS.names,
@@ -151,7 +154,7 @@ export const imAdapter = withSharedData({
       dataset: 'attachments',
       policies: ['own_only', 'pseudonymized'],
       what: "attachments of other people's messages",
-      query: othersMessages('im.attachments a join im.messages m on m.id = a.message_id'),
+      query: othersMessages(`${tableName(attachments)} a join ${tableName(messages)} m on m.id = a.message_id`),
       summary: leftOutSummary('attachment', 'attachments'),
       reason: REASONS.files,
     },

@@ -1,75 +1,77 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter, expression } from '../declarative.js';
+import { tableName } from '../sql-text.js';
+import { blobDeletions, comments, likes, posts, profiles } from './tables.js';
 
 const profileImageName =
   `'profile-image' || case profile_image_media_type when 'image/png' then '.png' when 'image/jpeg' then '.jpg' else '' end`;
 
 export const knowledgeAdapter = declarativeAdapter({
   feature: 'knowledge',
-  blobDeletions: 'knowledge.blob_deletions',
+  blobDeletions,
   datasets: [
-    {
+    dataset({
       name: 'profile',
       title: 'Community profile',
-      table: 'knowledge.profiles',
+      table: profiles,
       where: 'profiles.account_id = :account',
       columns: {
-        account_id: 'account-id',
+        accountId: 'account-id',
         name: 'name',
         nickname: 'nickname',
         mobile: 'mobile-number',
-        employee_id: 'employee-id',
+        employeeId: 'employee-id',
         department: 'department',
         remarks: 'remarks',
-        profile_image_media_type: 'profile-image',
-        profile_image_size: 'profile-image',
-        profile_image_sha256: 'profile-image',
+        profileImageMediaType: 'profile-image',
+        profileImageSize: 'profile-image',
+        profileImageSha256: 'profile-image',
       },
       file: {
-        blobKey: 'profile_image_key',
-        name: profileImageName,
-        mediaType: 'profile_image_media_type',
-        size: 'profile_image_size',
-        sha256: 'profile_image_sha256',
+        blobKey: 'profileImageKey',
+        name: expression(profileImageName),
+        mediaType: 'profileImageMediaType',
+        size: 'profileImageSize',
+        sha256: 'profileImageSha256',
         item: 'profile-image',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'posts',
       title: 'Posts',
-      table: 'knowledge.posts',
+      table: posts,
       where: 'posts.author_account_id = :account',
       columns: {
         id: 'user-submitted-content',
-        author_account_id: 'account-id',
+        authorAccountId: 'account-id',
         title: 'user-submitted-content',
         body: 'user-submitted-content',
-        created_at: 'user-submitted-content',
+        createdAt: 'user-submitted-content',
       },
-      orderBy: 'created_at, id',
+      orderBy: ['createdAt', 'id'],
       erase: {
         // A post stays while others took part in it; one nobody reacted to goes.
         sharedWith:
-          `select c.author_account_id from knowledge.comments c where c.post_id = posts.id ` +
-          `union all select l.account_id from knowledge.likes l where l.post_id = posts.id`,
-        anonymize: ['author_account_id'],
+          `select c.author_account_id from ${tableName(comments)} c where c.post_id = posts.id ` +
+          `union all select l.account_id from ${tableName(likes)} l where l.post_id = posts.id`,
+        anonymize: ['authorAccountId'],
         note: 'Kept for the {others} who commented on or liked them, with your authorship removed.',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'comments',
       title: 'Comments',
-      table: 'knowledge.comments',
+      table: comments,
       where: 'comments.author_account_id = :account',
-      columns: { post_id: 'comments', author_account_id: 'account-id', body: 'comments', created_at: 'comments' },
-      orderBy: 'created_at, id',
-    },
-    {
+      columns: { postId: 'comments', authorAccountId: 'account-id', body: 'comments', createdAt: 'comments' },
+      orderBy: ['createdAt', 'id'],
+    }),
+    dataset({
       name: 'likes',
       title: 'Likes',
-      table: 'knowledge.likes',
+      table: likes,
       where: 'likes.account_id = :account',
-      columns: { post_id: 'likes', account_id: 'account-id', liked_at: 'likes' },
-      orderBy: 'liked_at, id',
-    },
+      columns: { postId: 'likes', accountId: 'account-id', likedAt: 'likes' },
+      orderBy: ['likedAt', 'id'],
+    }),
   ],
 });

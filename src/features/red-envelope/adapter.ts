@@ -1,55 +1,57 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
 import { PAYMENT_RECORDS } from '../retention.js';
+import { alipayAccounts, claims, envelopes, payments } from './tables.js';
 
 // The catalogue names only account id, name and Alipay account: amounts, greetings and times carry none of its items.
 export const redEnvelopeAdapter = declarativeAdapter({
   feature: 'red-envelope',
   datasets: [
-    {
+    dataset({
       name: 'alipay-account',
       title: 'Bound Alipay account',
-      table: 'red_envelope.alipay_accounts',
+      table: alipayAccounts,
       where: 'alipay_accounts.account_id = :account',
-      columns: { account_id: 'account-id', name: 'name', alipay_account: 'alipay-account', bound_at: null },
-    },
-    {
+      columns: { accountId: 'account-id', name: 'name', alipayAccount: 'alipay-account', boundAt: null },
+    }),
+    dataset({
       name: 'sent',
       title: 'Red envelopes you sent',
-      table: 'red_envelope.envelopes',
+      table: envelopes,
       where: 'envelopes.sender_account_id = :account',
-      columns: { id: null, sender_account_id: 'account-id', kind: null, total_amount: null, shares: null, greeting: null, sent_at: null },
-      orderBy: 'sent_at, id',
+      columns: { id: null, senderAccountId: 'account-id', kind: null, totalAmount: null, shares: null, greeting: null, sentAt: null },
+      orderBy: ['sentAt', 'id'],
       erase: {
-        sharedWith: `select c.account_id from red_envelope.claims c where c.envelope_id = envelopes.id`,
-        anonymize: ['sender_account_id'],
+        sharedWith: `select c.account_id from ${tableName(claims)} c where c.envelope_id = envelopes.id`,
+        anonymize: ['senderAccountId'],
         note: 'Kept for the {others} who claimed a share, with you removed as the sender.',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'received',
       title: 'Red envelope shares you claimed',
-      table: 'red_envelope.claims',
+      table: claims,
       where: 'claims.account_id = :account',
-      columns: { envelope_id: null, account_id: 'account-id', amount: null, claimed_at: null },
-      orderBy: 'claimed_at, id',
-    },
-    {
+      columns: { envelopeId: null, accountId: 'account-id', amount: null, claimedAt: null },
+      orderBy: ['claimedAt', 'id'],
+    }),
+    dataset({
       name: 'payments',
       title: 'Payment records',
-      table: 'red_envelope.payments',
+      table: payments,
       where: 'payments.account_id = :account',
       columns: {
-        account_id: 'account-id',
-        envelope_id: null,
+        accountId: 'account-id',
+        envelopeId: null,
         kind: null,
         amount: null,
         currency: null,
-        alipay_account: 'alipay-account',
-        trade_no: null,
-        paid_at: null,
+        alipayAccount: 'alipay-account',
+        tradeNo: null,
+        paidAt: null,
       },
-      orderBy: 'paid_at, id',
-      retention: { ...PAYMENT_RECORDS, since: 'paid_at' },
-    },
+      orderBy: ['paidAt', 'id'],
+      retention: { ...PAYMENT_RECORDS, since: 'paidAt' },
+    }),
   ],
 });

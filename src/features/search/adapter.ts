@@ -1,5 +1,6 @@
 import { featureById } from '../../catalogue/catalogue.js';
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { keywords, people } from './tables.js';
 
 /** How many keywords per person are stored: the number the privacy statement promises. */
 export const KEYWORDS_KEPT = keptKeywords();
@@ -13,22 +14,22 @@ function keptKeywords(): number {
 export const searchAdapter = declarativeAdapter({
   feature: 'search',
   datasets: [
-    {
+    dataset({
       name: 'directory-entry',
       title: 'How others find you in search',
-      table: 'search.people',
+      table: people,
       where: 'people.account_id = :account',
-      columns: { account_id: 'account-id', name: 'name', email: 'email-address', mobile: 'mobile-number', department: 'department' },
-    },
-    {
+      columns: { accountId: 'account-id', name: 'name', email: 'email-address', mobile: 'mobile-number', department: 'department' },
+    }),
+    dataset({
       name: 'keywords',
       title: 'Recent search keywords',
-      table: 'search.keywords',
+      table: keywords,
       where: 'keywords.account_id = :account',
-      columns: { account_id: 'account-id', keyword: 'search-keywords', scope: 'search-keywords', searched_at: 'search-keywords' },
-      orderBy: 'searched_at, id',
+      columns: { accountId: 'account-id', keyword: 'search-keywords', scope: 'search-keywords', searchedAt: 'search-keywords' },
+      orderBy: ['searchedAt', 'id'],
       // The search service adds keywords; the scheduled purge trims each person's list back to the latest.
-      keepLatest: { count: KEYWORDS_KEPT, per: 'account_id', by: 'searched_at' },
-    },
+      keepLatest: { count: KEYWORDS_KEPT, per: 'accountId', by: 'searchedAt' },
+    }),
   ],
 });

@@ -1,23 +1,24 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { jobs } from './tables.js';
 
 export const translationAdapter = declarativeAdapter({
   feature: 'translation',
   datasets: [
-    {
+    dataset({
       name: 'translations',
       title: 'Translations',
-      table: 'translation.jobs',
+      table: jobs,
       where: 'jobs.account_id = :account',
       columns: {
-        account_id: 'account-id',
+        accountId: 'account-id',
         context: null,
-        source_language: 'content-to-translate',
-        target_language: 'translation-result',
-        source_text: 'content-to-translate',
-        result_text: 'translation-result',
-        requested_at: null,
+        sourceLanguage: 'content-to-translate',
+        targetLanguage: 'translation-result',
+        sourceText: 'content-to-translate',
+        resultText: 'translation-result',
+        requestedAt: null,
       },
-      orderBy: 'requested_at, id',
-    },
+      orderBy: ['requestedAt', 'id'],
+    }),
   ],
 });

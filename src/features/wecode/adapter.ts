@@ -1,23 +1,24 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { authorizations, usage } from './tables.js';
 
 export const wecodeAdapter = declarativeAdapter({
   feature: 'wecode',
   datasets: [
-    {
+    dataset({
       name: 'authorizations',
       title: 'Applets you let see your account',
-      table: 'wecode.authorizations',
+      table: authorizations,
       where: 'authorizations.account_id = :account',
-      columns: { account_id: 'account-id', name: 'name', applet: null, scopes: null, granted_at: null },
-      orderBy: 'granted_at, id',
-    },
-    {
+      columns: { accountId: 'account-id', name: 'name', applet: null, scopes: null, grantedAt: null },
+      orderBy: ['grantedAt', 'id'],
+    }),
+    dataset({
       name: 'usage',
       title: 'Applet usage',
-      table: 'wecode.usage',
+      table: usage,
       where: 'usage.account_id = :account',
-      columns: { account_id: 'account-id', applet: null, opened_at: null, duration_seconds: null },
-      orderBy: 'opened_at, id',
-    },
+      columns: { accountId: 'account-id', applet: null, openedAt: null, durationSeconds: null },
+      orderBy: ['openedAt', 'id'],
+    }),
   ],
 });

@@ -1,42 +1,44 @@
-import { declarativeAdapter } from '../declarative.js';
+import { dataset, declarativeAdapter } from '../declarative.js';
+import { tableName } from '../sql-text.js';
+import { forms, submissions } from './tables.js';
 
 export const weformAdapter = declarativeAdapter({
   feature: 'weform',
   datasets: [
-    {
+    dataset({
       name: 'forms',
       title: 'Forms you published',
-      table: 'weform.forms',
+      table: forms,
       where: 'forms.owner_account_id = :account',
       columns: {
         id: null,
-        owner_account_id: 'account-id',
+        ownerAccountId: 'account-id',
         title: 'submitted-content',
         description: 'submitted-content',
-        created_at: null,
+        createdAt: null,
       },
-      orderBy: 'created_at, id',
+      orderBy: ['createdAt', 'id'],
       erase: {
-        sharedWith: `select s.account_id from weform.submissions s where s.form_id = forms.id`,
-        anonymize: ['owner_account_id'],
+        sharedWith: `select s.account_id from ${tableName(submissions)} s where s.form_id = forms.id`,
+        anonymize: ['ownerAccountId'],
         note: 'Kept for the {others} who answered them; you are no longer their owner.',
       },
-    },
-    {
+    }),
+    dataset({
       name: 'submissions',
       title: 'Your answers',
-      table: 'weform.submissions',
+      table: submissions,
       where: 'submissions.account_id = :account',
       columns: {
-        form_id: null,
-        account_id: 'account-id',
+        formId: null,
+        accountId: 'account-id',
         name: 'name',
         department: 'department',
-        employee_id: 'employee-id',
+        employeeId: 'employee-id',
         answers: 'submitted-content',
-        submitted_at: null,
+        submittedAt: null,
       },
-      orderBy: 'submitted_at, id',
-    },
+      orderBy: ['submittedAt', 'id'],
+    }),
   ],
 });

@@ -1,19 +1,11 @@
-import { calendarAgenda } from './calendar-agenda.js';
-import { clockInTable } from './clock-in-table.js';
-import { driveTree } from './drive-tree.js';
+import { FEATURES } from '../../features/features.js';
 import { genericTable } from './generic-table.js';
-import { imThreads } from './im-threads.js';
 import type { FeatureView, Listing, ViewContext } from './listing.js';
 
 export type { Listing, RowRange } from './listing.js';
 
 /** Features whose data people know in a shape of its own; the view decides from the datasets whether it applies. */
-const VIEWS = new Map<string, FeatureView>([
-  ['im', imThreads],
-  ['calendar', calendarAgenda],
-  ['clouddrive', driveTree],
-  ['clock-in', clockInTable],
-]);
+const VIEWS = new Map<string, FeatureView>(FEATURES.flatMap((f) => (f.view ? [[f.id, f.view] as const] : [])));
 
 /**
  * What the report shows of a completed feature, in dataset order: the feature's own view where
