@@ -44,9 +44,10 @@ class Running {
     this.started.push({ stop, stopNow });
   }
 
+  /** Each is stopped even when one before it fails: the daemons must not be left behind. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      for (const { stop } of this.started.reverse()) await stop();
+      for (const { stop } of this.started.reverse()) await stop().catch((err: unknown) => report('while stopping', err));
     })();
     return this.stopping;
   }
@@ -76,10 +77,10 @@ function stopOnSignal(config: Config): void {
       logger: { error: (message: unknown) => console.error(oneLine(message)) },
       onSecondSignal: (signal) => exitNow(`second ${signal}`),
       onTimeout: (delay) => exitNow(`still stopping after ${delay} ms (SHUTDOWN_GRACE_MS)`),
-      onSecondError: (err) => exitNow(oneLine(err)),
+      onSecondError: (err) => exitNow(`crashed again: ${oneLine(err)}`),
     },
     async ({ signal, err }) => {
-      if (err) console.error(oneLine(err));
+      if (err) report('crashed', err);
       else if (signal) console.error(`${signal}: stopping (up to ${config.shutdownGraceMs} ms; again to exit at once)`);
       await starting.catch(() => {});
       await running.stop();
@@ -101,9 +102,14 @@ async function serve(ctx: Context, options: { api: boolean; worker: boolean }): 
   }
 }
 
+/** The API's address from this host. */
+function localUrl(config: Config): string {
+  return `http://${['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host}:${config.port}`;
+}
+
 async function health(config: Config, what: string | undefined): Promise<void> {
   if (what === 'api') {
-    const res = await fetch(`http://127.0.0.1:${config.port}/readyz`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${localUrl(config)}/readyz`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`the API on port ${config.port} is not ready (${res.status})`);
   } else if (what === 'worker') {
     const { redisUrl } = await resolveServiceUrls(config);
@@ -139,7 +145,7 @@ async function up(config: Config): Promise<void> {
   await seedDemo(ctx.database.sql, ctx.featureBlobs);
   const keys = await demoKeys(ctx);
   await serve(ctx, { api: true, worker: true });
-  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+  const base = localUrl(config);
   console.log(`
 DSAR backend is up (embedded Postgres, local Redis, demo data).
 
@@ -201,17 +207,20 @@ async function main(argv: string[]): Promise<void> {
 
 class UsageError extends Error {}
 
-/** Errors are reported in one line; LOG_LEVEL=debug adds the stack. */
 function oneLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 }
 
+/** Errors are reported in one line, `dsar <command>: what went wrong`; LOG_LEVEL=debug adds the stack. */
+function report(context: string, err: unknown): void {
+  console.error(`dsar ${process.argv[2] ?? ''}${context ? ` (${context})` : ''}: ${oneLine(err)}`);
+  if (process.env.LOG_LEVEL === 'debug') console.error(err);
+}
+
 starting = main(process.argv.slice(2));
 starting.catch(async (err: unknown) => {
-  const [command] = process.argv.slice(2);
   if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
-  else console.error(`dsar ${command}: ${oneLine(err)}`);
-  if (process.env.LOG_LEVEL === 'debug') console.error(err);
-  await running.stop().catch((stopErr: unknown) => console.error(`while stopping: ${oneLine(stopErr)}`));
+  else report('', err);
+  await running.stop();
   process.exit(err instanceof UsageError ? 2 : 1);
 });

@@ -7,7 +7,9 @@ import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedServices } from '../src/embedded/embedded-services.js';
-import { removeEmbeddedPostgres } from '../src/embedded/postgres.js';
+import { removeEmbeddedPostgres, startEmbeddedPostgres } from '../src/embedded/postgres.js';
+import { EmbeddedServiceError } from '../src/embedded/errors.js';
+import { freePort } from '../src/embedded/ports.js';
 import { resolveServiceUrls } from '../src/embedded/service-urls.js';
 import { alive } from './setup/processes.js';
 
@@ -65,4 +67,43 @@ t.test('the embedded services start from a data directory under a mode-0700 pare
   t.notOk(await alive(newPostgres), 'postgres stopped');
   t.notOk(await alive(newRedis), 'redis-server stopped');
   t.notOk(existsSync(path.join(config.dataDir, 'embedded.json')), 'the URLs are forgotten');
+});
+
+t.test('as root, a shared directory the postgres user cannot reach is refused in one line', { skip: process.getuid?.() !== 0 && 'root only' }, async (t) => {
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'dsar-unreachable-'));
+  t.teardown(() => rm(parent, { recursive: true, force: true }));
+  const options = { dir: path.join(parent, 'pg'), sharedDir: path.join(parent, 'shared'), port: 1 };
+  await t.rejects(startEmbeddedPostgres(options), {
+    constructor: EmbeddedServiceError,
+    message: `As root, the embedded Postgres runs as the user "postgres", which cannot enter ${parent}: set EMBEDDED_POSTGRES_DIR to a directory every user can enter, or set DATABASE_URL.`,
+  });
+  t.equal((await stat(parent)).mode & 0o777, 0o700, 'its mode is left alone');
+});
+
+t.test('a cluster from before the password file gets a random password on its next start', async (t) => {
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'dsar-old-cluster-'));
+  const config = loadConfig({ DATA_DIR: parent });
+  const pg = { dir: path.join(parent, 'pg'), sharedDir: config.embeddedPostgresDir };
+  t.teardown(async () => {
+    await removeEmbeddedPostgres(pg);
+    await rm(parent, { recursive: true, force: true });
+  });
+  const first = await startEmbeddedPostgres({ ...pg, port: await freePort() });
+  const sql = postgres(first.url, { max: 1, onnotice: () => {} });
+  await sql`alter role postgres password 'postgres'`;
+  await sql.end();
+  await first.stop();
+  await rm(path.join(parent, 'pg.password'));
+
+  const again = await startEmbeddedPostgres({ ...pg, port: await freePort() });
+  const password = (await readFile(path.join(parent, 'pg.password'), 'utf8')).trim();
+  t.match(password, /^[0-9a-f]{48}$/);
+  t.not(password, 'postgres');
+  const check = postgres(again.url, { max: 1, onnotice: () => {} });
+  t.same(await check`select 1 as one`, [{ one: 1 }]);
+  await check.end();
+  const old = postgres(again.url.replace(password, 'postgres'), { max: 1, onnotice: () => {} });
+  await t.rejects(old`select 1`, /password authentication failed/);
+  await old.end();
+  await again.stop();
 });
