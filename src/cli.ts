@@ -113,9 +113,15 @@ async function health(config: Config, what: string | undefined): Promise<void> {
     if (!res.ok) throw new Error(`the API on port ${config.port} is not ready (${res.status})`);
   } else if (what === 'worker') {
     const { redisUrl } = await resolveServiceUrls(config);
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5000, lazyConnect: true });
+    // One try: a probe that cannot reach Redis fails now rather than waits.
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000, lazyConnect: true });
+    let cause: unknown;
+    redis.on('error', (err) => (cause = err));
     try {
-      if (!(await workerIsAlive(redis, config.queuePrefix))) throw new Error('no live worker on this host');
+      const alive = await workerIsAlive(redis, config.queuePrefix).catch((err: unknown) => {
+        throw new Error(`Redis not reachable: ${oneLine(cause ?? err)}`);
+      });
+      if (!alive) throw new Error('no live worker on this host');
     } finally {
       redis.disconnect();
     }
