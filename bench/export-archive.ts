@@ -27,7 +27,7 @@
 import { execFile as execFileCb, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -41,7 +41,8 @@ import { catalogue } from '../src/catalogue/catalogue.js';
 import { connect } from '../src/db/client.js';
 import { ensureDatabase, runMigrations, withDatabase } from '../src/db/migrate.js';
 import type { RequestRow, TaskRow } from '../src/requests/tables.js';
-import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
+import { loadConfig } from '../src/config.js';
+import { removeEmbeddedPostgres, startEmbeddedPostgres } from '../src/embedded/postgres.js';
 import { freePort } from '../src/embedded/ports.js';
 import { collectForPartial, type FeatureAdapter } from '../src/features/adapter.js';
 import { clouddriveAdapter } from '../src/features/clouddrive/adapter.js';
@@ -503,14 +504,13 @@ async function verify(resultsDir: string, result: AssembledResult, encryptionKey
 
 async function main(options: Options): Promise<void> {
   const root = await mkdtemp(path.join(options.tmp, 'dsar-bench-'));
-  // Postgres runs as the `postgres` user when we are root: it must be able to reach its directory.
-  await chmod(root, 0o755);
-  const pgDir = path.join(root, 'pg');
+  // As root, the cluster itself lives under EMBEDDED_POSTGRES_DIR, where the postgres user reaches it.
+  const pgOptions = { dir: path.join(root, 'pg'), sharedDir: loadConfig().embeddedPostgresDir };
   const blobDir = path.join(root, 'blobs');
   const resultsDir = path.join(root, 'results');
   const encryptionKey = options.encrypt ? randomBytes(32).toString('base64') : undefined;
   console.log(`# data in ${root}`);
-  const pg = await startEmbeddedPostgres({ dir: pgDir, port: await freePort() });
+  const pg = await startEmbeddedPostgres({ ...pgOptions, port: await freePort() });
   let sql: postgres.Sql | undefined;
   try {
     await ensureDatabase(pg.url, 'bench');
@@ -582,9 +582,13 @@ async function main(options: Options): Promise<void> {
     console.log(`\n${JSON.stringify({ options, small: smalls.map(strip), full: fulls.map(strip), baseline: bases, ratio, growth })}`);
   } finally {
     await sql?.end({ timeout: 5 });
-    await pg.stop();
-    if (options.keep) console.log(`# kept ${root}`);
-    else await rm(root, { recursive: true, force: true });
+    if (options.keep) {
+      await pg.stop();
+      console.log(`# kept ${root}`);
+    } else {
+      await removeEmbeddedPostgres(pgOptions);
+      await rm(root, { recursive: true, force: true });
+    }
   }
 }
 

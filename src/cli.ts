@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import closeWithGrace from 'close-with-grace';
+import { Redis } from 'ioredis';
 import { loadConfig, type Config } from './config.js';
-import { createContext, createLogger, type Context, type ServiceUrls } from './context.js';
+import { createContext, type Context, type ServiceUrls } from './context.js';
 import { buildApp } from './http/app.js';
 import { startWorker } from './worker/worker.js';
 import { runMigrations } from './db/migrate.js';
 import { seedDemo } from './demo/seed.js';
-import { resolveServiceUrls, startEmbeddedServices } from './embedded/embedded-services.js';
-import { RedisMissingError } from './embedded/redis.js';
+import { resolveServiceUrls } from './embedded/service-urls.js';
+import { startHeartbeat, workerIsAlive } from './worker-heartbeat.js';
 
 const USAGE = `Usage: dsar <command>
 
@@ -17,6 +19,7 @@ const USAGE = `Usage: dsar <command>
   migrate                     apply the migrations in drizzle/ (run once per deployment, not per replica)
   seed                        load the demo tenants and data (idempotent)
   openapi                     print the OpenAPI document (needs no services)
+  health api|worker           exit 0 if the API on PORT is ready / a worker on this host is alive (container health checks)
   apikey create --tenant ID [--name NAME]
                               mint an API key for a tenant; it is printed once and stored hashed`;
 
@@ -29,56 +32,132 @@ async function withContext<T>(config: Config, urls: ServiceUrls, run: (ctx: Cont
   }
 }
 
-async function serve(ctx: Context, options: { api: boolean; worker: boolean }) {
-  const app = options.api ? await buildApp(ctx) : undefined;
-  const worker = options.worker ? startWorker(ctx) : undefined;
-  if (app) await app.listen({ port: ctx.config.port, host: ctx.config.host });
-  return async () => {
-    await app?.close();
-    await worker?.close();
-  };
-}
+/**
+ * What a long-running command started, stopped in reverse order once: on SIGINT/SIGTERM, on a crash,
+ * or when the start fails half-way (the embedded Postgres and Redis are daemons: they outlive us unless stopped).
+ */
+class Running {
+  private readonly started: Array<{ stop: () => Promise<void>; stopNow?: () => void }> = [];
+  private stopping?: Promise<void>;
 
-function onShutdown(stop: () => Promise<void>): void {
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
+  add(stop: () => Promise<void>, stopNow?: () => void): void {
+    this.started.push({ stop, stopNow });
+  }
+
+  /** Each is stopped even when one before it fails: the daemons must not be left behind. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const { stop } of this.started.reverse()) await stop().catch((err: unknown) => report('while stopping', err));
+    })();
+    return this.stopping;
+  }
+
+  /** A forced exit cannot wait: stop what can be stopped synchronously (the embedded daemons). */
+  stopNow(): void {
+    for (const { stopNow } of this.started) stopNow?.();
   }
 }
 
-async function demoKeys(ctx: Context): Promise<{ acme: string; globex: string }> {
-  return {
-    acme: await ctx.apiKeys.create('acme', 'demo', process.env.DEMO_API_KEY || undefined),
-    globex: await ctx.apiKeys.create('globex', 'demo', process.env.DEMO_API_KEY_2 || undefined),
+const running = new Running();
+/** The command under way; a signal during a start lets it finish (or fail and clean up) before stopping. */
+let starting: Promise<void> = Promise.resolve();
+
+/**
+ * SIGINT/SIGTERM: in-flight HTTP requests finish and workers finish their jobs or hand them back,
+ * within SHUTDOWN_GRACE_MS; a second signal or the deadline exits at once.
+ */
+function stopOnSignal(config: Config): void {
+  const exitNow = (why: string) => {
+    console.error(`${why}: exiting now`);
+    running.stopNow();
   };
+  closeWithGrace(
+    {
+      delay: config.shutdownGraceMs,
+      logger: { error: (message: unknown) => console.error(oneLine(message)) },
+      onSecondSignal: (signal) => exitNow(`second ${signal}`),
+      onTimeout: (delay) => exitNow(`still stopping after ${delay} ms (SHUTDOWN_GRACE_MS)`),
+      onSecondError: (err) => exitNow(`crashed again: ${oneLine(err)}`),
+    },
+    async ({ signal, err }) => {
+      if (err) report('crashed', err);
+      else if (signal) console.error(`${signal}: stopping (up to ${config.shutdownGraceMs} ms; again to exit at once)`);
+      await starting.catch(() => {});
+      await running.stop();
+    },
+  );
+}
+
+async function serve(ctx: Context, options: { api: boolean; worker: boolean }): Promise<void> {
+  const app = options.api ? await buildApp(ctx) : undefined;
+  if (options.worker) {
+    const worker = startWorker(ctx);
+    running.add(() => worker.close());
+    const heartbeat = startHeartbeat(ctx.redis, ctx.config.queuePrefix, () => worker.isRunning());
+    running.add(() => heartbeat.stop());
+  }
+  if (app) {
+    running.add(() => app.close());
+    await app.listen({ port: ctx.config.port, host: ctx.config.host });
+  }
+}
+
+/** The API's address from this host. */
+function localUrl(config: Config): string {
+  return `http://${['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host}:${config.port}`;
+}
+
+async function health(config: Config, what: string | undefined): Promise<void> {
+  if (what === 'api') {
+    const res = await fetch(`${localUrl(config)}/readyz`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`the API on port ${config.port} is not ready (${res.status})`);
+  } else if (what === 'worker') {
+    const { redisUrl } = await resolveServiceUrls(config);
+    // One try: a probe that cannot reach Redis fails now rather than waits.
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000, lazyConnect: true });
+    let cause: unknown;
+    redis.on('error', (err) => (cause = err));
+    try {
+      const alive = await workerIsAlive(redis, config.queuePrefix).catch((err: unknown) => {
+        throw new Error(`Redis not reachable: ${oneLine(cause ?? err)}`);
+      });
+      if (!alive) throw new Error('no live worker on this host');
+    } finally {
+      redis.disconnect();
+    }
+  } else {
+    throw new UsageError('health needs api or worker');
+  }
+  console.log('ok');
+}
+
+async function demoKeys(ctx: Context): Promise<{ acme: string; globex: string }> {
+  const demoKey = (tenant: string, variable: string) =>
+    ctx.apiKeys.create(tenant, 'demo', process.env[variable] || undefined).catch((err: unknown) => {
+      throw new Error(`${variable}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  return { acme: await demoKey('acme', 'DEMO_API_KEY'), globex: await demoKey('globex', 'DEMO_API_KEY_2') };
 }
 
 async function up(config: Config): Promise<void> {
+  stopOnSignal(config);
+  // Only `up` loads the embedded services: their binaries are dev dependencies.
+  const { startEmbeddedServices } = await import('./embedded/embedded-services.js');
   const services = await startEmbeddedServices(config);
+  running.add(services.stop, services.stopNow);
   await runMigrations(services.databaseUrl);
   const ctx = createContext(config, services);
+  running.add(() => ctx.close());
   await seedDemo(ctx.database.sql, ctx.featureBlobs);
   const keys = await demoKeys(ctx);
-  const stopServing = await serve(ctx, { api: true, worker: true });
-  onShutdown(async () => {
-    await stopServing();
-    await ctx.close();
-    await services.stop();
-  });
-  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+  await serve(ctx, { api: true, worker: true });
+  const base = localUrl(config);
   console.log(`
 DSAR backend is up (embedded Postgres, local Redis, demo data).
 
   API docs:        ${base}/docs
   Demo API key:    ${keys.acme}   (tenant acme; DEMO_API_KEY)
-  Second tenant:   ${keys.globex}   (tenant globex; DEMO_API_KEY_2)
+  Second tenant:   ${keys.globex}   (tenant globex; DEMO_API_KEY_2)${services.postgresDir ? `\n  Postgres data:   ${services.postgresDir}` : ''}
 
 Try it:
   curl -s -X POST ${base}/v1/requests \\
@@ -96,14 +175,13 @@ async function main(argv: string[]): Promise<void> {
       return up(config);
     case 'api':
     case 'worker': {
+      stopOnSignal(config);
       const ctx = createContext(config, await resolveServiceUrls(config));
-      const stop = await serve(ctx, { api: command === 'api', worker: command === 'worker' });
-      onShutdown(async () => {
-        await stop();
-        await ctx.close();
-      });
-      return;
+      running.add(() => ctx.close());
+      return serve(ctx, { api: command === 'api', worker: command === 'worker' });
     }
+    case 'health':
+      return health(config, sub);
     case 'openapi':
       return withContext(config, { databaseUrl: 'postgres://unused@127.0.0.1:1/unused', redisUrl: 'redis://127.0.0.1:1' }, async (ctx) => {
         const app = await buildApp(ctx);
@@ -135,9 +213,20 @@ async function main(argv: string[]): Promise<void> {
 
 class UsageError extends Error {}
 
-main(process.argv.slice(2)).catch((err: unknown) => {
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
+
+/** Errors are reported in one line, `dsar <command>: what went wrong`; LOG_LEVEL=debug adds the stack. */
+function report(context: string, err: unknown): void {
+  console.error(`dsar ${process.argv[2] ?? ''}${context ? ` (${context})` : ''}: ${oneLine(err)}`);
+  if (process.env.LOG_LEVEL === 'debug') console.error(err);
+}
+
+starting = main(process.argv.slice(2));
+starting.catch(async (err: unknown) => {
   if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
-  else if (err instanceof RedisMissingError) console.error(err.message);
-  else createLogger(loadConfig()).error({ err }, 'command failed');
+  else report('', err);
+  await running.stop();
   process.exit(err instanceof UsageError ? 2 : 1);
 });

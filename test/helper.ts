@@ -62,7 +62,7 @@ export async function startSystem(
     globex: await ctx.apiKeys.create('globex', 'test'),
   };
   const app = await buildApp(ctx);
-  const worker = options.worker === false ? { close: async () => {}, sweep: async () => 0 } : startWorker(ctx);
+  const worker = options.worker === false ? { close: async () => {}, sweep: async () => 0, isRunning: () => false } : startWorker(ctx);
   t.teardown(async () => {
     await app.close();
     await worker.close();

