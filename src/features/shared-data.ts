@@ -206,7 +206,9 @@ function namesOf(people: number): string {
 }
 
 async function countLeftOut(sql: Sql, leftOut: LeftOut, subject: Subject, tally: Tally): Promise<void> {
-  const text = bindSubject(leftOut.query);
+  // Sorted, so the spaces are listed in the same order every time: a grouping query returns its
+  // groups in whatever order its plan (a parallel hash aggregate) happens to finish them.
+  const text = bindSubject(`select space, person, n from (${leftOut.query}) as left_out order by space, person`);
   const rows = await sql.unsafe(text, [subject.tenantId, subject.accountId]);
   const group = { ...leftOut, action: 'left_out' as const };
   for (const r of rows) tally.add(group, String(r.space ?? ''), r.person === null ? null : String(r.person), Number(r.n));
