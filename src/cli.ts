@@ -186,7 +186,7 @@ async function main(argv: string[]): Promise<void> {
       return withContext(config, { databaseUrl: 'postgres://unused@127.0.0.1:1/unused', redisUrl: 'redis://127.0.0.1:1' }, async (ctx) => {
         const app = await buildApp(ctx);
         await app.ready();
-        process.stdout.write(JSON.stringify(app.swagger(), null, 2) + '\n');
+        process.stdout.write(`${JSON.stringify(app.swagger(), null, 2)}\n`);
         await app.close();
       });
     case 'migrate':

@@ -77,7 +77,10 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     const url = config.featureDatabaseUrls[feature];
     if (!url) return database.sql;
     let db = featureDatabases.get(url);
-    if (!db) featureDatabases.set(url, (db = connect(url, { max: 4 })));
+    if (!db) {
+      db = connect(url, { max: 4 });
+      featureDatabases.set(url, db);
+    }
     return db.sql;
   };
   const redis = redisConnection(urls.redisUrl);

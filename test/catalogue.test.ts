@@ -207,7 +207,7 @@ t.test('every statement phrase maps to items, and every item to a phrase', async
       // A plain phrase is exactly one item; compound and group phrases are their declared items.
       const expected = COMPOUND_PHRASES[feature.id]?.[phrase] ?? GROUP_PHRASES[feature.id]?.[phrase] ?? [phrase];
       t.equal(ids.length, expected.length, `${feature.id}: "${phrase}" is covered once`);
-      ids.forEach((id) => mapped.add(id));
+      for (const id of ids) mapped.add(id);
     }
     t.same([...mapped].sort(), itemIds(feature).sort(), `${feature.id}: no item without a phrase`);
     for (const i of feature.items) t.ok(statement.includes(i.statementText), `${feature.id}/${i.id} text is in the statement`);

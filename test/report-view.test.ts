@@ -44,7 +44,7 @@ t.test('through a link, as a browser opens it', async (t) => {
   const png = await app.inject({ method: 'GET', url: base + image.split('/').map(encodeURIComponent).join('/') });
   t.same(png.rawPayload, zip.read(image));
   t.equal((await app.inject({ method: 'GET', url: new URL(link.url).pathname })).statusCode, 200, 'viewing used up no download');
-  const forged = base.replace(/\/downloads\/[^/]+/, '/downloads/' + 'A'.repeat(64));
+  const forged = base.replace(/\/downloads\/[^/]+/, `/downloads/${'A'.repeat(64)}`);
   t.equal((await app.inject({ method: 'GET', url: `${forged}index.html` })).statusCode, 403);
 });
 

@@ -16,7 +16,7 @@ export function hashKey(key: string): string {
 }
 
 export function newKey(): string {
-  return 'dsar_' + randomBytes(32).toString('base64url');
+  return `dsar_${randomBytes(32).toString('base64url')}`;
 }
 
 export const unknownTenant = (tenantId: string) =>

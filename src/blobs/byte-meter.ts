@@ -29,7 +29,10 @@ export class ByteMeter extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.size += chunk.length;
     const { limit, onChunk } = this.options;
-    if (limit && this.size > limit.bytes) return callback(limit.error());
+    if (limit && this.size > limit.bytes) {
+      callback(limit.error());
+      return;
+    }
     onChunk?.();
     this.hash?.update(chunk);
     this.forward(chunk);

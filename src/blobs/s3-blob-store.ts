@@ -2,6 +2,7 @@ import { PassThrough, Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
@@ -115,7 +116,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   private async *body(key: string, range?: ByteRange): AsyncGenerator<Buffer> {
-    let response;
+    let response: GetObjectCommandOutput;
     try {
       response = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range && `bytes=${range.start}-${range.end}` }),

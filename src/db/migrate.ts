@@ -37,6 +37,6 @@ export async function ensureDatabase(adminUrl: string, name: string, template?: 
 
 export function withDatabase(url: string, name: string): string {
   const u = new URL(url);
-  u.pathname = '/' + name;
+  u.pathname = `/${name}`;
   return u.toString();
 }

@@ -145,7 +145,7 @@ export function document(random: Random): DemoFile {
       return { name: `${slug}.md`, mediaType: 'text/markdown', body: Buffer.from(`# ${topic}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`) };
     default: {
       const rows = Array.from({ length: 5 }, (_, i) => `2025-0${i + 1},${random.int(1000, 9000)},${random.int(10, 90)}`);
-      return { name: `${slug}.csv`, mediaType: 'text/csv', body: Buffer.from(['month,amount,count', ...rows].join('\n') + '\n') };
+      return { name: `${slug}.csv`, mediaType: 'text/csv', body: Buffer.from(`${['month,amount,count', ...rows].join('\n')}\n`) };
     }
   }
 }

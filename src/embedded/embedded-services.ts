@@ -59,7 +59,9 @@ export async function startEmbeddedServices(config: Config): Promise<EmbeddedSer
       redisUrl,
       postgresDir,
       stop,
-      stopNow: () => started.forEach((service) => service.stopNow()),
+      stopNow: () => {
+        for (const service of started) service.stopNow();
+      },
     };
   } catch (err) {
     await stop();

@@ -170,7 +170,7 @@ async function initialise(l: Layout, password: string): Promise<void> {
   // initdb reads the password from a file; as root it runs as postgres, so it gets a copy it can read.
   const pwfile = l.home ? path.join(l.home, 'initdb-password') : l.passwordFile;
   if (l.home && l.owner) {
-    await writeFile(pwfile, password + '\n', { mode: 0o600 });
+    await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
     await chown(pwfile, l.owner.uid, l.owner.gid);
   }
   try {
@@ -205,7 +205,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions & {
   const kept = (await readFile(l.passwordFile, 'utf8').catch(() => '')).trim();
   const password = kept || randomBytes(24).toString('hex');
   if (!initialised) {
-    if (!kept) await writeFile(l.passwordFile, password + '\n', { mode: 0o600 });
+    if (!kept) await writeFile(l.passwordFile, `${password}\n`, { mode: 0o600 });
     await initialise(l, password);
   }
   await run(l, 'pg_ctl', [
@@ -221,7 +221,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions & {
       await stopEmbeddedPostgres(options);
       throw err;
     });
-    await writeFile(l.passwordFile, password + '\n', { mode: 0o600 });
+    await writeFile(l.passwordFile, `${password}\n`, { mode: 0o600 });
   }
   return {
     url: `postgres://${USER}:${password}@127.0.0.1:${options.port}/postgres`,

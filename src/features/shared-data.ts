@@ -236,9 +236,15 @@ class Tally {
   add(group: Group, space: string, person: string | null, n: number): void {
     const key = `${group.dataset}\u0000${group.what}\u0000${group.action}`;
     let entry = this.groups.get(key);
-    if (!entry) this.groups.set(key, (entry = { group, spaces: new Map() }));
+    if (!entry) {
+      entry = { group, spaces: new Map() };
+      this.groups.set(key, entry);
+    }
     let counts = entry.spaces.get(space);
-    if (!counts) entry.spaces.set(space, (counts = { count: 0, people: new Set() }));
+    if (!counts) {
+      counts = { count: 0, people: new Set() };
+      entry.spaces.set(space, counts);
+    }
     counts.count += n;
     if (person !== null) counts.people.add(person);
   }

@@ -1,5 +1,5 @@
 import { fileNameOf } from '../blobs/keys.js';
-import type { RequestRow, ResultPartRow } from './tables.js';
+import type { RequestRow, } from './tables.js';
 
 /** One file of a result: the result itself (part 1) or one part of a result split into several. */
 export interface ResultFile {

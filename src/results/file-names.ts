@@ -12,6 +12,7 @@ export function sanitizeFileName(name: string, fallback = 'file'): string {
   const cleaned = name
     .normalize('NFC')
     // Control characters, and bidi controls that can disguise an extension ("gpj.exe").
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is this line's job
     .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     // Path separators, and what Windows forbids in names.
     .replace(/[\\/:*?"<>|]/g, '_')

@@ -25,7 +25,6 @@ const ItemOutcome = Type.Enum([
   'failed',
   'cancelled',
 ]);
-type ItemOutcome = Static<typeof ItemOutcome>;
 
 /** What came of one catalogue item; part of every result, and read back from a stored deletion receipt. */
 export const ItemAccount = Type.Object(

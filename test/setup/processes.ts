@@ -29,7 +29,7 @@ export async function processesIn(dirs: string[]): Promise<string[]> {
   for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
-    if (dirs.some((dir) => cwd === dir || cwd.startsWith(dir + '/') || cmdline.includes(dir))) found.push(`${pid} ${cmdline}`);
+    if (dirs.some((dir) => cwd === dir || cwd.startsWith(`${dir}/`) || cmdline.includes(dir))) found.push(`${pid} ${cmdline}`);
   }
   return found;
 }

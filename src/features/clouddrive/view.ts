@@ -187,8 +187,7 @@ async function sharesOf(ctx: ViewContext, folders: Folder[], files: (PagedRow | 
 }
 
 class TreeHtml {
-  constructor(
-    private readonly ctx: ViewContext,
+  constructor(readonly _ctx: ViewContext,
     private readonly page: PageContext,
     private readonly files: (PagedRow | undefined)[],
     private readonly shares: Map<string, string[]>,

@@ -123,8 +123,8 @@ class Chats {
 function scripted(chats: Chats): void {
   const phoenix = chats.conversation('group', 'Project Phoenix', ['alice', 'bob', 'carol', 'dave', 'erin'], START);
   const kinds: Kind[] = ['text', 'image', 'file', 'voice'];
-  kinds.forEach((kind, i) => chats.message(phoenix, 'alice', kind, after(START, 10 + i)));
-  kinds.forEach((kind, i) => chats.message(phoenix, 'bob', kind, after(START, 20 + i)));
+  for (const [i, kind] of kinds.entries()) chats.message(phoenix, 'alice', kind, after(START, 10 + i));
+  for (const [i, kind] of kinds.entries()) chats.message(phoenix, 'bob', kind, after(START, 20 + i));
   chats.chatter(phoenix, ['alice', 'bob', 'carol', 'dave', 'erin'], 20, after(START, 30));
 
   const direct = chats.conversation('direct', null, ['alice', 'bob'], START);

@@ -175,7 +175,7 @@ function scriptedMeetings(meetings: Meetings, tenant: DemoTenant): void {
   meetings.chat(weekly, bob, 'text', 4);
   meetings.chat(weekly, carol, 'text', 5);
   meetings.record(weekly, alice);
-  [alice, bob, alice, bob, dave].forEach((speaker, i) => meetings.caption(weekly, speaker, 2 + i));
+  for (const [i, speaker] of [alice, bob, alice, bob, dave].entries()) meetings.caption(weekly, speaker, 2 + i);
 
   const dryRun = meetings.meeting(alice, 'Demo dry run', [alice], after(START, 24 * 60));
   meetings.chat(dryRun, alice, 'text', 1);

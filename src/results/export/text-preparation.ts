@@ -117,7 +117,12 @@ export class TextPreparation {
       this.active += 1;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.queue.push(() => ((this.active += 1), resolve())));
+    return new Promise((resolve) =>
+      this.queue.push(() => {
+        this.active += 1;
+        resolve();
+      }),
+    );
   }
 
   private release(): void {

@@ -342,7 +342,10 @@ function copyLines(lines: Readable, out: NodeJS.WritableStream, counts: LineCoun
       if (chunk.length > BLOCK_BYTES) send(chunk);
       else used += chunk.copy(block, used);
     });
-    lines.once('end', () => (flush(), resolve()));
+    lines.once('end', () => {
+      flush();
+      resolve();
+    });
     lines.once('error', reject);
     out.once('error', reject);
   });

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
-import { Readable, type PassThrough } from 'node:stream';
+import type { Readable, PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { finished, pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
