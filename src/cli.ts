@@ -9,7 +9,7 @@ import { startWorker } from './worker/worker.js';
 import { runMigrations } from './db/migrate.js';
 import { seedDemo } from './demo/seed.js';
 import { resolveServiceUrls } from './embedded/service-urls.js';
-import { startHeartbeat, workerIsAlive } from './worker-heartbeat.js';
+import { startHeartbeat, workerIsAlive } from './worker/heartbeat.js';
 
 const USAGE = `Usage: dsar <command>
 

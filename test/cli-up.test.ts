@@ -2,7 +2,7 @@ import t from 'tap';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import { Redis } from 'ioredis';
-import { startHeartbeat, workerIsAlive } from '../src/worker-heartbeat.js';
+import { startHeartbeat, workerIsAlive } from '../src/worker/heartbeat.js';
 import { readTestServices } from './setup/services.js';
 import { dataDirectory, dsar, processesIn, type Run } from './setup/processes.js';
 
