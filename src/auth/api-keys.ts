@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import { tenants } from '../tenants/tables.js';
 import { apiKeys } from './tables.js';
 import { AppError } from '../errors.js';
+import type { Principal } from './principal.js';
 
 /**
  * API keys: `dsar_` + 32 random bytes (base64url). Only a SHA-256 of the key is stored;
@@ -43,12 +44,13 @@ export class ApiKeyService {
     return row?.id;
   }
 
-  /** The tenant a key belongs to, or undefined for an unknown or revoked key. */
-  async tenantOf(key: string): Promise<string | undefined> {
+  /** The principal a key stands for, or undefined for an unknown or revoked key. */
+  async principalOf(key: string): Promise<Principal | undefined> {
     const [row] = await this.db
-      .select({ tenantId: apiKeys.tenantId })
+      .select({ tenantId: apiKeys.tenantId, keyId: apiKeys.id, keyName: apiKeys.name })
       .from(apiKeys)
       .where(and(eq(apiKeys.hash, hashKey(key)), isNull(apiKeys.revokedAt)));
-    return row?.tenantId;
+    // Every key is an admin's until keys carry a role.
+    return row && { kind: 'api_key', role: 'admin', ...row };
   }
 }
