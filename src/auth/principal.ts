@@ -5,7 +5,8 @@
  */
 export const ROLES = ['admin', 'agent', 'subject'] as const;
 export type Role = (typeof ROLES)[number];
-export type KeyRole = Exclude<Role, 'subject'>;
+export const KEY_ROLES = ['admin', 'agent'] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
 
 export type Principal =
   | { kind: 'api_key'; tenantId: string; role: KeyRole; keyId: string; keyName: string }
