@@ -1,5 +1,7 @@
 import t from 'tap';
 import Fastify from 'fastify';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { auth, startSystem, subjectToken } from './helper.js';
 import { SubjectTokens } from '../src/auth/subject-tokens.js';
 import { requireAuth } from '../src/auth/hook.js';
@@ -141,4 +143,32 @@ t.test('a /v1 route that names no permission does not start', async (t) => {
   };
   await t.rejects(start, /GET \/forgotten declares no permission/);
   await app.close();
+});
+
+t.test("a login service's tokens are verified with its JWKS, issuer and audience", async (t) => {
+  const { generateKeyPair, exportJWK, SignJWT } = await import('jose');
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'login-1', alg: 'ES256' }] });
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(jwks));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const sys = await startSystem(
+    t,
+    { SUBJECT_JWKS_URL: `http://127.0.0.1:${port}/jwks`, SUBJECT_TOKEN_ISSUER: ISSUER, SUBJECT_TOKEN_AUDIENCE: AUDIENCE },
+    { worker: false },
+  );
+  const now = Math.floor(Date.now() / 1000);
+  const login = (issuer: string) =>
+    new SignJWT({ tenant: 'acme', auth_time: now })
+      .setProtectedHeader({ alg: 'ES256', kid: 'login-1' })
+      .setSubject('alice')
+      .setIssuer(issuer)
+      .setAudience(AUDIENCE)
+      .setExpirationTime(now + 300)
+      .sign(privateKey);
+  const get = async (token: string) => (await sys.app.inject({ method: 'GET', url: '/v1/requests', headers: auth(token) })).statusCode;
+  t.equal(await get(await login(ISSUER)), 200, "the login service's token");
+  t.equal(await get(await login('https://evil.example')), 401, 'another issuer');
+  await t.rejects(subjectToken(sys, 'acme', 'alice'), /SUBJECT_TOKEN_SECRET/, 'no minting without a secret');
 });

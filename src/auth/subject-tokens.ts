@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Principal } from './principal.js';
 import type { Config } from '../config.js';
 
@@ -26,32 +26,31 @@ export function subjectTokenSettings(config: Config, secret: string | undefined)
 export type SubjectPrincipal = Extract<Principal, { kind: 'subject' }>;
 
 export class SubjectTokens {
-  private readonly key: JWTVerifyGetKey | Uint8Array | undefined;
-  private readonly algorithms: string[];
+  /** HS256 secret; undefined with a JWKS URL. */
+  private readonly secret: Uint8Array | undefined;
+  private readonly verify: ((token: string) => Promise<JWTPayload>) | undefined;
 
   constructor(private readonly settings: SubjectTokenSettings) {
+    const options = {
+      requiredClaims: REQUIRED_CLAIMS,
+      ...(settings.issuer ? { issuer: settings.issuer } : {}),
+      ...(settings.audience ? { audience: settings.audience } : {}),
+    };
     if (settings.jwksUrl) {
-      this.key = createRemoteJWKSet(new URL(settings.jwksUrl));
-      this.algorithms = ['RS256', 'ES256', 'PS256', 'EdDSA'];
-    } else {
-      this.key = settings.secret ? Buffer.from(settings.secret, 'base64') : undefined;
-      this.algorithms = ['HS256'];
+      const jwks = createRemoteJWKSet(new URL(settings.jwksUrl));
+      const algorithms = ['RS256', 'ES256', 'PS256', 'EdDSA'];
+      this.verify = async (token) => (await jwtVerify(token, jwks, { ...options, algorithms })).payload;
+    } else if (settings.secret) {
+      const secret = (this.secret = Buffer.from(settings.secret, 'base64'));
+      this.verify = async (token) => (await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload;
     }
   }
 
   /** The subject a token stands for, or undefined for any token that is not genuine, current and complete. */
   async principalOf(token: string): Promise<SubjectPrincipal | undefined> {
-    if (!this.key) return undefined;
-    const options = {
-      algorithms: this.algorithms,
-      requiredClaims: REQUIRED_CLAIMS,
-      ...(this.settings.issuer ? { issuer: this.settings.issuer } : {}),
-      ...(this.settings.audience ? { audience: this.settings.audience } : {}),
-    };
+    if (!this.verify) return undefined;
     try {
-      const { payload } =
-        this.key instanceof Uint8Array ? await jwtVerify(token, this.key, options) : await jwtVerify(token, this.key, options);
-      const { sub, tenant, auth_time: authTime } = payload;
+      const { sub, tenant, auth_time: authTime } = await this.verify(token);
       if (!sub || typeof tenant !== 'string' || !tenant || typeof authTime !== 'number') return undefined;
       return { kind: 'subject', role: 'subject', tenantId: tenant, subjectId: sub, authTime: new Date(authTime * 1000) };
     } catch {
@@ -61,7 +60,7 @@ export class SubjectTokens {
 
   /** A token for the embedded login stand-in (HS256 secret only): the demo and the tests. */
   async mint(tenant: string, subject: string, options: { authAgeSeconds?: number; ttlSeconds?: number } = {}): Promise<string> {
-    if (!(this.key instanceof Uint8Array)) throw new Error('Minting subject tokens needs SUBJECT_TOKEN_SECRET (not a JWKS URL)');
+    if (!this.secret) throw new Error('Minting subject tokens needs SUBJECT_TOKEN_SECRET (not a JWKS URL)');
     const now = Math.floor(Date.now() / 1000);
     const jwt = new SignJWT({ tenant, auth_time: now - (options.authAgeSeconds ?? 0) })
       .setProtectedHeader({ alg: 'HS256' })
@@ -70,6 +69,6 @@ export class SubjectTokens {
       .setExpirationTime(now + (options.ttlSeconds ?? 3600));
     if (this.settings.issuer) jwt.setIssuer(this.settings.issuer);
     if (this.settings.audience) jwt.setAudience(this.settings.audience);
-    return jwt.sign(this.key);
+    return jwt.sign(this.secret);
   }
 }
