@@ -10,6 +10,8 @@ import { runMigrations } from './db/migrate.js';
 import { seedDemo } from './demo/seed.js';
 import { resolveServiceUrls } from './embedded/service-urls.js';
 import { startHeartbeat, workerIsAlive } from './worker/heartbeat.js';
+import { subjectTokenSecret } from './secrets.js';
+import { SubjectTokens, subjectTokenSettings } from './auth/subject-tokens.js';
 
 const USAGE = `Usage: dsar <command>
 
@@ -20,8 +22,11 @@ const USAGE = `Usage: dsar <command>
   seed                        load the demo tenants and data (idempotent)
   openapi                     print the OpenAPI document (needs no services)
   health api|worker           exit 0 if the API on PORT is ready / a worker on this host is alive (container health checks)
-  apikey create --tenant ID [--name NAME]
-                              mint an API key for a tenant; it is printed once and stored hashed`;
+  apikey create --tenant ID [--name NAME] [--role admin|agent]
+                              mint an API key for a tenant (default role admin); printed once, stored hashed
+  token --tenant ID --subject ACCOUNT [--auth-age SECONDS]
+                              mint a data subject's token with SUBJECT_TOKEN_SECRET, as the suite's login would;
+                              --auth-age: how long ago they logged in (0: just now)`;
 
 async function withContext<T>(config: Config, urls: ServiceUrls, run: (ctx: Context) => Promise<T>): Promise<T> {
   const ctx = createContext(config, urls);
@@ -133,10 +138,19 @@ async function health(config: Config, what: string | undefined): Promise<void> {
 
 async function demoKeys(ctx: Context): Promise<{ acme: string; globex: string }> {
   const demoKey = (tenant: string, variable: string) =>
-    ctx.apiKeys.create(tenant, 'demo', process.env[variable] || undefined).catch((err: unknown) => {
+    ctx.apiKeys.create(tenant, 'demo', 'admin', process.env[variable] || undefined).catch((err: unknown) => {
       throw new Error(`${variable}: ${err instanceof Error ? err.message : String(err)}`);
     });
   return { acme: await demoKey('acme', 'DEMO_API_KEY'), globex: await demoKey('globex', 'DEMO_API_KEY_2') };
+}
+
+/** Data subjects sign in with the suite's login; the embedded system stands in for it with a secret. */
+function subjectTokenHelp(config: Config): string {
+  if (config.subjectJwksUrl) return `  Subject tokens:  verified with ${config.subjectJwksUrl}\n`;
+  const secret = config.subjectTokenSecret ? '(as set)' : `${subjectTokenSecret(config)}   (generated, kept in $DATA_DIR/keys/)`;
+  return `  Subject tokens:  HS256, SUBJECT_TOKEN_SECRET=${secret}
+                   a token for alice of acme: npm run --silent dsar -- token --tenant acme --subject alice
+`;
 }
 
 async function up(config: Config): Promise<void> {
@@ -156,9 +170,9 @@ async function up(config: Config): Promise<void> {
 DSAR backend is up (embedded Postgres, local Redis, demo data).
 
   API docs:        ${base}/docs
-  Demo API key:    ${keys.acme}   (tenant acme; DEMO_API_KEY)
-  Second tenant:   ${keys.globex}   (tenant globex; DEMO_API_KEY_2)${services.postgresDir ? `\n  Postgres data:   ${services.postgresDir}` : ''}
-
+  Demo API key:    ${keys.acme}   (tenant acme, admin; DEMO_API_KEY)
+  Second tenant:   ${keys.globex}   (tenant globex, admin; DEMO_API_KEY_2)${services.postgresDir ? `\n  Postgres data:   ${services.postgresDir}` : ''}
+${subjectTokenHelp(config)}
 Try it:
   curl -s -X POST ${base}/v1/requests \\
     -H "Authorization: Bearer ${keys.acme}" -H 'Content-Type: application/json' \\
@@ -199,12 +213,29 @@ async function main(argv: string[]): Promise<void> {
         console.log(seeded ? 'demo data loaded' : 'demo data already present');
       });
     case 'apikey': {
-      const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, name: { type: 'string' } } });
-      if (sub !== 'create' || !values.tenant) throw new UsageError('apikey create needs --tenant ID');
-      const tenant = values.tenant;
-      return withContext(config, await resolveServiceUrls(config), async (ctx) => {
-        console.log(await ctx.apiKeys.create(tenant, values.name ?? 'cli'));
+      const { values } = parseArgs({
+        args: rest,
+        options: { tenant: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', default: 'admin' } },
       });
+      if (sub !== 'create' || !values.tenant) throw new UsageError('apikey create needs --tenant ID');
+      const { tenant, role } = values;
+      if (role !== 'admin' && role !== 'agent') throw new UsageError('--role is admin or agent');
+      return withContext(config, await resolveServiceUrls(config), async (ctx) => {
+        console.log(await ctx.apiKeys.create(tenant, values.name ?? 'cli', role));
+      });
+    }
+    case 'token': {
+      const { values } = parseArgs({
+        args: [sub ?? '', ...rest].filter(Boolean),
+        options: { tenant: { type: 'string' }, subject: { type: 'string' }, 'auth-age': { type: 'string', default: '0' } },
+      });
+      const authAgeSeconds = Number(values['auth-age']);
+      if (!values.tenant || !values.subject || !Number.isInteger(authAgeSeconds) || authAgeSeconds < 0) {
+        throw new UsageError('token needs --tenant ID --subject ACCOUNT [--auth-age SECONDS]');
+      }
+      const tokens = new SubjectTokens(subjectTokenSettings(config, subjectTokenSecret(config)));
+      console.log(await tokens.mint(values.tenant, values.subject, { authAgeSeconds }));
+      return;
     }
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');

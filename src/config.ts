@@ -47,6 +47,12 @@ const ConfigSchema = Type.Object({
   maxUploadBytes: Type.Integer({ minimum: 1 }),
   connectorTimeoutMs: Type.Integer({ minimum: 1 }),
   connectorRetries: Type.Integer({ minimum: 0 }),
+  subjectJwksUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  subjectTokenIssuer: Type.Optional(Type.String({ minLength: 1 })),
+  subjectTokenAudience: Type.Optional(Type.String({ minLength: 1 })),
+  subjectTokenSecret: Type.Optional(Type.String({ pattern: BASE64_32_BYTES })),
+  rateLimitPerMinute: Type.Integer({ minimum: 1 }),
+  subjectRateLimitPerMinute: Type.Integer({ minimum: 1 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -117,10 +123,20 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: int(env.MANUAL_UPLOAD_LIMIT_BYTES, 512 * 1024 * 1024),
     connectorTimeoutMs: int(env.CONNECTOR_TIMEOUT_MS, 10_000),
     connectorRetries: int(env.CONNECTOR_RETRIES, 2),
+    subjectJwksUrl: env.SUBJECT_JWKS_URL || undefined,
+    subjectTokenIssuer: env.SUBJECT_TOKEN_ISSUER || undefined,
+    subjectTokenAudience: env.SUBJECT_TOKEN_AUDIENCE || undefined,
+    subjectTokenSecret: env.SUBJECT_TOKEN_SECRET || undefined,
+    rateLimitPerMinute: int(env.RATE_LIMIT_PER_MINUTE, 600),
+    subjectRateLimitPerMinute: int(env.SUBJECT_RATE_LIMIT_PER_MINUTE, 60),
   };
   if (!Value.Check(ConfigSchema, config)) {
     const problems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.instancePath || '/'} ${e.message}`);
     throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  // A login service's tokens are only as good as the checks of whom they were issued by and for.
+  if (config.subjectJwksUrl && !(config.subjectTokenIssuer && config.subjectTokenAudience)) {
+    throw new Error('Invalid configuration: SUBJECT_JWKS_URL needs SUBJECT_TOKEN_ISSUER and SUBJECT_TOKEN_AUDIENCE');
   }
   return config;
 }

@@ -12,6 +12,7 @@ import { RequestFlow, redisConnection } from './queue/flow.js';
 import { RequestRepository } from './requests/repository.js';
 import { RequestService } from './requests/request-service.js';
 import { ApiKeyService } from './auth/api-keys.js';
+import { SubjectTokens, subjectTokenSettings } from './auth/subject-tokens.js';
 import { TenantService } from './tenants/tenant-service.js';
 import { FeatureSettingsService } from './tenants/feature-settings.js';
 import { AdapterResolver, type ResolvedAdapter } from './features/adapter-resolver.js';
@@ -44,6 +45,8 @@ export interface Context {
   tenants: TenantService;
   requests: RequestService;
   apiKeys: ApiKeyService;
+  /** Verifies data subjects' tokens (and mints them for the demo, `dsar token`). */
+  subjectTokens: SubjectTokens;
   featureSettings: FeatureSettingsService;
   resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
   manualTasks: ManualTaskService;
@@ -125,6 +128,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     tenants,
     requests,
     apiKeys,
+    subjectTokens: new SubjectTokens(subjectTokenSettings(config, keys.subjectTokenSecret)),
     featureSettings,
     resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
     manualTasks: new ManualTaskService(repo, requests, featureBlobs, results, flow, config.maxUploadBytes),

@@ -5,9 +5,9 @@ import type { Config } from './config.js';
 
 /**
  * The deployment's secrets: the key that encrypts partials and results at rest and the key that
- * signs download links (each base64 of 32 random bytes), and the key that signs deletion
- * receipts. Every host of a deployment must share them,
- * so with DATABASE_URL set they come from the environment. The embedded system (`dsar up`, no
+ * signs download links (each base64 of 32 random bytes), the key that signs deletion receipts,
+ * and the secret of subject tokens when no login service verifies them. Every host of a
+ * deployment must share them, so with DATABASE_URL set they come from the environment. The embedded system (`dsar up`, no
  * DATABASE_URL) is one host: it generates each once into DATA_DIR/keys/ and reuses it.
  */
 
@@ -16,6 +16,8 @@ export interface Secrets {
   linkSigningKey: Buffer;
   /** Ed25519 key that signs deletion receipts; its public half is served for auditors. */
   receiptSigningKey: KeyObject;
+  /** HS256 secret (base64) of subject tokens, unless a login service's JWKS verifies them. */
+  subjectTokenSecret?: string;
 }
 
 const randomSecret = () => randomBytes(32).toString('base64');
@@ -34,7 +36,17 @@ export function loadSecrets(config: Config): Secrets {
     receiptSigningKey: createPrivateKey(
       secret(config, config.receiptSigningKey, 'RECEIPT_SIGNING_KEY', 'receipt-signing.pem', ed25519Pem),
     ),
+    subjectTokenSecret: subjectTokenSecret(config),
   };
+}
+
+/** A deployment with a login service verifies its JWKS; one without accepts no subject tokens unless given a secret. */
+export function subjectTokenSecret(config: Config): string | undefined {
+  if (config.subjectJwksUrl) return undefined;
+  if (config.subjectTokenSecret || !config.databaseUrl) {
+    return secret(config, config.subjectTokenSecret, 'SUBJECT_TOKEN_SECRET', 'subject-token.key', randomSecret);
+  }
+  return undefined;
 }
 
 function secret(config: Config, value: string | undefined, name: string, fileName: string, make: () => string): string {

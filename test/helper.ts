@@ -51,6 +51,9 @@ export async function startSystem(
     DATA_DIR: dataDir,
     QUEUE_PREFIX: `{dsar-test-${randomBytes(4).toString('hex')}}`,
     LOG_LEVEL: 'silent',
+    // Tests are never throttled unless they say so (auth.test.ts tests the limits with small ones).
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    SUBJECT_RATE_LIMIT_PER_MINUTE: '1000000',
     JOB_ATTEMPTS: '2',
     JOB_BACKOFF_MS: '20',
     ...env,
@@ -74,6 +77,11 @@ export async function startSystem(
 
 export function auth(key: string): Record<string, string> {
   return { authorization: `Bearer ${key}` };
+}
+
+/** A data subject's token, as the suite's login would issue it (signed with the test system's secret). */
+export function subjectToken(sys: TestSystem, tenant: string, subject: string, options: { authAgeSeconds?: number } = {}) {
+  return sys.ctx.subjectTokens.mint(tenant, subject, options);
 }
 
 /** Polls a request over the API until it has ended. */

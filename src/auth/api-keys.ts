@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { tenants } from '../tenants/tables.js';
 import { apiKeys } from './tables.js';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
+import type { KeyRole, Principal } from './principal.js';
+import type { ApiKeyList, ApiKeyView, CreatedApiKey } from './schemas.js';
 
 /**
  * API keys: `dsar_` + 32 random bytes (base64url). Only a SHA-256 of the key is stored;
@@ -11,30 +13,61 @@ import { AppError } from '../errors.js';
  * (a slow password hash protects low-entropy secrets, which these are not).
  */
 
+export const KEY_PREFIX = 'dsar_';
+
+/** How often a key's last use is written: a listing shows the minute, not every call. */
+const LAST_USED_PRECISION_MS = 60_000;
+
 export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 export function newKey(): string {
-  return `dsar_${randomBytes(32).toString('base64url')}`;
+  return `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
 export const unknownTenant = (tenantId: string) =>
   new AppError(404, 'unknown-tenant', 'Unknown tenant', `No tenant with id "${tenantId}"`);
 
+type KeyRow = typeof apiKeys.$inferSelect;
+
 export class ApiKeyService {
+  /** When this process last wrote each key's last use. */
+  private readonly lastWritten = new Map<string, number>();
+
   constructor(private readonly db: Db) {}
 
   /** Mints a key for a tenant, or registers a given one (the demo's DEMO_API_KEY). Returns it once. */
-  async create(tenantId: string, name: string, key: string = newKey()): Promise<string> {
-    const [tenant] = await this.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId));
-    if (!tenant) throw unknownTenant(tenantId);
-    if (key.length < 20) throw new AppError(400, 'weak-key', 'Key too short', 'An API key needs at least 20 characters');
-    await this.db
-      .insert(apiKeys)
-      .values({ tenantId, name, prefix: key.slice(0, 9), hash: hashKey(key) })
-      .onConflictDoNothing({ target: apiKeys.hash });
+  async create(tenantId: string, name: string, role: KeyRole = 'admin', key: string = newKey()): Promise<string> {
+    await this.mint(tenantId, name, role, key);
     return key;
+  }
+
+  /** An admin mints a key over REST: the key is in this answer and nowhere else. */
+  async createView(tenantId: string, name: string, role: KeyRole): Promise<CreatedApiKey> {
+    const key = newKey();
+    const row = await this.mint(tenantId, name, role, key);
+    if (!row) throw new Error('a freshly minted key collided with a stored one');
+    return { ...view(row), key };
+  }
+
+  async list(tenantId: string): Promise<ApiKeyList> {
+    const rows = await this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
+      .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
+    return { items: rows.map(view) };
+  }
+
+  /** Revoked at once: the next call with the key finds no live row. Another tenant's key is not found. */
+  async revoke(tenantId: string, id: string): Promise<void> {
+    const [row] = await this.db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    if (!row) throw notFound('API key');
   }
 
   /** The id of a key, to record who downloaded. */
@@ -43,12 +76,44 @@ export class ApiKeyService {
     return row?.id;
   }
 
-  /** The tenant a key belongs to, or undefined for an unknown or revoked key. */
-  async tenantOf(key: string): Promise<string | undefined> {
+  /** The principal a key stands for, or undefined for an unknown or revoked key. */
+  async principalOf(key: string): Promise<Principal | undefined> {
     const [row] = await this.db
-      .select({ tenantId: apiKeys.tenantId })
+      .select({ tenantId: apiKeys.tenantId, keyId: apiKeys.id, keyName: apiKeys.name, role: apiKeys.role })
       .from(apiKeys)
       .where(and(eq(apiKeys.hash, hashKey(key)), isNull(apiKeys.revokedAt)));
-    return row?.tenantId;
+    if (!row) return undefined;
+    await this.touch(row.keyId);
+    return { kind: 'api_key', ...row };
   }
+
+  private async mint(tenantId: string, name: string, role: KeyRole, key: string): Promise<KeyRow | undefined> {
+    const [tenant] = await this.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId));
+    if (!tenant) throw unknownTenant(tenantId);
+    if (key.length < 20) throw new AppError(400, 'weak-key', 'Key too short', 'An API key needs at least 20 characters');
+    const [row] = await this.db
+      .insert(apiKeys)
+      .values({ tenantId, name, role, prefix: key.slice(0, 9), hash: hashKey(key) })
+      .onConflictDoNothing({ target: apiKeys.hash })
+      .returning();
+    return row;
+  }
+
+  private async touch(keyId: string): Promise<void> {
+    const now = Date.now();
+    if (now - (this.lastWritten.get(keyId) ?? 0) < LAST_USED_PRECISION_MS) return;
+    this.lastWritten.set(keyId, now);
+    await this.db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, keyId));
+  }
+}
+
+function view(row: KeyRow): ApiKeyView {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    name: row.name,
+    role: row.role,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt ? row.lastUsedAt.toISOString() : null,
+  };
 }

@@ -6,6 +6,7 @@ export async function catalogueRoutes(app: FastifyInstance, catalogue: Catalogue
   app.get(
     '/catalogue',
     {
+      config: { permission: 'catalogue:read' },
       schema: {
         tags: ['catalogue'],
         summary: 'The disclosure catalogue: every feature, its purpose, categories, sources and data items',

@@ -50,6 +50,7 @@ export async function deliveryRoutes(
   app.get(
     '/requests/:id/report',
     {
+      config: { permission: 'requests:download' },
       schema: {
         tags: ['delivery'],
         summary: 'Download the result: a zip (access, export) or a JSON erasure receipt (deletion); ranges resume',
@@ -67,6 +68,7 @@ export async function deliveryRoutes(
   app.get(
     '/requests/:id/report/view/*',
     {
+      config: { permission: 'requests:download' },
       schema: {
         tags: ['delivery'],
         summary: 'View the access report online: index.html and every page and file it links to, from the stored archive',
@@ -81,6 +83,7 @@ export async function deliveryRoutes(
   app.get(
     '/requests/:id/receipt',
     {
+      config: { permission: 'requests:download' },
       schema: {
         tags: ['delivery'],
         summary: 'The certificate of erasure of a deletion request as a readable page (the JSON is its report)',
@@ -96,6 +99,7 @@ export async function deliveryRoutes(
   app.get(
     '/receipts/public-key',
     {
+      config: { permission: 'requests:download' },
       schema: {
         tags: ['delivery'],
         summary: 'The Ed25519 public key that verifies deletion receipts (signature over the digest)',
@@ -109,6 +113,7 @@ export async function deliveryRoutes(
   app.post(
     '/requests/:id/links',
     {
+      config: { permission: 'links:create' },
       schema: {
         tags: ['delivery'],
         summary: 'Create a link that downloads the result without an API key, for the data subject',
@@ -128,6 +133,7 @@ export async function deliveryRoutes(
   app.get(
     '/requests/:id/downloads',
     {
+      config: { permission: 'requests:read' },
       schema: {
         tags: ['delivery'],
         summary: 'Every download of the result: by which key or link, when, which part and bytes',

@@ -4,7 +4,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../context.js';
 import { registerProblemHandlers } from './problems.js';
-import { requireApiKey } from '../auth/hook.js';
+import { requireAuth } from '../auth/hook.js';
+import { limitRate } from '../auth/rate-limit.js';
+import { apiKeyRoutes } from '../auth/routes.js';
 import { healthRoutes } from './health-routes.js';
 import { catalogueRoutes } from '../catalogue/routes.js';
 import { requestRoutes } from '../requests/routes.js';
@@ -45,7 +47,15 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
           'Access (GDPR Art. 15), export (Art. 20) and deletion (Art. 17) requests for the collaboration suite, ' +
           'answered per feature of its disclosure catalogue.',
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key' } } },
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "A tenant API key (dsar_…, role admin or agent), or a data subject's token from the suite's login (a JWT)",
+          },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -55,7 +65,16 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   await linkRoutes(app, ctx.delivery);
   await app.register(
     async (v1) => {
-      requireApiKey(v1, ctx.apiKeys);
+      requireAuth(v1, {
+        keys: ctx.apiKeys,
+        subjects: ctx.subjectTokens,
+        subjectOfRequest: async (tenantId, id) => (await ctx.repo.find(tenantId, id))?.subjectAccountId,
+      });
+      await limitRate(v1, ctx.redis, `${ctx.config.queuePrefix}:rate-limit:`, {
+        perKey: ctx.config.rateLimitPerMinute,
+        perSubject: ctx.config.subjectRateLimitPerMinute,
+      });
+      await apiKeyRoutes(v1, ctx.apiKeys);
       await catalogueRoutes(v1, ctx.catalogue);
       await requestRoutes(v1, ctx.requests);
       await manualTaskRoutes(v1, ctx.manualTasks, ctx.config.maxUploadBytes);

@@ -9,6 +9,7 @@ import type { RequestRepository } from './repository.js';
 import { wholeResult, type ResultFile } from './result-files.js';
 import type { CreateRequestBody, ListRequestsQuery, RequestList, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
 import type { SubjectResolution } from '../identity/resolve-subject.js';
+import type { Principal } from '../auth/principal.js';
 
 type IdentifiedBy = RequestRow['subjectIdentifiedBy'];
 
@@ -26,9 +27,10 @@ export class RequestService {
     private readonly resolveSubject: (tenantId: string, by: SubjectIdentifier) => Promise<SubjectResolution>,
   ) {}
 
-  async create(tenantId: string, body: CreateRequestBody): Promise<RequestView> {
+  async create(principal: Principal, body: CreateRequestBody): Promise<RequestView> {
+    const { tenantId } = principal;
     const features = await this.featuresFor(tenantId, body.features);
-    const subject = await this.identify(tenantId, body.subject);
+    const subject = await this.subjectOf(principal, body.subject);
     const now = new Date();
     const row = await this.repo.insertWithTasks(
       {
@@ -65,9 +67,12 @@ export class RequestService {
     return toView(row, await this.repo.tasksOf(id));
   }
 
-  async list(tenantId: string, query: ListRequestsQuery): Promise<RequestList> {
+  /** A subject lists their own requests only; asking for another account's finds none. */
+  async list(principal: Principal, query: ListRequestsQuery): Promise<RequestList> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const rows = await this.repo.list(tenantId, query, after, query.limit + 1);
+    const own = principal.kind === 'subject' ? principal.subjectId : undefined;
+    if (own !== undefined && query.accountId !== undefined && query.accountId !== own) return { items: [], nextCursor: null };
+    const rows = await this.repo.list(principal.tenantId, { ...query, accountId: own ?? query.accountId }, after, query.limit + 1);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
@@ -83,6 +88,26 @@ export class RequestService {
     if (!(await this.repo.moveRequest(id, 'cancel'))) throw conflict('request-ended', 'The request ended while it was being cancelled');
     await this.repo.moveTasks(id, 'cancel');
     return this.get(tenantId, id);
+  }
+
+  /**
+   * Whom a request is about. A key names the subject; a subject asks about themselves, so the body's
+   * subject may be left out, and if given must be their own account (any other answer, even "no such
+   * account", is the same 422, so that a subject learns nothing of other accounts).
+   */
+  private async subjectOf(principal: Principal, by: SubjectIdentifier | undefined) {
+    if (principal.kind === 'api_key') {
+      if (!by) throw badRequest('Invalid body: /subject', [{ field: '/subject', message: 'is required when an API key asks' }]);
+      return this.identify(principal.tenantId, by);
+    }
+    if (!by) return { accountId: principal.subjectId, identifiedBy: 'accountId' as const };
+    const found = await this.identify(principal.tenantId, by).catch(() => undefined);
+    if (found?.accountId !== principal.subjectId) {
+      throw new AppError(422, 'subject-not-own', 'Not your own account', 'A data subject can ask about their own account only', [
+        { field: '/subject', message: "is not the signed-in subject's account" },
+      ]);
+    }
+    return found;
   }
 
   /** The subject's account: given, or resolved from an email or mobile number through the account stores. */

@@ -4,25 +4,26 @@ import { Problem } from '../errors.js';
 import type { RequestService } from './request-service.js';
 import { CreateRequestBody, ListRequestsQuery, RequestIdParams, RequestList, RequestView } from './schemas.js';
 
-/** Thin routes: validate (schemas), authorize (tenant from the key), call the service. */
+/** Thin routes: validate (schemas), authorize (config.permission, auth/hook.ts), call the service. */
 export async function requestRoutes(scope: FastifyInstance, service: RequestService): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
-  const errors = { 400: Problem, 401: Problem, 404: Problem };
+  const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
 
   app.post(
     '/requests',
     {
+      config: { permission: 'requests:create' },
       schema: {
         tags: ['requests'],
         summary: 'Open an access, export or deletion request for one data subject',
         security,
         body: CreateRequestBody,
-        response: { 202: RequestView, ...errors, 413: Problem },
+        response: { 202: RequestView, ...errors, 413: Problem, 422: Problem },
       },
     },
     async (request, reply) => {
-      const created = await service.create(request.tenantId, request.body);
+      const created = await service.create(request.principal, request.body);
       return reply.code(202).header('location', `/v1/requests/${created.id}`).send(created);
     },
   );
@@ -30,6 +31,7 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
   app.get(
     '/requests',
     {
+      config: { permission: 'requests:read' },
       schema: {
         tags: ['requests'],
         summary: "List this tenant's requests, newest first",
@@ -38,12 +40,13 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
         response: { 200: RequestList, ...errors },
       },
     },
-    async (request) => service.list(request.tenantId, request.query),
+    async (request) => service.list(request.principal, request.query),
   );
 
   app.get(
     '/requests/:id',
     {
+      config: { permission: 'requests:read' },
       schema: {
         tags: ['requests'],
         summary: 'A request with one task per feature',
@@ -58,6 +61,7 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
   app.post(
     '/requests/:id/cancel',
     {
+      config: { permission: 'requests:cancel' },
       schema: {
         tags: ['requests'],
         summary: 'Cancel a request that has not ended',

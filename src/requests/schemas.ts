@@ -31,7 +31,9 @@ export const SubjectIdentifier = Type.Object(
     additionalProperties: false,
     minProperties: 1,
     maxProperties: 1,
-    description: 'Exactly one of accountId, email or mobile; email and mobile are resolved to one account (422 if none or several)',
+    description:
+      'Exactly one of accountId, email or mobile; email and mobile are resolved to one account (422 if none or several). ' +
+      'Required with an API key; a data subject may leave it out, and may name only their own account (422 otherwise)',
   },
 );
 export type SubjectIdentifier = Static<typeof SubjectIdentifier>;
@@ -44,7 +46,7 @@ export const Subject = Type.Object({
 export const CreateRequestBody = Type.Object(
   {
     type: RequestType,
-    subject: SubjectIdentifier,
+    subject: Type.Optional(SubjectIdentifier),
     features: Type.Optional(
       Type.Array(FeatureId, {
         minItems: 1,

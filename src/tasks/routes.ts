@@ -14,6 +14,7 @@ export async function manualTaskRoutes(scope: FastifyInstance, service: ManualTa
   app.post(
     '/requests/:id/tasks/:feature/complete',
     {
+      config: { permission: 'tasks:manual' },
       schema: {
         tags: ['manual tasks'],
         summary: 'Complete a manual task: the data was supplied, or the erasure was done by hand',
@@ -33,6 +34,7 @@ export async function manualTaskRoutes(scope: FastifyInstance, service: ManualTa
     uploads.withTypeProvider<TypeBoxTypeProvider>().post(
       '/requests/:id/tasks/:feature/files',
       {
+        config: { permission: 'tasks:manual' },
         bodyLimit: maxUploadBytes,
         schema: {
           tags: ['manual tasks'],

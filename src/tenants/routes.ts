@@ -12,6 +12,7 @@ export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSett
   app.get(
     '/tenant/features',
     {
+      config: { permission: 'tenant:configure' },
       schema: {
         tags: ['configuration'],
         summary: 'Every catalogue feature: whether this tenant uses it and how it is answered',
@@ -25,6 +26,7 @@ export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSett
   app.put(
     '/tenant/features/:feature',
     {
+      config: { permission: 'tenant:configure' },
       schema: {
         tags: ['configuration'],
         summary: 'Enable or disable a feature and choose its adapter (built-in, HTTP connector, manual)',
@@ -40,6 +42,7 @@ export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSett
   app.get(
     '/tenant/policy',
     {
+      config: { permission: 'tenant:configure' },
       schema: {
         tags: ['configuration'],
         summary: "What access and export results hold of other people's data in shared spaces",
@@ -53,6 +56,7 @@ export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSett
   app.put(
     '/tenant/policy',
     {
+      config: { permission: 'tenant:configure' },
       schema: {
         tags: ['configuration'],
         summary: "Choose what access and export results hold of other people's data in shared spaces",

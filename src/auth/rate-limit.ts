@@ -1,0 +1,30 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
+import { AppError } from '../errors.js';
+
+export interface RateLimits {
+  /** Calls a minute for each API key. */
+  perKey: number;
+  /** Calls a minute for each data subject. */
+  perSubject: number;
+}
+
+/**
+ * Calls a minute per API key and per data subject, counted in Redis so that every API host shares
+ * the count. Registered after the auth hook: the caller is known when a route's limit is checked.
+ */
+export async function limitRate(scope: FastifyInstance, redis: Redis, nameSpace: string, limits: RateLimits): Promise<void> {
+  await scope.register(rateLimit, {
+    redis,
+    nameSpace,
+    timeWindow: 60_000,
+    keyGenerator: (request: FastifyRequest) => {
+      const p = request.principal;
+      return p.kind === 'api_key' ? `key:${p.keyId}` : `subject:${p.tenantId}:${p.subjectId}`;
+    },
+    max: (request: FastifyRequest) => (request.principal.kind === 'api_key' ? limits.perKey : limits.perSubject),
+    errorResponseBuilder: (_request, context) =>
+      new AppError(429, 'rate-limited', 'Too many requests', `At most ${context.max} calls a minute; retry in ${context.after}`),
+  });
+}

@@ -1,0 +1,267 @@
+import t from 'tap';
+import { auth, startSystem, subjectToken, waitForEnd, type TestSystem } from './helper.js';
+import { ROLES, type Role } from '../src/auth/principal.js';
+
+/**
+ * Who may call what: every role × every /v1 route × a resource of their own, of another subject of
+ * the tenant and of another tenant, with the exact status. The routes come from the app's route
+ * table (its OpenAPI document lists every route; a /v1 route without a permission does not even
+ * start, auth.test.ts): a route without a row here fails this test, so none can be forgotten.
+ *
+ * A row says which roles hold the route's permission and what an allowed call on their own resource
+ * answers. The rest follows from the rules: a role without the permission gets 403 (whatever the
+ * resource: the route, not the resource, is what it lacks, so the answer tells nothing about the
+ * resource); another tenant's resource is 404; another subject's request is 404 for a subject and
+ * like their own for a key. `expect` overrides a cell where the route has a rule of its own.
+ */
+
+type Target = 'own' | 'otherSubject' | 'otherTenant';
+const TARGETS: readonly Target[] = ['own', 'otherSubject', 'otherTenant'];
+
+/** The resources a call is about: "own" is alice's of acme (the subject's token is alice's). */
+interface Fixtures {
+  /** Completed access requests. */
+  access: Record<Target, string>;
+  /** Completed deletion requests. */
+  deletion: Record<Target, string>;
+  /** Access requests waiting for a manual task (clock-in); another tenant's is any of its requests. */
+  manual: Record<Target, string>;
+}
+
+interface Call {
+  /** The route's path with its parameters filled in. */
+  url: string;
+  payload?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Row {
+  /** As the route table (OpenAPI) names it, e.g. `GET /v1/requests/{id}`. */
+  route: string;
+  allowed: readonly Role[];
+  /** Status of an allowed call. */
+  ok: number;
+  /** The resources the route can be about (default: all three). */
+  targets?: readonly Target[];
+  /** The call for a target; `fresh` when a call changes its resource, so each gets its own. */
+  call(target: Target, f: Fixtures, fresh: Fresh): Promise<Call> | Call;
+  expect?: Partial<Record<Role, Partial<Record<Target, number>>>>;
+}
+
+type Fresh = (kind: 'manual' | 'agentKey', target: Target) => Promise<string>;
+
+const ALL = ROLES;
+const KEYS: readonly Role[] = ['admin', 'agent'];
+const ADMIN: readonly Role[] = ['admin'];
+const OWN_ONLY: readonly Target[] = ['own'];
+const ACCOUNT: Record<Target, string> = { own: 'alice', otherSubject: 'bob', otherTenant: 'alice' };
+
+export const ROWS: Row[] = [
+  {
+    route: 'POST /v1/requests',
+    allowed: ALL,
+    ok: 202,
+    targets: ['own', 'otherSubject'],
+    call: (target) => ({ url: '/v1/requests', payload: { type: 'access', subject: { accountId: ACCOUNT[target] }, features: ['im'] } }),
+    expect: { subject: { otherSubject: 422 } },
+  },
+  {
+    route: 'GET /v1/requests',
+    allowed: ALL,
+    ok: 200,
+    targets: ['own', 'otherSubject'],
+    call: (target) => ({ url: `/v1/requests?accountId=${ACCOUNT[target]}` }),
+    // A subject's list holds only their own requests (asserted below); asking for another's finds none.
+    expect: { subject: { otherSubject: 200 } },
+  },
+  { route: 'GET /v1/requests/{id}', allowed: ALL, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.access[target]}` }) },
+  {
+    route: 'POST /v1/requests/{id}/cancel',
+    allowed: ALL,
+    ok: 200,
+    call: async (target, _f, fresh) => ({ url: `/v1/requests/${await fresh('manual', target)}/cancel` }),
+  },
+  { route: 'GET /v1/requests/{id}/report', allowed: ALL, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/report` }) },
+  {
+    route: 'GET /v1/requests/{id}/report/view/{*}',
+    allowed: ALL,
+    ok: 200,
+    call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/report/view/index.html` }),
+  },
+  { route: 'GET /v1/requests/{id}/receipt', allowed: ALL, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.deletion[target]}/receipt` }) },
+  { route: 'GET /v1/receipts/public-key', allowed: ALL, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/receipts/public-key' }) },
+  {
+    route: 'POST /v1/requests/{id}/links',
+    allowed: KEYS,
+    ok: 201,
+    call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/links`, payload: {} }),
+  },
+  { route: 'GET /v1/requests/{id}/downloads', allowed: ALL, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/downloads` }) },
+  {
+    route: 'POST /v1/requests/{id}/tasks/{feature}/complete',
+    allowed: KEYS,
+    ok: 200,
+    call: async (target, _f, fresh) => ({
+      url: `/v1/requests/${await fresh('manual', target)}/tasks/clock-in/complete`,
+      payload: { note: 'Exported from the attendance machines' },
+    }),
+  },
+  {
+    route: 'POST /v1/requests/{id}/tasks/{feature}/files',
+    allowed: KEYS,
+    ok: 201,
+    call: (target, f) => ({
+      url: `/v1/requests/${f.manual[target]}/tasks/clock-in/files?name=clock-ins.csv`,
+      payload: 'date,time\n2026-11-02,08:59\n',
+      headers: { 'content-type': 'text/csv' },
+    }),
+  },
+  { route: 'GET /v1/tenant/features', allowed: ADMIN, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/tenant/features' }) },
+  {
+    route: 'PUT /v1/tenant/features/{feature}',
+    allowed: ADMIN,
+    ok: 200,
+    targets: OWN_ONLY,
+    // The setting the fixtures already use: the call changes nothing.
+    call: () => ({ url: '/v1/tenant/features/clock-in', payload: { enabled: true, adapter: 'manual' } }),
+  },
+  { route: 'GET /v1/tenant/policy', allowed: ADMIN, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/tenant/policy' }) },
+  {
+    route: 'PUT /v1/tenant/policy',
+    allowed: ADMIN,
+    ok: 200,
+    targets: OWN_ONLY,
+    call: () => ({ url: '/v1/tenant/policy', payload: { sharedData: 'own_only' } }),
+  },
+  { route: 'GET /v1/catalogue', allowed: ALL, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/catalogue' }) },
+  {
+    route: 'POST /v1/api-keys',
+    allowed: ADMIN,
+    ok: 201,
+    targets: OWN_ONLY,
+    call: () => ({ url: '/v1/api-keys', payload: { name: 'matrix', role: 'agent' } }),
+  },
+  { route: 'GET /v1/api-keys', allowed: ADMIN, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/api-keys' }) },
+  {
+    route: 'DELETE /v1/api-keys/{id}',
+    allowed: ADMIN,
+    ok: 204,
+    targets: ['own', 'otherTenant'],
+    call: async (target, _f, fresh) => ({ url: `/v1/api-keys/${await fresh('agentKey', target)}` }),
+  },
+];
+
+function expected(row: Row, role: Role, target: Target): number {
+  const override = row.expect?.[role]?.[target];
+  if (override !== undefined) return override;
+  if (!row.allowed.includes(role)) return 403;
+  if (target === 'otherTenant') return 404;
+  if (target === 'otherSubject' && role === 'subject') return 404;
+  return row.ok;
+}
+
+/** Every operation of the route table under /v1, as `METHOD /path`. */
+async function routeTable(sys: TestSystem): Promise<string[]> {
+  await sys.app.ready();
+  const doc = sys.app.swagger() as { paths: Record<string, Record<string, unknown>> };
+  return Object.entries(doc.paths)
+    .filter(([path]) => path.startsWith('/v1/'))
+    .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
+    .sort();
+}
+
+async function waitForStatus(sys: TestSystem, id: string, key: string, status: string) {
+  for (let i = 0; i < 600; i++) {
+    const body = (await sys.app.inject({ method: 'GET', url: `/v1/requests/${id}`, headers: auth(key) })).json();
+    if (body.status === status) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`request ${id} never reached ${status}`);
+}
+
+t.test('every role × every /v1 route × own / other subject / other tenant', async (t) => {
+  const sys = await startSystem(t);
+  const { app, keys } = sys;
+  const agentKey = await sys.ctx.apiKeys.create('acme', 'matrix agent', 'agent');
+  const credentials: Record<Role, string> = {
+    admin: keys.acme,
+    agent: agentKey,
+    subject: await subjectToken(sys, 'acme', 'alice'),
+  };
+
+  const rows = new Map(ROWS.map((row) => [row.route, row]));
+  const table = await routeTable(sys);
+  t.same(table.filter((route) => !rows.has(route)), [], 'every /v1 route has a row in the matrix');
+  t.same([...rows.keys()].filter((route) => !table.includes(route)), [], 'every row is a route of the app');
+
+  // Both tenants answer clock-in by hand, so that requests covering it wait for an agent.
+  for (const key of [keys.acme, keys.globex]) {
+    const res = await app.inject({ method: 'PUT', url: '/v1/tenant/features/clock-in', headers: auth(key), payload: { enabled: true, adapter: 'manual' } });
+    t.equal(res.statusCode, 200);
+  }
+  const keyOf = (target: Target) => (target === 'otherTenant' ? keys.globex : keys.acme);
+  const create = async (target: Target, type: string, features: string[]) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      headers: auth(keyOf(target)),
+      payload: { type, subject: { accountId: ACCOUNT[target] }, features },
+    });
+    if (res.statusCode !== 202) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+    return res.json().id as string;
+  };
+  const each = async (make: (target: Target) => Promise<string>) => {
+    const entries = await Promise.all(TARGETS.map(async (target) => [target, await make(target)] as const));
+    return Object.fromEntries(entries) as Record<Target, string>;
+  };
+  const manual = async (target: Target) => {
+    const id = await create(target, 'access', ['clock-in']);
+    await waitForStatus(sys, id, keyOf(target), 'action_required');
+    return id;
+  };
+  const access = await each(async (target) => {
+    const id = await create(target, 'access', ['im']);
+    await waitForEnd(sys, id, keyOf(target));
+    return id;
+  });
+  const deletion = await each(async (target) => {
+    const id = await create(target, 'deletion', ['calendar']);
+    await waitForEnd(sys, id, keyOf(target));
+    return id;
+  });
+  const fixtures: Fixtures = { access, deletion, manual: await each(manual) };
+  const fresh: Fresh = async (kind, target) => {
+    if (kind === 'manual') return manual(target);
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/api-keys',
+      headers: auth(keyOf(target)),
+      payload: { name: 'to revoke', role: 'agent' },
+    });
+    return created.json().id as string;
+  };
+
+  for (const row of ROWS) {
+    const [method, path] = row.route.split(' ') as [string, string];
+    for (const role of ROLES) {
+      for (const target of row.targets ?? TARGETS) {
+        const call = await row.call(target, fixtures, fresh);
+        const res = await app.inject({
+          method: method as 'GET',
+          url: call.url,
+          headers: { ...auth(credentials[role]), ...call.headers },
+          ...(call.payload === undefined ? {} : { payload: call.payload as string }),
+        });
+        const want = expected(row, role, target);
+        t.equal(res.statusCode, want, `${role} ${method} ${path} (${target}): ${res.statusCode === want ? '' : res.body.slice(0, 300)}`);
+        if (want === 403) t.match(res.json(), { type: /^urn:dsar:problem:forbidden:/, status: 403 }, 'the problem names the permission');
+      }
+    }
+  }
+
+  const list = await app.inject({ method: 'GET', url: '/v1/requests?limit=100', headers: auth(credentials.subject) });
+  const accounts = new Set(list.json().items.map((r: { subject: { accountId: string } }) => r.subject.accountId));
+  t.same([...accounts], ['alice'], "a subject's list holds their own requests only");
+  const all = await app.inject({ method: 'GET', url: '/v1/requests?limit=100', headers: auth(agentKey) });
+  t.ok(all.json().items.some((r: { subject: { accountId: string } }) => r.subject.accountId === 'bob'), "an agent's list holds the tenant's");
+});
