@@ -68,7 +68,7 @@ t.test("subject tokens: a wrong signature, issuer, audience, an expired or incom
     ['wrong audience', await otherAudience.mint('acme', 'alice')],
     ['expired', await same.mint('acme', 'alice', { ttlSeconds: -60 })],
     ['not a token', 'not-a-jwt-at-all'],
-    ['an unknown key', 'dsar_' + 'x'.repeat(43)],
+    ['an unknown key', `dsar_${'x'.repeat(43)}`],
   ];
   for (const [name, token] of cases) {
     const res = await get(token);

@@ -41,7 +41,8 @@ export class SubjectTokens {
       const algorithms = ['RS256', 'ES256', 'PS256', 'EdDSA'];
       this.verify = async (token) => (await jwtVerify(token, jwks, { ...options, algorithms })).payload;
     } else if (settings.secret) {
-      const secret = (this.secret = Buffer.from(settings.secret, 'base64'));
+      const secret = Buffer.from(settings.secret, 'base64');
+      this.secret = secret;
       this.verify = async (token) => (await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload;
     }
   }
