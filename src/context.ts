@@ -136,7 +136,6 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     delivery: new DeliveryService(
       repo,
       new DeliveryRepository(database.db),
-      apiKeys,
       results,
       new LinkSigner(keys.linkSigningKey),
       { linkTtlSeconds: config.linkTtlSeconds, resultTtlDays: config.resultTtlDays, publicBaseUrl: config.publicBaseUrl },

@@ -70,11 +70,6 @@ export class ApiKeyService {
     if (!row) throw notFound('API key');
   }
 
-  /** The id of a key, to record who downloaded. */
-  async idOf(key: string): Promise<string | undefined> {
-    const [row] = await this.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.hash, hashKey(key)));
-    return row?.id;
-  }
 
   /** The principal a key stands for, or undefined for an unknown or revoked key. */
   async principalOf(key: string): Promise<Principal | undefined> {

@@ -12,7 +12,6 @@ import { isTerminal } from '../requests/lifecycle.js';
 import type { RequestRepository } from '../requests/repository.js';
 import { wholeResult, type ResultFile } from '../requests/result-files.js';
 import type { DeliveryRepository } from './repository.js';
-import type { ApiKeyService } from '../auth/api-keys.js';
 import { parseRange, rangeStillValid } from './ranges.js';
 import type { CreateLinkBody, DownloadList, DownloadView, LinkView } from './schemas.js';
 import type { LinkSigner } from './signing.js';
@@ -78,21 +77,20 @@ export class DeliveryService {
   constructor(
     private readonly repo: RequestRepository,
     private readonly store: DeliveryRepository,
-    private readonly apiKeys: Pick<ApiKeyService, 'idOf'>,
     private readonly results: BlobStore,
     private readonly signer: LinkSigner,
     private readonly options: DeliveryOptions,
     private readonly log: Logger,
   ) {}
 
-  async ownerDownload(tenantId: string, requestId: string, apiKey: string, ask: DownloadAsk): Promise<Delivery> {
+  /** `apiKeyId`: the key that downloads, or null for a data subject. */
+  async ownerDownload(tenantId: string, requestId: string, apiKeyId: string | null, ask: DownloadAsk): Promise<Delivery> {
     const row = await this.requestOf(tenantId, requestId);
     const file = await this.fileOf(row, ask.part);
     const range = rangeOf(file, ask);
     if (ask.head) return { file, range };
     const body = await this.open(row, file, range);
-    const apiKeyId = await this.apiKeys.idOf(apiKey);
-    return { file, range, body: await this.recorded(row, { apiKeyId }, file, range, body) };
+    return { file, range, body: await this.recorded(row, { apiKeyId: apiKeyId ?? undefined }, file, range, body) };
   }
 
   async linkDownload(token: string, ask: DownloadAsk): Promise<Delivery> {
@@ -112,12 +110,12 @@ export class DeliveryService {
     return { file, range, body: await this.recorded(row, { linkId: link.id }, file, range, body) };
   }
 
-  async createLink(tenantId: string, requestId: string, apiKey: string, body: CreateLinkBody, origin: string): Promise<LinkView> {
+  async createLink(tenantId: string, requestId: string, apiKeyId: string | null, body: CreateLinkBody, origin: string): Promise<LinkView> {
     const row = await this.requestOf(tenantId, requestId);
     await this.fileOf(row);
     const link = await this.store.createLink({
       requestId: row.id,
-      createdByKeyId: await this.apiKeys.idOf(apiKey),
+      createdByKeyId: apiKeyId,
       expiresAt: new Date(Date.now() + (body.expiresInSeconds ?? this.options.linkTtlSeconds) * 1000),
       maxDownloads: body.maxDownloads ?? null,
     });

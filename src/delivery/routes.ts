@@ -62,7 +62,7 @@ export async function deliveryRoutes(
       },
     },
     async (request, reply) =>
-      send(reply, () => service.ownerDownload(request.tenantId, request.params.id, apiKeyOf(request), askOf(request, request.query))),
+      send(reply, () => service.ownerDownload(request.tenantId, request.params.id, callerKeyId(request), askOf(request, request.query))),
   );
 
   app.get(
@@ -125,7 +125,7 @@ export async function deliveryRoutes(
     },
     async (request, reply) => {
       const origin = `${request.protocol}://${request.host}`;
-      const link = await service.createLink(request.tenantId, request.params.id, apiKeyOf(request), request.body, origin);
+      const link = await service.createLink(request.tenantId, request.params.id, callerKeyId(request), request.body, origin);
       return reply.code(201).send(link);
     },
   );
@@ -197,9 +197,9 @@ async function view(reply: FastifyReply, path: string, read: (path: string) => P
     .send(entry.stream);
 }
 
-/** The caller's key; the /v1 auth hook has already checked it. */
-function apiKeyOf(request: FastifyRequest): string {
-  return (request.headers.authorization ?? '').replace(/^Bearer /, '');
+/** The caller's key, as the /v1 auth hook found it; null for a data subject. */
+function callerKeyId(request: FastifyRequest): string | null {
+  return request.principal.kind === 'api_key' ? request.principal.keyId : null;
 }
 
 function askOf(request: FastifyRequest, query: ReportQuery): DownloadAsk {
