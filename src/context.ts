@@ -23,6 +23,7 @@ import { S3BlobStore, s3Client } from './blobs/s3-blob-store.js';
 import { DeliveryService } from './delivery/delivery-service.js';
 import { loadSecrets } from './secrets.js';
 import { DeliveryRepository } from './delivery/repository.js';
+import { AuditTrail } from './audit/trail.js';
 import { LinkSigner } from './delivery/signing.js';
 
 /**
@@ -47,6 +48,8 @@ export interface Context {
   featureSettings: FeatureSettingsService;
   resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
   manualTasks: ManualTaskService;
+  /** The audit trail; other modules record their events with `audit.record(...)`. */
+  audit: AuditTrail;
   delivery: DeliveryService;
   /** Signs deletion receipts (Ed25519); its public half is served at /v1/receipts/public-key. */
   receiptSigningKey: KeyObject;
@@ -123,6 +126,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     requests,
     apiKeys,
     featureSettings,
+    audit: new AuditTrail(database.db),
     resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
     manualTasks: new ManualTaskService(repo, requests, featureBlobs, results, flow, config.maxUploadBytes),
     receiptSigningKey: keys.receiptSigningKey,

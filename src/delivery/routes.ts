@@ -1,3 +1,4 @@
+import { actorOf } from '../auth/principal.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
@@ -61,7 +62,7 @@ export async function deliveryRoutes(
       },
     },
     async (request, reply) =>
-      send(reply, () => service.ownerDownload(request.tenantId, request.params.id, apiKeyOf(request), askOf(request, request.query))),
+      send(reply, () => service.ownerDownload(request.tenantId, request.params.id, apiKeyOf(request), askOf(request, request.query), actorOf(request.principal, request.ip))),
   );
 
   app.get(
@@ -120,7 +121,7 @@ export async function deliveryRoutes(
     },
     async (request, reply) => {
       const origin = `${request.protocol}://${request.host}`;
-      const link = await service.createLink(request.tenantId, request.params.id, apiKeyOf(request), request.body, origin);
+      const link = await service.createLink(request.tenantId, request.params.id, apiKeyOf(request), request.body, origin, actorOf(request.principal, request.ip));
       return reply.code(201).send(link);
     },
   );
@@ -155,7 +156,7 @@ export async function linkRoutes(scope: FastifyInstance, service: DeliveryServic
         response: { ...fileResponses, 400: Problem, 403: Problem },
       },
     },
-    async (request, reply) => send(reply, () => service.linkDownload(request.params.token, askOf(request, request.query))),
+    async (request, reply) => send(reply, () => service.linkDownload(request.params.token, askOf(request, request.query), request.ip)),
   );
 
   app.get(

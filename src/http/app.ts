@@ -10,6 +10,7 @@ import { catalogueRoutes } from '../catalogue/routes.js';
 import { requestRoutes } from '../requests/routes.js';
 import { manualTaskRoutes } from '../tasks/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
+import { auditRoutes } from '../audit/routes.js';
 import { deliveryRoutes, linkRoutes } from '../delivery/routes.js';
 
 /**
@@ -61,6 +62,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       await manualTaskRoutes(v1, ctx.manualTasks, ctx.config.maxUploadBytes);
       await tenantRoutes(v1, ctx.featureSettings);
       await deliveryRoutes(v1, ctx.delivery, ctx.receiptSigningKey);
+      await auditRoutes(v1, ctx.audit);
     },
     { prefix: '/v1' },
   );

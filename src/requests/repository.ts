@@ -11,7 +11,10 @@ import {
   type TaskTransitionName,
   type Transition,
 } from './lifecycle.js';
-import { requestEvents, requests, resultParts, tasks, type RequestRow, type ResultPartRow, type TaskRow } from './tables.js';
+import { requests, resultParts, tasks, type RequestRow, type ResultPartRow, type TaskRow } from './tables.js';
+import { AuditTrail } from '../audit/trail.js';
+import type { AuditEventRow } from '../audit/tables.js';
+import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** What a transition may record besides the status (which only the lifecycle sets). */
@@ -32,15 +35,24 @@ export type TaskValues = Omit<Partial<typeof tasks.$inferInsert>, 'id' | 'reques
  * and writes, and every status it writes is a transition of the lifecycle (lifecycle.ts).
  */
 export class RequestRepository {
-  constructor(private readonly db: Db | Tx) {}
+  private readonly trail: AuditTrail;
 
-  async insertWithTasks(row: Omit<typeof requests.$inferInsert, 'status'>, features: readonly string[]): Promise<RequestRow> {
+  constructor(private readonly db: Db | Tx) {
+    this.trail = new AuditTrail(db);
+  }
+
+  async insertWithTasks(
+    row: Omit<typeof requests.$inferInsert, 'status'>,
+    features: readonly string[],
+    actor: Actor,
+  ): Promise<RequestRow> {
     return this.db.transaction(async (tx) => {
       const [created] = await tx.insert(requests).values({ ...row, status: INITIAL_STATUS.request }).returning();
       if (!created) throw new Error('insert returned no row');
       const status = INITIAL_STATUS.task;
       await tx.insert(tasks).values(features.map((feature) => ({ requestId: created.id, feature, status })));
-      await tx.insert(requestEvents).values({ requestId: created.id, kind: 'received', detail: { type: created.type, features: [...features] } });
+      const detail = { type: created.type, features: [...features] };
+      await new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: 'received', actor, detail });
       return created;
     });
   }
@@ -95,7 +107,13 @@ export class RequestRepository {
    * Moves a request by one transition of the lifecycle, in one conditional UPDATE, and records it.
    * Returns the moved row, or nothing when the request is not in a status the transition starts from.
    */
-  async moveRequest(id: string, name: RequestTransitionName, values: RequestValues = {}): Promise<RequestRow | undefined> {
+  async moveRequest(
+    id: string,
+    name: RequestTransitionName,
+    values: RequestValues = {},
+    actor: Actor = SYSTEM_ACTOR,
+    detail?: Record<string, unknown>,
+  ): Promise<RequestRow | undefined> {
     const transition: Transition<RequestStatus, string> = REQUEST_TRANSITIONS[name];
     const now = new Date();
     const [moved] = await this.db
@@ -103,7 +121,10 @@ export class RequestRepository {
       .set({ ...(transition.stamp ? { [transition.stamp]: now } : {}), ...values, status: transition.to, updatedAt: now })
       .where(and(eq(requests.id, id), inArray(requests.status, [...transition.from])))
       .returning();
-    if (moved) await this.event(id, transition.to);
+    if (moved) {
+      const kind = transition.event ?? transition.to;
+      await this.trail.record({ tenantId: moved.tenantId, requestId: id, kind, actor, detail });
+    }
     return moved;
   }
 
@@ -133,10 +154,11 @@ export class RequestRepository {
     name: TaskTransitionName,
     values: TaskValues = {},
     detail?: Record<string, unknown>,
+    actor: Actor = SYSTEM_ACTOR,
   ): Promise<TaskRow | undefined> {
     const { event }: Transition<TaskStatus, string> = TASK_TRANSITIONS[name];
     const [moved] = await this.moveTasks(requestId, name, values, feature);
-    if (moved && event) await this.event(requestId, event, feature, detail);
+    if (moved && event) await this.event(requestId, event, feature, detail, actor);
     return moved;
   }
 
@@ -199,12 +221,19 @@ export class RequestRepository {
     });
   }
 
-  async event(requestId: string, kind: string, feature?: string, detail?: Record<string, unknown>): Promise<void> {
-    await this.db.insert(requestEvents).values({ requestId, kind, feature, detail });
+  async event(
+    requestId: string,
+    kind: string,
+    feature?: string,
+    detail?: Record<string, unknown>,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<void> {
+    await this.trail.record({ requestId, kind, feature, detail, actor });
   }
 
-  async events(requestId: string) {
-    return this.db.select().from(requestEvents).where(eq(requestEvents.requestId, requestId)).orderBy(asc(requestEvents.id));
+  /** A request's audit trail, oldest first. */
+  async events(requestId: string): Promise<AuditEventRow[]> {
+    return this.trail.ofRequest(requestId);
   }
 
   /** Requests written but never handed to the queue (a crash between insert and enqueue). */

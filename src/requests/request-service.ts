@@ -8,6 +8,9 @@ import { isTerminal } from './lifecycle.js';
 import type { RequestRepository } from './repository.js';
 import { wholeResult, type ResultFile } from './result-files.js';
 import type { CreateRequestBody, ListRequestsQuery, RequestList, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
+import type { Actor } from '../auth/principal.js';
+import { eventView } from '../audit/trail.js';
+import type { AuditEventView } from '../audit/schemas.js';
 import type { SubjectResolution } from '../identity/resolve-subject.js';
 
 type IdentifiedBy = RequestRow['subjectIdentifiedBy'];
@@ -26,7 +29,7 @@ export class RequestService {
     private readonly resolveSubject: (tenantId: string, by: SubjectIdentifier) => Promise<SubjectResolution>,
   ) {}
 
-  async create(tenantId: string, body: CreateRequestBody): Promise<RequestView> {
+  async create(tenantId: string, body: CreateRequestBody, actor: Actor): Promise<RequestView> {
     const features = await this.featuresFor(tenantId, body.features);
     const subject = await this.identify(tenantId, body.subject);
     const now = new Date();
@@ -43,6 +46,7 @@ export class RequestService {
         updatedAt: now,
       },
       features,
+      actor,
     );
     await this.enqueue(row);
     return this.get(tenantId, row.id);
@@ -76,13 +80,19 @@ export class RequestService {
     };
   }
 
-  async cancel(tenantId: string, id: string): Promise<RequestView> {
+  async cancel(tenantId: string, id: string, actor: Actor): Promise<RequestView> {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw notFound('Request');
     if (isTerminal(row.status)) throw conflict('request-ended', `The request has already ended (${row.status})`);
-    if (!(await this.repo.moveRequest(id, 'cancel'))) throw conflict('request-ended', 'The request ended while it was being cancelled');
+    if (!(await this.repo.moveRequest(id, 'cancel', {}, actor))) throw conflict('request-ended', 'The request ended while it was being cancelled');
     await this.repo.moveTasks(id, 'cancel');
     return this.get(tenantId, id);
+  }
+
+  /** The request's audit trail, oldest first. */
+  async events(tenantId: string, id: string): Promise<AuditEventView[]> {
+    if (!(await this.repo.find(tenantId, id))) throw notFound('Request');
+    return (await this.repo.events(id)).map(eventView);
   }
 
   /** The subject's account: given, or resolved from an email or mobile number through the account stores. */

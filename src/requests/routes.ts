@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { actorOf } from '../auth/principal.js';
+import { AuditEventList } from '../audit/schemas.js';
 import { Problem } from '../errors.js';
 import type { RequestService } from './request-service.js';
 import { CreateRequestBody, ListRequestsQuery, RequestIdParams, RequestList, RequestView } from './schemas.js';
@@ -22,7 +24,7 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
       },
     },
     async (request, reply) => {
-      const created = await service.create(request.tenantId, request.body);
+      const created = await service.create(request.tenantId, request.body, actorOf(request.principal, request.ip));
       return reply.code(202).header('location', `/v1/requests/${created.id}`).send(created);
     },
   );
@@ -66,6 +68,21 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
         response: { 200: RequestView, ...errors, 409: Problem },
       },
     },
-    async (request) => service.cancel(request.tenantId, request.params.id),
+    async (request) => service.cancel(request.tenantId, request.params.id, actorOf(request.principal, request.ip)),
+  );
+
+  app.get(
+    '/requests/:id/events',
+    {
+      config: { permission: 'requests:read' },
+      schema: {
+        tags: ['audit'],
+        summary: "A request's audit trail, oldest first: what happened, when, by whom and from where",
+        security,
+        params: RequestIdParams,
+        response: { 200: AuditEventList, ...errors },
+      },
+    },
+    async (request) => ({ items: await service.events(request.tenantId, request.params.id) }),
   );
 }

@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { DatasetDescription } from '../features/adapter.js';
 import { tenants } from '../tenants/tables.js';
 import { REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES } from './lifecycle.js';
 
 /**
- * Requests, their per-feature tasks and the audit trail. Postgres holds the truth about every
+ * Requests, their per-feature tasks and the parts of their results (their audit trail: src/audit). Postgres holds the truth about every
  * request; queue jobs carry only these ids.
  */
 
@@ -70,22 +70,6 @@ export const tasks = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('tasks_request_feature_idx').on(t.requestId, t.feature)],
-);
-
-/** Every step of a request, for the audit trail. Details never hold personal data. */
-export const requestEvents = pgTable(
-  'request_events',
-  {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    requestId: uuid('request_id')
-      .notNull()
-      .references(() => requests.id, { onDelete: 'cascade' }),
-    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
-    kind: text('kind').notNull(),
-    feature: text('feature'),
-    detail: jsonb('detail').$type<Record<string, unknown>>(),
-  },
-  (t) => [index('request_events_request_idx').on(t.requestId, t.id)],
 );
 
 /**

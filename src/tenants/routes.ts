@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { actorOf } from '../auth/principal.js';
 import { Problem } from '../errors.js';
 import type { FeatureSettingsService } from './feature-settings.js';
 import { FeatureParams, FeatureSetting, FeatureSettingList, PutFeatureSetting, TenantPolicy } from './schemas.js';
@@ -34,7 +35,7 @@ export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSett
         response: { 200: FeatureSetting, 400: Problem, 401: Problem, 404: Problem },
       },
     },
-    async (request) => settings.put(request.tenantId, request.params.feature, request.body),
+    async (request) => settings.put(request.tenantId, request.params.feature, request.body, actorOf(request.principal, request.ip)),
   );
 
   app.get(
@@ -61,6 +62,6 @@ export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSett
         response: { 200: TenantPolicy, 400: Problem, 401: Problem, 404: Problem },
       },
     },
-    async (request) => settings.putPolicy(request.tenantId, request.body),
+    async (request) => settings.putPolicy(request.tenantId, request.body, actorOf(request.principal, request.ip)),
   );
 }
