@@ -19,7 +19,6 @@ const ConfigSchema = Type.Object({
   blobDir: Type.String({ minLength: 1 }),
   resultsDir: Type.String({ minLength: 1 }),
   queuePrefix: Type.String({ pattern: '^\\{[^}]+\\}' }),
-  dueDays: Type.Integer({ minimum: 1 }),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   bodyLimit: Type.Integer({ minimum: 1024 }),
   workerConcurrency: Type.Integer({ minimum: 1 }),
@@ -45,6 +44,7 @@ const ConfigSchema = Type.Object({
   maxUploadBytes: Type.Integer({ minimum: 1 }),
   connectorTimeoutMs: Type.Integer({ minimum: 1 }),
   connectorRetries: Type.Integer({ minimum: 0 }),
+  stepUpMaxAgeSeconds: Type.Integer({ minimum: 1 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -90,7 +90,6 @@ export function loadConfig(env: Env = process.env): Config {
     blobDir: path.resolve(env.BLOB_DIR ?? path.join(dataDir, 'blobs')),
     resultsDir: path.resolve(env.RESULTS_DIR ?? path.join(dataDir, 'results')),
     queuePrefix: env.QUEUE_PREFIX ?? '{dsar}',
-    dueDays: int(env.DUE_DAYS, 30),
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimit: int(env.BODY_LIMIT_BYTES, 64 * 1024),
     workerConcurrency: int(env.WORKER_CONCURRENCY, 4),
@@ -111,6 +110,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: int(env.MANUAL_UPLOAD_LIMIT_BYTES, 512 * 1024 * 1024),
     connectorTimeoutMs: int(env.CONNECTOR_TIMEOUT_MS, 10_000),
     connectorRetries: int(env.CONNECTOR_RETRIES, 2),
+    // A subject's own deletion needs a login at most this old (auth_time of their token).
+    stepUpMaxAgeSeconds: int(env.STEP_UP_MAX_AGE_SECONDS, 300),
   };
   if (!Value.Check(ConfigSchema, config)) {
     const problems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.instancePath || '/'} ${e.message}`);

@@ -24,6 +24,8 @@ import { DeliveryService } from './delivery/delivery-service.js';
 import { loadSecrets } from './secrets.js';
 import { DeliveryRepository } from './delivery/repository.js';
 import { AuditTrail } from './audit/trail.js';
+import { ReviewService } from './requests/review-service.js';
+import { ApprovalService } from './tenants/approval.js';
 import { LinkSigner } from './delivery/signing.js';
 
 /**
@@ -32,6 +34,8 @@ import { LinkSigner } from './delivery/signing.js';
  */
 export interface Context {
   config: Config;
+  /** The time as the services see it: deadlines and overdue follow it (tests set it instead of waiting). */
+  clock: () => Date;
   log: Logger;
   database: Database;
   redis: Redis;
@@ -44,6 +48,8 @@ export interface Context {
   repo: RequestRepository;
   tenants: TenantService;
   requests: RequestService;
+  review: ReviewService;
+  approval: ApprovalService;
   apiKeys: ApiKeyService;
   featureSettings: FeatureSettingsService;
   resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
@@ -95,14 +101,16 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
   const repo = new RequestRepository(database.db);
   const tenants = new TenantService(database.db);
   const apiKeys = new ApiKeyService(database.db);
+  const approval = new ApprovalService(database.db);
   const requests = new RequestService(
     repo,
     tenants,
     flow,
     catalogue,
-    config.dueDays,
+    () => context.clock(),
     log,
     (tenantId, by) => resolveSubject(featureSql('account-login'), tenantId, by),
+    { approval, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds },
   );
   const featureBlobs = new LocalBlobStore(config.blobDir);
   const featureSettings = new FeatureSettingsService(database.db, catalogue, (f) => builtInAdapters.has(f as never));
@@ -110,8 +118,9 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     timeoutMs: config.connectorTimeoutMs,
     retries: config.connectorRetries,
   });
-  return {
+  const context: Context = {
     config,
+    clock: () => new Date(),
     log,
     database,
     redis,
@@ -124,6 +133,8 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     repo,
     tenants,
     requests,
+    review: new ReviewService(repo, requests, () => context.clock()),
+    approval,
     apiKeys,
     featureSettings,
     audit: new AuditTrail(database.db),
@@ -146,4 +157,5 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
       await Promise.all([database.close(), ...[...featureDatabases.values()].map((d) => d.close())]);
     },
   };
+  return context;
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
+import { auth, createRequest, startSystem, VERIFIED, waitForEnd } from './helper.js';
 import { ZipFile } from './zip.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
 
@@ -35,7 +35,7 @@ t.test('tenant configuration: features and adapters, per tenant', async (t) => {
     method: 'POST',
     url: '/v1/requests',
     headers: auth(keys.acme),
-    payload: { type: 'access', subject: { accountId: 'bob' }, features: ['calendar'] },
+    payload: { type: 'access', subject: { accountId: 'bob' }, features: ['calendar'], verification: VERIFIED },
   });
   t.equal(asked.statusCode, 400);
   t.equal(asked.json().errors[0].field, '/features/0');

@@ -20,7 +20,7 @@ export const AuditEventView = Type.Object(
     actor: ActorView,
     detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
-  { $id: 'AuditEvent' },
+  { title: 'AuditEvent' },
 );
 export type AuditEventView = Static<typeof AuditEventView>;
 

@@ -58,9 +58,9 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     async (v1) => {
       requireApiKey(v1, ctx.apiKeys);
       await catalogueRoutes(v1, ctx.catalogue);
-      await requestRoutes(v1, ctx.requests);
+      await requestRoutes(v1, ctx.requests, ctx.review);
       await manualTaskRoutes(v1, ctx.manualTasks, ctx.config.maxUploadBytes);
-      await tenantRoutes(v1, ctx.featureSettings);
+      await tenantRoutes(v1, ctx.featureSettings, ctx.approval);
       await deliveryRoutes(v1, ctx.delivery, ctx.receiptSigningKey);
       await auditRoutes(v1, ctx.audit);
     },
