@@ -72,7 +72,7 @@ export interface Transition<S extends string, Stamp extends string> {
   to: S;
   /** The column set to the time of the transition (unless the caller gives that time). */
   stamp?: Stamp;
-  /** The audit event the transition records; a request's transitions record their new status. */
+  /** The audit event the transition records; a request's transition records its new status unless it names one. */
   event?: string;
 }
 
