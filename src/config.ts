@@ -21,7 +21,6 @@ const ConfigSchema = Type.Object({
   blobDir: Type.String({ minLength: 1 }),
   resultsDir: Type.String({ minLength: 1 }),
   queuePrefix: Type.String({ pattern: '^\\{[^}]+\\}' }),
-  dueDays: Type.Integer({ minimum: 1 }),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   bodyLimit: Type.Integer({ minimum: 1024 }),
   workerConcurrency: Type.Integer({ minimum: 1 }),
@@ -53,6 +52,7 @@ const ConfigSchema = Type.Object({
   subjectTokenSecret: Type.Optional(Type.String({ pattern: BASE64_32_BYTES })),
   rateLimitPerMinute: Type.Integer({ minimum: 1 }),
   subjectRateLimitPerMinute: Type.Integer({ minimum: 1 }),
+  stepUpMaxAgeSeconds: Type.Integer({ minimum: 1 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -102,7 +102,6 @@ export function loadConfig(env: Env = process.env): Config {
     blobDir: path.resolve(env.BLOB_DIR ?? path.join(dataDir, 'blobs')),
     resultsDir: path.resolve(env.RESULTS_DIR ?? path.join(dataDir, 'results')),
     queuePrefix: env.QUEUE_PREFIX ?? '{dsar}',
-    dueDays: int(env.DUE_DAYS, 30),
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimit: int(env.BODY_LIMIT_BYTES, 64 * 1024),
     workerConcurrency: int(env.WORKER_CONCURRENCY, 4),
@@ -129,6 +128,8 @@ export function loadConfig(env: Env = process.env): Config {
     subjectTokenSecret: env.SUBJECT_TOKEN_SECRET || undefined,
     rateLimitPerMinute: int(env.RATE_LIMIT_PER_MINUTE, 600),
     subjectRateLimitPerMinute: int(env.SUBJECT_RATE_LIMIT_PER_MINUTE, 60),
+    // A subject's own deletion needs a login at most this old (auth_time of their token).
+    stepUpMaxAgeSeconds: int(env.STEP_UP_MAX_AGE_SECONDS, 300),
   };
   if (!Value.Check(ConfigSchema, config)) {
     const problems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.instancePath || '/'} ${e.message}`);

@@ -24,6 +24,9 @@ import { S3BlobStore, s3Client } from './blobs/s3-blob-store.js';
 import { DeliveryService } from './delivery/delivery-service.js';
 import { loadSecrets } from './secrets.js';
 import { DeliveryRepository } from './delivery/repository.js';
+import { AuditTrail } from './audit/trail.js';
+import { ReviewService } from './requests/review-service.js';
+import { ApprovalService } from './tenants/approval.js';
 import { LinkSigner } from './delivery/signing.js';
 
 /**
@@ -32,6 +35,8 @@ import { LinkSigner } from './delivery/signing.js';
  */
 export interface Context {
   config: Config;
+  /** The time as the services see it: deadlines and overdue follow it (tests set it instead of waiting). */
+  clock: () => Date;
   log: Logger;
   database: Database;
   redis: Redis;
@@ -44,12 +49,16 @@ export interface Context {
   repo: RequestRepository;
   tenants: TenantService;
   requests: RequestService;
+  review: ReviewService;
+  approval: ApprovalService;
   apiKeys: ApiKeyService;
   /** Verifies data subjects' tokens (and mints them for the demo, `dsar token`). */
   subjectTokens: SubjectTokens;
   featureSettings: FeatureSettingsService;
   resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
   manualTasks: ManualTaskService;
+  /** The audit trail; other modules record their events with `audit.record(...)`. */
+  audit: AuditTrail;
   delivery: DeliveryService;
   /** Signs deletion receipts (Ed25519); its public half is served at /v1/receipts/public-key. */
   receiptSigningKey: KeyObject;
@@ -98,14 +107,16 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
   const repo = new RequestRepository(database.db);
   const tenants = new TenantService(database.db);
   const apiKeys = new ApiKeyService(database.db);
+  const approval = new ApprovalService(database.db);
   const requests = new RequestService(
     repo,
     tenants,
     flow,
     catalogue,
-    config.dueDays,
+    () => context.clock(),
     log,
     (tenantId, by) => resolveSubject(featureSql('account-login'), tenantId, by),
+    { approval, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds },
   );
   const featureBlobs = new LocalBlobStore(config.blobDir);
   const featureSettings = new FeatureSettingsService(database.db, catalogue, (f) => builtInAdapters.has(f as never));
@@ -113,8 +124,9 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     timeoutMs: config.connectorTimeoutMs,
     retries: config.connectorRetries,
   });
-  return {
+  const context: Context = {
     config,
+    clock: () => new Date(),
     log,
     database,
     redis,
@@ -127,9 +139,12 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     repo,
     tenants,
     requests,
+    review: new ReviewService(repo, requests, () => context.clock()),
+    approval,
     apiKeys,
     subjectTokens: new SubjectTokens(subjectTokenSettings(config, keys.subjectTokenSecret)),
     featureSettings,
+    audit: new AuditTrail(database.db),
     resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
     manualTasks: new ManualTaskService(repo, requests, featureBlobs, results, flow, config.maxUploadBytes),
     receiptSigningKey: keys.receiptSigningKey,
@@ -148,4 +163,5 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
       await Promise.all([database.close(), ...[...featureDatabases.values()].map((d) => d.close())]);
     },
   };
+  return context;
 }

@@ -96,8 +96,20 @@ export async function waitForEnd(sys: TestSystem, id: string, key = sys.keys.acm
   }
 }
 
-export async function createRequest(sys: TestSystem, body: unknown, key = sys.keys.acme) {
-  const res = await sys.app.inject({ method: 'POST', url: '/v1/requests', headers: auth(key), payload: body as object });
+/** How a key says it verified the subject (every request a key makes on someone's behalf needs one). */
+export const VERIFIED = { method: 'sso', note: 'signed in to the suite' } as const;
+
+/**
+ * Creates a request as an agent's key: verified, and a deletion the tenant reviews approved at once
+ * (what an agent does); the approval flow itself is tested in review.test.ts.
+ */
+export async function createRequest(sys: TestSystem, body: object, key = sys.keys.acme) {
+  const payload = { verification: VERIFIED, ...body };
+  const res = await sys.app.inject({ method: 'POST', url: '/v1/requests', headers: auth(key), payload });
   if (res.statusCode !== 202) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
-  return res.json();
+  const created = res.json();
+  if (created.status !== 'awaiting_approval') return created;
+  const approved = await sys.app.inject({ method: 'POST', url: `/v1/requests/${created.id}/approve`, headers: auth(key) });
+  if (approved.statusCode !== 200) throw new Error(`approve failed: ${approved.statusCode} ${approved.body}`);
+  return approved.json();
 }

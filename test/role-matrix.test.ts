@@ -1,5 +1,5 @@
 import t from 'tap';
-import { auth, startSystem, subjectToken, waitForEnd, type TestSystem } from './helper.js';
+import { auth, createRequest, startSystem, subjectToken, VERIFIED, waitForEnd, type TestSystem } from './helper.js';
 import { ROLES, type Role } from '../src/auth/principal.js';
 
 /**
@@ -24,7 +24,7 @@ interface Fixtures {
   access: Record<Target, string>;
   /** Completed deletion requests. */
   deletion: Record<Target, string>;
-  /** Access requests waiting for a manual task (clock-in); another tenant's is any of its requests. */
+  /** Export requests waiting for a manual task (clock-in); another tenant's is any of its requests. */
   manual: Record<Target, string>;
 }
 
@@ -44,11 +44,16 @@ interface Row {
   /** The resources the route can be about (default: all three). */
   targets?: readonly Target[];
   /** The call for a target; `fresh` when a call changes its resource, so each gets its own. */
-  call(target: Target, f: Fixtures, fresh: Fresh): Promise<Call> | Call;
+  call(target: Target, f: Fixtures, fresh: Fresh, role: Role): Promise<Call> | Call;
   expect?: Partial<Record<Role, Partial<Record<Target, number>>>>;
 }
 
-type Fresh = (kind: 'manual' | 'agentKey', target: Target) => Promise<string>;
+/**
+ * A new resource for one call: an access request waiting at a manual task, a deletion awaiting
+ * approval, one awaiting the subject's answer, or an agent key. A subject has one open request per
+ * type, so a fresh request first cancels the open one a call before it left behind.
+ */
+type Fresh = (kind: 'manual' | 'review' | 'awaitingSubject' | 'agentKey', target: Target) => Promise<string>;
 
 const ALL = ROLES;
 const KEYS: readonly Role[] = ['admin', 'agent'];
@@ -62,7 +67,15 @@ export const ROWS: Row[] = [
     allowed: ALL,
     ok: 202,
     targets: ['own', 'otherSubject'],
-    call: (target) => ({ url: '/v1/requests', payload: { type: 'access', subject: { accountId: ACCOUNT[target] }, features: ['im'] } }),
+    // A subject asks about themselves (a deletion: their token's login is fresh); a key for someone of
+    // its tenant, saying how it verified them: one account per call, so none is a duplicate.
+    call: (target, _f, _fresh, role) => ({
+      url: '/v1/requests',
+      payload:
+        role === 'subject'
+          ? { type: 'deletion', subject: { accountId: ACCOUNT[target] } }
+          : { type: 'access', subject: { accountId: `${ACCOUNT[target]}-${role}` }, features: ['im'], verification: VERIFIED },
+    }),
     expect: { subject: { otherSubject: 422 } },
   },
   {
@@ -74,7 +87,51 @@ export const ROWS: Row[] = [
     // A subject's list holds only their own requests (asserted below); asking for another's finds none.
     expect: { subject: { otherSubject: 200 } },
   },
+  { route: 'GET /v1/requests/stats', allowed: ALL, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/requests/stats' }) },
   { route: 'GET /v1/requests/{id}', allowed: ALL, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.access[target]}` }) },
+  { route: 'GET /v1/requests/{id}/events', allowed: ALL, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/events` }) },
+  {
+    route: 'POST /v1/requests/{id}/approve',
+    allowed: KEYS,
+    ok: 200,
+    call: async (target, _f, fresh) => ({ url: `/v1/requests/${await fresh('review', target)}/approve` }),
+  },
+  {
+    route: 'POST /v1/requests/{id}/reject',
+    allowed: KEYS,
+    ok: 200,
+    call: async (target, _f, fresh) => ({
+      url: `/v1/requests/${await fresh('review', target)}/reject`,
+      payload: { reason: 'identity_not_verified', note: 'The account does not match the caller' },
+    }),
+  },
+  {
+    route: 'POST /v1/requests/{id}/request-info',
+    allowed: KEYS,
+    ok: 200,
+    call: async (target, _f, fresh) => ({
+      url: `/v1/requests/${await fresh('review', target)}/request-info`,
+      payload: { note: 'Which of your accounts do you mean?' },
+    }),
+  },
+  {
+    route: 'POST /v1/requests/{id}/respond',
+    allowed: ALL,
+    ok: 200,
+    call: async (target, _f, fresh) => ({
+      url: `/v1/requests/${await fresh('awaitingSubject', target)}/respond`,
+      payload: { note: 'The work account' },
+    }),
+  },
+  {
+    route: 'POST /v1/requests/{id}/extend',
+    allowed: KEYS,
+    ok: 200,
+    call: async (target, _f, fresh) => ({
+      url: `/v1/requests/${await fresh('review', target)}/extend`,
+      payload: { reason: 'Many files to review', months: 1 },
+    }),
+  },
   {
     route: 'POST /v1/requests/{id}/cancel',
     allowed: ALL,
@@ -133,6 +190,16 @@ export const ROWS: Row[] = [
     targets: OWN_ONLY,
     call: () => ({ url: '/v1/tenant/policy', payload: { sharedData: 'own_only' } }),
   },
+  { route: 'GET /v1/tenant/approval', allowed: ADMIN, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/tenant/approval' }) },
+  {
+    route: 'PUT /v1/tenant/approval',
+    allowed: ADMIN,
+    ok: 200,
+    targets: OWN_ONLY,
+    // The defaults: the call changes nothing.
+    call: () => ({ url: '/v1/tenant/approval', payload: { access: 'auto', export: 'auto', deletion: 'review' } }),
+  },
+  { route: 'GET /v1/audit', allowed: ADMIN, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/audit' }) },
   { route: 'GET /v1/catalogue', allowed: ALL, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/catalogue' }) },
   {
     route: 'POST /v1/api-keys',
@@ -200,52 +267,58 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
     t.equal(res.statusCode, 200);
   }
   const keyOf = (target: Target) => (target === 'otherTenant' ? keys.globex : keys.acme);
-  const create = async (target: Target, type: string, features: string[]) => {
+  const post = async (key: string, url: string, payload?: object) => {
+    const res = await app.inject({ method: 'POST', url, headers: auth(key), ...(payload ? { payload } : {}) });
+    if (res.statusCode >= 300) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
+    return res.json();
+  };
+  /** A new request: one the subject still has open of that type is cancelled first. */
+  const open = async (target: Target, type: string, features: string[]): Promise<string> => {
+    const key = keyOf(target);
     const res = await app.inject({
       method: 'POST',
       url: '/v1/requests',
-      headers: auth(keyOf(target)),
-      payload: { type, subject: { accountId: ACCOUNT[target] }, features },
+      headers: auth(key),
+      payload: { type, subject: { accountId: ACCOUNT[target] }, features, verification: VERIFIED },
     });
-    if (res.statusCode !== 202) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
-    return res.json().id as string;
+    if (res.statusCode === 202) return res.json().id;
+    if (res.statusCode !== 200) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+    await post(key, `/v1/requests/${res.json().id}/cancel`);
+    return open(target, type, features);
   };
   const each = async (make: (target: Target) => Promise<string>) => {
     const entries = await Promise.all(TARGETS.map(async (target) => [target, await make(target)] as const));
     return Object.fromEntries(entries) as Record<Target, string>;
   };
-  const manual = async (target: Target) => {
-    const id = await create(target, 'access', ['clock-in']);
+  const manual = async (target: Target, type = 'access') => {
+    const id = await open(target, type, ['clock-in']);
     await waitForStatus(sys, id, keyOf(target), 'action_required');
     return id;
   };
-  const access = await each(async (target) => {
-    const id = await create(target, 'access', ['im']);
+  const ended = async (target: Target, body: object) => {
+    const { id } = await createRequest(sys, { subject: { accountId: ACCOUNT[target] }, ...body }, keyOf(target));
     await waitForEnd(sys, id, keyOf(target));
-    return id;
-  });
-  const deletion = await each(async (target) => {
-    const id = await create(target, 'deletion', ['calendar']);
-    await waitForEnd(sys, id, keyOf(target));
-    return id;
-  });
-  const fixtures: Fixtures = { access, deletion, manual: await each(manual) };
+    return id as string;
+  };
+  const access = await each((target) => ended(target, { type: 'access', features: ['im'] }));
+  const deletion = await each((target) => ended(target, { type: 'deletion', features: ['calendar'] }));
+  const fixtures: Fixtures = { access, deletion, manual: await each((target) => manual(target, 'export')) };
   const fresh: Fresh = async (kind, target) => {
     if (kind === 'manual') return manual(target);
-    const created = await app.inject({
-      method: 'POST',
-      url: '/v1/api-keys',
-      headers: auth(keyOf(target)),
-      payload: { name: 'to revoke', role: 'agent' },
-    });
-    return created.json().id as string;
+    if (kind === 'review') return open(target, 'deletion', ['calendar']);
+    if (kind === 'awaitingSubject') {
+      const id = await open(target, 'deletion', ['calendar']);
+      await post(keyOf(target), `/v1/requests/${id}/request-info`, { note: 'Which of your accounts do you mean?' });
+      return id;
+    }
+    return (await post(keyOf(target), '/v1/api-keys', { name: 'to revoke', role: 'agent' })).id;
   };
 
   for (const row of ROWS) {
     const [method, path] = row.route.split(' ') as [string, string];
     for (const role of ROLES) {
       for (const target of row.targets ?? TARGETS) {
-        const call = await row.call(target, fixtures, fresh);
+        const call = await row.call(target, fixtures, fresh, role);
         const res = await app.inject({
           method: method as 'GET',
           url: call.url,

@@ -1,3 +1,4 @@
+import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
 import type { Logger } from 'pino';
 import { buffer } from 'node:stream/consumers';
 import { parseDeletionReceipt, type DeletionReceipt } from '../results/receipt/deletion-receipt.js';
@@ -83,17 +84,18 @@ export class DeliveryService {
     private readonly log: Logger,
   ) {}
 
-  /** `apiKeyId`: the key that downloads, or null for a data subject. */
-  async ownerDownload(tenantId: string, requestId: string, apiKeyId: string | null, ask: DownloadAsk): Promise<Delivery> {
+  /** `actor`: the key or the data subject who downloads. */
+  async ownerDownload(tenantId: string, requestId: string, ask: DownloadAsk, actor: Actor): Promise<Delivery> {
     const row = await this.requestOf(tenantId, requestId);
     const file = await this.fileOf(row, ask.part);
     const range = rangeOf(file, ask);
     if (ask.head) return { file, range };
     const body = await this.open(row, file, range);
-    return { file, range, body: await this.recorded(row, { apiKeyId: apiKeyId ?? undefined }, file, range, body) };
+    return { file, range, body: await this.recorded(row, { apiKeyId: keyIdOf(actor) }, file, range, body, actor) };
   }
 
-  async linkDownload(token: string, ask: DownloadAsk): Promise<Delivery> {
+  /** Downloads through a link are the link holder's: the trail records the system and the holder's address. */
+  async linkDownload(token: string, ask: DownloadAsk, ip: string | null): Promise<Delivery> {
     const link = await this.genuineLink(token);
     if (!usable(link, new Date())) throw linkGone();
     const row = await this.repo.findById(link.requestId);
@@ -107,19 +109,19 @@ export class DeliveryService {
       body.destroy();
       throw linkGone();
     }
-    return { file, range, body: await this.recorded(row, { linkId: link.id }, file, range, body) };
+    return { file, range, body: await this.recorded(row, { linkId: link.id }, file, range, body, { ...SYSTEM_ACTOR, ip }) };
   }
 
-  async createLink(tenantId: string, requestId: string, apiKeyId: string | null, body: CreateLinkBody, origin: string): Promise<LinkView> {
+  async createLink(tenantId: string, requestId: string, body: CreateLinkBody, origin: string, actor: Actor): Promise<LinkView> {
     const row = await this.requestOf(tenantId, requestId);
     await this.fileOf(row);
     const link = await this.store.createLink({
       requestId: row.id,
-      createdByKeyId: apiKeyId,
+      createdByKeyId: keyIdOf(actor) ?? null,
       expiresAt: new Date(Date.now() + (body.expiresInSeconds ?? this.options.linkTtlSeconds) * 1000),
       maxDownloads: body.maxDownloads ?? null,
     });
-    await this.repo.event(row.id, 'link_created', undefined, { linkId: link.id });
+    await this.repo.event(row.id, 'link_created', undefined, { linkId: link.id }, actor);
     return {
       id: link.id,
       url: `${this.options.publicBaseUrl ?? origin}/downloads/${this.signer.sign(link.id)}`,
@@ -240,12 +242,19 @@ export class DeliveryService {
   }
 
   /** Records the download, then counts the bytes that go out and records them once the body closes. */
-  private async recorded(row: RequestRow, by: Downloader, file: ResultFile, range: ByteRange | undefined, body: Readable) {
+  private async recorded(
+    row: RequestRow,
+    by: Downloader,
+    file: ResultFile,
+    range: ByteRange | undefined,
+    body: Readable,
+    actor: Actor,
+  ) {
     const served = range ?? { start: 0, end: file.size - 1 };
     let id: number;
     try {
       id = await this.store.recordDownload({ requestId: row.id, ...by, part: file.part, rangeStart: served.start, rangeEnd: served.end });
-      await this.repo.event(row.id, 'result_downloaded', undefined, { downloadId: id, part: file.part });
+      await this.repo.event(row.id, 'result_downloaded', undefined, { downloadId: id, part: file.part }, actor);
     } catch (err) {
       body.destroy();
       throw err;
@@ -283,4 +292,9 @@ function downloadView(row: DownloadRow): DownloadView {
     range: { start: row.rangeStart, end: row.rangeEnd },
     bytesSent: row.bytesSent,
   };
+}
+
+/** The API key behind an actor; undefined for a data subject or the system. */
+function keyIdOf(actor: Actor): string | undefined {
+  return actor.type === 'api_key' && actor.id ? actor.id : undefined;
 }

@@ -1,3 +1,4 @@
+import { actorOf } from '../auth/principal.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
@@ -62,7 +63,7 @@ export async function deliveryRoutes(
       },
     },
     async (request, reply) =>
-      send(reply, () => service.ownerDownload(request.tenantId, request.params.id, callerKeyId(request), askOf(request, request.query))),
+      send(reply, () => service.ownerDownload(request.tenantId, request.params.id, askOf(request, request.query), actorOf(request.principal, request.ip))),
   );
 
   app.get(
@@ -125,7 +126,7 @@ export async function deliveryRoutes(
     },
     async (request, reply) => {
       const origin = `${request.protocol}://${request.host}`;
-      const link = await service.createLink(request.tenantId, request.params.id, callerKeyId(request), request.body, origin);
+      const link = await service.createLink(request.tenantId, request.params.id, request.body, origin, actorOf(request.principal, request.ip));
       return reply.code(201).send(link);
     },
   );
@@ -161,7 +162,7 @@ export async function linkRoutes(scope: FastifyInstance, service: DeliveryServic
         response: { ...fileResponses, 400: Problem, 403: Problem },
       },
     },
-    async (request, reply) => send(reply, () => service.linkDownload(request.params.token, askOf(request, request.query))),
+    async (request, reply) => send(reply, () => service.linkDownload(request.params.token, askOf(request, request.query), request.ip)),
   );
 
   app.get(
@@ -195,11 +196,6 @@ async function view(reply: FastifyReply, path: string, read: (path: string) => P
     .header('content-security-policy', "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
     .header('cache-control', 'private, no-store')
     .send(entry.stream);
-}
-
-/** The caller's key, as the /v1 auth hook found it; null for a data subject. */
-function callerKeyId(request: FastifyRequest): string | null {
-  return request.principal.kind === 'api_key' ? request.principal.keyId : null;
 }
 
 function askOf(request: FastifyRequest, query: ReportQuery): DownloadAsk {

@@ -12,6 +12,7 @@ import { catalogueRoutes } from '../catalogue/routes.js';
 import { requestRoutes } from '../requests/routes.js';
 import { manualTaskRoutes } from '../tasks/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
+import { auditRoutes } from '../audit/routes.js';
 import { deliveryRoutes, linkRoutes } from '../delivery/routes.js';
 
 /**
@@ -76,10 +77,11 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       });
       await apiKeyRoutes(v1, ctx.apiKeys);
       await catalogueRoutes(v1, ctx.catalogue);
-      await requestRoutes(v1, ctx.requests);
+      await requestRoutes(v1, ctx.requests, ctx.review);
       await manualTaskRoutes(v1, ctx.manualTasks, ctx.config.maxUploadBytes);
-      await tenantRoutes(v1, ctx.featureSettings);
+      await tenantRoutes(v1, ctx.featureSettings, ctx.approval);
       await deliveryRoutes(v1, ctx.delivery, ctx.receiptSigningKey);
+      await auditRoutes(v1, ctx.audit);
     },
     { prefix: '/v1' },
   );

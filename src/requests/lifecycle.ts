@@ -4,10 +4,15 @@
  * single conditional UPDATE (`… WHERE status IN (from) RETURNING *`), so a transition that is not
  * allowed, or that lost a race to another one, changes nothing and returns no row.
  *
+ *   awaiting_approval <──> awaiting_subject        (under review; both ──> rejected)
+ *       │ approve
+ *       v
  *   received ──> queued ──> processing ──> completed | partially_completed | failed ──> expired
  *       │          │           └──> action_required (manual tasks) ──> processing
- *       └──────────┴───────────┴──────────┴──> cancelled
+ *       └──────────┴───────────┴──────────┴──> cancelled   (from awaiting_* too)
  *
+ * A request whose type the tenant reviews is written `awaiting_approval`, with nothing run until an
+ * agent approves it; `awaiting_subject`: the agent asked the subject for more, the deadline paused.
  * `expired`: the result was deleted when its retention ended.
  *
  * `received` is written before the flow is enqueued, so a crash in between is recovered
@@ -18,6 +23,8 @@
 
 export const REQUEST_TYPES = ['access', 'export', 'deletion'] as const;
 export const REQUEST_STATUSES = [
+  'awaiting_approval',
+  'awaiting_subject',
   'received',
   'queued',
   'processing',
@@ -26,6 +33,7 @@ export const REQUEST_STATUSES = [
   'partially_completed',
   'failed',
   'cancelled',
+  'rejected',
   'expired',
 ] as const;
 export const TASK_STATUSES = [
@@ -38,15 +46,25 @@ export const TASK_STATUSES = [
   'cancelled',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
+/** How a subject's identity was verified: their own token, or what an agent checked on their behalf. */
+export const VERIFICATION_METHODS = ['subject_token', 'sso', 'email_code', 'id_document', 'in_person'] as const;
+export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
+export const REJECTION_REASONS = ['identity_not_verified', 'manifestly_unfounded', 'excessive', 'legal_exemption', 'other'] as const;
 /** The statuses a request and its tasks are written with. */
-export const INITIAL_STATUS = { request: 'received', task: 'pending' } as const;
+export const INITIAL_STATUS = { request: 'received', reviewed: 'awaiting_approval', task: 'pending' } as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const OPEN_STATUSES = ['received', 'queued', 'processing', 'action_required'] as const satisfies readonly RequestStatus[];
+/** Statuses the worker carries a request through. */
+export const RUNNING_STATUSES = ['received', 'queued', 'processing', 'action_required'] as const satisfies readonly RequestStatus[];
+/** Waiting for an agent's decision, or for the subject's answer. */
+export const REVIEW_STATUSES = ['awaiting_approval', 'awaiting_subject'] as const satisfies readonly RequestStatus[];
+export const OPEN_STATUSES = [...RUNNING_STATUSES, ...REVIEW_STATUSES] as const satisfies readonly RequestStatus[];
+/** Statuses in which a request's deadline runs: open and not waiting for the subject. */
+export const DEADLINE_STATUSES: readonly RequestStatus[] = OPEN_STATUSES.filter((s) => s !== 'awaiting_subject');
 /** Statuses whose request may hold a result; its retention runs from completedAt. */
 export const RESULT_STATUSES = ['completed', 'partially_completed', 'failed'] as const satisfies readonly RequestStatus[];
-export const TERMINAL_STATUSES: readonly RequestStatus[] = [...RESULT_STATUSES, 'cancelled', 'expired'];
+export const TERMINAL_STATUSES: readonly RequestStatus[] = [...RESULT_STATUSES, 'cancelled', 'rejected', 'expired'];
 const OPEN_TASK_STATUSES = ['pending', 'running'] as const satisfies readonly TaskStatus[];
 
 export interface Transition<S extends string, Stamp extends string> {
@@ -54,7 +72,7 @@ export interface Transition<S extends string, Stamp extends string> {
   to: S;
   /** The column set to the time of the transition (unless the caller gives that time). */
   stamp?: Stamp;
-  /** The audit event the transition records; a request's transitions record their new status. */
+  /** The audit event the transition records; a request's transition records its new status unless it names one. */
   event?: string;
 }
 
@@ -70,10 +88,18 @@ export const REQUEST_TRANSITIONS = {
   awaitAction: { from: ['received', 'queued', 'processing'], to: 'action_required' },
   /** The last manual task was answered: the request is assembled. */
   resume: { from: ['action_required'], to: 'processing' },
-  complete: { from: OPEN_STATUSES, to: 'completed', stamp: 'completedAt' },
-  completePartially: { from: OPEN_STATUSES, to: 'partially_completed', stamp: 'completedAt' },
-  fail: { from: OPEN_STATUSES, to: 'failed', stamp: 'completedAt' },
+  complete: { from: RUNNING_STATUSES, to: 'completed', stamp: 'completedAt' },
+  completePartially: { from: RUNNING_STATUSES, to: 'partially_completed', stamp: 'completedAt' },
+  fail: { from: RUNNING_STATUSES, to: 'failed', stamp: 'completedAt' },
   cancel: { from: OPEN_STATUSES, to: 'cancelled', stamp: 'completedAt' },
+  /** An agent approved a reviewed request: it runs as if just received. */
+  approve: { from: ['awaiting_approval'], to: 'received', event: 'approved' },
+  /** An agent refused it, with a reason shown to the subject; nothing ran. */
+  reject: { from: REVIEW_STATUSES, to: 'rejected', stamp: 'completedAt' },
+  /** An agent asked the subject for more; the deadline pauses. */
+  requestInfo: { from: ['awaiting_approval'], to: 'awaiting_subject', event: 'info_requested' },
+  /** The subject answered: back to the agent, the deadline running again. */
+  respond: { from: ['awaiting_subject'], to: 'awaiting_approval', event: 'subject_responded' },
   /** The result was deleted when its retention ended. */
   expire: { from: RESULT_STATUSES, to: 'expired' },
 } as const satisfies Record<string, RequestTransition>;

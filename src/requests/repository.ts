@@ -1,7 +1,9 @@
-import { and, asc, desc, eq, inArray, isNotNull, lt, or } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
+  DEADLINE_STATUSES,
   INITIAL_STATUS,
+  OPEN_STATUSES,
   REQUEST_TRANSITIONS,
   RESULT_STATUSES,
   TASK_TRANSITIONS,
@@ -11,8 +13,19 @@ import {
   type TaskTransitionName,
   type Transition,
 } from './lifecycle.js';
-import { requestEvents, requests, resultParts, tasks, type RequestRow, type ResultPartRow, type TaskRow } from './tables.js';
+import { IS_OPEN, requests, resultParts, tasks, type RequestRow, type ResultPartRow, type TaskRow } from './tables.js';
+import { AuditTrail } from '../audit/trail.js';
+import type { AuditEventRow } from '../audit/tables.js';
+import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
 
+export interface RequestFilter {
+  status?: RequestStatus | undefined;
+  type?: RequestRow['type'] | undefined;
+  accountId?: string | undefined;
+  /** Only requests overdue at this time. */
+  overdueAt?: Date | undefined;
+  dueBefore?: Date | undefined;
+}
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** What a transition may record besides the status (which only the lifecycle sets). */
 export type RequestValues = Omit<Partial<typeof requests.$inferInsert>, 'id' | 'status'>;
@@ -32,21 +45,59 @@ export type TaskValues = Omit<Partial<typeof tasks.$inferInsert>, 'id' | 'reques
  * and writes, and every status it writes is a transition of the lifecycle (lifecycle.ts).
  */
 export class RequestRepository {
-  constructor(private readonly db: Db | Tx) {}
+  private readonly trail: AuditTrail;
 
-  async insertWithTasks(row: Omit<typeof requests.$inferInsert, 'status'>, features: readonly string[]): Promise<RequestRow> {
+  constructor(private readonly db: Db | Tx) {
+    this.trail = new AuditTrail(db);
+  }
+
+  /**
+   * Writes a request with its tasks, running (`received`) or under review (`awaiting_approval`).
+   * Returns nothing when the subject has an open request of that type already (lost a race to it).
+   */
+  async insertWithTasks(
+    row: Omit<typeof requests.$inferInsert, 'status'>,
+    features: readonly string[],
+    actor: Actor,
+    review = false,
+  ): Promise<RequestRow | undefined> {
+    const status = review ? INITIAL_STATUS.reviewed : INITIAL_STATUS.request;
     return this.db.transaction(async (tx) => {
-      const [created] = await tx.insert(requests).values({ ...row, status: INITIAL_STATUS.request }).returning();
-      if (!created) throw new Error('insert returned no row');
-      const status = INITIAL_STATUS.task;
-      await tx.insert(tasks).values(features.map((feature) => ({ requestId: created.id, feature, status })));
-      await tx.insert(requestEvents).values({ requestId: created.id, kind: 'received', detail: { type: created.type, features: [...features] } });
+      const [created] = await tx
+        .insert(requests)
+        .values({ ...row, status })
+        .onConflictDoNothing({
+          target: [requests.tenantId, requests.subjectAccountId, requests.type],
+          where: IS_OPEN,
+        })
+        .returning();
+      if (!created) return undefined;
+      await tx.insert(tasks).values(features.map((feature) => ({ requestId: created.id, feature, status: INITIAL_STATUS.task })));
+      const detail = { type: created.type, features: [...features], regime: created.regime, verification: created.verificationMethod };
+      await new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: 'received', actor, detail });
+      if (review) await new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: status, actor: SYSTEM_ACTOR });
       return created;
     });
   }
 
   async find(tenantId: string, id: string): Promise<RequestRow | undefined> {
     const [row] = await this.db.select().from(requests).where(and(eq(requests.id, id), eq(requests.tenantId, tenantId)));
+    return row;
+  }
+
+  /** The subject's open request of that type, if any. */
+  async findOpen(tenantId: string, accountId: string, type: RequestRow['type']): Promise<RequestRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(requests)
+      .where(
+        and(
+          eq(requests.tenantId, tenantId),
+          eq(requests.subjectAccountId, accountId),
+          eq(requests.type, type),
+          inArray(requests.status, [...OPEN_STATUSES]),
+        ),
+      );
     return row;
   }
 
@@ -69,14 +120,16 @@ export class RequestRepository {
 
   async list(
     tenantId: string,
-    filter: { status?: RequestStatus; type?: RequestRow['type']; accountId?: string },
+    filter: RequestFilter,
     after: { createdAt: Date; id: string } | undefined,
     limit: number,
   ): Promise<RequestRow[]> {
-    const conditions = [eq(requests.tenantId, tenantId)];
+    const conditions: SQL[] = [eq(requests.tenantId, tenantId)];
     if (filter.status) conditions.push(eq(requests.status, filter.status));
     if (filter.type) conditions.push(eq(requests.type, filter.type));
     if (filter.accountId) conditions.push(eq(requests.subjectAccountId, filter.accountId));
+    if (filter.overdueAt) conditions.push(overdue(filter.overdueAt));
+    if (filter.dueBefore) conditions.push(lt(requests.dueAt, filter.dueBefore));
     if (after) {
       // Keyset pagination, newest first: strictly "before" the last row of the previous page.
       conditions.push(
@@ -91,11 +144,44 @@ export class RequestRepository {
       .limit(limit);
   }
 
+  /** How many of the tenant's (or one account's) requests are in each status, and how many are overdue at `now`. */
+  async stats(tenantId: string, now: Date, accountId?: string): Promise<{ byStatus: Partial<Record<RequestStatus, number>>; overdue: number }> {
+    const scope = and(eq(requests.tenantId, tenantId), accountId === undefined ? undefined : eq(requests.subjectAccountId, accountId));
+    const rows = await this.db.select({ status: requests.status, n: count() }).from(requests).where(scope).groupBy(requests.status);
+    const [late] = await this.db
+      .select({ n: count() })
+      .from(requests)
+      .where(and(scope, overdue(now)));
+    return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), overdue: late?.n ?? 0 };
+  }
+
+  /**
+   * Extends an open request's deadline, once: returns the extended row, or nothing when the request
+   * has ended or was extended before (in a race too: one conditional UPDATE).
+   */
+  async extend(id: string, dueAt: Date, reason: string, at: Date, actor: Actor, detail: Record<string, unknown>): Promise<RequestRow | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [extended] = await tx
+        .update(requests)
+        .set({ dueAt, extendedAt: at, extensionReason: reason, updatedAt: at })
+        .where(and(eq(requests.id, id), isNull(requests.extendedAt), inArray(requests.status, [...OPEN_STATUSES])))
+        .returning();
+      if (extended) await new AuditTrail(tx).record({ tenantId: extended.tenantId, requestId: id, kind: 'extended', actor, detail });
+      return extended;
+    });
+  }
+
   /**
    * Moves a request by one transition of the lifecycle, in one conditional UPDATE, and records it.
    * Returns the moved row, or nothing when the request is not in a status the transition starts from.
    */
-  async moveRequest(id: string, name: RequestTransitionName, values: RequestValues = {}): Promise<RequestRow | undefined> {
+  async moveRequest(
+    id: string,
+    name: RequestTransitionName,
+    values: RequestValues = {},
+    actor: Actor = SYSTEM_ACTOR,
+    detail?: Record<string, unknown>,
+  ): Promise<RequestRow | undefined> {
     const transition: Transition<RequestStatus, string> = REQUEST_TRANSITIONS[name];
     const now = new Date();
     const [moved] = await this.db
@@ -103,7 +189,10 @@ export class RequestRepository {
       .set({ ...(transition.stamp ? { [transition.stamp]: now } : {}), ...values, status: transition.to, updatedAt: now })
       .where(and(eq(requests.id, id), inArray(requests.status, [...transition.from])))
       .returning();
-    if (moved) await this.event(id, transition.to);
+    if (moved) {
+      const kind = transition.event ?? transition.to;
+      await this.trail.record({ tenantId: moved.tenantId, requestId: id, kind, actor, detail });
+    }
     return moved;
   }
 
@@ -133,10 +222,11 @@ export class RequestRepository {
     name: TaskTransitionName,
     values: TaskValues = {},
     detail?: Record<string, unknown>,
+    actor: Actor = SYSTEM_ACTOR,
   ): Promise<TaskRow | undefined> {
     const { event }: Transition<TaskStatus, string> = TASK_TRANSITIONS[name];
     const [moved] = await this.moveTasks(requestId, name, values, feature);
-    if (moved && event) await this.event(requestId, event, feature, detail);
+    if (moved && event) await this.event(requestId, event, feature, detail, actor);
     return moved;
   }
 
@@ -199,12 +289,19 @@ export class RequestRepository {
     });
   }
 
-  async event(requestId: string, kind: string, feature?: string, detail?: Record<string, unknown>): Promise<void> {
-    await this.db.insert(requestEvents).values({ requestId, kind, feature, detail });
+  async event(
+    requestId: string,
+    kind: string,
+    feature?: string,
+    detail?: Record<string, unknown>,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<void> {
+    await this.trail.record({ requestId, kind, feature, detail, actor });
   }
 
-  async events(requestId: string) {
-    return this.db.select().from(requestEvents).where(eq(requestEvents.requestId, requestId)).orderBy(asc(requestEvents.id));
+  /** A request's audit trail, oldest first. */
+  async events(requestId: string): Promise<AuditEventRow[]> {
+    return this.trail.ofRequest(requestId);
   }
 
   /** Requests written but never handed to the queue (a crash between insert and enqueue). */
@@ -215,6 +312,11 @@ export class RequestRepository {
       .where(and(eq(requests.status, 'received'), lt(requests.createdAt, olderThan)))
       .limit(100);
   }
+}
+
+/** Past its deadline and still running (a paused request's deadline does not run). */
+function overdue(now: Date): SQL {
+  return and(lt(requests.dueAt, now), inArray(requests.status, [...DEADLINE_STATUSES]))!;
 }
 
 async function recordParts(tx: Tx, requestId: string, mediaType: string, parts: PartValues[]) {

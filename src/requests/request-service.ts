@@ -4,16 +4,18 @@ import type { RequestRow, TaskRow } from './tables.js';
 import type { RequestFlow } from '../queue/flow.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
-import { isTerminal } from './lifecycle.js';
+import { isTerminal, type VerificationMethod } from './lifecycle.js';
+import { dueAt, extendedDue } from './deadlines.js';
 import type { RequestRepository } from './repository.js';
 import { wholeResult, type ResultFile } from './result-files.js';
-import type { CreateRequestBody, ListRequestsQuery, RequestList, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
+import type { CreateRequestBody, ExtendBody, ListRequestsQuery, RequestList, RequestStats, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
+import type { Actor, Principal } from '../auth/principal.js';
+import type { ApprovalService } from '../tenants/approval.js';
+import { eventView } from '../audit/trail.js';
+import type { AuditEventView } from '../audit/schemas.js';
 import type { SubjectResolution } from '../identity/resolve-subject.js';
-import type { Principal } from '../auth/principal.js';
 
 type IdentifiedBy = RequestRow['subjectIdentifiedBy'];
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The rules of taking, showing, listing and cancelling requests. Routes only call these. */
 export class RequestService {
@@ -22,16 +24,29 @@ export class RequestService {
     private readonly tenants: TenantService,
     private readonly flow: RequestFlow,
     private readonly catalogue: Catalogue,
-    private readonly dueDays: number,
+    private readonly now: () => Date,
     private readonly log: Logger,
     private readonly resolveSubject: (tenantId: string, by: SubjectIdentifier) => Promise<SubjectResolution>,
+    private readonly intake: { approval: Pick<ApprovalService, 'reviews'>; stepUpMaxAgeSeconds: number },
   ) {}
 
-  async create(principal: Principal, body: CreateRequestBody): Promise<RequestView> {
+  /**
+   * Takes a request: verified (a subject's own token, or the method an agent gives), reviewed or
+   * run as the tenant chooses. While the subject has an open request of that type, that one is
+   * the answer (`duplicate`), and its trail records the new ask.
+   */
+  async create(body: CreateRequestBody, caller: Caller): Promise<{ request: RequestView; duplicate: boolean }> {
+    const { principal, actor } = caller;
     const { tenantId } = principal;
+    const verification = verificationOf(principal, body);
+    if (principal.kind === 'subject' && body.type === 'deletion') this.requireRecentLogin(principal.authTime);
     const features = await this.featuresFor(tenantId, body.features);
     const subject = await this.subjectOf(principal, body.subject);
-    const now = new Date();
+    const open = await this.repo.findOpen(tenantId, subject.accountId, body.type);
+    if (open) return this.duplicate(open, actor);
+    const regime = body.regime ?? (await this.tenants.defaultRegime(tenantId)) ?? 'gdpr';
+    const review = await this.intake.approval.reviews(tenantId, body.type);
+    const now = this.now();
     const row = await this.repo.insertWithTasks(
       {
         tenantId,
@@ -40,14 +55,46 @@ export class RequestService {
         subjectIdentifiedBy: subject.identifiedBy,
         features,
         catalogueVersion: this.catalogue.version,
-        dueAt: new Date(now.getTime() + this.dueDays * DAY_MS),
+        regime,
+        dueAt: dueAt(regime, now),
+        requestedByType: actor.type,
+        requestedById: actor.id,
+        requestedByName: actor.name,
+        verificationMethod: verification.method,
+        verificationNote: verification.note,
         createdAt: now,
         updatedAt: now,
       },
       features,
+      actor,
+      review,
     );
-    await this.enqueue(row);
-    return this.get(tenantId, row.id);
+    if (!row) {
+      // Another ask for the same subject and type was written first: it is the open one.
+      const first = await this.repo.findOpen(tenantId, subject.accountId, body.type);
+      if (!first) throw conflict('request-ended', 'The same request was taken and ended meanwhile; ask again');
+      return this.duplicate(first, actor);
+    }
+    if (!review) await this.enqueue(row);
+    return { request: await this.get(tenantId, row.id), duplicate: false };
+  }
+
+  private async duplicate(open: RequestRow, actor: Actor): Promise<{ request: RequestView; duplicate: boolean }> {
+    await this.repo.event(open.id, 'duplicate_received', undefined, undefined, actor);
+    return { request: await this.get(open.tenantId, open.id), duplicate: true };
+  }
+
+  /** A subject erasing their own account must have logged in recently (a fresh login, not a long-lived session). */
+  private requireRecentLogin(authTime: Date): void {
+    const ageSeconds = (this.now().getTime() - authTime.getTime()) / 1000;
+    if (ageSeconds > this.intake.stepUpMaxAgeSeconds) {
+      throw new AppError(
+        401,
+        'step-up-required',
+        'Step-up required',
+        `A deletion needs a login within the last ${this.intake.stepUpMaxAgeSeconds} seconds: sign in again`,
+      );
+    }
   }
 
   /** Hands a received request to the queue. Safe to repeat: the flow's job ids are the request's. */
@@ -72,7 +119,13 @@ export class RequestService {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const own = principal.kind === 'subject' ? principal.subjectId : undefined;
     if (own !== undefined && query.accountId !== undefined && query.accountId !== own) return { items: [], nextCursor: null };
-    const rows = await this.repo.list(principal.tenantId, { ...query, accountId: own ?? query.accountId }, after, query.limit + 1);
+    const filter = {
+      ...query,
+      accountId: own ?? query.accountId,
+      overdueAt: query.overdue ? this.now() : undefined,
+      dueBefore: query.dueBefore ? new Date(query.dueBefore) : undefined,
+    };
+    const rows = await this.repo.list(principal.tenantId, filter, after, query.limit + 1);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
@@ -81,11 +134,11 @@ export class RequestService {
     };
   }
 
-  async cancel(tenantId: string, id: string): Promise<RequestView> {
+  async cancel(tenantId: string, id: string, actor: Actor): Promise<RequestView> {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw notFound('Request');
     if (isTerminal(row.status)) throw conflict('request-ended', `The request has already ended (${row.status})`);
-    if (!(await this.repo.moveRequest(id, 'cancel'))) throw conflict('request-ended', 'The request ended while it was being cancelled');
+    if (!(await this.repo.moveRequest(id, 'cancel', {}, actor))) throw conflict('request-ended', 'The request ended while it was being cancelled');
     await this.repo.moveTasks(id, 'cancel');
     return this.get(tenantId, id);
   }
@@ -108,6 +161,33 @@ export class RequestService {
       ]);
     }
     return found;
+  }
+
+  /** A subject counts their own requests only. */
+  async stats(principal: Principal): Promise<RequestStats> {
+    return this.repo.stats(principal.tenantId, this.now(), principal.kind === 'subject' ? principal.subjectId : undefined);
+  }
+
+  /** Extends an open request's deadline once, as far as its regime allows. */
+  async extend(tenantId: string, id: string, body: ExtendBody, actor: Actor): Promise<RequestView> {
+    const row = await this.repo.find(tenantId, id);
+    if (!row) throw notFound('Request');
+    if (isTerminal(row.status)) throw conflict('request-ended', `The request has already ended (${row.status})`);
+    if (row.extendedAt) throw conflict('already-extended', 'A deadline is extended once');
+    const due = extendedDue(row.regime, row.dueAt, body);
+    if (typeof due === 'string') throw new AppError(422, 'extension-not-allowed', 'Extension not allowed', due);
+    const { reason, months, days } = body;
+    const detail = { reason, regime: row.regime, from: row.dueAt.toISOString(), to: due.toISOString(), months, days };
+    if (!(await this.repo.extend(id, due, reason, this.now(), actor, detail))) {
+      throw conflict('already-extended', 'The request ended or was extended meanwhile');
+    }
+    return this.get(tenantId, id);
+  }
+
+  /** The request's audit trail, oldest first. */
+  async events(tenantId: string, id: string): Promise<AuditEventView[]> {
+    if (!(await this.repo.find(tenantId, id))) throw notFound('Request');
+    return (await this.repo.events(id)).map(eventView);
   }
 
   /** The subject's account: given, or resolved from an email or mobile number through the account stores. */
@@ -142,6 +222,22 @@ export class RequestService {
   }
 }
 
+export interface Caller {
+  principal: Principal;
+  actor: Actor;
+}
+
+/** A subject's own token verifies them; a key acting for someone must say how it verified them. */
+function verificationOf(principal: Principal, body: CreateRequestBody): { method: VerificationMethod; note: string | null } {
+  if (principal.kind === 'subject') return { method: 'subject_token', note: null };
+  if (!body.verification) {
+    throw new AppError(422, 'verification-required', 'Verification required', "Say how the subject's identity was verified", [
+      { field: '/verification', message: 'required when a key makes a request on behalf of a subject' },
+    ]);
+  }
+  return body.verification;
+}
+
 function iso(date: Date | null): string | undefined {
   return date ? date.toISOString() : undefined;
 }
@@ -166,7 +262,18 @@ export function toView(row: RequestRow, tasks?: TaskRow[]): RequestView {
     subject: { accountId: row.subjectAccountId, identifiedBy: row.subjectIdentifiedBy },
     features: row.features as FeatureId[],
     catalogueVersion: row.catalogueVersion,
+    regime: row.regime,
     dueAt: row.dueAt.toISOString(),
+    ...(row.extendedAt ? { extension: { at: row.extendedAt.toISOString(), reason: row.extensionReason ?? '' } } : {}),
+    ...(row.pausedAt ? { pausedAt: row.pausedAt.toISOString() } : {}),
+    requestedBy: { type: row.requestedByType, id: row.requestedById, name: row.requestedByName },
+    ...(row.verificationMethod
+      ? { verification: { method: row.verificationMethod, ...(row.verificationNote ? { note: row.verificationNote } : {}) } }
+      : {}),
+    ...(row.rejectionReason ? { rejection: { reason: row.rejectionReason, ...(row.rejectionNote ? { note: row.rejectionNote } : {}) } } : {}),
+    ...(row.infoRequestNote
+      ? { infoRequest: { note: row.infoRequestNote, ...(row.subjectResponseNote ? { response: row.subjectResponseNote } : {}) } }
+      : {}),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     ...(row.completedAt ? { completedAt: row.completedAt.toISOString() } : {}),

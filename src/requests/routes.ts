@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { actorOf } from '../auth/principal.js';
+import { AuditEventList } from '../audit/schemas.js';
 import { Problem } from '../errors.js';
 import type { RequestService } from './request-service.js';
-import { CreateRequestBody, ListRequestsQuery, RequestIdParams, RequestList, RequestView } from './schemas.js';
+import type { ReviewService } from './review-service.js';
+import { CreateRequestBody, ExtendBody, NoteBody, RejectBody, ListRequestsQuery, RequestIdParams, RequestList, RequestStats, RequestView } from './schemas.js';
 
 /** Thin routes: validate (schemas), authorize (config.permission, auth/hook.ts), call the service. */
-export async function requestRoutes(scope: FastifyInstance, service: RequestService): Promise<void> {
+export async function requestRoutes(scope: FastifyInstance, service: RequestService, review: ReviewService): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
   const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
@@ -17,14 +20,19 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
       schema: {
         tags: ['requests'],
         summary: 'Open an access, export or deletion request for one data subject',
+        description:
+          '202: taken (awaiting_approval when the tenant reviews this type, else queued). 200: the subject already has an ' +
+          'open request of this type; that one is returned and its trail records the new ask. A key must say how it ' +
+          "verified the subject (`verification`, else 422); a subject's own deletion needs a recent login (401 step-up-required).",
         security,
         body: CreateRequestBody,
-        response: { 202: RequestView, ...errors, 413: Problem, 422: Problem },
+        response: { 200: RequestView, 202: RequestView, ...errors, 413: Problem, 422: Problem },
       },
     },
     async (request, reply) => {
-      const created = await service.create(request.principal, request.body);
-      return reply.code(202).header('location', `/v1/requests/${created.id}`).send(created);
+      const caller = { principal: request.principal, actor: actorOf(request.principal, request.ip) };
+      const { request: created, duplicate } = await service.create(request.body, caller);
+      return reply.code(duplicate ? 200 : 202).header('location', `/v1/requests/${created.id}`).send(created);
     },
   );
 
@@ -41,6 +49,36 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
       },
     },
     async (request) => service.list(request.principal, request.query),
+  );
+
+  app.get(
+    '/requests/stats',
+    {
+      config: { permission: 'requests:read' },
+      schema: {
+        tags: ['requests'],
+        summary: "How many of this tenant's requests are in each status, and how many are overdue",
+        security,
+        response: { 200: RequestStats, 401: Problem },
+      },
+    },
+    async (request) => service.stats(request.principal),
+  );
+
+  app.post(
+    '/requests/:id/extend',
+    {
+      config: { permission: 'requests:approve' },
+      schema: {
+        tags: ['requests'],
+        summary: "Extend the request's deadline once, with a reason, as far as its regime allows (gdpr: 2 months; ccpa: 45 days; pipl: none)",
+        security,
+        params: RequestIdParams,
+        body: ExtendBody,
+        response: { 200: RequestView, ...errors, 409: Problem, 422: Problem },
+      },
+    },
+    async (request) => service.extend(request.tenantId, request.params.id, request.body, actorOf(request.principal, request.ip)),
   );
 
   app.get(
@@ -70,6 +108,86 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
         response: { 200: RequestView, ...errors, 409: Problem },
       },
     },
-    async (request) => service.cancel(request.tenantId, request.params.id),
+    async (request) => service.cancel(request.tenantId, request.params.id, actorOf(request.principal, request.ip)),
+  );
+
+  app.get(
+    '/requests/:id/events',
+    {
+      config: { permission: 'requests:read' },
+      schema: {
+        tags: ['audit'],
+        summary: "A request's audit trail, oldest first: what happened, when, by whom and from where",
+        security,
+        params: RequestIdParams,
+        response: { 200: AuditEventList, ...errors },
+      },
+    },
+    async (request) => ({ items: await service.events(request.tenantId, request.params.id) }),
+  );
+
+  const decision = { ...errors, 409: Problem };
+  app.post(
+    '/requests/:id/approve',
+    {
+      config: { permission: 'requests:approve' },
+      schema: {
+        tags: ['review'],
+        summary: 'Approve a request awaiting approval: it runs',
+        security,
+        params: RequestIdParams,
+        response: { 200: RequestView, ...decision },
+      },
+    },
+    async (request) => review.approve(request.tenantId, request.params.id, actorOf(request.principal, request.ip)),
+  );
+
+  app.post(
+    '/requests/:id/reject',
+    {
+      config: { permission: 'requests:approve' },
+      schema: {
+        tags: ['review'],
+        summary: 'Reject a request under review, with a reason shown to the subject; nothing runs',
+        security,
+        params: RequestIdParams,
+        body: RejectBody,
+        response: { 200: RequestView, ...decision },
+      },
+    },
+    async (request) => review.reject(request.tenantId, request.params.id, request.body, actorOf(request.principal, request.ip)),
+  );
+
+  app.post(
+    '/requests/:id/request-info',
+    {
+      config: { permission: 'requests:approve' },
+      schema: {
+        tags: ['review'],
+        summary: 'Ask the subject for more before deciding (awaiting_subject); the deadline pauses until they answer',
+        security,
+        params: RequestIdParams,
+        body: NoteBody,
+        response: { 200: RequestView, ...decision },
+      },
+    },
+    async (request) => review.requestInfo(request.tenantId, request.params.id, request.body.note, actorOf(request.principal, request.ip)),
+  );
+
+  app.post(
+    '/requests/:id/respond',
+    {
+      config: { permission: 'requests:respond' },
+      schema: {
+        tags: ['review'],
+        summary: "The subject's answer to what was asked: back to awaiting_approval, the deadline moved on by the pause",
+        security,
+        params: RequestIdParams,
+        body: NoteBody,
+        response: { 200: RequestView, ...decision },
+      },
+    },
+    async (request) =>
+      review.respond(request.tenantId, request.params.id, request.body.note, request.principal, actorOf(request.principal, request.ip)),
   );
 }

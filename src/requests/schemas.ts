@@ -1,14 +1,23 @@
 import Type, { type Static } from 'typebox';
 import { FeatureId } from '../catalogue/schema.js';
-import { REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES } from './lifecycle.js';
+import { REGIMES } from './deadlines.js';
+import { REJECTION_REASONS, REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS } from './lifecycle.js';
+import { ActorView } from '../audit/schemas.js';
 
 /** Request API schemas, written once: validation, TypeScript types and OpenAPI come from here. */
 
+
+export const RejectionReason = Type.Enum([...REJECTION_REASONS], { description: 'Why the request was refused; shown to the subject' });
 
 export const RequestType = Type.Enum([...REQUEST_TYPES], {
   description: 'access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)',
 });
 export const RequestStatus = Type.Enum([...REQUEST_STATUSES]);
+export const Regime = Type.Enum([...REGIMES], {
+  description:
+    'The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ' +
+    'ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)',
+});
 export const TaskStatus = Type.Enum([...TASK_STATUSES]);
 
 const AccountId = Type.String({
@@ -43,10 +52,24 @@ export const Subject = Type.Object({
   identifiedBy: Type.Optional(Type.Enum(['accountId', 'email', 'mobile'])),
 });
 
+const Note = Type.String({ minLength: 1, maxLength: 2000 });
+
+export const Verification = Type.Object(
+  {
+    method: Type.Enum(VERIFICATION_METHODS.filter((m) => m !== 'subject_token'), {
+      description: "How the agent verified the subject's identity",
+    }),
+    note: Type.String({ minLength: 1, maxLength: 2000, description: 'What was checked (no copies of documents)' }),
+  },
+  { additionalProperties: false },
+);
+
 export const CreateRequestBody = Type.Object(
   {
     type: RequestType,
+    /** Required for a key; a subject may leave it out (their own account). */
     subject: Type.Optional(SubjectIdentifier),
+    verification: Type.Optional(Verification),
     features: Type.Optional(
       Type.Array(FeatureId, {
         minItems: 1,
@@ -54,6 +77,7 @@ export const CreateRequestBody = Type.Object(
         description: 'Catalogue features to cover; default: every feature the tenant uses',
       }),
     ),
+    regime: Type.Optional(Type.Enum([...REGIMES], { description: "Default: the tenant's default regime (gdpr unless set)" })),
   },
   { additionalProperties: false },
 );
@@ -87,11 +111,29 @@ export const RequestView = Type.Object(
     subject: Subject,
     features: Type.Array(FeatureId),
     catalogueVersion: Type.String(),
-    dueAt: Type.String({ format: 'date-time', description: 'Legal deadline (one month by default)' }),
+    regime: Regime,
+    dueAt: Type.String({ format: 'date-time', description: "Legal deadline, from the regime; moved by an extension and by pauses" }),
+    extension: Type.Optional(
+      Type.Object({ at: Type.String({ format: 'date-time' }), reason: Type.String() }, { description: 'The one extension of the deadline' }),
+    ),
+    pausedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Since when the deadline is paused, waiting for the subject' })),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     completedAt: Type.Optional(Type.String({ format: 'date-time' })),
     result: Type.Optional(ResultLink),
+    requestedBy: Type.Omit(ActorView, ['ip'], { description: 'Who made the request: the subject, or the key acting for them' }),
+    verification: Type.Optional(
+      Type.Object({ method: Type.Enum([...VERIFICATION_METHODS]), note: Type.Optional(Type.String()) }, {
+        description: "How the subject's identity was verified: subject_token (their own login) or what the agent checked",
+      }),
+    ),
+    rejection: Type.Optional(Type.Object({ reason: RejectionReason, note: Type.Optional(Type.String()) })),
+    infoRequest: Type.Optional(
+      Type.Object(
+        { note: Type.String(), response: Type.Optional(Type.String()) },
+        { description: "What an agent asked the subject, and the subject's answer" },
+      ),
+    ),
     tasks: Type.Optional(Type.Array(TaskView)),
   },
   { $id: 'Request' },
@@ -107,6 +149,8 @@ export const ListRequestsQuery = Type.Object(
     status: Type.Optional(RequestStatus),
     type: Type.Optional(RequestType),
     accountId: Type.Optional(AccountId),
+    overdue: Type.Optional(Type.Boolean({ description: 'true: only open requests past their deadline' })),
+    dueBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests due before this time' })),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
   },
@@ -119,3 +163,25 @@ export const RequestList = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 export type RequestList = Static<typeof RequestList>;
+
+export const RequestStats = Type.Object({
+  byStatus: Type.Record(Type.String(), Type.Integer(), { description: "How many of the tenant's requests are in each status" }),
+  overdue: Type.Integer({ description: 'Open requests past their deadline (paused ones are not counted)' }),
+});
+export type RequestStats = Static<typeof RequestStats>;
+
+export const ExtendBody = Type.Object(
+  {
+    reason: Type.String({ minLength: 1, maxLength: 1000, description: 'Why more time is needed (recorded in the trail; no personal data)' }),
+    months: Type.Optional(Type.Integer({ minimum: 1, description: 'gdpr: further months, at most 2 (default 2)' })),
+    days: Type.Optional(Type.Integer({ minimum: 1, description: 'ccpa: further days, at most 45 (default 45)' })),
+  },
+  { additionalProperties: false },
+);
+export type ExtendBody = Static<typeof ExtendBody>;
+
+export const RejectBody = Type.Object({ reason: RejectionReason, note: Type.Optional(Note) }, { additionalProperties: false });
+export type RejectBody = Static<typeof RejectBody>;
+
+export const NoteBody = Type.Object({ note: Note }, { additionalProperties: false });
+export type NoteBody = Static<typeof NoteBody>;

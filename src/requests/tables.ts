@@ -1,13 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { DatasetDescription } from '../features/adapter.js';
 import { tenants } from '../tenants/tables.js';
-import { REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES } from './lifecycle.js';
+import { REGIMES } from './deadlines.js';
+import { ACTOR_TYPES } from '../audit/tables.js';
+import { OPEN_STATUSES, REJECTION_REASONS, REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS } from './lifecycle.js';
 
 /**
- * Requests, their per-feature tasks and the audit trail. Postgres holds the truth about every
+ * Requests, their per-feature tasks and the parts of their results (their audit trail: src/audit). Postgres holds the truth about every
  * request; queue jobs carry only these ids.
  */
+
+/** `status` is one of the open statuses, as literals: a partial index and its ON CONFLICT must say it alike. */
+export const IS_OPEN = sql.raw(`status in (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})`);
 
 export const requests = pgTable(
   'requests',
@@ -24,8 +29,28 @@ export const requests = pgTable(
       .notNull()
       .default('accountId'),
     features: text('features').array().notNull(),
+    /** Who made the request: the subject, or the key of an agent acting on their behalf. */
+    requestedByType: text('requested_by_type', { enum: ACTOR_TYPES }).notNull().default('system'),
+    requestedById: text('requested_by_id'),
+    requestedByName: text('requested_by_name'),
+    /** How the subject's identity was verified: their own token, or what the agent checked. */
+    verificationMethod: text('verification_method', { enum: VERIFICATION_METHODS }),
+    verificationNote: text('verification_note'),
+    /** Why an agent refused the request, shown to the subject. */
+    rejectionReason: text('rejection_reason', { enum: REJECTION_REASONS }),
+    rejectionNote: text('rejection_note'),
+    /** What an agent asked the subject (awaiting_subject), and the subject's answer. */
+    infoRequestNote: text('info_request_note'),
+    subjectResponseNote: text('subject_response_note'),
     catalogueVersion: text('catalogue_version').notNull(),
+    /** The law the request answers under (deadlines.ts). */
+    regime: text('regime', { enum: REGIMES }).notNull().default('gdpr'),
     dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    /** Set once: a deadline is extended at most once, with a reason. */
+    extendedAt: timestamp('extended_at', { withTimezone: true }),
+    extensionReason: text('extension_reason'),
+    /** While the request waits for the subject, its deadline is paused (moved on by the pause when it resumes). */
+    pausedAt: timestamp('paused_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
@@ -39,6 +64,10 @@ export const requests = pgTable(
   (t) => [
     index('requests_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
     index('requests_tenant_subject_idx').on(t.tenantId, t.subjectAccountId),
+    // One open request per subject and type: a second one while it is open is the same request.
+    uniqueIndex('requests_open_per_subject_idx')
+      .on(t.tenantId, t.subjectAccountId, t.type)
+      .where(IS_OPEN),
     index('requests_open_status_idx')
       .on(t.status)
       .where(sql`status in ('received', 'queued', 'processing', 'action_required')`),
@@ -70,22 +99,6 @@ export const tasks = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('tasks_request_feature_idx').on(t.requestId, t.feature)],
-);
-
-/** Every step of a request, for the audit trail. Details never hold personal data. */
-export const requestEvents = pgTable(
-  'request_events',
-  {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    requestId: uuid('request_id')
-      .notNull()
-      .references(() => requests.id, { onDelete: 'cascade' }),
-    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
-    kind: text('kind').notNull(),
-    feature: text('feature'),
-    detail: jsonb('detail').$type<Record<string, unknown>>(),
-  },
-  (t) => [index('request_events_request_idx').on(t.requestId, t.id)],
 );
 
 /**

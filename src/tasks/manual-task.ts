@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Actor } from '../auth/principal.js';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { ByteMeter } from '../blobs/byte-meter.js';
@@ -40,7 +41,14 @@ export class ManualTaskService {
     private readonly maxUploadBytes: number,
   ) {}
 
-  async upload(tenantId: string, id: string, feature: string, name: string, mediaType: string, body: Readable) {
+  async upload(
+    tenantId: string,
+    id: string,
+    feature: string,
+    file: { name: string; mediaType: string; body: Readable },
+    actor: Actor,
+  ) {
+    const { name, mediaType, body } = file;
     const { request, task } = await this.openTask(tenantId, id, feature);
     if (request.type === 'deletion') {
       throw conflict('no-upload-for-deletion', 'A deletion task is confirmed with a note, not with files');
@@ -58,18 +66,18 @@ export class ManualTaskService {
       throw err;
     }
     const { size } = meter;
-    const file = { name, mediaType, size, sha256: meter.sha256(), blobKey };
+    const stored = { name, mediaType, size, sha256: meter.sha256(), blobKey };
     const outcome = manualOutcome(task);
-    outcome.manual.files.push(file);
+    outcome.manual.files.push(stored);
     if (!(await this.repo.recordManualOutcome(id, feature, outcome))) {
       await this.featureBlobs.delete(blobKey);
       throw await this.noLongerWaiting(id, feature);
     }
-    await this.repo.event(id, 'manual_file_added', feature, { size });
-    return { name, mediaType, size, sha256: file.sha256 };
+    await this.repo.event(id, 'manual_file_added', feature, { size }, actor);
+    return { name, mediaType, size, sha256: stored.sha256 };
   }
 
-  async complete(tenantId: string, id: string, feature: string, note: string): Promise<RequestView> {
+  async complete(tenantId: string, id: string, feature: string, note: string, actor: Actor): Promise<RequestView> {
     const { request, task } = await this.openTask(tenantId, id, feature);
     const outcome = manualOutcome(task);
     outcome.manual.note = note;
@@ -77,7 +85,7 @@ export class ManualTaskService {
       request.type === 'deletion'
         ? { counts: {}, outcome, datasets: [] }
         : { ...(await this.writePartial(request, feature, outcome)), outcome, datasets: [UPLOADS] };
-    if (!(await this.repo.moveTask(id, feature, 'completeByHand', values))) throw await this.noLongerWaiting(id, feature);
+    if (!(await this.repo.moveTask(id, feature, 'completeByHand', values, undefined, actor))) throw await this.noLongerWaiting(id, feature);
     await this.resumeIfDone(request.id);
     return this.requests.get(tenantId, id);
   }

@@ -1,3 +1,4 @@
+import { actorOf } from '../auth/principal.js';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
@@ -24,7 +25,13 @@ export async function manualTaskRoutes(scope: FastifyInstance, service: ManualTa
         response: { 200: RequestView, 400: Problem, 401: Problem, 404: Problem, 409: Problem },
       },
     },
-    async (request) => service.complete(request.tenantId, request.params.id, request.params.feature, request.body.note),
+    async (request) => service.complete(
+        request.tenantId,
+        request.params.id,
+        request.params.feature,
+        request.body.note,
+        actorOf(request.principal, request.ip),
+      ),
   );
 
   // Uploads take the raw body of any media type as a stream, so their parser lives in its own scope.
@@ -51,9 +58,8 @@ export async function manualTaskRoutes(scope: FastifyInstance, service: ManualTa
           request.tenantId,
           request.params.id,
           request.params.feature,
-          request.query.name,
-          mediaType,
-          request.body as Readable,
+          { name: request.query.name, mediaType, body: request.body as Readable },
+          actorOf(request.principal, request.ip),
         );
         return reply.code(201).send(file);
       },

@@ -4,6 +4,8 @@ import { tenantFeatureSettings, tenants } from './tables.js';
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
 import { badRequest } from '../errors.js';
 import { unknownTenant } from '../auth/api-keys.js';
+import { AuditTrail } from '../audit/trail.js';
+import type { Actor } from '../auth/principal.js';
 import type { AdapterKind, FeatureSetting, PutFeatureSetting, TenantPolicy } from './schemas.js';
 
 /** How a feature is answered for one tenant, with what the task runner needs to build its adapter. */
@@ -39,7 +41,7 @@ export class FeatureSettingsService {
     });
   }
 
-  async put(tenantId: string, feature: FeatureId, body: PutFeatureSetting): Promise<FeatureSetting> {
+  async put(tenantId: string, feature: FeatureId, body: PutFeatureSetting, actor: Actor): Promise<FeatureSetting> {
     if (body.adapter === 'http' && !body.connector) {
       throw badRequest('The http adapter needs a connector', [{ field: '/connector', message: 'required when adapter is http' }]);
     }
@@ -62,6 +64,9 @@ export class FeatureSettingsService {
         .insert(tenantFeatureSettings)
         .values({ tenantId, feature, ...values })
         .onConflictDoUpdate({ target: [tenantFeatureSettings.tenantId, tenantFeatureSettings.feature], set: values });
+      // The connector's address and secret stay out of the trail: only what changed in kind.
+      const detail = { enabled: body.enabled, adapter: body.adapter };
+      await new AuditTrail(tx).record({ tenantId, kind: 'feature_setting_changed', feature, actor, detail });
     });
     const setting = (await this.list(tenantId)).find((s) => s.feature === feature);
     return setting!;
@@ -87,13 +92,16 @@ export class FeatureSettingsService {
     return { sharedData: row.sharedData };
   }
 
-  async putPolicy(tenantId: string, policy: TenantPolicy): Promise<TenantPolicy> {
-    const rows = await this.db
-      .update(tenants)
-      .set({ sharedDataPolicy: policy.sharedData })
-      .where(eq(tenants.id, tenantId))
-      .returning({ id: tenants.id });
-    if (rows.length === 0) throw unknownTenant(tenantId);
+  async putPolicy(tenantId: string, policy: TenantPolicy, actor: Actor): Promise<TenantPolicy> {
+    await this.db.transaction(async (tx) => {
+      const rows = await tx
+        .update(tenants)
+        .set({ sharedDataPolicy: policy.sharedData })
+        .where(eq(tenants.id, tenantId))
+        .returning({ id: tenants.id });
+      if (rows.length === 0) throw unknownTenant(tenantId);
+      await new AuditTrail(tx).record({ tenantId, kind: 'policy_changed', actor, detail: { ...policy } });
+    });
     return this.policy(tenantId);
   }
 

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { actorOf } from '../auth/principal.js';
 import { Problem } from '../errors.js';
+import type { ApprovalService } from './approval.js';
 import type { FeatureSettingsService } from './feature-settings.js';
-import { FeatureParams, FeatureSetting, FeatureSettingList, PutFeatureSetting, TenantPolicy } from './schemas.js';
+import { ApprovalSettings, FeatureParams, FeatureSetting, FeatureSettingList, PutFeatureSetting, TenantPolicy } from './schemas.js';
 
 /** The tenant's own configuration, for its admin console: which features it uses and how each is answered. */
-export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSettingsService): Promise<void> {
+export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSettingsService, approval: ApprovalService): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
 
@@ -36,7 +38,7 @@ export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSett
         response: { 200: FeatureSetting, 400: Problem, 401: Problem, 404: Problem },
       },
     },
-    async (request) => settings.put(request.tenantId, request.params.feature, request.body),
+    async (request) => settings.put(request.tenantId, request.params.feature, request.body, actorOf(request.principal, request.ip)),
   );
 
   app.get(
@@ -65,6 +67,35 @@ export async function tenantRoutes(scope: FastifyInstance, settings: FeatureSett
         response: { 200: TenantPolicy, 400: Problem, 401: Problem, 404: Problem },
       },
     },
-    async (request) => settings.putPolicy(request.tenantId, request.body),
+    async (request) => settings.putPolicy(request.tenantId, request.body, actorOf(request.principal, request.ip)),
+  );
+
+  app.get(
+    '/tenant/approval',
+    {
+      config: { permission: 'tenant:configure' },
+      schema: {
+        tags: ['configuration'],
+        summary: 'Per request type: run at once (auto) or wait for an agent (review)',
+        security,
+        response: { 200: ApprovalSettings, 401: Problem },
+      },
+    },
+    async (request) => approval.get(request.tenantId),
+  );
+
+  app.put(
+    '/tenant/approval',
+    {
+      config: { permission: 'tenant:configure' },
+      schema: {
+        tags: ['configuration'],
+        summary: 'Choose per request type whether requests run at once (auto) or wait for an agent (review)',
+        security,
+        body: ApprovalSettings,
+        response: { 200: ApprovalSettings, 400: Problem, 401: Problem, 404: Problem },
+      },
+    },
+    async (request) => approval.put(request.tenantId, request.body, actorOf(request.principal, request.ip)),
   );
 }

@@ -49,3 +49,12 @@ export type SharedDataPolicy = Static<typeof SharedDataPolicy>;
 
 export const TenantPolicy = Type.Object({ sharedData: SharedDataPolicy }, { additionalProperties: false });
 export type TenantPolicy = Static<typeof TenantPolicy>;
+
+const ApprovalMode = Type.Enum(['auto', 'review'], {
+  description: 'auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it',
+});
+export const ApprovalSettings = Type.Object(
+  { access: ApprovalMode, export: ApprovalMode, deletion: ApprovalMode },
+  { additionalProperties: false, description: 'Per request type; deletion is review unless set' },
+);
+export type ApprovalSettings = Static<typeof ApprovalSettings>;

@@ -1,4 +1,6 @@
+import { REGIMES } from '../requests/deadlines.js';
 import { pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { REQUEST_TYPES } from '../requests/lifecycle.js';
 
 /** Tenants and how each answers the catalogue's features. */
 
@@ -12,6 +14,8 @@ export const tenants = pgTable('tenants', {
    * own_only, or whole conversations with everyone else pseudonymized (GDPR Art. 15(4)).
    */
   sharedDataPolicy: text('shared_data_policy', { enum: ['own_only', 'pseudonymized'] }).notNull().default('own_only'),
+  /** The law a request answers under unless it names one: its deadline and extension follow from it. */
+  defaultRegime: text('default_regime', { enum: REGIMES }).notNull().default('gdpr'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -34,4 +38,23 @@ export const tenantFeatureSettings = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.feature] })],
+);
+
+export const APPROVAL_MODES = ['auto', 'review'] as const;
+
+/**
+ * Whether a tenant's requests of one type run at once (auto) or wait for an agent's approval
+ * (review). A type without a row uses the default (tenants/approval.ts: deletions are reviewed).
+ */
+export const tenantApproval = pgTable(
+  'tenant_approval',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    requestType: text('request_type', { enum: REQUEST_TYPES }).notNull(),
+    mode: text('mode', { enum: APPROVAL_MODES }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.requestType] })],
 );

@@ -1,0 +1,75 @@
+import type { Actor, Principal } from '../auth/principal.js';
+import { conflict, notFound } from '../errors.js';
+import { resumedDue } from './deadlines.js';
+import type { RequestTransitionName } from './lifecycle.js';
+import type { RequestRepository, RequestValues } from './repository.js';
+import type { RequestService } from './request-service.js';
+import type { RejectBody, RequestView } from './schemas.js';
+import type { RequestRow } from './tables.js';
+
+/**
+ * An agent's decisions on a request under review (awaiting_approval): approve it (it runs),
+ * reject it with a reason, or ask the subject for more (awaiting_subject, deadline paused until the
+ * subject answers). Each is one transition of the lifecycle, recorded with its actor.
+ */
+export class ReviewService {
+  constructor(
+    private readonly repo: RequestRepository,
+    private readonly requests: Pick<RequestService, 'enqueue' | 'get'>,
+    private readonly now: () => Date,
+  ) {}
+
+  async approve(tenantId: string, id: string, actor: Actor): Promise<RequestView> {
+    const approved = await this.move(tenantId, id, 'approve', {}, actor);
+    await this.requests.enqueue(approved);
+    return this.requests.get(tenantId, id);
+  }
+
+  async reject(tenantId: string, id: string, body: RejectBody, actor: Actor): Promise<RequestView> {
+    const values = { rejectionReason: body.reason, rejectionNote: body.note ?? null, pausedAt: null };
+    await this.move(tenantId, id, 'reject', values, actor, { reason: body.reason });
+    await this.repo.moveTasks(id, 'cancel');
+    return this.requests.get(tenantId, id);
+  }
+
+  async requestInfo(tenantId: string, id: string, note: string, actor: Actor): Promise<RequestView> {
+    await this.move(tenantId, id, 'requestInfo', { infoRequestNote: note, subjectResponseNote: null, pausedAt: this.now() }, actor);
+    return this.requests.get(tenantId, id);
+  }
+
+  /** The subject answers what the agent asked; the deadline moves on by the time it waited for them. */
+  async respond(tenantId: string, id: string, note: string, principal: Principal, actor: Actor): Promise<RequestView> {
+    const row = await this.find(tenantId, id);
+    if (principal.kind === 'subject' && row.subjectAccountId !== principal.subjectId) throw notFound('Request');
+    const resumed = row.pausedAt ? { dueAt: resumedDue(row.dueAt, row.pausedAt, this.now()), pausedAt: null } : {};
+    await this.move(tenantId, id, 'respond', { subjectResponseNote: note, ...resumed }, actor);
+    return this.requests.get(tenantId, id);
+  }
+
+  private async find(tenantId: string, id: string): Promise<RequestRow> {
+    const row = await this.repo.find(tenantId, id);
+    if (!row) throw notFound('Request');
+    return row;
+  }
+
+  private async move(
+    tenantId: string,
+    id: string,
+    name: RequestTransitionName,
+    values: RequestValues,
+    actor: Actor,
+    detail?: Record<string, unknown>,
+  ): Promise<RequestRow> {
+    const row = await this.find(tenantId, id);
+    const moved = await this.repo.moveRequest(id, name, values, actor, detail);
+    if (!moved) throw conflict('not-under-review', `The request is ${row.status}: it cannot be ${PAST[name] ?? name} now`);
+    return moved;
+  }
+}
+
+const PAST: Partial<Record<RequestTransitionName, string>> = {
+  approve: 'approved',
+  reject: 'rejected',
+  requestInfo: 'sent back to the subject',
+  respond: 'answered',
+};
