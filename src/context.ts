@@ -139,7 +139,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     repo,
     tenants,
     requests,
-    review: new ReviewService(repo, requests, () => context.clock()),
+    review: new ReviewService(repo, requests, flow, () => context.clock()),
     approval,
     apiKeys,
     subjectTokens: new SubjectTokens(subjectTokenSettings(config, keys.subjectTokenSecret)),

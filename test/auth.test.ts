@@ -2,7 +2,7 @@ import t from 'tap';
 import Fastify from 'fastify';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { auth, startSystem, subjectToken } from './helper.js';
+import { auth, startSystem, subjectToken, VERIFIED } from './helper.js';
 import { SubjectTokens } from '../src/auth/subject-tokens.js';
 import { requireAuth } from '../src/auth/hook.js';
 import { subjectTokenSecret } from '../src/secrets.js';
@@ -99,7 +99,8 @@ t.test('a subject asks about their own account only', async (t) => {
   const implicit = await post({ type: 'access', features: ['im'] });
   t.equal(implicit.statusCode, 202, 'the subject may be left out');
   t.match(implicit.json().subject, { accountId: 'alice', identifiedBy: 'accountId' });
-  const byEmail = await post({ type: 'access', subject: { email: 'alice@acme.example' }, features: ['im'] });
+  // Another type: alice's access request is open, and a second one would be answered with it.
+  const byEmail = await post({ type: 'export', subject: { email: 'alice@acme.example' }, features: ['im'] });
   t.equal(byEmail.statusCode, 202, 'their own email resolves to their own account');
   t.match(byEmail.json().subject, { accountId: 'alice', identifiedBy: 'email' });
   for (const subject of [{ accountId: 'bob' }, { email: 'bob@acme.example' }, { email: 'nobody@acme.example' }, { email: 'support@acme.example' }]) {
@@ -107,7 +108,7 @@ t.test('a subject asks about their own account only', async (t) => {
     t.equal(res.statusCode, 422, JSON.stringify(subject));
     t.match(res.json(), { type: 'urn:dsar:problem:subject-not-own', errors: [{ field: '/subject' }] });
   }
-  const keyWithout = await app.inject({ method: 'POST', url: '/v1/requests', headers: auth(sys.keys.acme), payload: { type: 'access' } });
+  const keyWithout = await app.inject({ method: 'POST', url: '/v1/requests', headers: auth(sys.keys.acme), payload: { type: 'access', verification: VERIFIED } });
   t.equal(keyWithout.statusCode, 400, 'a key names the subject');
   t.match(keyWithout.json(), { errors: [{ field: '/subject' }] });
 });

@@ -31,19 +31,19 @@ t.test('a key must say how it verified the subject', async (t) => {
 });
 
 t.test('approval per tenant and type; deletion is reviewed by default', async (t) => {
-  t.same((await get('/v1/tenant/approval')).json(), { access: 'auto', export: 'auto', deletion: 'review' });
+  t.same((await get('/v1/tenant/approval')).json(), { access: 'auto', export: 'auto', deletion: 'review', release: 'auto' });
   const put = await app.inject({
     method: 'PUT',
     url: '/v1/tenant/approval',
     headers: auth(keys.acme),
-    payload: { access: 'review', export: 'auto', deletion: 'review' },
+    payload: { access: 'review', export: 'auto', deletion: 'review', release: 'auto' },
   });
-  t.same(put.json(), { access: 'review', export: 'auto', deletion: 'review' });
+  t.same(put.json(), { access: 'review', export: 'auto', deletion: 'review', release: 'auto' });
   t.same((await get('/v1/tenant/approval', keys.globex)).json().access, 'auto', "another tenant's setting is its own");
   t.match((await get('/v1/audit?kind=approval_changed')).json().items, [{ actor: { type: 'api_key' }, detail: { access: 'review' } }]);
   const access = (await ask('rv-1', 'access')).json();
   t.equal(access.status, 'awaiting_approval');
-  await app.inject({ method: 'PUT', url: '/v1/tenant/approval', headers: auth(keys.acme), payload: { access: 'auto', export: 'auto', deletion: 'review' } });
+  await app.inject({ method: 'PUT', url: '/v1/tenant/approval', headers: auth(keys.acme), payload: { access: 'auto', export: 'auto', deletion: 'review', release: 'auto' } });
 });
 
 t.test('approve: the request runs only then', async (t) => {

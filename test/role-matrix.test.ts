@@ -197,7 +197,7 @@ export const ROWS: Row[] = [
     ok: 200,
     targets: OWN_ONLY,
     // The defaults: the call changes nothing.
-    call: () => ({ url: '/v1/tenant/approval', payload: { access: 'auto', export: 'auto', deletion: 'review' } }),
+    call: () => ({ url: '/v1/tenant/approval', payload: { access: 'auto', export: 'auto', deletion: 'review', release: 'auto' } }),
   },
   { route: 'GET /v1/audit', allowed: ADMIN, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/audit' }) },
   { route: 'GET /v1/catalogue', allowed: ALL, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/catalogue' }) },

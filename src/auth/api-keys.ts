@@ -4,7 +4,8 @@ import type { Db } from '../db/client.js';
 import { tenants } from '../tenants/tables.js';
 import { apiKeys } from './tables.js';
 import { AppError, notFound } from '../errors.js';
-import type { KeyRole, Principal } from './principal.js';
+import { SYSTEM_ACTOR, type Actor, type KeyRole, type Principal } from './principal.js';
+import { AuditTrail } from '../audit/trail.js';
 import type { ApiKeyList, ApiKeyView, CreatedApiKey } from './schemas.js';
 
 /**
@@ -39,14 +40,14 @@ export class ApiKeyService {
 
   /** Mints a key for a tenant, or registers a given one (the demo's DEMO_API_KEY). Returns it once. */
   async create(tenantId: string, name: string, role: KeyRole = 'admin', key: string = newKey()): Promise<string> {
-    await this.mint(tenantId, name, role, key);
+    await this.mint(tenantId, name, role, key, SYSTEM_ACTOR);
     return key;
   }
 
   /** An admin mints a key over REST: the key is in this answer and nowhere else. */
-  async createView(tenantId: string, name: string, role: KeyRole): Promise<CreatedApiKey> {
+  async createView(tenantId: string, name: string, role: KeyRole, actor: Actor): Promise<CreatedApiKey> {
     const key = newKey();
-    const row = await this.mint(tenantId, name, role, key);
+    const row = await this.mint(tenantId, name, role, key, actor);
     if (!row) throw new Error('a freshly minted key collided with a stored one');
     return { ...view(row), key };
   }
@@ -61,15 +62,17 @@ export class ApiKeyService {
   }
 
   /** Revoked at once: the next call with the key finds no live row. Another tenant's key is not found. */
-  async revoke(tenantId: string, id: string): Promise<void> {
-    const [row] = await this.db
-      .update(apiKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id });
-    if (!row) throw notFound('API key');
+  async revoke(tenantId: string, id: string, actor: Actor): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(apiKeys)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
+        .returning();
+      if (!row) throw notFound('API key');
+      await new AuditTrail(tx).record({ tenantId, kind: 'api_key_revoked', actor, detail: keyDetail(row) });
+    });
   }
-
 
   /** The principal a key stands for, or undefined for an unknown or revoked key. */
   async principalOf(key: string): Promise<Principal | undefined> {
@@ -82,16 +85,20 @@ export class ApiKeyService {
     return { kind: 'api_key', ...row };
   }
 
-  private async mint(tenantId: string, name: string, role: KeyRole, key: string): Promise<KeyRow | undefined> {
+  /** Writes the key and its event in one transaction; a key already stored (the demo's, at each start) is no new event. */
+  private async mint(tenantId: string, name: string, role: KeyRole, key: string, actor: Actor): Promise<KeyRow | undefined> {
     const [tenant] = await this.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId));
     if (!tenant) throw unknownTenant(tenantId);
     if (key.length < 20) throw new AppError(400, 'weak-key', 'Key too short', 'An API key needs at least 20 characters');
-    const [row] = await this.db
-      .insert(apiKeys)
-      .values({ tenantId, name, role, prefix: key.slice(0, 9), hash: hashKey(key) })
-      .onConflictDoNothing({ target: apiKeys.hash })
-      .returning();
-    return row;
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(apiKeys)
+        .values({ tenantId, name, role, prefix: key.slice(0, 9), hash: hashKey(key) })
+        .onConflictDoNothing({ target: apiKeys.hash })
+        .returning();
+      if (row) await new AuditTrail(tx).record({ tenantId, kind: 'api_key_created', actor, detail: keyDetail(row) });
+      return row;
+    });
   }
 
   private async touch(keyId: string): Promise<void> {
@@ -100,6 +107,11 @@ export class ApiKeyService {
     this.lastWritten.set(keyId, now);
     await this.db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, keyId));
   }
+}
+
+/** What the trail says of a key: never the key or its hash. */
+function keyDetail(row: KeyRow): Record<string, unknown> {
+  return { id: row.id, name: row.name, role: row.role, prefix: row.prefix };
 }
 
 function view(row: KeyRow): ApiKeyView {

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { Problem } from '../errors.js';
 import type { ApiKeyService } from './api-keys.js';
+import { actorOf } from './principal.js';
 import { ApiKeyList, ApiKeyParams, CreateApiKeyBody, CreatedApiKey } from './schemas.js';
 
 /** Admins mint, list and revoke their tenant's keys. */
@@ -24,7 +25,7 @@ export async function apiKeyRoutes(scope: FastifyInstance, keys: ApiKeyService):
         response: { 201: CreatedApiKey, ...errors, 400: Problem },
       },
     },
-    async (request, reply) => reply.code(201).send(await keys.createView(request.tenantId, request.body.name, request.body.role)),
+    async (request, reply) => reply.code(201).send(await keys.createView(request.tenantId, request.body.name, request.body.role, actorOf(request.principal, request.ip))),
   );
 
   app.get(
@@ -54,7 +55,7 @@ export async function apiKeyRoutes(scope: FastifyInstance, keys: ApiKeyService):
       },
     },
     async (request, reply) => {
-      await keys.revoke(request.tenantId, request.params.id);
+      await keys.revoke(request.tenantId, request.params.id, actorOf(request.principal, request.ip));
       return reply.code(204).send(null);
     },
   );

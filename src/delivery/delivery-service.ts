@@ -63,6 +63,8 @@ export class RangeNotSatisfiable extends AppError {
 
 const notReady = (row: RequestRow) =>
   new AppError(409, 'not-ready', 'Result not ready', `The request is ${row.status}; poll it until it ends`);
+const notReleased = () =>
+  new AppError(409, 'not-released', 'Result not released', 'The result is being reviewed by the support team before it is released');
 const resultExpired = () => new AppError(410, 'result-expired', 'Gone', 'The result was deleted when its retention ended');
 // One answer for every token that is not genuine, so that guessing learns nothing.
 const invalidLink = () => new AppError(403, 'invalid-link', 'Forbidden', 'This link is not valid');
@@ -87,7 +89,7 @@ export class DeliveryService {
   /** `actor`: the key or the data subject who downloads. */
   async ownerDownload(tenantId: string, requestId: string, ask: DownloadAsk, actor: Actor): Promise<Delivery> {
     const row = await this.requestOf(tenantId, requestId);
-    const file = await this.fileOf(row, ask.part);
+    const file = await this.fileOf(row, ask.part, previews(actor));
     const range = rangeOf(file, ask);
     if (ask.head) return { file, range };
     const body = await this.open(row, file, range);
@@ -155,8 +157,8 @@ export class DeliveryService {
   }
 
   /** One file of the access report, read in place from the stored archive, for viewing it online. */
-  async ownerView(tenantId: string, requestId: string, path: string): Promise<ArchiveEntryContent> {
-    return this.viewEntry(await this.requestOf(tenantId, requestId), path);
+  async ownerView(tenantId: string, requestId: string, path: string, actor: Actor): Promise<ArchiveEntryContent> {
+    return this.viewEntry(await this.requestOf(tenantId, requestId), path, previews(actor));
   }
 
   /**
@@ -172,9 +174,9 @@ export class DeliveryService {
   }
 
   /** The report is in the first part; files may be in any part of a split archive. */
-  private async viewEntry(row: RequestRow, path: string): Promise<ArchiveEntryContent> {
+  private async viewEntry(row: RequestRow, path: string, preview = false): Promise<ArchiveEntryContent> {
     if (row.type !== 'access') throw notFound('Viewable report');
-    const whole = await this.fileOf(row);
+    const whole = await this.fileOf(row, undefined, preview);
     const parts = await this.repo.parts(row.id);
     for (const key of parts.length > 0 ? parts.map((p) => p.key) : [whole.key]) {
       const entry = await readArchiveEntry(this.results, key, path);
@@ -213,10 +215,14 @@ export class DeliveryService {
     return link;
   }
 
-  /** The result, or one part of it; no part asked for means the result itself. */
-  private async fileOf(row: RequestRow, part?: number): Promise<ResultFile> {
+  /**
+   * The result, or one part of it; no part asked for means the result itself. A result awaiting
+   * release is seen by the support team only (`preview`), never by the subject or through a link.
+   */
+  private async fileOf(row: RequestRow, part?: number, preview = false): Promise<ResultFile> {
     if (row.status === 'expired') throw resultExpired();
-    if (!isTerminal(row.status)) throw notReady(row);
+    if (row.status === 'awaiting_release' && !preview) throw notReleased();
+    if (!isTerminal(row.status) && row.status !== 'awaiting_release') throw notReady(row);
     const whole = wholeResult(row);
     if (!whole) throw notFound(`Result of this ${row.status} request`);
     if (part === undefined) return whole;
@@ -292,6 +298,11 @@ function downloadView(row: DownloadRow): DownloadView {
     range: { start: row.rangeStart, end: row.rangeEnd },
     bytesSent: row.bytesSent,
   };
+}
+
+/** The support team previews results awaiting release; a data subject waits for the release. */
+function previews(actor: Actor): boolean {
+  return actor.type === 'api_key';
 }
 
 /** The API key behind an actor; undefined for a data subject or the system. */

@@ -78,7 +78,7 @@ export async function deliveryRoutes(
         response: { 200: FileResponse, ...errors, 409: Problem, 410: Problem },
       },
     },
-    async (request, reply) => view(reply, request.params['*'], (path) => service.ownerView(request.tenantId, request.params.id, path)),
+    async (request, reply) => view(reply, request.params['*'], (path) => service.ownerView(request.tenantId, request.params.id, path, actorOf(request.principal, request.ip))),
   );
 
   app.get(

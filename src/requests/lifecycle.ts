@@ -8,11 +8,15 @@
  *       │ approve
  *       v
  *   received ──> queued ──> processing ──> completed | partially_completed | failed ──> expired
- *       │          │           └──> action_required (manual tasks) ──> processing
- *       └──────────┴───────────┴──────────┴──> cancelled   (from awaiting_* too)
+ *       │          │           ├──> action_required (manual tasks) ──> processing
+ *       │          │           └──> awaiting_release ──> processing (released: closed with the result,
+ *       │          │                                                 or assembled again without withheld items)
+ *       └──────────┴───────────┴──────────┴──> cancelled   (from awaiting_approval and awaiting_subject too)
  *
  * A request whose type the tenant reviews is written `awaiting_approval`, with nothing run until an
  * agent approves it; `awaiting_subject`: the agent asked the subject for more, the deadline paused.
+ * `awaiting_release`: the tenant reviews results before the subject gets them; an agent previews
+ * the result and releases it, withholding items with a reason if need be (Art. 15(4)).
  * `expired`: the result was deleted when its retention ended.
  *
  * `received` is written before the flow is enqueued, so a crash in between is recovered
@@ -29,6 +33,7 @@ export const REQUEST_STATUSES = [
   'queued',
   'processing',
   'action_required',
+  'awaiting_release',
   'completed',
   'partially_completed',
   'failed',
@@ -50,6 +55,9 @@ export type RequestType = (typeof REQUEST_TYPES)[number];
 export const VERIFICATION_METHODS = ['subject_token', 'sso', 'email_code', 'id_document', 'in_person'] as const;
 export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
 export const REJECTION_REASONS = ['identity_not_verified', 'manifestly_unfounded', 'excessive', 'legal_exemption', 'other'] as const;
+/** Why an item is withheld from a result on release (GDPR Art. 15(4): the rights and freedoms of others). */
+export const WITHHOLDING_REASONS = ['third_party_rights', 'legal_privilege', 'trade_secret', 'legal_exemption', 'other'] as const;
+export type WithholdingReason = (typeof WITHHOLDING_REASONS)[number];
 /** The statuses a request and its tasks are written with. */
 export const INITIAL_STATUS = { request: 'received', reviewed: 'awaiting_approval', task: 'pending' } as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
@@ -59,7 +67,9 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const RUNNING_STATUSES = ['received', 'queued', 'processing', 'action_required'] as const satisfies readonly RequestStatus[];
 /** Waiting for an agent's decision, or for the subject's answer. */
 export const REVIEW_STATUSES = ['awaiting_approval', 'awaiting_subject'] as const satisfies readonly RequestStatus[];
-export const OPEN_STATUSES = [...RUNNING_STATUSES, ...REVIEW_STATUSES] as const satisfies readonly RequestStatus[];
+/** Open, but no longer cancellable: the result is assembled and waits for an agent to release it. */
+export const RELEASE_STATUSES = ['awaiting_release'] as const satisfies readonly RequestStatus[];
+export const OPEN_STATUSES = [...RUNNING_STATUSES, ...REVIEW_STATUSES, ...RELEASE_STATUSES] as const satisfies readonly RequestStatus[];
 /** Statuses in which a request's deadline runs: open and not waiting for the subject. */
 export const DEADLINE_STATUSES: readonly RequestStatus[] = OPEN_STATUSES.filter((s) => s !== 'awaiting_subject');
 /** Statuses whose request may hold a result; its retention runs from completedAt. */
@@ -91,7 +101,14 @@ export const REQUEST_TRANSITIONS = {
   complete: { from: RUNNING_STATUSES, to: 'completed', stamp: 'completedAt' },
   completePartially: { from: RUNNING_STATUSES, to: 'partially_completed', stamp: 'completedAt' },
   fail: { from: RUNNING_STATUSES, to: 'failed', stamp: 'completedAt' },
-  cancel: { from: OPEN_STATUSES, to: 'cancelled', stamp: 'completedAt' },
+  cancel: { from: [...RUNNING_STATUSES, ...REVIEW_STATUSES], to: 'cancelled', stamp: 'completedAt' },
+  /** The result is assembled; the tenant reviews it before the subject gets it. */
+  awaitRelease: { from: RUNNING_STATUSES, to: 'awaiting_release' },
+  /**
+   * An agent released the result: the assembly closes the request with it as it was previewed, or
+   * builds it again without the items the agent withheld.
+   */
+  release: { from: RELEASE_STATUSES, to: 'processing', event: 'released' },
   /** An agent approved a reviewed request: it runs as if just received. */
   approve: { from: ['awaiting_approval'], to: 'received', event: 'approved' },
   /** An agent refused it, with a reason shown to the subject; nothing ran. */

@@ -202,12 +202,13 @@ export class RequestRepository {
    */
   async closeWithResult(
     id: string,
-    name: 'complete' | 'completePartially' | 'fail',
+    name: 'complete' | 'completePartially' | 'fail' | 'awaitRelease',
     result: ClosingResult,
     completedAt: Date,
   ): Promise<RequestRow | undefined> {
     const { key, mediaType, size, sha256, parts } = result;
-    const values = { completedAt, resultKey: key, resultMediaType: mediaType, resultSize: size, resultSha256: sha256 };
+    // A result awaiting release has not been given yet: its retention starts on release.
+    const values = { completedAt: name === 'awaitRelease' ? null : completedAt, resultKey: key, resultMediaType: mediaType, resultSize: size, resultSha256: sha256 };
     return this.db.transaction(async (tx) => {
       const closed = await new RequestRepository(tx).moveRequest(id, name, values);
       if (closed) await recordParts(tx, id, mediaType, parts);

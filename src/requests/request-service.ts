@@ -46,6 +46,7 @@ export class RequestService {
     if (open) return this.duplicate(open, actor);
     const regime = body.regime ?? (await this.tenants.defaultRegime(tenantId)) ?? 'gdpr';
     const review = await this.intake.approval.reviews(tenantId, body.type);
+    const releaseReview = body.type !== 'deletion' && (await this.intake.approval.reviews(tenantId, 'release'));
     const now = this.now();
     const row = await this.repo.insertWithTasks(
       {
@@ -62,6 +63,7 @@ export class RequestService {
         requestedByName: actor.name,
         verificationMethod: verification.method,
         verificationNote: verification.note,
+        releaseReview,
         createdAt: now,
         updatedAt: now,
       },
@@ -138,6 +140,7 @@ export class RequestService {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw notFound('Request');
     if (isTerminal(row.status)) throw conflict('request-ended', `The request has already ended (${row.status})`);
+    if (row.status === 'awaiting_release') throw conflict('result-awaiting-release', 'The result is ready and waits for release; it can no longer be cancelled');
     if (!(await this.repo.moveRequest(id, 'cancel', {}, actor))) throw conflict('request-ended', 'The request ended while it was being cancelled');
     await this.repo.moveTasks(id, 'cancel');
     return this.get(tenantId, id);
@@ -278,6 +281,9 @@ export function toView(row: RequestRow, tasks?: TaskRow[]): RequestView {
     updatedAt: row.updatedAt.toISOString(),
     ...(row.completedAt ? { completedAt: row.completedAt.toISOString() } : {}),
     ...(result ? { result: resultView(row.id, result) } : {}),
+    releaseReview: row.releaseReview,
+    ...(row.releasedAt ? { releasedAt: row.releasedAt.toISOString() } : {}),
+    ...(row.withheld?.length ? { withheld: row.withheld.map(({ note: _note, ...shown }) => shown) } : {}),
     ...(tasks ? { tasks: tasks.map(taskView) } : {}),
   };
 }

@@ -5,7 +5,7 @@ import { AuditEventList } from '../audit/schemas.js';
 import { Problem } from '../errors.js';
 import type { RequestService } from './request-service.js';
 import type { ReviewService } from './review-service.js';
-import { CreateRequestBody, ExtendBody, NoteBody, RejectBody, ListRequestsQuery, RequestIdParams, RequestList, RequestStats, RequestView } from './schemas.js';
+import { CreateRequestBody, ExtendBody, NoteBody, RejectBody, ReleaseBody, ListRequestsQuery, RequestIdParams, RequestList, RequestStats, RequestView } from './schemas.js';
 
 /** Thin routes: validate (schemas), authorize (config.permission, auth/hook.ts), call the service. */
 export async function requestRoutes(scope: FastifyInstance, service: RequestService, review: ReviewService): Promise<void> {
@@ -189,5 +189,25 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     },
     async (request) =>
       review.respond(request.tenantId, request.params.id, request.body.note, request.principal, actorOf(request.principal, request.ip)),
+  );
+
+  app.post(
+    '/requests/:id/release',
+    {
+      config: { permission: 'requests:approve' },
+      schema: {
+        tags: ['review'],
+        summary: 'Release a result awaiting release to the subject, withholding items with a reason if need be',
+        description:
+          'The agent has previewed the result (report, view, download). Without `withhold` the result goes to the subject as it is; ' +
+          'withheld items (a dataset of a feature, or all of its data) are left out when the result is built again, and listed in it ' +
+          'with their reason (e.g. third_party_rights, GDPR Art. 15(4)). The request completes once the worker has done so.',
+        security,
+        params: RequestIdParams,
+        body: ReleaseBody,
+        response: { 200: RequestView, ...decision, 422: Problem },
+      },
+    },
+    async (request) => review.release(request.tenantId, request.params.id, request.body, actorOf(request.principal, request.ip)),
   );
 }

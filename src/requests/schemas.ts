@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { FeatureId } from '../catalogue/schema.js';
 import { REGIMES } from './deadlines.js';
-import { REJECTION_REASONS, REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS } from './lifecycle.js';
+import { REJECTION_REASONS, REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS, WITHHOLDING_REASONS } from './lifecycle.js';
 import { ActorView } from '../audit/schemas.js';
 
 /** Request API schemas, written once: validation, TypeScript types and OpenAPI come from here. */
@@ -103,6 +103,19 @@ export const ResultLink = Type.Object({
   sha256: Type.String(),
 });
 
+export const WithheldItem = Type.Object(
+  {
+    feature: FeatureId,
+    dataset: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "The dataset withheld; without it, all of the feature's data" })),
+    reason: Type.Enum([...WITHHOLDING_REASONS], {
+      description: "Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject",
+    }),
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'For the trail; not shown to the subject' })),
+  },
+  { additionalProperties: false },
+);
+export type WithheldItem = Static<typeof WithheldItem>;
+
 export const RequestView = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -134,6 +147,9 @@ export const RequestView = Type.Object(
         { description: "What an agent asked the subject, and the subject's answer" },
       ),
     ),
+    releaseReview: Type.Boolean({ description: 'true: the result waits in awaiting_release until an agent releases it' }),
+    releasedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    withheld: Type.Optional(Type.Array(Type.Omit(WithheldItem, ['note']), { description: 'Items an agent withheld from the result, with the reason' })),
     tasks: Type.Optional(Type.Array(TaskView)),
   },
   { $id: 'Request' },
@@ -184,4 +200,10 @@ export const RejectBody = Type.Object({ reason: RejectionReason, note: Type.Opti
 export type RejectBody = Static<typeof RejectBody>;
 
 export const NoteBody = Type.Object({ note: Note }, { additionalProperties: false });
+
+export const ReleaseBody = Type.Object(
+  { withhold: Type.Optional(Type.Array(WithheldItem, { maxItems: 200, description: 'Items left out of the result, each with its reason' })) },
+  { additionalProperties: false },
+);
+export type ReleaseBody = Static<typeof ReleaseBody>;
 export type NoteBody = Static<typeof NoteBody>;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { DatasetDescription } from '../features/adapter.js';
+import type { WithheldItem } from './schemas.js';
 import { tenants } from '../tenants/tables.js';
 import { REGIMES } from './deadlines.js';
 import { ACTOR_TYPES } from '../audit/tables.js';
@@ -51,6 +52,11 @@ export const requests = pgTable(
     extensionReason: text('extension_reason'),
     /** While the request waits for the subject, its deadline is paused (moved on by the pause when it resumes). */
     pausedAt: timestamp('paused_at', { withTimezone: true }),
+    /** Decided at intake from the tenant's setting: the result waits in awaiting_release for an agent. */
+    releaseReview: boolean('release_review').notNull().default(false),
+    /** When an agent released the result, and what they withheld from it (with the reasons). */
+    releasedAt: timestamp('released_at', { withTimezone: true }),
+    withheld: jsonb('withheld').$type<WithheldItem[]>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),

@@ -49,6 +49,7 @@ async function prepareSection(section: FeatureSection, results: BlobStore, estim
     section.error = 'the collected data could not be read';
     return;
   }
+  for (const { description } of section.withheld) delete index.datasets[description.name];
   section.spools = index;
   section.datasets = summarize(section, index);
   for (const spool of Object.values(index.datasets)) {

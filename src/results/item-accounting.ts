@@ -24,6 +24,7 @@ const ItemOutcome = Type.Enum([
   'manual',
   'failed',
   'cancelled',
+  'withheld',
 ]);
 
 /** What came of one catalogue item; part of every result, and read back from a stored deletion receipt. */
@@ -36,7 +37,7 @@ export const ItemAccount = Type.Object(
     count: Type.Optional(Type.Integer({ minimum: 0 })),
     /** not_stored: how the privacy statement says the item is handled (never `stored`). */
     processing: Type.Optional(Type.Exclude(Processing, Type.Literal('stored'))),
-    /** not_stored: the statement's own words; retained: the legal obligation; failed: why the task failed. */
+    /** not_stored: the statement's own words; retained: the legal obligation; failed: why the task failed; withheld: why an agent withheld it (a WITHHOLDING_REASONS code). */
     reason: Type.Optional(Type.String()),
     /** retained: the date the last retained row is erased (ISO). */
     until: Type.Optional(Type.String()),
@@ -76,6 +77,8 @@ function itemOutcome(item: DataItem, section: FeatureSection, type: RequestType)
       return { outcome: 'failed', reason: section.error ?? 'unknown error' };
   }
   if (section.manualNote !== undefined) return { outcome: 'manual', note: section.manualNote };
+  const withheld = section.withheld.find((w) => carries(w.description, item.id));
+  if (withheld && !holdsItem(section, item.id)) return { outcome: 'withheld', reason: withheld.reason };
   if (!holdsItem(section, item.id)) return { outcome: 'none_held', note: NO_SUCH_ITEM_NOTE };
   return type === 'deletion' ? erasureOutcome(item.id, section.erasure) : collectionOutcome(item.id, section.datasets);
 }

@@ -1,5 +1,5 @@
 import type { DataItem, Processing, Source } from '../catalogue/schema.js';
-import type { RequestType } from '../requests/lifecycle.js';
+import type { RequestType, WithholdingReason } from '../requests/lifecycle.js';
 import type { ItemAccount } from './item-accounting.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
@@ -22,6 +22,15 @@ export const REQUEST_TYPE_WORDS: Record<RequestType, string> = {
   access: 'Access to your personal data',
   export: 'Export of your personal data',
   deletion: 'Deletion of your personal data',
+};
+
+/** Why an agent withheld data from a result, as the subject reads it. */
+export const WITHHOLDING_WORDS: Record<WithholdingReason, string> = {
+  third_party_rights: "it would reveal other people's personal data and so adversely affect their rights and freedoms (GDPR Art. 15(4))",
+  legal_privilege: 'it is covered by legal privilege',
+  trade_secret: 'it would disclose trade secrets or intellectual property',
+  legal_exemption: 'a legal exemption applies to it',
+  other: 'our support team withheld it; ask them why',
 };
 
 /** Notes shown beside an item: how it is handled, how long it is kept. */
@@ -92,6 +101,8 @@ export function itemOutcomeWords(account: ItemAccount): string {
       return `Could not be processed: ${account.reason ?? 'unknown error'}`;
     case 'cancelled':
       return 'Cancelled';
+    case 'withheld':
+      return `Withheld: ${WITHHOLDING_WORDS[account.reason as WithholdingReason] ?? account.reason}`;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Catalogue, Feature } from '../catalogue/schema.js';
-import type { TaskStatus } from '../requests/lifecycle.js';
+import type { TaskStatus, WithholdingReason } from '../requests/lifecycle.js';
 import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { DatasetDescription, ErasureOutcome, FileRef } from '../features/adapter.js';
 import type { SpoolIndex } from './partials/partials.js';
@@ -37,10 +37,17 @@ export interface FeatureSection {
   manualNote?: string;
   /** Deletion: the adapter's outcome per dataset (empty otherwise). */
   erasure: ErasureOutcome[];
+  /** Datasets an agent withheld on release, with the reason; left out of `descriptions` and of the result. */
+  withheld: WithheldDataset[];
+}
+
+export interface WithheldDataset {
+  description: DatasetDescription;
+  reason: WithholdingReason;
 }
 
 interface SectionInput {
-  request: Pick<RequestRow, 'type'>;
+  request: Pick<RequestRow, 'type' | 'withheld'>;
   catalogue: Catalogue;
   tasks: TaskRow[];
   datasets: ReadonlyMap<string, DatasetDescription[]>;
@@ -54,11 +61,17 @@ export function buildSections(input: SectionInput): FeatureSection[] {
 }
 
 function section(input: SectionInput, task: TaskRow): FeatureSection {
+  const described = input.datasets.get(task.feature) ?? [];
+  const withheld = (input.request.withheld ?? []).flatMap(({ feature, dataset, reason }) => {
+    const description = feature === task.feature ? described.find((d) => d.name === dataset) : undefined;
+    return description ? [{ description, reason }] : [];
+  });
   const base: FeatureSection = {
     id: task.feature,
     feature: input.catalogue.features.find((f) => f.id === task.feature),
     task,
-    descriptions: input.datasets.get(task.feature) ?? [],
+    descriptions: described.filter((d) => !withheld.some((w) => w.description === d)),
+    withheld,
     ...reportedStatus(task),
     datasets: [],
     spools: { datasets: {} },

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { DatasetDescription } from '../features/adapter.js';
-import type { TaskRow } from '../requests/tables.js';
+import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { Sql } from '../db/client.js';
 import { forgetPseudonyms } from '../features/shared-data.js';
 import type { RequestRepository } from '../requests/repository.js';
@@ -29,7 +29,8 @@ export interface AssemblyDeps {
 
 export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAttempt: boolean): Promise<void> {
   const request = await deps.repo.findById(requestId);
-  if (!request) return;
+  // Already assembled and waiting for an agent to release it (a repeated job): nothing to do.
+  if (!request || request.status === 'awaiting_release') return;
   if (isTerminal(request.status)) {
     await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId));
     return;
@@ -48,10 +49,19 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     tasks = await deps.repo.tasksOf(requestId);
   }
   try {
-    // Each task recorded the datasets its adapter described when it ran.
-    const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
     const now = new Date();
     const closing = closingTransition(tasks);
+    if (request.releasedAt && !request.withheld?.length && request.resultKey) {
+      // Released as the agent previewed it: that result is the subject's.
+      await deps.repo.moveRequest(requestId, closing, { completedAt: now });
+      await deleteWorkFiles(deps, requestId, tasks);
+      return;
+    }
+    // The tenant reviews results before release: the partials stay until it is released as it is or without withheld items.
+    const awaitsRelease = request.releaseReview && !request.releasedAt && closing !== 'fail';
+    const previewed = request.resultKey ? await resultKeys(deps, request) : [];
+    // Each task recorded the datasets its adapter described when it ran.
+    const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
     const status = REQUEST_TRANSITIONS[closing].to;
     const result = await assembleResult({
       request: { ...request, status, completedAt: now },
@@ -64,12 +74,15 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       partBytes: deps.config.resultPartBytes,
       now,
     });
-    const closed = await deps.repo.closeWithResult(requestId, closing, result, now);
+    const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now);
     // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record.
     if (!closed && (await deps.repo.findById(requestId))?.resultKey !== result.key) {
       for (const part of result.parts) await deps.results.delete(part.key);
     }
-    await deleteWorkFiles(deps, requestId, tasks);
+    // Parts of the previewed result that the one built without the withheld items no longer has.
+    const kept = new Set(result.parts.map((p) => p.key));
+    for (const key of previewed.filter((k) => !kept.has(k))) await deps.results.delete(key);
+    if (!awaitsRelease) await deleteWorkFiles(deps, requestId, tasks);
   } catch (err) {
     deps.log.error({ requestId, error: errorKind(err) }, 'assembly failed');
     if (lastAttempt) {
@@ -77,6 +90,12 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     }
     throw err;
   }
+}
+
+/** Every file of the result on record (one, or the parts of a split archive). */
+async function resultKeys(deps: AssemblyDeps, request: RequestRow): Promise<string[]> {
+  const parts = await deps.repo.parts(request.id);
+  return parts.length > 0 ? parts.map((p) => p.key) : request.resultKey ? [request.resultKey] : [];
 }
 
 /** Partials, and the copies of files a feature service sent through the connector: personal data, kept no longer than needed. */

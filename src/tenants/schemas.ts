@@ -54,7 +54,14 @@ const ApprovalMode = Type.Enum(['auto', 'review'], {
   description: 'auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it',
 });
 export const ApprovalSettings = Type.Object(
-  { access: ApprovalMode, export: ApprovalMode, deletion: ApprovalMode },
-  { additionalProperties: false, description: 'Per request type; deletion is review unless set' },
+  {
+    access: ApprovalMode,
+    export: ApprovalMode,
+    deletion: ApprovalMode,
+    release: Type.Enum(['auto', 'review'], {
+      description: 'Access and export results. auto: the subject gets them when ready; review: they wait in awaiting_release until an agent releases them',
+    }),
+  },
+  { additionalProperties: false, description: 'Per request type, and for the release of results; deletion is review unless set' },
 );
 export type ApprovalSettings = Static<typeof ApprovalSettings>;

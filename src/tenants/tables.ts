@@ -41,6 +41,8 @@ export const tenantFeatureSettings = pgTable(
 );
 
 export const APPROVAL_MODES = ['auto', 'review'] as const;
+/** What a tenant may review: each request type before it runs, and access and export results before release. */
+export const APPROVAL_STEPS = [...REQUEST_TYPES, 'release'] as const;
 
 /**
  * Whether a tenant's requests of one type run at once (auto) or wait for an agent's approval
@@ -52,9 +54,9 @@ export const tenantApproval = pgTable(
     tenantId: text('tenant_id')
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
-    requestType: text('request_type', { enum: REQUEST_TYPES }).notNull(),
+    step: text('step', { enum: APPROVAL_STEPS }).notNull(),
     mode: text('mode', { enum: APPROVAL_MODES }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.requestType] })],
+  (t) => [primaryKey({ columns: [t.tenantId, t.step] })],
 );

@@ -5,6 +5,7 @@ import type { RequestRow } from '../../requests/tables.js';
 import { DEFLATED_ENTRIES, type ArchiveEntry, type ZipArchive } from '../zip/archive.js';
 import { FileNumbering, sanitizeFileName } from '../file-names.js';
 import { accountItems } from '../item-accounting.js';
+import { withheldJson } from '../report/access-data-json.js';
 import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from '../labels.js';
 import { MISSING_FILE_REASON, outputRow } from '../output-rows.js';
 import { PartialReadError, spoolBytes, type SpoolEntry } from '../partials/partials.js';
@@ -184,6 +185,7 @@ function* manifestJson(ctx: ExportContext, entries: readonly ArchiveEntry[], cou
       status: section.status,
       ...(section.error ? { error: section.error } : {}),
       items: accountItems(section, ctx.request.type),
+      ...(section.withheld.length > 0 ? { withheld: withheldJson(section) } : {}),
     })),
     missing: ctx.sections.flatMap((section) =>
       [...section.missingFiles].map(([path, file]) => ({

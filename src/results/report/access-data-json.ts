@@ -10,7 +10,7 @@ import { requestCompletedAt, type FeatureSection } from '../report-model.js';
 /**
  * data.json of an access result, the machine-readable twin of index.html:
  * `{ request, catalogue: { version }, features: [ { id, name, purpose, categories, sources, items,
- * status, error?, datasets: { <name>: [rows...] } } ] }`. Each item is its account
+ * status, error?, withheld?, datasets: { <name>: [rows...] } } ] }`. Each item is its account
  * (`{ id, label, outcome, count?, reason?, until?, ... }`, see item-accounting.ts) with the catalogue's
  * processing, examples and retention.
  * Written piece by piece: each row is serialized on its own as it is read from the partial,
@@ -89,7 +89,13 @@ function featureFields(section: FeatureSection, type: RequestType): Record<strin
     })),
     status: section.status,
     ...(section.error ? { error: section.error } : {}),
+    ...(section.withheld.length > 0 ? { withheld: withheldJson(section) } : {}),
   };
+}
+
+/** The datasets an agent withheld, with the reason (their rows are not in the result). */
+export function withheldJson(section: FeatureSection) {
+  return section.withheld.map(({ description, reason }) => ({ dataset: description.name, title: description.title, reason }));
 }
 
 /** `{"a":1,"b":2,"<key>":` — an object left open at its last key, whose value is streamed next. */

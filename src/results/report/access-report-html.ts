@@ -18,6 +18,7 @@ import {
   rowCountWords,
   sourceWords,
   statusWords,
+  WITHHOLDING_WORDS,
 } from '../labels.js';
 import { requestCompletedAt, totalRows, type FeatureSection } from '../report-model.js';
 import { documentStart, DOCUMENT_END } from '../views/document.js';
@@ -92,6 +93,7 @@ async function* indexHtml(ctx: AccessReportContext, features: FeatureListings[],
   yield requestHeader(ctx);
   yield summaryTable(ctx.sections);
   yield redactionLine(ctx.sections);
+  yield withheldLine(ctx.sections);
   for (const feature of features) yield* featureSection(feature, ctx, pageRows);
   yield DOCUMENT_END;
 }
@@ -146,6 +148,7 @@ async function* featureSection({ section, listings }: FeatureListings, ctx: Acce
     // The files the person supplied follow as the feature's data.
     yield html`<p class="notice">This feature was answered by hand by our support team. ${section.manualNote}</p>\n`;
   }
+  yield withheldBox(section);
   if (section.status !== 'completed') {
     yield statusNotice(section);
   } else if (totalRows(section) === 0) {
@@ -167,6 +170,20 @@ function redactionLine(sections: FeatureSection[]): string {
   if (named.length === 0) return '';
   const links = named.map((s) => html`<a href="#${anchor(s)}">${featureName(s)}</a>`).join(', ');
   return html`<p class="notice redactions">To protect other people, some of their data was left out or pseudonymized in ${raw(links)}. Each of these sections says what and why.</p>\n`;
+}
+
+/** Data an agent withheld on release is named up front, with the reason, never left out silently. */
+function withheldLine(sections: FeatureSection[]): string {
+  const named = sections.filter((s) => s.withheld.length > 0);
+  if (named.length === 0) return '';
+  const links = named.map((s) => html`<a href="#${anchor(s)}">${featureName(s)}</a>`).join(', ');
+  return html`<p class="notice redactions">Some data was withheld from this report in ${raw(links)}. Each of these sections says what and why.</p>\n`;
+}
+
+function withheldBox(section: FeatureSection): string {
+  if (section.withheld.length === 0) return '';
+  const lines = section.withheld.map(({ description, reason }) => html`<li>${description.title}: ${WITHHOLDING_WORDS[reason]}.</li>`);
+  return html`<div class="notice redactions" role="note"><h4>Withheld from this report</h4>\n<ul>\n${raw(lines.join('\n'))}\n</ul></div>\n`;
 }
 
 /** The feature's redactions in a sentence each (the rows for the whole feature); the table below lists them per space. */
