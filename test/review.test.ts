@@ -128,7 +128,7 @@ t.test("a subject's own deletion needs a recent login", async (t) => {
   t.match(fresh.request, { status: 'awaiting_approval', subject: { accountId: 'rv-7' } });
   t.match(
     await refusal(ctx.requests.create({ type: 'export', subject: { accountId: 'someone-else' } }, caller(stale))),
-    { status: 403 },
+    { status: 422, type: 'urn:dsar:problem:subject-not-own' },
     'about their own account only',
   );
 });

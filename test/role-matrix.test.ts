@@ -50,10 +50,10 @@ interface Row {
 
 /**
  * A new resource for one call: an access request waiting at a manual task, a deletion awaiting
- * approval, one awaiting the subject's answer, or an agent key. A subject has one open request per
+ * approval, one awaiting the subject's answer, an export awaiting release, or an agent key. A subject has one open request per
  * type, so a fresh request first cancels the open one a call before it left behind.
  */
-type Fresh = (kind: 'manual' | 'review' | 'awaitingSubject' | 'agentKey', target: Target) => Promise<string>;
+type Fresh = (kind: 'manual' | 'review' | 'awaitingSubject' | 'awaitingRelease' | 'agentKey', target: Target) => Promise<string>;
 
 const ALL = ROLES;
 const KEYS: readonly Role[] = ['admin', 'agent'];
@@ -122,6 +122,12 @@ export const ROWS: Row[] = [
       url: `/v1/requests/${await fresh('awaitingSubject', target)}/respond`,
       payload: { note: 'The work account' },
     }),
+  },
+  {
+    route: 'POST /v1/requests/{id}/release',
+    allowed: KEYS,
+    ok: 200,
+    call: async (target, _f, fresh) => ({ url: `/v1/requests/${await fresh('awaitingRelease', target)}/release`, payload: {} }),
   },
   {
     route: 'POST /v1/requests/{id}/extend',
@@ -272,7 +278,7 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
     if (res.statusCode >= 300) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
     return res.json();
   };
-  /** A new request: one the subject still has open of that type is cancelled first. */
+  /** A new request: one the subject still has open of that type is cancelled (or released) first. */
   const open = async (target: Target, type: string, features: string[]): Promise<string> => {
     const key = keyOf(target);
     const res = await app.inject({
@@ -283,7 +289,14 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
     });
     if (res.statusCode === 202) return res.json().id;
     if (res.statusCode !== 200) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
-    await post(key, `/v1/requests/${res.json().id}/cancel`);
+    const { id, status } = res.json();
+    // A result awaiting release can no longer be cancelled: it is released and ends.
+    if (status === 'awaiting_release') {
+      await post(key, `/v1/requests/${id}/release`, {});
+      await waitForEnd(sys, id, key);
+    } else {
+      await post(key, `/v1/requests/${id}/cancel`);
+    }
     return open(target, type, features);
   };
   const each = async (make: (target: Target) => Promise<string>) => {
@@ -300,6 +313,15 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
     await waitForEnd(sys, id, keyOf(target));
     return id as string;
   };
+  /** The tenant reviews results while this one is taken (decided at intake), then no longer. */
+  const awaitingRelease = async (target: Target) => {
+    const approval = (release: string) =>
+      app.inject({ method: 'PUT', url: '/v1/tenant/approval', headers: auth(keyOf(target)), payload: { access: 'auto', export: 'auto', deletion: 'review', release } });
+    await approval('review');
+    const id = await open(target, 'access', ['calendar']).finally(() => approval('auto'));
+    await waitForStatus(sys, id, keyOf(target), 'awaiting_release');
+    return id;
+  };
   const access = await each((target) => ended(target, { type: 'access', features: ['im'] }));
   const deletion = await each((target) => ended(target, { type: 'deletion', features: ['calendar'] }));
   const fixtures: Fixtures = { access, deletion, manual: await each((target) => manual(target, 'export')) };
@@ -311,6 +333,7 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
       await post(keyOf(target), `/v1/requests/${id}/request-info`, { note: 'Which of your accounts do you mean?' });
       return id;
     }
+    if (kind === 'awaitingRelease') return awaitingRelease(target);
     return (await post(keyOf(target), '/v1/api-keys', { name: 'to revoke', role: 'agent' })).id;
   };
 

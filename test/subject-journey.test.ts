@@ -38,6 +38,10 @@ t.test('a subject erases their account: review, approval, erasure, and the trail
     requestedBy: { type: 'subject', id: 'alice' },
     verification: { method: 'subject_token' },
   });
+  const own = (await call('GET', '/v1/requests/stats', subject)).json();
+  t.same(own.byStatus, { awaiting_approval: 1 }, "a subject's dashboard counts their own requests only");
+  const tenant = (await call('GET', '/v1/requests/stats', agentKey)).json();
+  t.ok(Object.values(tenant.byStatus as Record<string, number>).reduce((a, b) => a + b, 0) > 1, "an agent's counts the tenant's");
   const again = await call('POST', '/v1/requests', subject, { type: 'deletion', features: ['calendar', 'im'] });
   t.equal(again.statusCode, 200, 'asked twice: the open request is the answer');
   t.equal(again.json().id, request.id);
@@ -84,5 +88,14 @@ t.test('a subject erases their account: review, approval, erasure, and the trail
     "the tenant's audit trail holds the same story",
   );
   const keyMinted = await call('GET', '/v1/audit?kind=api_key_created', keys.acme);
-  t.ok(keyMinted.json().items.some((e: { detail: { id?: string } }) => e.detail?.id === agentId), 'and the minting of the agent key');
+  t.match(
+    keyMinted.json().items.find((e: { detail: { id?: string } }) => e.detail?.id === agentId),
+    { actor: { type: 'api_key' }, detail: { name: 'Dana (support)', role: 'agent' } },
+    'and the minting of the agent key, by the admin',
+  );
+  t.notOk(JSON.stringify(keyMinted.json()).includes(agentKey), 'never the key itself');
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/api-keys/${agentId}`, headers: auth(keys.acme) })).statusCode, 204);
+  t.equal((await call('GET', '/v1/requests', agentKey)).statusCode, 401, 'revoked at once');
+  const revoked = await call('GET', '/v1/audit?kind=api_key_revoked', keys.acme);
+  t.match(revoked.json().items, [{ actor: { type: 'api_key' }, detail: { id: agentId } }]);
 });
