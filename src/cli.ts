@@ -176,7 +176,7 @@ ${subjectTokenHelp(config)}
 Try it:
   curl -s -X POST ${base}/v1/requests \\
     -H "Authorization: Bearer ${keys.acme}" -H 'Content-Type: application/json' \\
-    -d '{"type":"access","subject":{"accountId":"alice"}}'
+    -d '{"type":"access","subject":{"accountId":"alice"},"verification":{"method":"sso","note":"signed in to the portal"}}'
 
 Press Ctrl+C to stop.`);
 }

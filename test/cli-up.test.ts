@@ -13,16 +13,17 @@ const pgPasswordFiles = async () => (await readdir(os.tmpdir())).filter((name) =
 t.test('up serves, answers the health checks, and stops everything on SIGINT', async (t) => {
   const { env, daemonDirs } = await dataDirectory(t);
   const tmpBefore = await pgPasswordFiles();
-  let health: Promise<Run[]> | undefined;
+  let health: Promise<[Run[], number]> | undefined;
   const run = await dsar(['up'], env, (stdout, pid) => {
     if (health || !stdout.includes('Press Ctrl+C to stop.')) return;
     health = (async () => {
       const checks = [await dsar(['health', 'api'], env), await dsar(['health', 'worker'], env)];
-      process.kill(pid, 'SIGINT');
-      return checks;
+      const tried = await tryIt(stdout).finally(() => process.kill(pid, 'SIGINT'));
+      return [checks, tried];
     })();
   });
-  const [api, worker] = (await health) ?? [];
+  const [[api, worker] = [], tried] = (await health) ?? [];
+  t.equal(tried, 202, 'the printed example works as printed');
   t.match(api, { code: 0, stdout: 'ok\n' }, 'dsar health api');
   t.match(worker, { code: 0, stdout: 'ok\n' }, 'dsar health worker');
   t.equal(run.code, 0, 'a clean exit');
@@ -30,6 +31,16 @@ t.test('up serves, answers the health checks, and stops everything on SIGINT', a
   t.same(await processesIn(daemonDirs), [], 'no postgres, redis-server or node left');
   t.same(await pgPasswordFiles(), tmpBefore, 'nothing left in the temporary directory');
 });
+
+/** Runs the banner's "Try it" curl: its URL, key and body, as a user pastes it. */
+async function tryIt(stdout: string): Promise<number> {
+  const url = /curl -s -X POST (\S+)/.exec(stdout)?.[1];
+  const key = /Authorization: Bearer (dsar_\S+?)"/.exec(stdout)?.[1];
+  const body = /-d '(.+)'/.exec(stdout)?.[1];
+  if (!url || !key || !body) return 0;
+  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+  return res.status;
+}
 
 t.test('the worker heartbeat lives while the worker runs', async (t) => {
   const redis = new Redis(readTestServices().redisUrl);
