@@ -40,7 +40,8 @@ import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
 import { connect } from '../src/db/client.js';
 import { ensureDatabase, runMigrations, withDatabase } from '../src/db/migrate.js';
-import type { RequestRow, TaskRow } from '../src/requests/tables.js';
+import type { TaskRow } from '../src/requests/tables.js';
+import { requestRow } from '../test/fixtures/rows.js';
 import { loadConfig } from '../src/config.js';
 import { removeEmbeddedPostgres, startEmbeddedPostgres } from '../src/embedded/postgres.js';
 import { freePort } from '../src/embedded/ports.js';
@@ -164,41 +165,16 @@ async function child(input: ChildInput): Promise<void> {
   const results = resultsStore(input.resultsDir, input.encryptionKey);
   const featureBlobs = new LocalBlobStore(input.blobDir);
   const now = new Date();
-  const request: RequestRow = {
+  const request = requestRow({
     id: input.requestId,
     tenantId: TENANT,
     type: 'export',
-    status: 'processing',
     subjectAccountId: SUBJECT,
-    subjectIdentifiedBy: 'accountId',
     features: ['im', 'clouddrive'],
-    requestedByType: 'system',
-    requestedById: null,
-    requestedByName: null,
-    verificationMethod: null,
-    verificationNote: null,
-    rejectionReason: null,
-    rejectionNote: null,
-    infoRequestNote: null,
-    subjectResponseNote: null,
-    catalogueVersion: catalogue.version,
-    regime: 'gdpr',
     dueAt: new Date(now.getTime() + 30 * 86_400_000),
-    extendedAt: null,
-    extensionReason: null,
-    pausedAt: null,
-    releaseReview: false,
-    releasedAt: null,
-    withheld: null,
     createdAt: now,
     updatedAt: now,
-    completedAt: null,
-    resultKey: null,
-    resultMediaType: null,
-    resultSize: null,
-    resultSha256: null,
-    error: null,
-  };
+  });
   const adapters: FeatureAdapter[] = [imAdapter, clouddriveAdapter];
   const subject = { tenantId: TENANT, accountId: SUBJECT };
 
