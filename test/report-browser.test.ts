@@ -16,6 +16,8 @@ import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
 import type { CollectedRecord } from '../src/features/adapter.js';
 import { writePartial } from '../src/results/partials/partials.js';
 
+const SCREENSHOT_TIMEOUT_MS = 180_000;
+
 /**
  * The access report as a person sees it: a real system answers an access request for alice, the
  * archive is unzipped and opened from disk in headless Chromium, and what is visible is checked
@@ -306,12 +308,13 @@ t.test('what a person sees in Chromium', { skip }, async (t) => {
   t.test('screenshots', async (t) => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await loadAllImages(page);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'report.png'), fullPage: true });
+    // A full-page screenshot of the long report takes a while on a loaded machine; the timeout only guards a hang.
+    await page.screenshot({ path: path.join(ARTIFACTS, 'report.png'), fullPage: true, timeout: SCREENSHOT_TIMEOUT_MS });
     const phone = await open(browser, path.join(reportDir, 'index.html'), { width: 390, height: 844 });
     const overflow = await phone.page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
     t.equal(overflow, 0, 'nothing wider than a phone: wide tables scroll inside their box');
     await loadAllImages(phone.page);
-    await phone.page.screenshot({ path: path.join(ARTIFACTS, 'report-phone.png'), fullPage: true });
+    await phone.page.screenshot({ path: path.join(ARTIFACTS, 'report-phone.png'), fullPage: true, timeout: SCREENSHOT_TIMEOUT_MS });
     t.same(phone.outside, []);
   });
 
