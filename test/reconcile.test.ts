@@ -82,7 +82,9 @@ t.test('Redis flushed while requests are queued and running: every one completes
   t.comment(`at the flush: ${JSON.stringify(atFlush)}`);
   t.ok(ids.length - (atFlush.completed ?? 0) > 0, 'some requests were still open when Redis lost their jobs');
 
+  const flushedAt = Date.now();
   const ended = await Promise.all(ids.map((id) => waitForEnd(sys, id, sys.keys.acme, 120_000)));
+  t.comment(`all ended ${Date.now() - flushedAt} ms after the flush`);
   t.same(tally(ended.map((r) => r.status)), { completed: 40 }, 'every request completed, without a restart');
   for (const id of ids) await ranOnce(t, sys, id, FEATURES);
 });
