@@ -6,7 +6,7 @@ import { startWorker } from '../src/worker/worker.js';
 
 // Postgres is the truth, Redis a cache of work: a flush loses no request (the reconciler, src/queue/reconciler.ts).
 const redisUrl = await ownRedis(t);
-const FEATURES = ['clock-in', 'im'];
+const FEATURES = ['clock-in'];
 const ENDED = ['completed', 'partially_completed', 'failed', 'cancelled'];
 
 function tally(values: string[]): Record<string, number> {
