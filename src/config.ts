@@ -26,6 +26,7 @@ const ConfigSchema = Type.Object({
   workerConcurrency: Type.Integer({ minimum: 1 }),
   jobAttempts: Type.Integer({ minimum: 1 }),
   jobBackoffMs: Type.Integer({ minimum: 0 }),
+  reconcileIntervalMs: Type.Integer({ minimum: 100 }),
   featureDatabaseUrls: Type.Record(Type.String(), Type.String()),
   resultsStore: Type.Union([Type.Literal('local'), Type.Literal('s3')]),
   s3: Type.Optional(
@@ -107,6 +108,8 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency: int(env.WORKER_CONCURRENCY, 4),
     jobAttempts: int(env.JOB_ATTEMPTS, 3),
     jobBackoffMs: int(env.JOB_BACKOFF_MS, 2000),
+    // How often the worker compares the requests in Postgres with their jobs in Redis (src/queue/reconciler.ts).
+    reconcileIntervalMs: int(env.RECONCILE_INTERVAL_MS, 30_000),
     featureDatabaseUrls: featureDatabaseUrls(env),
     resultsStore: env.RESULTS_STORE || 'local',
     s3: s3Settings(env),

@@ -42,10 +42,10 @@ export interface TestSystem {
 export async function startSystem(
   t: Test,
   env: Env = {},
-  options: { worker?: boolean; log?: Logger } = {},
+  options: { worker?: boolean; log?: Logger; redisUrl?: string } = {},
 ): Promise<TestSystem> {
   const databaseUrl = await createTestDatabase(t);
-  const { redisUrl } = readTestServices();
+  const redisUrl = options.redisUrl ?? readTestServices().redisUrl;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dsar-test-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -65,7 +65,7 @@ export async function startSystem(
     globex: await ctx.apiKeys.create('globex', 'test'),
   };
   const app = await buildApp(ctx);
-  const worker = options.worker === false ? { close: async () => {}, sweep: async () => 0, isRunning: () => false } : startWorker(ctx);
+  const worker = options.worker === false ? { close: async () => {}, reconcile: async () => 0, isRunning: () => false } : startWorker(ctx);
   t.teardown(async () => {
     await app.close();
     await worker.close();

@@ -235,12 +235,12 @@ t.test('a feature that keeps failing leaves the request partially completed, wit
   t.equal(events.filter((e) => e.kind === 'task_attempt_failed').length, 2, 'retried, each attempt recorded');
 });
 
-t.test('a request stored but never queued (crash) is picked up by the sweep', async (t) => {
-  const [row] = await sql`insert into requests (tenant_id, type, status, subject_account_id, features, catalogue_version, due_at, created_at)
-    values ('acme', 'access', 'received', 'bob', ${sql.array(['clock-in'])}, ${catalogue.version}, now() + interval '30 days', now() - interval '1 minute')
+t.test('a request stored but never queued (crash) is picked up by the reconciler', async (t) => {
+  const [row] = await sql`insert into requests (tenant_id, type, status, subject_account_id, features, catalogue_version, due_at, created_at, updated_at)
+    values ('acme', 'access', 'received', 'bob', ${sql.array(['clock-in'])}, ${catalogue.version}, now() + interval '30 days', now() - interval '1 minute', now() - interval '1 minute')
     returning id::text`;
   await sql`insert into tasks (request_id, feature, status) values (${row!.id}, 'clock-in', 'pending')`;
-  t.ok((await sys.worker.sweep()) >= 1);
+  t.ok((await sys.worker.reconcile()) >= 1);
   const done = await waitForEnd(sys, row!.id);
   t.equal(done.status, 'completed');
 });

@@ -18,10 +18,27 @@ export interface AssemblyJobData {
   requestId: string;
 }
 
+const SETTLE_MS = 5_000;
+const SETTLE_POLL_MS = 50;
+
 export interface FlowOptions {
   prefix: string;
   attempts: number;
   backoffMs: number;
+}
+
+/** Job ids derive from the request and the feature: adding a job twice adds it once. */
+export const assemblyJobId = (requestId: string) => `request-${requestId}`;
+export const featureJobId = (requestId: string, feature: string) => `task-${requestId}-${feature}`;
+
+/**
+ * What Redis holds of a request's flow: whether its assembly is still to run (`pending`: waiting
+ * for its children, queued or running), has run (`finished`) or is gone (`missing`); and the
+ * features whose job the assembly waits for but Redis no longer holds.
+ */
+export interface FlowInRedis {
+  assembly: 'pending' | 'finished' | 'missing';
+  lostChildren: string[];
 }
 
 export function redisConnection(url: string): Redis {
@@ -32,28 +49,35 @@ export function redisConnection(url: string): Redis {
 
 export class RequestFlow {
   private producer?: FlowProducer;
-  private assembly?: Queue;
+  private queues?: { assembly: Queue; features: Queue };
 
   constructor(
     private readonly connection: ConnectionOptions,
     private readonly options: FlowOptions,
   ) {}
 
-  /** Idempotent: job ids derive from the request id, so re-enqueueing a request adds nothing twice. */
+  /**
+   * Adds what Redis does not hold of the request's flow: the assembly and a child per feature given.
+   * Idempotent: jobs that exist are kept (and linked to the assembly), so re-enqueueing adds nothing
+   * twice. An assembly that has run is replaced: the request, still open, needs assembling again.
+   */
   async enqueue(requestId: string, features: readonly string[]): Promise<void> {
     const retry = { attempts: this.options.attempts, backoff: { type: 'exponential', delay: this.options.backoffMs } };
+    const { assembly } = this.queuesOf();
+    const state = await this.settledState(assembly, assemblyJobId(requestId));
+    if (state === 'completed' || state === 'failed') await assembly.remove(assemblyJobId(requestId));
     this.producer ??= new FlowProducer({ connection: this.connection, prefix: this.options.prefix });
     await this.producer.add({
       name: 'assemble',
       queueName: ASSEMBLY_QUEUE,
       data: { requestId } satisfies AssemblyJobData,
-      opts: { jobId: `request-${requestId}`, ...retry, removeOnComplete: 1000, removeOnFail: 5000 },
+      opts: { jobId: assemblyJobId(requestId), ...retry, removeOnComplete: 1000, removeOnFail: 5000 },
       children: features.map((feature) => ({
         name: 'feature',
         queueName: FEATURE_QUEUE,
         data: { requestId, feature } satisfies FeatureJobData,
         opts: {
-          jobId: `task-${requestId}-${feature}`,
+          jobId: featureJobId(requestId, feature),
           ...retry,
           // A feature that still fails after its retries must not leave the parent waiting forever:
           // the parent assembles what there is and the task records the failure.
@@ -65,20 +89,54 @@ export class RequestFlow {
     });
   }
 
-  /** Assembles a request again after its manual tasks were completed (the flow's parent has ended). */
+  /** Assembles a request again after its manual tasks were completed or its result released (the first assembly has run). */
   async enqueueAssembly(requestId: string): Promise<void> {
-    this.assembly ??= new Queue(ASSEMBLY_QUEUE, { connection: this.connection, prefix: this.options.prefix });
-    await this.assembly.add('assemble', { requestId } satisfies AssemblyJobData, {
-      jobId: `request-${requestId}-resume-${Date.now()}`,
-      attempts: this.options.attempts,
-      backoff: { type: 'exponential', delay: this.options.backoffMs },
-      removeOnComplete: 1000,
-      removeOnFail: 5000,
-    });
+    await this.enqueue(requestId, []);
+  }
+
+  /** What Redis holds of the request's flow. */
+  async inspect(requestId: string): Promise<FlowInRedis> {
+    const queues = this.queuesOf();
+    const id = assemblyJobId(requestId);
+    const state = await queues.assembly.getJobState(id);
+    if (state === 'unknown') return { assembly: 'missing', lostChildren: [] };
+    if (state === 'completed' || state === 'failed') return { assembly: 'finished', lostChildren: [] };
+    const client = await queues.assembly.client;
+    const jobKey = queues.features.toKey('');
+    const childId = featureJobId(requestId, '');
+    const lostChildren: string[] = [];
+    for (const key of await client.smembers(queues.assembly.toKey(`${id}:dependencies`))) {
+      const jobId = key.slice(jobKey.length);
+      if (key.startsWith(jobKey + childId) && (await queues.features.getJobState(jobId)) === 'unknown') {
+        lostChildren.push(jobId.slice(childId.length));
+      }
+    }
+    return { assembly: 'pending', lostChildren };
+  }
+
+  /**
+   * The assembly's state once it is not running. A request is assembled again right after its
+   * last assembly returned (an agent answered the last manual task, or released the result):
+   * for a moment BullMQ still has that job active, and adding its id again would add nothing.
+   */
+  private async settledState(assembly: Queue, id: string) {
+    let state = await assembly.getJobState(id);
+    for (let waited = 0; state === 'active' && waited < SETTLE_MS; waited += SETTLE_POLL_MS) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+      state = await assembly.getJobState(id);
+    }
+    return state;
+  }
+
+  private queuesOf(): { assembly: Queue; features: Queue } {
+    const options = { connection: this.connection, prefix: this.options.prefix };
+    this.queues ??= { assembly: new Queue(ASSEMBLY_QUEUE, options), features: new Queue(FEATURE_QUEUE, options) };
+    return this.queues;
   }
 
   async close(): Promise<void> {
-    await this.assembly?.close();
+    await this.queues?.assembly.close();
+    await this.queues?.features.close();
     await this.producer?.close();
   }
 }

@@ -13,6 +13,8 @@ export interface ScheduledJob {
 }
 
 export interface RunningSchedule {
+  /** Schedules the job again if Redis lost its scheduler (upserting is idempotent); returns whether it had to. */
+  ensure(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -31,10 +33,16 @@ export function startScheduledJob(
     { ...options, concurrency: 1 },
   );
   worker.on('error', (err) => log.error({ job: job.name, error: err.name }, 'scheduled job worker error'));
-  const scheduled = queue
-    .upsertJobScheduler(job.name, { every: job.everyMs }, { name: job.name, opts: { removeOnComplete: 100, removeOnFail: 100 } })
-    .catch((err: Error) => log.error({ job: job.name, error: err.name }, 'scheduling failed'));
+  const schedule = () =>
+    queue.upsertJobScheduler(job.name, { every: job.everyMs }, { name: job.name, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+  const scheduled = schedule().catch((err: Error) => log.error({ job: job.name, error: err.name }, 'scheduling failed'));
   return {
+    async ensure() {
+      if (await queue.getJobScheduler(job.name)) return false;
+      await schedule();
+      log.warn({ job: job.name }, 'Redis lost the schedule; scheduled again');
+      return true;
+    },
     async close() {
       await scheduled;
       await worker.close();

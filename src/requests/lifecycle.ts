@@ -20,7 +20,7 @@
  * `expired`: the result was deleted when its retention ended.
  *
  * `received` is written before the flow is enqueued, so a crash in between is recovered
- * by re-enqueueing (the worker's sweep); `queued` once BullMQ holds the flow.
+ * by re-enqueueing (the reconciler, src/queue/reconciler.ts); `queued` once BullMQ holds the flow.
  *
  * A new status is a line in its list, and each way into or out of it a line in its table.
  */
@@ -65,6 +65,11 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** Statuses the worker carries a request through. */
 export const RUNNING_STATUSES = ['received', 'queued', 'processing', 'action_required'] as const satisfies readonly RequestStatus[];
+/**
+ * Statuses whose work BullMQ holds: the request's flow, or its assembly once the last manual task
+ * was answered or the result released. Redis may lose it; the reconciler checks these against Redis.
+ */
+export const QUEUE_STATUSES = ['received', 'queued', 'processing'] as const satisfies readonly RequestStatus[];
 /** Waiting for an agent's decision, or for the subject's answer. */
 export const REVIEW_STATUSES = ['awaiting_approval', 'awaiting_subject'] as const satisfies readonly RequestStatus[];
 /** Open, but no longer cancellable: the result is assembled and waits for an agent to release it. */
@@ -147,6 +152,11 @@ export function isTerminal(status: RequestStatus): boolean {
 /** Whether a task is still to be answered, by its job or by an agent. */
 export function isTaskOpen(status: TaskStatus): boolean {
   return [...OPEN_TASK_STATUSES, 'action_required'].includes(status);
+}
+
+/** Whether a task waits for its job: to run, or to finish running. */
+export function awaitsJob(status: TaskStatus): boolean {
+  return (OPEN_TASK_STATUSES as readonly TaskStatus[]).includes(status);
 }
 
 /**

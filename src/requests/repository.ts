@@ -1,9 +1,10 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   DEADLINE_STATUSES,
   INITIAL_STATUS,
   OPEN_STATUSES,
+  QUEUE_STATUSES,
   REQUEST_TRANSITIONS,
   RESULT_STATUSES,
   TASK_TRANSITIONS,
@@ -305,13 +306,16 @@ export class RequestRepository {
     return this.trail.ofRequest(requestId);
   }
 
-  /** Requests written but never handed to the queue (a crash between insert and enqueue). */
-  async stranded(olderThan: Date): Promise<RequestRow[]> {
+  /** Requests whose work BullMQ should hold (for the reconciler), a page at a time in id order. */
+  async inQueue(afterId: string | undefined, limit: number): Promise<RequestRow[]> {
+    const conditions = [inArray(requests.status, [...QUEUE_STATUSES])];
+    if (afterId !== undefined) conditions.push(gt(requests.id, afterId));
     return this.db
       .select()
       .from(requests)
-      .where(and(eq(requests.status, 'received'), lt(requests.createdAt, olderThan)))
-      .limit(100);
+      .where(and(...conditions))
+      .orderBy(asc(requests.id))
+      .limit(limit);
   }
 }
 

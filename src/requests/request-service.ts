@@ -99,14 +99,19 @@ export class RequestService {
     }
   }
 
-  /** Hands a received request to the queue. Safe to repeat: the flow's job ids are the request's. */
-  async enqueue(row: RequestRow): Promise<void> {
+  /**
+   * Hands a request's work to the queue: the flow with a job per feature given (a received request:
+   * all of them). Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
+   */
+  async enqueue(row: RequestRow, features: readonly string[] = row.features): Promise<boolean> {
     try {
-      await this.flow.enqueue(row.id, row.features);
+      await this.flow.enqueue(row.id, features);
       await this.repo.moveRequest(row.id, 'queue');
+      return true;
     } catch (err) {
-      // The request is safe in Postgres as `received`; the worker's sweep enqueues it later.
-      this.log.warn({ requestId: row.id, err }, 'enqueue failed; request stays received until the sweep retries');
+      // The request is safe in Postgres; the worker's reconciler enqueues it later.
+      this.log.warn({ requestId: row.id, err }, 'enqueue failed; the reconciler retries');
+      return false;
     }
   }
 

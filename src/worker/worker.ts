@@ -4,17 +4,17 @@ import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobDat
 import { runFeatureTask } from '../tasks/feature-task.js';
 import { runAssembly } from '../tasks/assembly-task.js';
 import { startScheduledJob } from '../queue/scheduled-jobs.js';
+import { JobClaims } from '../queue/claims.js';
+import { Reconciler } from '../queue/reconciler.js';
 import { purgeExpiredRetention } from '../tasks/retention-purge.js';
 import { tuneHeapForStreaming } from './heap.js';
 
 /**
- * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the task
- * runners that hold the rules, and it re-enqueues requests a crash left behind.
+ * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the task runners
+ * that hold the rules, and its reconciler enqueues again what Redis lost (or a crash left behind).
  */
 
-const SWEEP_INTERVAL_MS = 30_000;
 const HOUR_MS = 60 * 60 * 1000;
-const STRANDED_AFTER_MS = 15_000;
 
 function attemptOf(job: Job): { number: number; last: boolean } {
   const number = job.attemptsMade + 1;
@@ -25,20 +25,21 @@ export interface RunningWorker {
   close(): Promise<void>;
   /** Both queues are being worked (for the health heartbeat). */
   isRunning(): boolean;
-  /** Re-enqueue requests that were stored but never queued (crash between the two). */
-  sweep(): Promise<number>;
+  /** Compares the requests in Postgres with their jobs in Redis and enqueues what is missing (one pass). */
+  reconcile(): Promise<number>;
 }
 
 export function startWorker(ctx: Context): RunningWorker {
   tuneHeapForStreaming();
   const connection = ctx.redis.duplicate();
   const options = { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.workerConcurrency };
+  const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix);
 
   const features = new Worker<FeatureJobData>(
     FEATURE_QUEUE,
     async (job) => {
       const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
-      await runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job));
+      await claims.hold(job.id ?? '', () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job)));
     },
     options,
   );
@@ -46,7 +47,7 @@ export function startWorker(ctx: Context): RunningWorker {
     ASSEMBLY_QUEUE,
     async (job) => {
       const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId });
-      await runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last);
+      await claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last));
       log.info('request assembled');
     },
     options,
@@ -68,21 +69,18 @@ export function startWorker(ctx: Context): RunningWorker {
     worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
   }
 
-  const sweep = async () => {
-    const stranded = await ctx.repo.stranded(new Date(Date.now() - STRANDED_AFTER_MS));
-    for (const row of stranded) await ctx.requests.enqueue(row);
-    if (stranded.length > 0) ctx.log.info({ count: stranded.length }, 're-enqueued stranded requests');
-    return stranded.length;
-  };
-  const timer = setInterval(() => void sweep().catch((err) => ctx.log.error({ error: err.name }, 'sweep failed')), SWEEP_INTERVAL_MS);
+  const reconciler = new Reconciler({ ...ctx, claims, schedules: housekeeping });
+  const reconcile = () => void reconciler.tick().catch((err: Error) => ctx.log.error({ error: err.name }, 'reconciling failed'));
+  const timer = setInterval(reconcile, ctx.config.reconcileIntervalMs);
   timer.unref();
-  void sweep().catch(() => {});
+  reconcile();
 
   return {
-    sweep,
+    reconcile: () => reconciler.run(),
     isRunning: () => features.isRunning() && assembly.isRunning(),
     async close() {
       clearInterval(timer);
+      await reconciler.settled();
       await Promise.all([features.close(), assembly.close(), ...housekeeping.map((job) => job.close())]);
       connection.disconnect();
     },

@@ -1,0 +1,91 @@
+import t from 'tap';
+import { Queue } from 'bullmq';
+import { createRequest, startSystem, waitForEnd } from './helper.js';
+import { insertRequest, ownRedis, ranOnce, until } from './fixtures/reconcile.js';
+import { JobClaims } from '../src/queue/claims.js';
+import { ASSEMBLY_QUEUE, FEATURE_QUEUE, featureJobId } from '../src/queue/flow.js';
+import { LOST_AFTER_MS, Reconciler } from '../src/queue/reconciler.js';
+import { startWorker } from '../src/worker/worker.js';
+
+// What the reconciler (src/queue/reconciler.ts) takes for lost, and what not; reconcile-flush.test.ts flushes Redis.
+const redisUrl = await ownRedis(t);
+const FEATURES = ['clock-in', 'im'];
+
+t.test('a request whose jobs are intact is not enqueued twice; a lost child is added to its flow', async (t) => {
+  const sys = await startSystem(t, {}, { redisUrl, worker: false });
+  const { ctx } = sys;
+  const reconciler = new Reconciler({ ...ctx, claims: new JobClaims(ctx.redis, ctx.config.queuePrefix), schedules: [] });
+  const options = { connection: ctx.redis, prefix: ctx.config.queuePrefix };
+  const features = new Queue(FEATURE_QUEUE, options);
+  const assembly = new Queue(ASSEMBLY_QUEUE, options);
+  t.teardown(async () => {
+    await features.close();
+    await assembly.close();
+  });
+  const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  t.equal(created.status, 'queued');
+  // Long unmoved: were anything missing, it would be enqueued at once.
+  await ctx.database.sql`update requests set updated_at = now() - interval '1 hour' where id = ${created.id}`;
+  const jobs = async () => ({ features: await features.getJobCounts('waiting'), assembly: await assembly.getJobCounts('waiting-children', 'waiting') });
+  const before = await jobs();
+  t.match(before, { features: { waiting: 2 }, assembly: { 'waiting-children': 1, waiting: 0 } });
+  t.equal(await reconciler.run(), 0, 'nothing to enqueue');
+  t.equal(await reconciler.run(), 0, 'nor on a second look');
+  t.same(await jobs(), before, 'the same jobs, none added');
+  t.equal((await ctx.repo.events(created.id)).filter((e) => e.kind === 'queued').length, 1, 'queued once');
+
+  // A failover that lost one child: the assembly would wait for it forever.
+  const lostId = featureJobId(created.id, 'im');
+  await ctx.redis.del(features.toKey(lostId));
+  await ctx.redis.lrem(features.toKey('wait'), 0, lostId);
+  t.match(await features.getJobCounts('waiting'), { waiting: 1 });
+  t.equal(await reconciler.run(), 1, 'the lost child is enqueued again');
+  t.same(await jobs(), before, 'into the same flow');
+  const worker = startWorker(ctx);
+  t.teardown(() => worker.close());
+  const done = await waitForEnd(sys, created.id);
+  t.equal(done.status, 'completed');
+  await ranOnce(t, sys, created.id, FEATURES);
+});
+
+t.test('work Redis lost after it started: a task left running re-runs once, an assembly still owed runs', async (t) => {
+  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250' }, { redisUrl });
+  // A worker died running clock-in, and Redis lost its job: the task is `running` with nobody on it.
+  const running = await insertRequest(sys, 'processing', 'alice', { 'clock-in': 'running', im: 'pending' });
+  // Every task ended (as after the last manual task was answered) and the assembly's job was lost.
+  const owed = await insertRequest(sys, 'processing', 'bob', { 'clock-in': 'not_automated' });
+  const since = Date.now();
+  const [rerun, assembled] = await Promise.all([waitForEnd(sys, running), waitForEnd(sys, owed)]);
+  t.ok(Date.now() - since >= LOST_AFTER_MS - 500, 'left alone while a worker might still have been on it');
+  t.equal(rerun.status, 'completed');
+  t.same(
+    rerun.tasks.map((task: { feature: string; status: string }) => [task.feature, task.status]),
+    [
+      ['clock-in', 'completed'],
+      ['im', 'completed'],
+    ],
+  );
+  const events = await sys.ctx.repo.events(running);
+  t.equal(events.filter((e) => e.kind === 'task_started' && e.feature === 'clock-in').length, 1, 'the running task started again, once');
+  t.equal(assembled.status, 'completed');
+});
+
+t.test('a running job is left alone while a worker holds its claim', async (t) => {
+  const sys = await startSystem(t, {}, { redisUrl, worker: false });
+  const { ctx } = sys;
+  const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix);
+  const reconciler = new Reconciler({ ...ctx, claims, schedules: [] });
+  const id = await insertRequest(sys, 'processing', 'alice', { 'clock-in': 'running' });
+  let release = () => {};
+  const held = claims.hold(featureJobId(id, 'clock-in'), () => new Promise<void>((resolve) => (release = resolve)));
+  await until(() => claims.anyHeld([featureJobId(id, 'clock-in')]));
+  t.equal(await reconciler.run(), 0);
+  await new Promise((r) => setTimeout(r, LOST_AFTER_MS));
+  t.equal(await reconciler.run(), 0, 'claimed: in a worker’s hands');
+  release();
+  await held;
+  t.notOk(await claims.anyHeld([featureJobId(id, 'clock-in')]), 'the claim ends with the job');
+  t.equal(await reconciler.run(), 0, 'found lost: looked at again later');
+  await new Promise((r) => setTimeout(r, LOST_AFTER_MS));
+  t.equal(await reconciler.run(), 1, 'still lost, and unclaimed: enqueued again');
+});
