@@ -154,6 +154,22 @@ t.test('links download without a key; forged, expired and used-up links do not',
   }
 });
 
+t.test("without PUBLIC_BASE_URL a link's origin is the Host asked on, and only a valid one", async (t) => {
+  const on = (host: string) =>
+    app.inject({ method: 'POST', url: `/v1/requests/${access.id}/links`, headers: { ...auth(keys.acme), host }, payload: {} });
+  for (const host of ['dsar.example:8443', 'localhost', '127.0.0.1:3000', '[::1]:3000']) {
+    const res = await on(host);
+    t.equal(res.statusCode, 201, host);
+    t.match(res.json().url, new RegExp(`^http://${host.replace(/[.[\]]/g, '\\$&')}/downloads/[A-Za-z0-9_-]{64}$`), host);
+  }
+  for (const host of ['evil.example"><x', 'evil.example/path', 'user@evil.example', 'evil.example:99999', 'evil example', 'a..b', '-a.example']) {
+    const res = await on(host);
+    t.equal(res.statusCode, 400, host);
+    t.match(res.headers['content-type'], /^application\/problem\+json/, host);
+    t.notMatch(res.body, /evil|<x/, 'the bad host is not echoed');
+  }
+});
+
 t.test('another tenant can neither reach this request nor open it with its own links', async (t) => {
   for (const res of [
     await createLink(access.id, {}, keys.globex),
