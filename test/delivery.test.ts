@@ -7,6 +7,10 @@ import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
 import { hashKey } from '../src/auth/api-keys.js';
 import { LocalBlobStore } from '../src/blobs/blob-store.js';
 import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
+import { DeliveryService } from '../src/delivery/delivery-service.js';
+import { DeliveryRepository } from '../src/delivery/repository.js';
+import { LinkSigner } from '../src/delivery/signing.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 // Results handed out over HTTP: to the owner's key and through signed links, whole and by range,
 // every download recorded; stored encrypted; deleted when their retention ends.
@@ -168,6 +172,11 @@ t.test("without PUBLIC_BASE_URL a link's origin is the Host asked on, and only a
     t.match(res.headers['content-type'], /^application\/problem\+json/, host);
     t.notMatch(res.body, /evil|<x/, 'the bad host is not echoed');
   }
+  // With PUBLIC_BASE_URL the Host header plays no part.
+  const options = { linkTtlSeconds: 60, resultTtlDays: 7, publicBaseUrl: 'https://dsar.example.com' };
+  const behindProxy = new DeliveryService(ctx.repo, new DeliveryRepository(ctx.database.db), ctx.results, new LinkSigner(randomBytes(32)), options, ctx.log);
+  const link = await behindProxy.createLink('acme', access.id, {}, { protocol: 'http', host: 'evil.example"><x' }, SYSTEM_ACTOR);
+  t.match(link.url, /^https:\/\/dsar\.example\.com\/downloads\/[A-Za-z0-9_-]{64}$/);
 });
 
 t.test('another tenant can neither reach this request nor open it with its own links', async (t) => {
