@@ -7,6 +7,10 @@ import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
 import { hashKey } from '../src/auth/api-keys.js';
 import { LocalBlobStore } from '../src/blobs/blob-store.js';
 import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
+import { DeliveryService } from '../src/delivery/delivery-service.js';
+import { DeliveryRepository } from '../src/delivery/repository.js';
+import { LinkSigner } from '../src/delivery/signing.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 // Results handed out over HTTP: to the owner's key and through signed links, whole and by range,
 // every download recorded; stored encrypted; deleted when their retention ends.
@@ -152,6 +156,27 @@ t.test('links download without a key; forged, expired and used-up links do not',
   for (const body of [{ expiresInSeconds: 5 }, { maxDownloads: 0 }, { other: 1 }]) {
     t.equal((await createLink(access.id, body)).statusCode, 400, JSON.stringify(body));
   }
+});
+
+t.test("without PUBLIC_BASE_URL a link's origin is the Host asked on, and only a valid one", async (t) => {
+  const on = (host: string) =>
+    app.inject({ method: 'POST', url: `/v1/requests/${access.id}/links`, headers: { ...auth(keys.acme), host }, payload: {} });
+  for (const host of ['dsar.example:8443', 'localhost', '127.0.0.1:3000', '[::1]:3000']) {
+    const res = await on(host);
+    t.equal(res.statusCode, 201, host);
+    t.match(res.json().url, new RegExp(`^http://${host.replace(/[.[\]]/g, '\\$&')}/downloads/[A-Za-z0-9_-]{64}$`), host);
+  }
+  for (const host of ['evil.example"><x', 'evil.example/path', 'user@evil.example', 'evil.example:99999', 'evil example', 'a..b', '-a.example']) {
+    const res = await on(host);
+    t.equal(res.statusCode, 400, host);
+    t.match(res.headers['content-type'], /^application\/problem\+json/, host);
+    t.notMatch(res.body, /evil|<x/, 'the bad host is not echoed');
+  }
+  // With PUBLIC_BASE_URL the Host header plays no part.
+  const options = { linkTtlSeconds: 60, resultTtlDays: 7, publicBaseUrl: 'https://dsar.example.com' };
+  const behindProxy = new DeliveryService(ctx.repo, new DeliveryRepository(ctx.database.db), ctx.results, new LinkSigner(randomBytes(32)), options, ctx.log);
+  const link = await behindProxy.createLink('acme', access.id, {}, { protocol: 'http', host: 'evil.example"><x' }, SYSTEM_ACTOR);
+  t.match(link.url, /^https:\/\/dsar\.example\.com\/downloads\/[A-Za-z0-9_-]{64}$/);
 });
 
 t.test('another tenant can neither reach this request nor open it with its own links', async (t) => {

@@ -31,6 +31,9 @@ t.test('with the API key', async (t) => {
   }
   t.equal((await app.inject({ method: 'GET', url: `${base}index.html`, headers: auth(keys.globex) })).statusCode, 404);
   t.equal((await app.inject({ method: 'GET', url: `${base}index.html` })).statusCode, 401);
+  const viewed = (await sys.ctx.repo.events(req.id)).filter((e) => e.kind === 'report_viewed');
+  t.equal(viewed.length, 1, "the owner's view of index.html is recorded");
+  t.match(viewed[0], { actorType: 'api_key' });
 });
 
 t.test('through a link, as a browser opens it', async (t) => {
@@ -44,6 +47,14 @@ t.test('through a link, as a browser opens it', async (t) => {
   const png = await app.inject({ method: 'GET', url: base + image.split('/').map(encodeURIComponent).join('/') });
   t.same(png.rawPayload, zip.read(image));
   t.equal((await app.inject({ method: 'GET', url: new URL(link.url).pathname })).statusCode, 200, 'viewing used up no download');
+  // Used up: the report is no longer served through the link, not even page by page.
+  for (const path of ['index.html', 'data.json', image.split('/').map(encodeURIComponent).join('/')]) {
+    const res = await app.inject({ method: 'GET', url: base + path });
+    t.equal(res.statusCode, 410, `${path} through a used-up link`);
+    t.match(res.json(), { status: 410, title: 'Gone' });
+  }
+  const viewed = (await sys.ctx.repo.events(req.id)).filter((e) => e.kind === 'report_viewed' && e.detail?.linkId === link.id);
+  t.equal(viewed.length, 1, 'the one view of index.html through the link is recorded, not each image');
   const forged = base.replace(/\/downloads\/[^/]+/, `/downloads/${'A'.repeat(64)}`);
   t.equal((await app.inject({ method: 'GET', url: `${forged}index.html` })).statusCode, 403);
 });
@@ -53,4 +64,16 @@ t.test('only access reports are viewable', async (t) => {
   await waitForEnd(sys, deletion.id);
   const res = await app.inject({ method: 'GET', url: `/v1/requests/${deletion.id}/report/view/index.html`, headers: auth(keys.acme) });
   t.equal(res.statusCode, 404);
+
+  // Every route that serves result content sends the same headers: personal data, never cached, never sniffed, no scripts.
+  const receipt = await app.inject({ method: 'GET', url: `/v1/requests/${deletion.id}/receipt`, headers: auth(keys.acme) });
+  const report = await app.inject({ method: 'GET', url: `/v1/requests/${req.id}/report`, headers: auth(keys.acme) });
+  const view = await app.inject({ method: 'GET', url: `/v1/requests/${req.id}/report/view/index.html`, headers: auth(keys.acme) });
+  for (const [name, served] of Object.entries({ receipt, report, view })) {
+    t.equal(served.statusCode, 200, name);
+    t.equal(served.headers['cache-control'], 'private, no-store', name);
+    t.equal(served.headers['x-content-type-options'], 'nosniff', name);
+    t.match(served.headers['content-security-policy'], /script-src 'none'/, name);
+    t.match(served.headers['content-security-policy'], /frame-ancestors 'none'/, name);
+  }
 });

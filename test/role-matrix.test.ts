@@ -50,10 +50,13 @@ interface Row {
 
 /**
  * A new resource for one call: an access request waiting at a manual task, a deletion awaiting
- * approval, one awaiting the subject's answer, an export awaiting release, or an agent key. A subject has one open request per
- * type, so a fresh request first cancels the open one a call before it left behind.
+ * approval, one awaiting the subject's answer, an access request awaiting release, or an agent key.
+ * A subject has one open request per type, so a fresh request first cancels (or releases) the open
+ * one a call before it left behind. `approvable`: a deletion awaiting approval of another account of
+ * the target's tenant, since once approved it runs, and a completed deletion erases its subject's
+ * earlier results (the fixtures' access ones).
  */
-type Fresh = (kind: 'manual' | 'review' | 'awaitingSubject' | 'awaitingRelease' | 'agentKey', target: Target) => Promise<string>;
+type Fresh = (kind: 'manual' | 'review' | 'approvable' | 'awaitingSubject' | 'awaitingRelease' | 'agentKey', target: Target) => Promise<string>;
 
 const ALL = ROLES;
 const KEYS: readonly Role[] = ['admin', 'agent'];
@@ -94,7 +97,7 @@ export const ROWS: Row[] = [
     route: 'POST /v1/requests/{id}/approve',
     allowed: KEYS,
     ok: 200,
-    call: async (target, _f, fresh) => ({ url: `/v1/requests/${await fresh('review', target)}/approve` }),
+    call: async (target, _f, fresh) => ({ url: `/v1/requests/${await fresh('approvable', target)}/approve` }),
   },
   {
     route: 'POST /v1/requests/{id}/reject',
@@ -279,13 +282,13 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
     return res.json();
   };
   /** A new request: one the subject still has open of that type is cancelled (or released) first. */
-  const open = async (target: Target, type: string, features: string[]): Promise<string> => {
+  const open = async (target: Target, type: string, features: string[], accountId = ACCOUNT[target]): Promise<string> => {
     const key = keyOf(target);
     const res = await app.inject({
       method: 'POST',
       url: '/v1/requests',
       headers: auth(key),
-      payload: { type, subject: { accountId: ACCOUNT[target] }, features, verification: VERIFIED },
+      payload: { type, subject: { accountId }, features, verification: VERIFIED },
     });
     if (res.statusCode === 202) return res.json().id;
     if (res.statusCode !== 200) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
@@ -297,7 +300,7 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
     } else {
       await post(key, `/v1/requests/${id}/cancel`);
     }
-    return open(target, type, features);
+    return open(target, type, features, accountId);
   };
   const each = async (make: (target: Target) => Promise<string>) => {
     const entries = await Promise.all(TARGETS.map(async (target) => [target, await make(target)] as const));
@@ -322,12 +325,16 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
     await waitForStatus(sys, id, keyOf(target), 'awaiting_release');
     return id;
   };
-  const access = await each((target) => ended(target, { type: 'access', features: ['im'] }));
+  // The deletions first: a completed deletion erases the subject's earlier results.
   const deletion = await each((target) => ended(target, { type: 'deletion', features: ['calendar'] }));
+  const access = await each((target) => ended(target, { type: 'access', features: ['im'] }));
   const fixtures: Fixtures = { access, deletion, manual: await each((target) => manual(target, 'export')) };
+  let approvals = 0;
   const fresh: Fresh = async (kind, target) => {
     if (kind === 'manual') return manual(target);
     if (kind === 'review') return open(target, 'deletion', ['calendar']);
+    // An account per call: the one approved before may be running, too late to cancel.
+    if (kind === 'approvable') return open(target, 'deletion', ['calendar'], `${ACCOUNT[target]}-approved-${++approvals}`);
     if (kind === 'awaitingSubject') {
       const id = await open(target, 'deletion', ['calendar']);
       await post(keyOf(target), `/v1/requests/${id}/request-info`, { note: 'Which of your accounts do you mean?' });

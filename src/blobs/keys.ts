@@ -23,8 +23,13 @@ export function preparedTextPrefix(requestId: string): string {
   return `${workPrefix(requestId)}/prepared`;
 }
 
+/** Every file of a request's result (one, or the parts of a split archive). */
+export function resultPrefix(requestId: string): string {
+  return `results/${requestId}`;
+}
+
 export function resultKey(requestId: string, fileName: string): string {
-  return `results/${requestId}/${fileName}`;
+  return `${resultPrefix(requestId)}/${fileName}`;
 }
 
 /** The file name a result key ends in. */

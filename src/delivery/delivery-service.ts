@@ -8,10 +8,11 @@ import { pipeline, type Readable } from 'node:stream';
 import { untilReadable, type BlobStore, type ByteRange } from '../blobs/blob-store.js';
 import { ByteMeter } from '../blobs/byte-meter.js';
 import type { RequestRow } from '../requests/tables.js';
-import { AppError, notFound } from '../errors.js';
-import { isTerminal } from '../requests/lifecycle.js';
+import { AppError, badRequest, notFound } from '../errors.js';
+import { isIPv6 } from 'node:net';
+import { isResultDeleted, isTerminal } from '../requests/lifecycle.js';
 import type { RequestRepository } from '../requests/repository.js';
-import { wholeResult, type ResultFile } from '../requests/result-files.js';
+import { deleteResult, wholeResult, type ResultFile } from '../requests/result-files.js';
 import type { DeliveryRepository } from './repository.js';
 import { parseRange, rangeStillValid } from './ranges.js';
 import type { CreateLinkBody, DownloadList, DownloadView, LinkView } from './schemas.js';
@@ -65,12 +66,43 @@ const notReady = (row: RequestRow) =>
   new AppError(409, 'not-ready', 'Result not ready', `The request is ${row.status}; poll it until it ends`);
 const notReleased = () =>
   new AppError(409, 'not-released', 'Result not released', 'The result is being reviewed by the support team before it is released');
-const resultExpired = () => new AppError(410, 'result-expired', 'Gone', 'The result was deleted when its retention ended');
+const resultDeleted = (row: RequestRow) =>
+  row.status === 'erased'
+    ? new AppError(410, 'result-erased', 'Gone', "The result was deleted when the subject's data was erased")
+    : new AppError(410, 'result-expired', 'Gone', 'The result was deleted when its retention ended');
 // One answer for every token that is not genuine, so that guessing learns nothing.
 const invalidLink = () => new AppError(403, 'invalid-link', 'Forbidden', 'This link is not valid');
 const linkGone = () => new AppError(410, 'link-gone', 'Gone', 'This link has expired or has been used up');
 const unreadable = () =>
   new AppError(500, 'result-unreadable', 'Internal server error', 'The stored result cannot be read; the error was logged');
+
+/** The page a report view opens on; the rest are what it links to. */
+export const REPORT_INDEX = 'index.html';
+
+/** The scheme and Host header a link was asked for with. */
+export interface AskedOrigin {
+  protocol: string;
+  host: string;
+}
+
+// A DNS name, an IPv4 address or a bracketed IPv6 address, and an optional port.
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const HOST = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*|\\[(?<ipv6>[0-9a-f:.]+)\\])(?::(?<port>\\d{1,5}))?$`, 'i');
+
+/**
+ * The origin of a link asked for without PUBLIC_BASE_URL: the Host header, which the client sends,
+ * so it must at least be a host[:port] and nothing that would change the URL or the page it lands in.
+ */
+function originOf({ protocol, host }: AskedOrigin): string {
+  const match = HOST.exec(host);
+  const { ipv6, port } = match?.groups ?? {};
+  if (!match || (ipv6 !== undefined && !isIPv6(ipv6)) || (port !== undefined && Number(port) > 65535)) {
+    throw badRequest('The Host header is not a valid host[:port]; set PUBLIC_BASE_URL to where links should point', [
+      { field: 'host', message: 'is not a valid host[:port]' },
+    ]);
+  }
+  return `${protocol}://${host}`;
+}
 
 export function etagOf(file: ResultFile): string {
   return `"${file.sha256}"`;
@@ -114,7 +146,9 @@ export class DeliveryService {
     return { file, range, body: await this.recorded(row, { linkId: link.id }, file, range, body, { ...SYSTEM_ACTOR, ip }) };
   }
 
-  async createLink(tenantId: string, requestId: string, body: CreateLinkBody, origin: string, actor: Actor): Promise<LinkView> {
+  /** `asked`: where the link was asked for, its origin when no PUBLIC_BASE_URL is set. */
+  async createLink(tenantId: string, requestId: string, body: CreateLinkBody, asked: AskedOrigin, actor: Actor): Promise<LinkView> {
+    const base = this.options.publicBaseUrl ?? originOf(asked);
     const row = await this.requestOf(tenantId, requestId);
     await this.fileOf(row);
     const link = await this.store.createLink({
@@ -126,7 +160,7 @@ export class DeliveryService {
     await this.repo.event(row.id, 'link_created', undefined, { linkId: link.id }, actor);
     return {
       id: link.id,
-      url: `${this.options.publicBaseUrl ?? origin}/downloads/${this.signer.sign(link.id)}`,
+      url: `${base}/downloads/${this.signer.sign(link.id)}`,
       expiresAt: link.expiresAt.toISOString(),
       maxDownloads: link.maxDownloads,
     };
@@ -142,35 +176,44 @@ export class DeliveryService {
     const cutoff = new Date(now.getTime() - this.options.resultTtlDays * DAY_MS);
     let count = 0;
     for (let due = await this.repo.dueForExpiry(cutoff, EXPIRY_PAGE); due.length > 0; due = await this.repo.dueForExpiry(cutoff, EXPIRY_PAGE)) {
-      for (const row of due) await this.expire(row.id, row.resultKey);
+      for (const row of due) await this.expire(row.id);
       count += due.length;
     }
     return count;
   }
 
-  private async expire(requestId: string, resultKey: string | null): Promise<void> {
+  private async expire(requestId: string): Promise<void> {
     // Expired first: from then on no download starts on what is about to be deleted.
     await this.repo.moveRequest(requestId, 'expire');
-    const parts = await this.repo.parts(requestId);
-    for (const key of [resultKey, ...parts.map((p) => p.key)]) if (key) await this.results.delete(key);
-    await this.repo.forgetResult(requestId);
+    await deleteResult(this.repo, this.results, requestId);
   }
 
   /** One file of the access report, read in place from the stored archive, for viewing it online. */
   async ownerView(tenantId: string, requestId: string, path: string, actor: Actor): Promise<ArchiveEntryContent> {
-    return this.viewEntry(await this.requestOf(tenantId, requestId), path, previews(actor));
+    const row = await this.requestOf(tenantId, requestId);
+    const entry = await this.viewEntry(row, path, previews(actor));
+    await this.recordView(row, path, {}, actor);
+    return entry;
   }
 
   /**
    * The same through a link: a browser sends no API key for the images and pages the report links to,
-   * so the link's token in the path is what authorizes them. Viewing does not use up downloads.
+   * so the link's token in the path is what authorizes them. Viewing does not use up downloads, but
+   * is allowed only while the link could still download: once expired or used up, its views answer
+   * 410 too. Each opening of the report (index.html) is recorded in the trail, not each image.
    */
-  async linkView(token: string, path: string): Promise<ArchiveEntryContent> {
+  async linkView(token: string, path: string, ip: string | null): Promise<ArchiveEntryContent> {
     const link = await this.genuineLink(token);
-    if (link.expiresAt <= new Date()) throw linkGone();
+    if (!usable(link, new Date())) throw linkGone();
     const row = await this.repo.findById(link.requestId);
     if (!row) throw invalidLink();
-    return this.viewEntry(row, path);
+    const entry = await this.viewEntry(row, path);
+    await this.recordView(row, path, { linkId: link.id }, { ...SYSTEM_ACTOR, ip });
+    return entry;
+  }
+
+  private async recordView(row: RequestRow, path: string, by: Downloader, actor: Actor): Promise<void> {
+    if (path === REPORT_INDEX) await this.repo.event(row.id, 'report_viewed', undefined, by.linkId ? { linkId: by.linkId } : undefined, actor);
   }
 
   /** The report is in the first part; files may be in any part of a split archive. */
@@ -220,7 +263,7 @@ export class DeliveryService {
    * release is seen by the support team only (`preview`), never by the subject or through a link.
    */
   private async fileOf(row: RequestRow, part?: number, preview = false): Promise<ResultFile> {
-    if (row.status === 'expired') throw resultExpired();
+    if (isResultDeleted(row.status)) throw resultDeleted(row);
     if (row.status === 'awaiting_release' && !preview) throw notReleased();
     if (!isTerminal(row.status) && row.status !== 'awaiting_release') throw notReady(row);
     const whole = wholeResult(row);

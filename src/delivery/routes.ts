@@ -8,7 +8,7 @@ import { keyIdOf } from '../results/receipt/receipt-signing.js';
 import type { ArchiveEntryContent } from '../results/zip/archive-reader.js';
 import { Problem } from '../errors.js';
 import { RequestIdParams } from '../requests/schemas.js';
-import { etagOf, RangeNotSatisfiable, type Delivery, type DeliveryService, type DownloadAsk } from './delivery-service.js';
+import { etagOf, RangeNotSatisfiable, REPORT_INDEX, type Delivery, type DeliveryService, type DownloadAsk } from './delivery-service.js';
 import { CreateLinkBody, DownloadList, FileResponse, LinkView, ReportQuery, TokenParams } from './schemas.js';
 
 /** Thin routes: validate (schemas), authorize (tenant from the key, or a signed link), call the service. */
@@ -93,8 +93,10 @@ export async function deliveryRoutes(
         response: { 200: Type.String({ description: 'text/html' }), ...errors, 409: Problem, 410: Problem },
       },
     },
-    async (request, reply) =>
-      reply.type('text/html; charset=utf-8').send(await service.receiptHtml(request.tenantId, request.params.id)),
+    async (request, reply) => {
+      const page = await service.receiptHtml(request.tenantId, request.params.id);
+      return asResultContent(reply).type('text/html; charset=utf-8').send(page);
+    },
   );
 
   app.get(
@@ -125,8 +127,8 @@ export async function deliveryRoutes(
       },
     },
     async (request, reply) => {
-      const origin = `${request.protocol}://${request.host}`;
-      const link = await service.createLink(request.tenantId, request.params.id, request.body, origin, actorOf(request.principal, request.ip));
+      const asked = { protocol: request.protocol, host: request.host };
+      const link = await service.createLink(request.tenantId, request.params.id, request.body, asked, actorOf(request.principal, request.ip));
       return reply.code(201).send(link);
     },
   );
@@ -175,26 +177,32 @@ export async function linkRoutes(scope: FastifyInstance, service: DeliveryServic
         response: { 200: FileResponse, 400: Problem, 403: Problem, 404: Problem, 409: Problem, 410: Problem },
       },
     },
-    async (request, reply) => view(reply, request.params['*'], (path) => service.linkView(request.params.token, path)),
+    async (request, reply) => view(reply, request.params['*'], (path) => service.linkView(request.params.token, path, request.ip)),
   );
 }
 
 const ViewPath = Type.String({ maxLength: 1024, description: 'Path inside the archive; empty for index.html' });
 
 /**
- * Serves one archive entry. The report's own links are relative, so they resolve under the same prefix.
- * The headers keep what a subject uploaded from running as a page of this origin.
+ * The headers of every response that carries result content (a download, a page or file of the
+ * report, a receipt): personal data that no shared cache keeps and no browser guesses another type
+ * for, and nothing in it (a file a subject uploaded, say) runs as a page of this origin.
  */
-async function view(reply: FastifyReply, path: string, read: (path: string) => Promise<ArchiveEntryContent>) {
-  if (path === '') return reply.redirect('index.html');
-  const entry = await read(path);
+function asResultContent(reply: FastifyReply): FastifyReply {
   return reply
+    .header('cache-control', 'private, no-store')
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+}
+
+/** Serves one archive entry. The report's own links are relative, so they resolve under the same prefix. */
+async function view(reply: FastifyReply, path: string, read: (path: string) => Promise<ArchiveEntryContent>) {
+  if (path === '') return reply.redirect(REPORT_INDEX);
+  const entry = await read(path);
+  return asResultContent(reply)
     .type(entry.mediaType)
     .header('content-length', entry.size)
     .header('content-disposition', entry.disposition)
-    .header('x-content-type-options', 'nosniff')
-    .header('content-security-policy', "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-    .header('cache-control', 'private, no-store')
     .send(entry.stream);
 }
 
@@ -220,17 +228,14 @@ async function send(reply: FastifyReply, deliver: () => Promise<Delivery>): Prom
     throw err;
   }
   const { file, range, body } = delivery;
-  reply
+  asResultContent(reply)
     .code(range ? 206 : 200)
     .type(file.mediaType)
     .header('accept-ranges', 'bytes')
     .header('content-length', range ? range.end - range.start + 1 : file.size)
     .header('content-disposition', `attachment; filename="${file.fileName}"`)
     .header('digest', `sha-256=${Buffer.from(file.sha256, 'hex').toString('base64')}`)
-    .header('etag', etagOf(file))
-    // Personal data: no shared cache keeps it, and no browser guesses another type for it.
-    .header('cache-control', 'private, no-store')
-    .header('x-content-type-options', 'nosniff');
+    .header('etag', etagOf(file));
   if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
   // HEAD has no body; fastify keeps a HEAD's Content-Length only when the payload is a stream.
   return reply.send(body ?? Readable.from([]));

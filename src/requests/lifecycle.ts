@@ -7,7 +7,7 @@
  *   awaiting_approval <──> awaiting_subject        (under review; both ──> rejected)
  *       │ approve
  *       v
- *   received ──> queued ──> processing ──> completed | partially_completed | failed ──> expired
+ *   received ──> queued ──> processing ──> completed | partially_completed | failed ──> expired | erased
  *       │          │           ├──> action_required (manual tasks) ──> processing
  *       │          │           └──> awaiting_release ──> processing (released: closed with the result,
  *       │          │                                                 or assembled again without withheld items)
@@ -17,7 +17,8 @@
  * agent approves it; `awaiting_subject`: the agent asked the subject for more, the deadline paused.
  * `awaiting_release`: the tenant reviews results before the subject gets them; an agent previews
  * the result and releases it, withholding items with a reason if need be (Art. 15(4)).
- * `expired`: the result was deleted when its retention ended.
+ * `expired`: the result was deleted when its retention ended. `erased`: an access or export result (or one
+ * awaiting release) was deleted because a deletion request of the same subject completed.
  *
  * `received` is written before the flow is enqueued, so a crash in between is recovered
  * by re-enqueueing (the reconciler, src/queue/reconciler.ts); `queued` once BullMQ holds the flow.
@@ -40,6 +41,7 @@ export const REQUEST_STATUSES = [
   'cancelled',
   'rejected',
   'expired',
+  'erased',
 ] as const;
 export const TASK_STATUSES = [
   'pending',
@@ -79,7 +81,9 @@ export const OPEN_STATUSES = [...RUNNING_STATUSES, ...REVIEW_STATUSES, ...RELEAS
 export const DEADLINE_STATUSES: readonly RequestStatus[] = OPEN_STATUSES.filter((s) => s !== 'awaiting_subject');
 /** Statuses whose request may hold a result; its retention runs from completedAt. */
 export const RESULT_STATUSES = ['completed', 'partially_completed', 'failed'] as const satisfies readonly RequestStatus[];
-export const TERMINAL_STATUSES: readonly RequestStatus[] = [...RESULT_STATUSES, 'cancelled', 'rejected', 'expired'];
+/** Statuses whose result was deleted: its downloads and links answer 410. */
+export const RESULT_DELETED_STATUSES = ['expired', 'erased'] as const satisfies readonly RequestStatus[];
+export const TERMINAL_STATUSES: readonly RequestStatus[] = [...RESULT_STATUSES, 'cancelled', 'rejected', ...RESULT_DELETED_STATUSES];
 const OPEN_TASK_STATUSES = ['pending', 'running'] as const satisfies readonly TaskStatus[];
 
 export interface Transition<S extends string, Stamp extends string> {
@@ -124,6 +128,8 @@ export const REQUEST_TRANSITIONS = {
   respond: { from: ['awaiting_subject'], to: 'awaiting_approval', event: 'subject_responded' },
   /** The result was deleted when its retention ended. */
   expire: { from: RESULT_STATUSES, to: 'expired' },
+  /** A deletion request of the same subject completed: their earlier results are erased with their data. */
+  erase: { from: [...RESULT_STATUSES, ...RELEASE_STATUSES], to: 'erased' },
 } as const satisfies Record<string, RequestTransition>;
 
 export const TASK_TRANSITIONS = {
@@ -147,6 +153,11 @@ export type TaskTransitionName = keyof typeof TASK_TRANSITIONS;
 
 export function isTerminal(status: RequestStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
+}
+
+/** Whether the request's result was deleted (its downloads answer 410). */
+export function isResultDeleted(status: RequestStatus): boolean {
+  return (RESULT_DELETED_STATUSES as readonly RequestStatus[]).includes(status);
 }
 
 /** Whether a task is still to be answered, by its job or by an agent. */

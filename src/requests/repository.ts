@@ -6,6 +6,8 @@ import {
   OPEN_STATUSES,
   QUEUE_STATUSES,
   REQUEST_TRANSITIONS,
+  RELEASE_STATUSES,
+  RESULT_DELETED_STATUSES,
   RESULT_STATUSES,
   TASK_TRANSITIONS,
   type RequestStatus,
@@ -265,8 +267,8 @@ export class RequestRepository {
   }
 
   /**
-   * Requests whose result is past retention, and expired ones whose result is still on record
-   * (the job stopped between the two steps), a page at a time.
+   * Requests whose result is past retention, and expired or erased ones whose result is still on
+   * record (the job stopped between the two steps), a page at a time.
    */
   async dueForExpiry(completedBefore: Date, limit: number) {
     return this.db
@@ -277,11 +279,31 @@ export class RequestRepository {
           isNotNull(requests.resultKey),
           or(
             and(inArray(requests.status, [...RESULT_STATUSES]), lt(requests.completedAt, completedBefore)),
-            eq(requests.status, 'expired'),
+            inArray(requests.status, [...RESULT_DELETED_STATUSES]),
           ),
         ),
       )
       .limit(limit);
+  }
+
+  /**
+   * The subject's access and export requests created before `before` that hold a result (given or
+   * awaiting release), and erased ones whose result is still on record (stopped between the two steps).
+   */
+  async resultsOfSubject(tenantId: string, accountId: string, before: Date) {
+    return this.db
+      .select({ id: requests.id, status: requests.status, resultKey: requests.resultKey })
+      .from(requests)
+      .where(
+        and(
+          eq(requests.tenantId, tenantId),
+          eq(requests.subjectAccountId, accountId),
+          inArray(requests.type, ['access', 'export']),
+          lt(requests.createdAt, before),
+          isNotNull(requests.resultKey),
+          inArray(requests.status, [...RESULT_STATUSES, ...RELEASE_STATUSES, 'erased']),
+        ),
+      );
   }
 
   async forgetResult(requestId: string): Promise<void> {

@@ -148,7 +148,21 @@ export class RequestService {
     if (row.status === 'awaiting_release') throw conflict('result-awaiting-release', 'The result is ready and waits for release; it can no longer be cancelled');
     if (!(await this.repo.moveRequest(id, 'cancel', {}, actor))) throw conflict('request-ended', 'The request ended while it was being cancelled');
     await this.repo.moveTasks(id, 'cancel');
+    await this.cleanUp(id);
     return this.get(tenantId, id);
+  }
+
+  /**
+   * The worker's assembly of an ended request deletes its work files (the partials of the tasks that
+   * ran). A running flow's own assembly comes when its tasks end, but a request waiting for an agent
+   * has had its assembly already: without another one its partials would stay.
+   */
+  private async cleanUp(id: string): Promise<void> {
+    try {
+      await this.flow.enqueueAssembly(id);
+    } catch (err) {
+      this.log.warn({ requestId: id, error: (err as Error).name }, 'enqueueing the clean-up of a cancelled request failed');
+    }
   }
 
   /**

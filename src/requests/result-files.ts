@@ -1,5 +1,7 @@
-import { fileNameOf } from '../blobs/keys.js';
-import type { RequestRow, } from './tables.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import { fileNameOf, resultPrefix } from '../blobs/keys.js';
+import type { RequestRepository } from './repository.js';
+import type { RequestRow } from './tables.js';
 
 /** One file of a result: the result itself (part 1) or one part of a result split into several. */
 export interface ResultFile {
@@ -24,3 +26,13 @@ export function wholeResult(row: RequestRow): ResultFile | undefined {
   };
 }
 
+
+/**
+ * Deletes a result's bytes (every file and part under the request's result prefix), then forgets it.
+ * The caller has moved the request out of the statuses that serve it first, so that no download
+ * starts on what is being deleted. Safe to repeat.
+ */
+export async function deleteResult(repo: RequestRepository, results: BlobStore, requestId: string): Promise<void> {
+  await results.deletePrefix(resultPrefix(requestId));
+  await repo.forgetResult(requestId);
+}

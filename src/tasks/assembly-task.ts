@@ -11,6 +11,11 @@ import { closingTransition, isTerminal, REQUEST_TRANSITIONS } from '../requests/
 import { assembleResult } from '../results/assemble.js';
 import { errorKind } from './feature-task.js';
 import { connectorFilesPrefix, workPrefix } from '../blobs/keys.js';
+import { deleteResult } from '../requests/result-files.js';
+import { SYSTEM_ACTOR } from '../auth/principal.js';
+
+/** How a deletion ends when it erased the subject's data, all of it or in part. */
+const ERASING_STATUSES: readonly RequestRow['status'][] = ['completed', 'partially_completed'];
 
 /**
  * The parent job of a request's flow: every feature task has ended (completed, failed after
@@ -33,6 +38,8 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   if (!request || request.status === 'awaiting_release') return;
   if (isTerminal(request.status)) {
     await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId));
+    // A repeated job finishes an erasure a crash interrupted.
+    await eraseEarlierResults(deps, request);
     return;
   }
   let tasks = await deps.repo.tasksOf(requestId);
@@ -75,6 +82,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       now,
     });
     const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now);
+    if (closed) await eraseEarlierResults(deps, closed);
     // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record.
     if (!closed && (await deps.repo.findById(requestId))?.resultKey !== result.key) {
       for (const part of result.parts) await deps.results.delete(part.key);
@@ -90,6 +98,26 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     }
     throw err;
   }
+}
+
+/**
+ * A deletion that completed (fully or partly) erased the subject's data, so their earlier access and
+ * export results go too, given or awaiting release: moved to `erased` first (from then on they answer
+ * 410, through links too), then their bytes and work files deleted. The deletion's own receipt stays.
+ */
+async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow): Promise<void> {
+  if (deletion.type !== 'deletion' || !ERASING_STATUSES.includes(deletion.status) || !deletion.completedAt) return;
+  const earlier = await deps.repo.resultsOfSubject(deletion.tenantId, deletion.subjectAccountId, deletion.completedAt);
+  const erased: string[] = [];
+  for (const row of earlier) {
+    const moved = await deps.repo.moveRequest(row.id, 'erase', {}, SYSTEM_ACTOR, { deletionRequestId: deletion.id });
+    // Not moved and not erased before: it changed meanwhile (e.g. released), and is left as it now is.
+    if (!moved && row.status !== 'erased') continue;
+    await deleteResult(deps.repo, deps.results, row.id);
+    await deleteWorkFiles(deps, row.id, await deps.repo.tasksOf(row.id));
+    erased.push(row.id);
+  }
+  if (erased.length > 0) await deps.repo.event(deletion.id, 'earlier_results_erased', undefined, { requestIds: erased });
 }
 
 /** Every file of the result on record (one, or the parts of a split archive). */
