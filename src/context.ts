@@ -146,7 +146,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     featureSettings,
     audit: new AuditTrail(database.db),
     resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
-    manualTasks: new ManualTaskService(repo, requests, featureBlobs, results, flow, config.maxUploadBytes),
+    manualTasks: new ManualTaskService(repo, requests, results, flow, config.maxUploadBytes),
     receiptSigningKey: keys.receiptSigningKey,
     delivery: new DeliveryService(
       repo,

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   DEADLINE_STATUSES,
@@ -243,11 +243,17 @@ export class RequestRepository {
       .returning();
   }
 
-  /** A task's outcome while an agent works on it, refused once it is no longer waiting for them. */
-  async recordManualOutcome(requestId: string, feature: string, outcome: unknown): Promise<boolean> {
+  /**
+   * Adds a file to a manual task's outcome while an agent works on it, refused once the task is no
+   * longer waiting for them. One UPDATE appends to the stored list, so parallel uploads to one task
+   * all keep their file (a read, then a write of the whole outcome, would keep only the last).
+   */
+  async addManualFile(requestId: string, feature: string, file: object): Promise<boolean> {
+    const files = sql`coalesce(${tasks.outcome} #> '{manual,files}', '[]'::jsonb) || jsonb_build_array(${JSON.stringify(file)}::jsonb)`;
+    const note = sql`coalesce(${tasks.outcome} #> '{manual,note}', '""'::jsonb)`;
     const updated = await this.db
       .update(tasks)
-      .set({ outcome })
+      .set({ outcome: sql`jsonb_build_object('manual', jsonb_build_object('note', ${note}, 'files', ${files}))` })
       .where(and(eq(tasks.requestId, requestId), eq(tasks.feature, feature), eq(tasks.status, 'action_required')))
       .returning({ id: tasks.id });
     return updated.length > 0;
