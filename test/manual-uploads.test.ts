@@ -45,6 +45,16 @@ const complete = (id: string) =>
     payload: { note: 'Exported from the attendance machines' },
   });
 
+/** The request is closed before its work files are deleted: what `read` finds once it is empty (or after 10 s). */
+async function eventually(read: () => Promise<string[]>): Promise<string[]> {
+  for (let i = 0; i < 100; i++) {
+    const found = await read();
+    if (found.length === 0) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return read();
+}
+
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
@@ -71,7 +81,7 @@ t.test('an upload is encrypted at rest and deleted with the work once the result
 
   t.equal((await complete(id)).statusCode, 200);
   t.equal((await waitForEnd(sys, id)).status, 'completed');
-  t.same(await filesUnder(work), [], 'the work files, the upload among them, are deleted after assembly');
+  t.same(await eventually(() => filesUnder(work)), [], 'the work files, the upload among them, are deleted after assembly');
   t.same(await filesHolding(bytes.subarray(0, 40)), [], 'the result is encrypted too');
 
   const zip = new ZipFile((await app.inject({ method: 'GET', url: `/v1/requests/${id}/report`, headers: auth(keys.acme) })).rawPayload);
@@ -101,4 +111,21 @@ t.test('ten parallel uploads to one task: all ten recorded and in the result', a
   t.equal(rows.length, 10, 'the result lists all ten');
   const contents = rows.map((r) => zip.read(r.file).toString()).sort();
   t.same(contents, files.map((f) => f.bytes.toString()).sort(), 'and holds all ten files');
+});
+
+t.test('uploads racing the completion: every file that answered 201 is in the result, the others 409', async (t) => {
+  const id = await waitingRequest('access', 'carol');
+  const files = Array.from({ length: 10 }, (_, i) => ({ name: `late-${i}.txt`, bytes: Buffer.from(`late part ${i}\n`) }));
+  const uploads = files.map((f, i) => new Promise((r) => setTimeout(r, i * 3)).then(() => upload(id, f.name, f.bytes)));
+  const done = new Promise((r) => setTimeout(r, 12)).then(() => complete(id));
+  const answers = await Promise.all(uploads);
+  t.equal((await done).statusCode, 200);
+  t.ok(answers.every((a) => a.statusCode === 201 || a.statusCode === 409), 'each upload is either taken or refused');
+  const taken = files.filter((_, i) => answers[i]!.statusCode === 201).map((f) => f.bytes.toString());
+  t.equal((await waitForEnd(sys, id)).status, 'completed');
+  const zip = new ZipFile((await app.inject({ method: 'GET', url: `/v1/requests/${id}/report`, headers: auth(keys.acme) })).rawPayload);
+  const rows = (zip.json('data.json').features.find((f: { id: string }) => f.id === 'clock-in').datasets.provided_files ?? []) as Array<{
+    file: string;
+  }>;
+  t.same(rows.map((r) => zip.read(r.file).toString()).sort(), taken.sort(), `the ${taken.length} files taken are the files in the result`);
 });

@@ -259,6 +259,22 @@ export class RequestRepository {
     return updated.length > 0;
   }
 
+  /**
+   * Runs `work` with the task's row locked (SELECT … FOR UPDATE) and a repository in the same
+   * transaction: what it read of the task stays true until it commits. An upload appending a file
+   * meanwhile waits for it, then finds the task no longer waiting.
+   */
+  async withTaskLocked<T>(requestId: string, feature: string, work: (task: TaskRow | undefined, repo: RequestRepository) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const [task] = await tx
+        .select()
+        .from(tasks)
+        .where(and(eq(tasks.requestId, requestId), eq(tasks.feature, feature)))
+        .for('update');
+      return work(task, new RequestRepository(tx));
+    });
+  }
+
   /** Every file of a result split into parts, for `?part=N`. */
   async parts(requestId: string): Promise<ResultPartRow[]> {
     return this.db.select().from(resultParts).where(eq(resultParts.requestId, requestId)).orderBy(asc(resultParts.part));

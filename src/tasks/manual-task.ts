@@ -76,14 +76,19 @@ export class ManualTaskService {
   }
 
   async complete(tenantId: string, id: string, feature: string, note: string, actor: Actor): Promise<RequestView> {
-    const { request, task } = await this.openTask(tenantId, id, feature);
-    const outcome = manualOutcome(task);
-    outcome.manual.note = note;
-    const values =
-      request.type === 'deletion'
-        ? { counts: {}, outcome, datasets: [] }
-        : { ...(await this.writePartial(request, feature, outcome)), outcome, datasets: [UPLOADS] };
-    if (!(await this.repo.moveTask(id, feature, 'completeByHand', values, undefined, actor))) throw await this.noLongerWaiting(id, feature);
+    const { request } = await this.openTask(tenantId, id, feature);
+    // The files the partial lists are those recorded when the task completes: no upload lands in between.
+    const completed = await this.repo.withTaskLocked(id, feature, async (task, repo) => {
+      if (task?.status !== 'action_required') return false;
+      const outcome = manualOutcome(task);
+      outcome.manual.note = note;
+      const values =
+        request.type === 'deletion'
+          ? { counts: {}, outcome, datasets: [] }
+          : { ...(await this.writePartial(request, feature, outcome)), outcome, datasets: [UPLOADS] };
+      return (await repo.moveTask(id, feature, 'completeByHand', values, undefined, actor)) !== undefined;
+    });
+    if (!completed) throw await this.noLongerWaiting(id, feature);
     await this.resumeIfDone(request.id);
     return this.requests.get(tenantId, id);
   }
