@@ -28,6 +28,7 @@ import { AuditTrail } from './audit/trail.js';
 import { ReviewService } from './requests/review-service.js';
 import { ApprovalService } from './tenants/approval.js';
 import { LinkSigner } from './delivery/signing.js';
+import { SecretSealer } from './connectors/secret-sealing.js';
 
 /**
  * The composition root: every long-lived dependency, built once from configuration and shared
@@ -119,7 +120,12 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     { approval, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds },
   );
   const featureBlobs = new LocalBlobStore(config.blobDir);
-  const featureSettings = new FeatureSettingsService(database.db, catalogue, (f) => builtInAdapters.has(f as never));
+  const featureSettings = new FeatureSettingsService(
+    database.db,
+    catalogue,
+    (f) => builtInAdapters.has(f as never),
+    new SecretSealer(keys.resultsKey),
+  );
   const resolver = new AdapterResolver(featureSettings, builtInAdapters, {
     timeoutMs: config.connectorTimeoutMs,
     retries: config.connectorRetries,
@@ -146,7 +152,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     featureSettings,
     audit: new AuditTrail(database.db),
     resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
-    manualTasks: new ManualTaskService(repo, requests, featureBlobs, results, flow, config.maxUploadBytes),
+    manualTasks: new ManualTaskService(repo, requests, results, flow, config.maxUploadBytes),
     receiptSigningKey: keys.receiptSigningKey,
     delivery: new DeliveryService(
       repo,

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { DrizzleQueryError } from 'drizzle-orm';
 
 /**
  * Errors are values with a type: each maps to an RFC 9457 problem+json body.
@@ -58,3 +59,32 @@ export const unauthorized = () =>
   new AppError(401, 'unauthorized', 'Unauthorized', 'A valid API key is required: Authorization: Bearer <key>');
 export const notFound = (what: string) => new AppError(404, 'not-found', 'Not found', `${what} not found`);
 export const conflict = (code: string, detail: string) => new AppError(409, code, 'Conflict', detail);
+
+/**
+ * What a log line may tell of an error: its kind, its codes and where it was thrown, never its
+ * message. Messages carry values: drizzle's repeats the query's parameters ("params: …"), Postgres
+ * quotes the input it refused and the key that conflicted, a failed fetch names its URL.
+ */
+export function loggableError(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { error: typeof error };
+  const fields: Record<string, unknown> = { error: error.name };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') fields.code = code;
+  // The statement as written, with placeholders ($1, $2…) where the values went.
+  if (error instanceof DrizzleQueryError) fields.query = error.query;
+  fields.stack = framesOf(error);
+  if (error.cause !== undefined && depth < 3) fields.cause = loggableError(error.cause, depth + 1);
+  return fields;
+}
+
+/** The stack's "at …" lines only: what comes before them is the message, which may span lines. */
+function framesOf(error: Error): string | undefined {
+  const stack = error.stack;
+  if (!stack) return undefined;
+  const at = error.message ? stack.indexOf(error.message) : -1;
+  const rest = at === -1 ? stack : stack.slice(at + error.message.length);
+  return rest
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
+}

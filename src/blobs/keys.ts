@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
  *
  * results store:  work/<request>/<feature>.ndjson   a feature task's partial (its spools and index beside it)
  *                 work/<request>/prepared/…         an export's text prepared in the worker thread
+ *                 work/<request>/uploads/<uuid>     a file a support agent uploaded for a manual task
  *                 results/<request>/<file name>     the result the subject downloads (or each of its parts)
- * feature store:  manual/<tenant>/<request>/<uuid>  a file a support agent uploaded for a manual task
- *                 connector/<feature>/<request>/<n> a file a feature service sent through the HTTP connector
+ * feature store:  connector/<feature>/<request>/<n> a file a feature service sent through the HTTP connector
  */
 
 export function workPrefix(requestId: string): string {
@@ -37,9 +37,12 @@ export function fileNameOf(key: string): string {
   return key.split('/').at(-1) ?? 'result';
 }
 
-/** A new key for an upload: uploads to one task never overwrite each other. */
-export function manualUploadKey(tenantId: string, requestId: string): string {
-  return `manual/${tenantId}/${requestId}/${randomUUID()}`;
+/**
+ * A new key for an upload: uploads never overwrite each other. Work of the request, so the upload
+ * is deleted with its partials once the result holds it.
+ */
+export function manualUploadKey(requestId: string): string {
+  return `${workPrefix(requestId)}/uploads/${randomUUID()}`;
 }
 
 export function connectorFilesPrefix(feature: string, requestId: string): string {

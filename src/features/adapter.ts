@@ -55,7 +55,7 @@ export interface RetentionRule {
   reason: string;
 }
 
-/** A file that belongs to a collected row; its bytes stay in the feature's blob store. */
+/** A file that belongs to a collected row; its bytes stay in the feature's blob store (or see workFile). */
 export interface FileRef {
   blobKey: string;
   /** File name as the user knows it (sanitized when put into an archive). */
@@ -63,6 +63,11 @@ export interface FileRef {
   mediaType: string;
   size: number;
   sha256?: string;
+  /**
+   * The bytes lie in the results store under the request's work prefix (a manual task's upload),
+   * not in the feature's blob store.
+   */
+  workFile?: boolean;
 }
 
 /** A row's values: JSON-safe only, strings, numbers, booleans, null (timestamps as ISO strings). */

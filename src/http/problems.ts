@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { AppError, type FieldError, type Problem } from '../errors.js';
+import { AppError, loggableError, type FieldError, type Problem } from '../errors.js';
 
 /** Renders every error as application/problem+json; the only place that turns errors into HTTP. */
 
@@ -54,7 +54,7 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) request.log.error({ error: error.name, code: error.code, stack: error.stack }, 'request failed');
+    if (appError.status >= 500) request.log.error(loggableError(error), 'request failed');
     return sendProblem(reply, appError.toProblem());
   });
   app.setNotFoundHandler((_request, reply) =>

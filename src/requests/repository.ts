@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   DEADLINE_STATUSES,
@@ -246,14 +246,36 @@ export class RequestRepository {
       .returning();
   }
 
-  /** A task's outcome while an agent works on it, refused once it is no longer waiting for them. */
-  async recordManualOutcome(requestId: string, feature: string, outcome: unknown): Promise<boolean> {
+  /**
+   * Adds a file to a manual task's outcome while an agent works on it, refused once the task is no
+   * longer waiting for them. One UPDATE appends to the stored list, so parallel uploads to one task
+   * all keep their file (a read, then a write of the whole outcome, would keep only the last).
+   */
+  async addManualFile(requestId: string, feature: string, file: object): Promise<boolean> {
+    const files = sql`coalesce(${tasks.outcome} #> '{manual,files}', '[]'::jsonb) || jsonb_build_array(${JSON.stringify(file)}::jsonb)`;
+    const note = sql`coalesce(${tasks.outcome} #> '{manual,note}', '""'::jsonb)`;
     const updated = await this.db
       .update(tasks)
-      .set({ outcome })
+      .set({ outcome: sql`jsonb_build_object('manual', jsonb_build_object('note', ${note}, 'files', ${files}))` })
       .where(and(eq(tasks.requestId, requestId), eq(tasks.feature, feature), eq(tasks.status, 'action_required')))
       .returning({ id: tasks.id });
     return updated.length > 0;
+  }
+
+  /**
+   * Runs `work` with the task's row locked (SELECT … FOR UPDATE) and a repository in the same
+   * transaction: what it read of the task stays true until it commits. An upload appending a file
+   * meanwhile waits for it, then finds the task no longer waiting.
+   */
+  async withTaskLocked<T>(requestId: string, feature: string, work: (task: TaskRow | undefined, repo: RequestRepository) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const [task] = await tx
+        .select()
+        .from(tasks)
+        .where(and(eq(tasks.requestId, requestId), eq(tasks.feature, feature)))
+        .for('update');
+      return work(task, new RequestRepository(tx));
+    });
   }
 
   /** Every file of a result split into parts, for `?part=N`. */

@@ -3,7 +3,7 @@ import type { Catalogue, FeatureId } from '../catalogue/schema.js';
 import type { RequestRow, TaskRow } from './tables.js';
 import type { RequestFlow } from '../queue/flow.js';
 import type { TenantService } from '../tenants/tenant-service.js';
-import { AppError, badRequest, conflict, notFound } from '../errors.js';
+import { AppError, badRequest, conflict, loggableError, notFound } from '../errors.js';
 import { isTerminal, type VerificationMethod } from './lifecycle.js';
 import { dueAt, extendedDue } from './deadlines.js';
 import type { RequestRepository } from './repository.js';
@@ -110,7 +110,7 @@ export class RequestService {
       return true;
     } catch (err) {
       // The request is safe in Postgres; the worker's reconciler enqueues it later.
-      this.log.warn({ requestId: row.id, err }, 'enqueue failed; the reconciler retries');
+      this.log.warn({ requestId: row.id, ...loggableError(err) }, 'enqueue failed; the reconciler retries');
       return false;
     }
   }
@@ -315,13 +315,23 @@ function encodeCursor(row: RequestRow): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
 }
 
+/** Times as encodeCursor writes them, years 0001 to 9999 (Postgres refuses the others JavaScript knows). */
+const CURSOR_TIME = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A cursor comes back from the client: only one this API could have made is used in a query. */
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const invalid = () => badRequest('Invalid cursor', [{ field: '/cursor', message: 'not a cursor returned by this API' }]);
+  let value: unknown;
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
-    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
-    return { createdAt: date, id };
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw badRequest('Invalid cursor', [{ field: '/cursor', message: 'not a cursor returned by this API' }]);
+    throw invalid();
   }
+  if (!Array.isArray(value) || value.length !== 2) throw invalid();
+  const [createdAt, id] = value as unknown[];
+  if (typeof createdAt !== 'string' || typeof id !== 'string' || !CURSOR_TIME.test(createdAt) || !CURSOR_ID.test(id)) throw invalid();
+  const date = new Date(createdAt);
+  if (Number.isNaN(date.getTime()) || date.toISOString() !== createdAt) throw invalid();
+  return { createdAt: date, id };
 }

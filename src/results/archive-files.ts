@@ -113,7 +113,7 @@ async function copySectionFiles(
       if (dataset.files === 0) continue;
       for await (const record of readDataset(results, section.spools, dataset.description.name)) {
         if (!record.file) continue;
-        const source = openFile(featureBlobs, record.file);
+        const source = openFile(record.file.workFile ? results : featureBlobs, record.file);
         // Awaited in turn below; until then a failure must not count as unhandled.
         source.catch(() => undefined);
         ahead.push({ path: numbering.pathFor(record.dataset, record.file.name), file: record.file, source });

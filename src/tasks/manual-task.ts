@@ -35,7 +35,6 @@ export class ManualTaskService {
   constructor(
     private readonly repo: RequestRepository,
     private readonly requests: RequestService,
-    private readonly featureBlobs: BlobStore,
     private readonly results: BlobStore,
     private readonly flow: RequestFlow,
     private readonly maxUploadBytes: number,
@@ -49,15 +48,16 @@ export class ManualTaskService {
     actor: Actor,
   ) {
     const { name, mediaType, body } = file;
-    const { request, task } = await this.openTask(tenantId, id, feature);
+    const { request } = await this.openTask(tenantId, id, feature);
     if (request.type === 'deletion') {
       throw conflict('no-upload-for-deletion', 'A deletion task is confirmed with a note, not with files');
     }
-    const blobKey = manualUploadKey(request.tenantId, request.id);
+    const blobKey = manualUploadKey(request.id);
     const limit = this.maxUploadBytes;
     const tooLarge = () => new AppError(413, 'payload-too-large', 'Payload too large', `Files are limited to ${limit} bytes`);
     const meter = new ByteMeter({ sha256: true, limit: { bytes: limit, error: tooLarge } });
-    const writer = await this.featureBlobs.writer(blobKey);
+    // Encrypted like the result it becomes part of (the results store), and a work file of the request.
+    const writer = await this.results.writer(blobKey);
     try {
       await pipeline(body, meter, writer.stream);
       await writer.commit();
@@ -67,10 +67,8 @@ export class ManualTaskService {
     }
     const { size } = meter;
     const stored = { name, mediaType, size, sha256: meter.sha256(), blobKey };
-    const outcome = manualOutcome(task);
-    outcome.manual.files.push(stored);
-    if (!(await this.repo.recordManualOutcome(id, feature, outcome))) {
-      await this.featureBlobs.delete(blobKey);
+    if (!(await this.repo.addManualFile(id, feature, stored))) {
+      await this.results.delete(blobKey);
       throw await this.noLongerWaiting(id, feature);
     }
     await this.repo.event(id, 'manual_file_added', feature, { size }, actor);
@@ -78,14 +76,19 @@ export class ManualTaskService {
   }
 
   async complete(tenantId: string, id: string, feature: string, note: string, actor: Actor): Promise<RequestView> {
-    const { request, task } = await this.openTask(tenantId, id, feature);
-    const outcome = manualOutcome(task);
-    outcome.manual.note = note;
-    const values =
-      request.type === 'deletion'
-        ? { counts: {}, outcome, datasets: [] }
-        : { ...(await this.writePartial(request, feature, outcome)), outcome, datasets: [UPLOADS] };
-    if (!(await this.repo.moveTask(id, feature, 'completeByHand', values, undefined, actor))) throw await this.noLongerWaiting(id, feature);
+    const { request } = await this.openTask(tenantId, id, feature);
+    // The files the partial lists are those recorded when the task completes: no upload lands in between.
+    const completed = await this.repo.withTaskLocked(id, feature, async (task, repo) => {
+      if (task?.status !== 'action_required') return false;
+      const outcome = manualOutcome(task);
+      outcome.manual.note = note;
+      const values =
+        request.type === 'deletion'
+          ? { counts: {}, outcome, datasets: [] }
+          : { ...(await this.writePartial(request, feature, outcome)), outcome, datasets: [UPLOADS] };
+      return (await repo.moveTask(id, feature, 'completeByHand', values, undefined, actor)) !== undefined;
+    });
+    if (!completed) throw await this.noLongerWaiting(id, feature);
     await this.resumeIfDone(request.id);
     return this.requests.get(tenantId, id);
   }
@@ -109,7 +112,7 @@ export class ManualTaskService {
       (f): CollectedRecord => ({
         dataset: UPLOADS.name,
         row: { name: f.name, media_type: f.mediaType, size: f.size, sha256: f.sha256, note: outcome.manual.note },
-        file: { blobKey: f.blobKey, name: f.name, mediaType: f.mediaType, size: f.size, sha256: f.sha256 },
+        file: { blobKey: f.blobKey, name: f.name, mediaType: f.mediaType, size: f.size, sha256: f.sha256, workFile: true },
       }),
     );
     return storePartial(this.results, request.id, feature, records, [UPLOADS]);

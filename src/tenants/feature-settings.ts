@@ -7,6 +7,7 @@ import { unknownTenant } from '../auth/api-keys.js';
 import { AuditTrail } from '../audit/trail.js';
 import type { Actor } from '../auth/principal.js';
 import type { AdapterKind, FeatureSetting, PutFeatureSetting, TenantPolicy } from './schemas.js';
+import { isSealed, type SecretSealer } from '../connectors/secret-sealing.js';
 
 /** How a feature is answered for one tenant, with what the task runner needs to build its adapter. */
 export interface ResolvedSetting {
@@ -23,6 +24,8 @@ export class FeatureSettingsService {
     private readonly db: Db,
     private readonly catalogue: Catalogue,
     private readonly hasBuiltIn: (feature: string) => boolean,
+    /** Connector secrets are stored sealed (encrypted), never as they are. */
+    private readonly secrets: SecretSealer,
   ) {}
 
   async list(tenantId: string): Promise<FeatureSetting[]> {
@@ -57,7 +60,7 @@ export class FeatureSettingsService {
       const values = {
         adapter: body.adapter,
         connectorUrl: body.adapter === 'http' ? body.connector!.baseUrl : null,
-        connectorSecret: body.adapter === 'http' ? body.connector!.secret : null,
+        connectorSecret: body.adapter === 'http' ? this.secrets.seal(body.connector!.secret, secretOwner(tenantId, feature)) : null,
         updatedAt: new Date(),
       };
       await tx
@@ -80,9 +83,30 @@ export class FeatureSettingsService {
       .where(and(eq(tenantFeatureSettings.tenantId, tenantId), eq(tenantFeatureSettings.feature, feature)));
     if (!row) return { adapter: this.defaultAdapter(feature) };
     if (row.adapter === 'http' && row.connectorUrl && row.connectorSecret) {
-      return { adapter: 'http', connector: { baseUrl: row.connectorUrl, secret: row.connectorSecret } };
+      return { adapter: 'http', connector: { baseUrl: row.connectorUrl, secret: await this.secretOf(tenantId, feature, row.connectorSecret) } };
     }
     return { adapter: row.adapter === 'http' ? 'manual' : row.adapter };
+  }
+
+  /**
+   * The connector secret of a row. One stored before secrets were encrypted is sealed now, in place
+   * (unless the row changed meanwhile): SQL cannot encrypt it in a migration, as the key is only the
+   * application's, so such a row is sealed the first time a task uses it, or when it is next written.
+   */
+  private async secretOf(tenantId: string, feature: string, stored: string): Promise<string> {
+    const owner = secretOwner(tenantId, feature);
+    if (isSealed(stored)) return this.secrets.open(stored, owner);
+    await this.db
+      .update(tenantFeatureSettings)
+      .set({ connectorSecret: this.secrets.seal(stored, owner) })
+      .where(
+        and(
+          eq(tenantFeatureSettings.tenantId, tenantId),
+          eq(tenantFeatureSettings.feature, feature),
+          eq(tenantFeatureSettings.connectorSecret, stored),
+        ),
+      );
+    return stored;
   }
 
   /** The tenant's policy on other people's data in shared spaces. */
@@ -112,4 +136,9 @@ export class FeatureSettingsService {
   private inCatalogueOrder(features: string[]): string[] {
     return this.catalogue.features.map((f) => f.id as string).filter((id) => features.includes(id));
   }
+}
+
+/** The row a sealed secret belongs to: it opens only there. */
+function secretOwner(tenantId: string, feature: string): string {
+  return JSON.stringify([tenantId, feature]);
 }

@@ -33,7 +33,10 @@ export const tenantFeatureSettings = pgTable(
     feature: text('feature').notNull(),
     adapter: text('adapter', { enum: ['built_in', 'http', 'manual'] }).notNull(),
     connectorUrl: text('connector_url'),
-    /** Shared secret for the connector's HMAC signatures; never returned by the API. */
+    /**
+     * Shared secret for the connector's HMAC signatures, sealed (connectors/secret-sealing.ts; rows
+     * from before hold it as it is until first used); never returned by the API.
+     */
     connectorSecret: text('connector_secret'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -51,6 +51,10 @@ export function isFileRef(value: unknown): value is FileRef {
   if (typeof value !== 'object' || value === null) return false;
   const file = value as Record<string, unknown>;
   return (
-    typeof file.blobKey === 'string' && typeof file.name === 'string' && typeof file.mediaType === 'string' && typeof file.size === 'number'
+    typeof file.blobKey === 'string' &&
+    typeof file.name === 'string' &&
+    typeof file.mediaType === 'string' &&
+    typeof file.size === 'number' &&
+    (file.workFile === undefined || typeof file.workFile === 'boolean')
   );
 }
