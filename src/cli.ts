@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config.js';
 import { createContext, type Context, type ServiceUrls } from './context.js';
 import { buildApp } from './http/app.js';
 import { startWorker } from './worker/worker.js';
+import { serveWorkerMetrics } from './metrics/worker-server.js';
 import { runMigrations } from './db/migrate.js';
 import { seedDemo } from './demo/seed.js';
 import { resolveServiceUrls } from './embedded/service-urls.js';
@@ -100,6 +101,11 @@ async function serve(ctx: Context, options: { api: boolean; worker: boolean }): 
     running.add(() => worker.close());
     const heartbeat = startHeartbeat(ctx.redis, ctx.config.queuePrefix, () => worker.isRunning());
     running.add(() => heartbeat.stop());
+    // With the API in the process, its /metrics has the worker's too.
+    if (!app && ctx.config.metricsToken) {
+      const metrics = await serveWorkerMetrics(ctx);
+      running.add(() => metrics.close());
+    }
   }
   if (app) {
     running.add(() => app.close());

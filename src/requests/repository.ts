@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   DEADLINE_STATUSES,
@@ -153,6 +153,19 @@ export class RequestRepository {
       .from(requests)
       .where(and(scope, overdue(now)));
     return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), overdue: late?.n ?? 0 };
+  }
+
+  /** Requests of every tenant per type and status, and how many of them are overdue at `now` (the metrics' gauges). */
+  async countsByTypeAndStatus(now: Date): Promise<Array<{ type: string; status: string; n: number; overdue: number }>> {
+    return this.db
+      .select({
+        type: requests.type,
+        status: requests.status,
+        n: count(),
+        overdue: sql<number>`count(*) filter (where ${overdue(now)})`.mapWith(Number),
+      })
+      .from(requests)
+      .groupBy(requests.type, requests.status);
   }
 
   /**
