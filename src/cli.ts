@@ -178,7 +178,9 @@ DSAR backend is up (embedded Postgres, local Redis, demo data).
   API docs:        ${base}/docs
   Demo API key:    ${keys.acme}   (tenant acme, admin; DEMO_API_KEY)
   Second tenant:   ${keys.globex}   (tenant globex, admin; DEMO_API_KEY_2)${services.postgresDir ? `\n  Postgres data:   ${services.postgresDir}` : ''}
-${subjectTokenHelp(config)}
+${subjectTokenHelp(config)}  Queue dashboard: ${base}/admin/queues   (any user name; password: an admin key of ${config.operatorTenants.join(', ') || 'OPERATOR_TENANTS'})
+  Metrics:         ${config.metricsToken ? `${base}/metrics   (Authorization: Bearer $METRICS_TOKEN)` : 'set METRICS_TOKEN to serve /metrics'}
+
 Try it:
   curl -s -X POST ${base}/v1/requests \\
     -H "Authorization: Bearer ${keys.acme}" -H 'Content-Type: application/json' \\

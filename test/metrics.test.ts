@@ -1,6 +1,9 @@
 import t from 'tap';
+import type { AddressInfo } from 'node:net';
 import { auth, createRequest, startSystem, subjectToken, waitForEnd, type TestSystem } from './helper.js';
 import { DEMO_TENANTS } from '../src/demo/people.js';
+import { loadConfig } from '../src/config.js';
+import { serveWorkerMetrics } from '../src/metrics/worker-server.js';
 
 /**
  * The operators' view: Prometheus metrics at /metrics (for METRICS_TOKEN only) that reflect what
@@ -184,4 +187,25 @@ t.test('the queue dashboard is for admin keys of the operators’ tenants', asyn
 
   const retry = await sys.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/feature-tasks/retry/failed', headers: auth(sys.keys.acme) });
   t.equal(retry.statusCode, 405, 'jobs are not changed from the dashboard');
+});
+
+t.test('a worker without the API serves its own /metrics on WORKER_METRICS_PORT', async (t) => {
+  const server = await serveWorkerMetrics({ ...sys.ctx, config: { ...sys.ctx.config, workerMetricsPort: 0 } });
+  t.teardown(() => server.close());
+  const { port } = server.server.address() as AddressInfo;
+  const url = `http://${sys.ctx.config.host}:${port}/metrics`;
+  t.equal((await fetch(url)).status, 401);
+  const res = await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  t.equal(res.status, 200);
+  t.match(await res.text(), /^dsar_task_duration_seconds_count\{feature="im",outcome="completed"\} 1$/m);
+});
+
+t.test('configuration: the token, the worker port and the operators', async (t) => {
+  t.same(loadConfig({ OPERATOR_TENANTS: ' acme, globex ,' }).operatorTenants, ['acme', 'globex']);
+  t.same(loadConfig({}).operatorTenants, ['acme'], "embedded: the demo's tenant");
+  t.same(loadConfig({ DATABASE_URL: 'postgres://db/dsar' }).operatorTenants, [], 'a deployment names its own');
+  t.same(loadConfig({ DATABASE_URL: 'postgres://db/dsar', OPERATOR_TENANTS: '' }).operatorTenants, []);
+  t.equal(loadConfig({}).workerMetricsPort, 9464);
+  t.equal(loadConfig({ METRICS_TOKEN: '' }).metricsToken, undefined);
+  t.throws(() => loadConfig({ METRICS_TOKEN: 'too-short' }), /metricsToken/);
 });
