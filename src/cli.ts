@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config.js';
 import { createContext, type Context, type ServiceUrls } from './context.js';
 import { buildApp } from './http/app.js';
 import { startWorker } from './worker/worker.js';
+import { serveWorkerMetrics } from './metrics/worker-server.js';
 import { runMigrations } from './db/migrate.js';
 import { seedDemo } from './demo/seed.js';
 import { resolveServiceUrls } from './embedded/service-urls.js';
@@ -100,6 +101,11 @@ async function serve(ctx: Context, options: { api: boolean; worker: boolean }): 
     running.add(() => worker.close());
     const heartbeat = startHeartbeat(ctx.redis, ctx.config.queuePrefix, () => worker.isRunning());
     running.add(() => heartbeat.stop());
+    // With the API in the process, its /metrics has the worker's too.
+    if (!app && ctx.config.metricsToken) {
+      const metrics = await serveWorkerMetrics(ctx);
+      running.add(() => metrics.close());
+    }
   }
   if (app) {
     running.add(() => app.close());
@@ -172,7 +178,9 @@ DSAR backend is up (embedded Postgres, local Redis, demo data).
   API docs:        ${base}/docs
   Demo API key:    ${keys.acme}   (tenant acme, admin; DEMO_API_KEY)
   Second tenant:   ${keys.globex}   (tenant globex, admin; DEMO_API_KEY_2)${services.postgresDir ? `\n  Postgres data:   ${services.postgresDir}` : ''}
-${subjectTokenHelp(config)}
+${subjectTokenHelp(config)}  Queue dashboard: ${base}/admin/queues   (any user name; password: an admin key of ${config.operatorTenants.join(', ') || 'OPERATOR_TENANTS'})
+  Metrics:         ${config.metricsToken ? `${base}/metrics   (Authorization: Bearer $METRICS_TOKEN)` : 'set METRICS_TOKEN to serve /metrics'}
+
 Try it:
   curl -s -X POST ${base}/v1/requests \\
     -H "Authorization: Bearer ${keys.acme}" -H 'Content-Type: application/json' \\

@@ -54,6 +54,9 @@ const ConfigSchema = Type.Object({
   rateLimitPerMinute: Type.Integer({ minimum: 1 }),
   subjectRateLimitPerMinute: Type.Integer({ minimum: 1 }),
   stepUpMaxAgeSeconds: Type.Integer({ minimum: 1 }),
+  metricsToken: Type.Optional(Type.String({ minLength: 16 })),
+  workerMetricsPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+  operatorTenants: Type.Array(Type.String({ minLength: 1 })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -61,6 +64,14 @@ export type Env = Record<string, string | undefined>;
 
 function int(value: string | undefined, fallback: number): number {
   return value === undefined || value === '' ? fallback : Number(value);
+}
+
+/** A comma-separated list, e.g. `acme, globex`. */
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** FEATURE_DATABASE_URL_CLOCK_IN=... points the clock-in adapter at that feature's own database. */
@@ -133,6 +144,12 @@ export function loadConfig(env: Env = process.env): Config {
     subjectRateLimitPerMinute: int(env.SUBJECT_RATE_LIMIT_PER_MINUTE, 60),
     // A subject's own deletion needs a login at most this old (auth_time of their token).
     stepUpMaxAgeSeconds: int(env.STEP_UP_MAX_AGE_SECONDS, 300),
+    // Prometheus's bearer token for /metrics; unset, no metrics are served.
+    metricsToken: env.METRICS_TOKEN || undefined,
+    // Where a worker running without the API serves its own /metrics.
+    workerMetricsPort: int(env.WORKER_METRICS_PORT, 9464),
+    // Whose admin keys open the queue dashboard, which shows every tenant's jobs; embedded: the demo's tenant.
+    operatorTenants: env.OPERATOR_TENANTS !== undefined ? list(env.OPERATOR_TENANTS) : env.DATABASE_URL ? [] : ['acme'],
   };
   if (!Value.Check(ConfigSchema, config)) {
     const problems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.instancePath || '/'} ${e.message}`);

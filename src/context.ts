@@ -29,6 +29,7 @@ import { ReviewService } from './requests/review-service.js';
 import { ApprovalService } from './tenants/approval.js';
 import { LinkSigner } from './delivery/signing.js';
 import { SecretSealer } from './connectors/secret-sealing.js';
+import { Metrics } from './metrics/metrics.js';
 
 /**
  * The composition root: every long-lived dependency, built once from configuration and shared
@@ -63,6 +64,8 @@ export interface Context {
   delivery: DeliveryService;
   /** Signs deletion receipts (Ed25519); its public half is served at /v1/receipts/public-key. */
   receiptSigningKey: KeyObject;
+  /** This process's Prometheus metrics: the API and the worker observe into it. */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -154,6 +157,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
     manualTasks: new ManualTaskService(repo, requests, results, flow, config.maxUploadBytes),
     receiptSigningKey: keys.receiptSigningKey,
+    metrics: new Metrics(log),
     delivery: new DeliveryService(
       repo,
       new DeliveryRepository(database.db),

@@ -14,6 +14,7 @@ import { manualTaskRoutes } from '../tasks/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { deliveryRoutes, linkRoutes } from '../delivery/routes.js';
+import { operationsRoutes } from '../metrics/operations.js';
 
 /**
  * The HTTP API. Plugin order matters: error handling and OpenAPI first (swagger must see
@@ -55,6 +56,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
             scheme: 'bearer',
             description: "A tenant API key (dsar_…, role admin or agent), or a data subject's token from the suite's login (a JWT)",
           },
+          metricsToken: { type: 'http', scheme: 'bearer', description: "The deployment's METRICS_TOKEN (its Prometheus scraper's)" },
         },
       },
     },
@@ -63,6 +65,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await healthRoutes(app, ctx);
+  await operationsRoutes(app, ctx);
   await linkRoutes(app, ctx.delivery);
   await app.register(
     async (v1) => {

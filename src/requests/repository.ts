@@ -158,6 +158,19 @@ export class RequestRepository {
     return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), overdue: late?.n ?? 0 };
   }
 
+  /** Requests of every tenant per type and status, and how many of them are overdue at `now` (the metrics' gauges). */
+  async countsByTypeAndStatus(now: Date): Promise<Array<{ type: string; status: string; n: number; overdue: number }>> {
+    return this.db
+      .select({
+        type: requests.type,
+        status: requests.status,
+        n: count(),
+        overdue: sql<number>`count(*) filter (where ${overdue(now)})`.mapWith(Number),
+      })
+      .from(requests)
+      .groupBy(requests.type, requests.status);
+  }
+
   /**
    * Extends an open request's deadline, once: returns the extended row, or nothing when the request
    * has ended or was extended before (in a race too: one conditional UPDATE).

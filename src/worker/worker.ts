@@ -64,6 +64,8 @@ export function startWorker(ctx: Context): RunningWorker {
       schedule,
     ),
   ];
+  ctx.metrics.observeFeatureJobs(features);
+  ctx.metrics.observeAssemblyJobs(assembly);
   for (const worker of [features, assembly]) {
     // Job errors are recorded on the task; this only keeps the process informed, without job data.
     worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
