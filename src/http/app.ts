@@ -1,9 +1,10 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import AjvCompiler from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../context.js';
-import { registerProblemHandlers } from './problems.js';
+import { handleError, registerProblemHandlers } from './problems.js';
 import { requireAuth } from '../auth/hook.js';
 import { limitRate } from '../auth/rate-limit.js';
 import { apiKeyRoutes } from '../auth/routes.js';
@@ -26,6 +27,8 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     bodyLimit: ctx.config.bodyLimit,
     genReqId: () => randomUUID(),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    schemaController: exactBodies(),
+    frameworkErrors: handleError,
     // Fastify's own request lines carry the URL; ours below name the route instead.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -39,6 +42,8 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   });
 
   registerProblemHandlers(app);
+  // The API takes JSON (uploads have a parser of their own): a text/plain body is 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -89,4 +94,22 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     { prefix: '/v1' },
   );
   return app;
+}
+
+/**
+ * Path parameters and query strings are text, so their schemas coerce ("20" is the integer 20); a JSON
+ * body carries its own types, so 12 for a string or "true" for a boolean is a 400, never converted.
+ */
+function exactBodies(): FastifyServerOptions['schemaController'] {
+  const compilers = AjvCompiler();
+  return {
+    compilersFactory: {
+      buildValidator(externalSchemas, options) {
+        const coercing = compilers(externalSchemas, options);
+        if (options?.mode === 'JTD') return coercing; // JTD has no coercion (and this app's schemas are JSON Schema)
+        const exact = compilers(externalSchemas, { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } });
+        return (route) => (route.httpPart === 'body' ? exact : coercing)(route);
+      },
+    },
+  };
 }

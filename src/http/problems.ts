@@ -36,9 +36,19 @@ function validationProblem(error: FastifyError): AppError {
   return new AppError(400, 'validation', 'Invalid request', `Invalid ${where}: ${fields}`, errors);
 }
 
+/** Fastify's messages for these quote the path, which may carry an account id or a download token. */
+const PATH_ERRORS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The path is not a valid URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment is too long',
+};
+
 function toAppError(error: FastifyError): AppError {
   if (error instanceof AppError) return error;
   if (error.validation) return validationProblem(error);
+  const pathError = PATH_ERRORS[error.code];
+  if (pathError && error.statusCode) {
+    return new AppError(error.statusCode, 'bad-request', STATUS_CODES[error.statusCode] ?? 'Bad request', pathError);
+  }
   const status = error.statusCode ?? 500;
   if (status === 413) return new AppError(413, 'payload-too-large', 'Payload too large', error.message);
   if (status >= 400 && status < 500) {
@@ -51,12 +61,18 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
+/**
+ * The error handler; also fastify's `frameworkErrors`, for what it answers before any route or hook
+ * runs (a broken escape in the path, a path parameter over maxParamLength).
+ */
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const appError = toAppError(error);
+  if (appError.status >= 500) request.log.error(loggableError(error), 'request failed');
+  return sendProblem(reply, appError.toProblem());
+}
+
 export function registerProblemHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const appError = toAppError(error);
-    if (appError.status >= 500) request.log.error(loggableError(error), 'request failed');
-    return sendProblem(reply, appError.toProblem());
-  });
+  app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) =>
     sendProblem(reply, new AppError(404, 'not-found', 'Not found', 'No such route').toProblem()),
   );
