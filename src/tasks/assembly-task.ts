@@ -39,7 +39,9 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   if (isTerminal(request.status)) {
     await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId));
     // A repeated job finishes an erasure a crash interrupted.
-    await eraseEarlierResults(deps, request);
+    if (request.type === 'deletion' && ERASING_STATUSES.includes(request.status) && request.completedAt) {
+      await eraseEarlierResults(deps, request, request.completedAt);
+    }
     return;
   }
   let tasks = await deps.repo.tasksOf(requestId);
@@ -58,6 +60,8 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   try {
     const now = new Date();
     const closing = closingTransition(tasks);
+    // Before the deletion shows as completed, so that by then the subject's earlier results answer 410.
+    if (request.type === 'deletion' && closing !== 'fail') await eraseEarlierResults(deps, request, now);
     if (request.releasedAt && !request.withheld?.length && request.resultKey) {
       // Released as the agent previewed it: that result is the subject's.
       await deps.repo.moveRequest(requestId, closing, { completedAt: now });
@@ -82,7 +86,6 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       now,
     });
     const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now);
-    if (closed) await eraseEarlierResults(deps, closed);
     // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record.
     if (!closed && (await deps.repo.findById(requestId))?.resultKey !== result.key) {
       for (const part of result.parts) await deps.results.delete(part.key);
@@ -105,9 +108,8 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
  * export results go too, given or awaiting release: moved to `erased` first (from then on they answer
  * 410, through links too), then their bytes and work files deleted. The deletion's own receipt stays.
  */
-async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow): Promise<void> {
-  if (deletion.type !== 'deletion' || !ERASING_STATUSES.includes(deletion.status) || !deletion.completedAt) return;
-  const earlier = await deps.repo.resultsOfSubject(deletion.tenantId, deletion.subjectAccountId, deletion.completedAt);
+async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, closedAt: Date): Promise<void> {
+  const earlier = await deps.repo.resultsOfSubject(deletion.tenantId, deletion.subjectAccountId, closedAt);
   const erased: string[] = [];
   for (const row of earlier) {
     const moved = await deps.repo.moveRequest(row.id, 'erase', {}, SYSTEM_ACTOR, { deletionRequestId: deletion.id });
