@@ -19,7 +19,6 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 /** A task takes milliseconds (nothing held) to many minutes (an export of a million messages). */
 const TASK_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 /** Scrapes of several Prometheus servers, or a dashboard's burst, within this share one query. */
-const WORK_CACHE_MS = 5_000;
 
 const KNOWN_FEATURES: ReadonlySet<string> = new Set(FEATURE_IDS);
 /** Job data comes back from Redis: a label takes only a catalogue feature, never whatever is there. */
@@ -114,11 +113,11 @@ export class Metrics {
       help: 'Whether this scrape could read the source (postgres, redis) of the gauges of the work',
       labelNames: ['source'] as const,
       registers: [this.registry],
-      // The reads set it; gauges are collected in parallel, so this one waits for them (cached: no second query).
+      // The reads set it; gauges are collected in parallel, so this one waits for them (shared: no second query).
       collect: () => Promise.all([requestCounts(), queueCounts()]).then(() => {}),
     });
     const read = <T>(name: string, load: () => Promise<T>) => {
-      const cached = cache(load, WORK_CACHE_MS);
+      const cached = shared(load);
       return async (): Promise<T | undefined> => {
         try {
           const value = await cached();
@@ -175,17 +174,16 @@ export class Metrics {
   }
 }
 
-/** The last answer of `load` for `ms`; a failure is not kept. */
-function cache<T>(load: () => Promise<T>, ms: number): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
+/**
+ * One read of `load` for the gauges one scrape collects in parallel: a call while a read is in
+ * flight shares it, and the next scrape reads afresh (never a stale count).
+ */
+function shared<T>(load: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
   return () => {
-    if (!last || Date.now() - last.at > ms) {
-      const value = load();
-      last = { at: Date.now(), value };
-      value.catch(() => {
-        if (last?.value === value) last = undefined;
-      });
-    }
-    return last.value;
+    inFlight ??= load().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
   };
 }
