@@ -27,7 +27,7 @@ export class RequestService {
     private readonly now: () => Date,
     private readonly log: Logger,
     private readonly resolveSubject: (tenantId: string, by: SubjectIdentifier) => Promise<SubjectResolution>,
-    private readonly intake: { approval: Pick<ApprovalService, 'reviews'>; stepUpMaxAgeSeconds: number },
+    private readonly intake: { approval: Pick<ApprovalService, 'get'>; stepUpMaxAgeSeconds: number },
   ) {}
 
   /**
@@ -45,8 +45,10 @@ export class RequestService {
     const open = await this.repo.findOpen(tenantId, subject.accountId, body.type);
     if (open) return this.duplicate(open, actor);
     const regime = body.regime ?? (await this.tenants.defaultRegime(tenantId)) ?? 'gdpr';
-    const review = await this.intake.approval.reviews(tenantId, body.type);
-    const releaseReview = body.type !== 'deletion' && (await this.intake.approval.reviews(tenantId, 'release'));
+    // One read of the tenant's settings: whether this type is reviewed, and whether its result is.
+    const approval = await this.intake.approval.get(tenantId);
+    const review = approval[body.type] === 'review';
+    const releaseReview = body.type !== 'deletion' && approval.release === 'review';
     const now = this.now();
     const row = await this.repo.insertWithTasks(
       {

@@ -9,8 +9,6 @@ import type { ApprovalSettings } from './schemas.js';
 /** Deletions cannot be undone: an agent reviews them unless the tenant chooses otherwise. Results are released as they are. */
 export const DEFAULT_APPROVAL: ApprovalSettings = { access: 'auto', export: 'auto', deletion: 'review', release: 'auto' };
 
-type ApprovalStep = (typeof APPROVAL_STEPS)[number];
-
 /** Per tenant: each request type runs at once or waits for an agent's approval; results are released at once or after review. */
 export class ApprovalService {
   constructor(private readonly db: Db) {}
@@ -20,10 +18,6 @@ export class ApprovalService {
     const settings = { ...DEFAULT_APPROVAL };
     for (const row of rows) settings[row.step] = row.mode;
     return settings;
-  }
-
-  async reviews(tenantId: string, step: ApprovalStep): Promise<boolean> {
-    return (await this.get(tenantId))[step] === 'review';
   }
 
   async put(tenantId: string, settings: ApprovalSettings, actor: Actor): Promise<ApprovalSettings> {
