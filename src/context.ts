@@ -26,6 +26,7 @@ import { loadSecrets } from './secrets.js';
 import { DeliveryRepository } from './delivery/repository.js';
 import { AuditTrail } from './audit/trail.js';
 import { ReviewService } from './requests/review-service.js';
+import { RetryService } from './requests/retry-service.js';
 import { ApprovalService } from './tenants/approval.js';
 import { LinkSigner } from './delivery/signing.js';
 import { SecretSealer } from './connectors/secret-sealing.js';
@@ -52,6 +53,7 @@ export interface Context {
   tenants: TenantService;
   requests: RequestService;
   review: ReviewService;
+  retries: RetryService;
   approval: ApprovalService;
   apiKeys: ApiKeyService;
   /** Verifies data subjects' tokens (and mints them for the demo, `dsar token`). */
@@ -149,6 +151,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     tenants,
     requests,
     review: new ReviewService(repo, requests, flow, () => context.clock()),
+    retries: new RetryService(repo, requests),
     approval,
     apiKeys,
     subjectTokens: new SubjectTokens(subjectTokenSettings(config, keys.subjectTokenSecret)),
@@ -165,6 +168,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
       new LinkSigner(keys.linkSigningKey),
       { linkTtlSeconds: config.linkTtlSeconds, resultTtlDays: config.resultTtlDays, publicBaseUrl: config.publicBaseUrl },
       log,
+      { featureBlobs, featureSql },
     ),
     async close() {
       await flow.close();

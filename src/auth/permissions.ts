@@ -15,6 +15,8 @@ export const PERMISSIONS = [
   /** The subject answers a request for information. */
   'requests:respond',
   'requests:download',
+  /** Run a failed or partly completed request's failed tasks again. */
+  'requests:retry',
   'links:create',
   'tasks:manual',
   'audit:read',

@@ -13,6 +13,7 @@ import { isIPv6 } from 'node:net';
 import { isResultDeleted, isTerminal } from '../requests/lifecycle.js';
 import type { RequestRepository } from '../requests/repository.js';
 import { deleteResult, wholeResult, type ResultFile } from '../requests/result-files.js';
+import { deleteWorkFiles, type WorkFileStores } from '../requests/work-files.js';
 import type { DeliveryRepository } from './repository.js';
 import { parseRange, rangeStillValid } from './ranges.js';
 import type { CreateLinkBody, DownloadList, DownloadView, LinkView } from './schemas.js';
@@ -116,6 +117,8 @@ export class DeliveryService {
     private readonly signer: LinkSigner,
     private readonly options: DeliveryOptions,
     private readonly log: Logger,
+    /** Where a request's other work files are, deleted with its result (work-files.ts). */
+    private readonly workStores: Omit<WorkFileStores, 'results'>,
   ) {}
 
   /** `actor`: the key or the data subject who downloads. */
@@ -182,9 +185,16 @@ export class DeliveryService {
     return count;
   }
 
+  /**
+   * Expired first: from then on no download starts on what is about to be deleted. Then the work files
+   * kept for a retry, and the result. One retried meanwhile (queued again) keeps both.
+   */
   private async expire(requestId: string): Promise<void> {
-    // Expired first: from then on no download starts on what is about to be deleted.
-    await this.repo.moveRequest(requestId, 'expire');
+    if (!(await this.repo.moveRequest(requestId, 'expire'))) {
+      const row = await this.repo.findById(requestId);
+      if (!row || !isResultDeleted(row.status)) return;
+    }
+    await deleteWorkFiles({ results: this.results, ...this.workStores }, requestId, await this.repo.tasksOf(requestId));
     await deleteResult(this.repo, this.results, requestId);
   }
 

@@ -85,7 +85,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       });
       await apiKeyRoutes(v1, ctx.apiKeys);
       await catalogueRoutes(v1, ctx.catalogue);
-      await requestRoutes(v1, ctx.requests, ctx.review);
+      await requestRoutes(v1, ctx.requests, ctx.review, ctx.retries);
       await manualTaskRoutes(v1, ctx.manualTasks, ctx.config.maxUploadBytes);
       await tenantRoutes(v1, ctx.featureSettings, ctx.approval);
       await deliveryRoutes(v1, ctx.delivery, ctx.receiptSigningKey);

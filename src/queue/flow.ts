@@ -41,6 +41,11 @@ export interface FlowInRedis {
   lostChildren: string[];
 }
 
+async function removeIfFinished(queue: Queue, jobId: string): Promise<void> {
+  const state = await queue.getJobState(jobId);
+  if (state === 'completed' || state === 'failed') await queue.remove(jobId);
+}
+
 export function redisConnection(url: string): Redis {
   // BullMQ workers block on Redis; they need retries without a per-command limit.
   // Lazy: nothing connects until the first command, so `dsar openapi` needs no Redis.
@@ -59,13 +64,17 @@ export class RequestFlow {
   /**
    * Adds what Redis does not hold of the request's flow: the assembly and a child per feature given.
    * Idempotent: jobs that exist are kept (and linked to the assembly), so re-enqueueing adds nothing
-   * twice. An assembly that has run is replaced: the request, still open, needs assembling again.
+   * twice. An assembly that has run is replaced: the request, still open, needs assembling again; and
+   * so is a feature job that has run (a retried task, whose failed job Redis may keep longer than its
+   * assembly): linked to the new assembly as it is, it would never run, and the assembly never start.
    */
   async enqueue(requestId: string, features: readonly string[]): Promise<void> {
     const retry = { attempts: this.options.attempts, backoff: { type: 'exponential', delay: this.options.backoffMs } };
-    const { assembly } = this.queuesOf();
+    const queues = this.queuesOf();
+    const { assembly } = queues;
     const state = await this.settledState(assembly, assemblyJobId(requestId));
     if (state === 'completed' || state === 'failed') await assembly.remove(assemblyJobId(requestId));
+    await Promise.all(features.map((feature) => removeIfFinished(queues.features, featureJobId(requestId, feature))));
     this.producer ??= new FlowProducer({ connection: this.connection, prefix: this.options.prefix });
     await this.producer.add({
       name: 'assemble',

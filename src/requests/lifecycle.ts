@@ -12,6 +12,7 @@
  *       │          │           └──> awaiting_release ──> processing (released: closed with the result,
  *       │          │                                                 or assembled again without withheld items)
  *       └──────────┴───────────┴──────────┴──> cancelled   (from awaiting_approval and awaiting_subject too)
+ *   partially_completed | failed ──> queued   (retry: their failed tasks run again)
  *
  * A request whose type the tenant reviews is written `awaiting_approval`, with nothing run until an
  * agent approves it; `awaiting_subject`: the agent asked the subject for more, the deadline paused.
@@ -19,6 +20,10 @@
  * the result and releases it, withholding items with a reason if need be (Art. 15(4)).
  * `expired`: the result was deleted when its retention ended. `erased`: an access or export result (or one
  * awaiting release) was deleted because a deletion request of the same subject completed.
+ *
+ * `retry`: an agent runs a failed or partly completed request's failed tasks again; the partials
+ * of its completed tasks were kept for it (deleted with the result, or once a retry completes), and
+ * the result is built again from both. The deadline keeps running: the law's clock did not stop.
  *
  * `received` is written before the flow is enqueued, so a crash in between is recovered
  * by re-enqueueing (the reconciler, src/queue/reconciler.ts); `queued` once BullMQ holds the flow.
@@ -83,6 +88,8 @@ export const DEADLINE_STATUSES: readonly RequestStatus[] = OPEN_STATUSES.filter(
 export const RESULT_STATUSES = ['completed', 'partially_completed', 'failed'] as const satisfies readonly RequestStatus[];
 /** Statuses whose result was deleted: its downloads and links answer 410. */
 export const RESULT_DELETED_STATUSES = ['expired', 'erased'] as const satisfies readonly RequestStatus[];
+/** Ended with tasks that failed: an agent may retry them (`retry`). */
+export const RETRYABLE_STATUSES = ['failed', 'partially_completed'] as const satisfies readonly RequestStatus[];
 export const TERMINAL_STATUSES: readonly RequestStatus[] = [...RESULT_STATUSES, 'cancelled', 'rejected', ...RESULT_DELETED_STATUSES];
 const OPEN_TASK_STATUSES = ['pending', 'running'] as const satisfies readonly TaskStatus[];
 
@@ -118,6 +125,11 @@ export const REQUEST_TRANSITIONS = {
    * builds it again without the items the agent withheld.
    */
   release: { from: RELEASE_STATUSES, to: 'processing', event: 'released' },
+  /**
+   * An agent retried a request that ended with failed tasks: those run again and the result is built
+   * anew. Written before the flow is enqueued: should that fail, the reconciler enqueues it.
+   */
+  retry: { from: RETRYABLE_STATUSES, to: 'queued', event: 'retry_requested' },
   /** An agent approved a reviewed request: it runs as if just received. */
   approve: { from: ['awaiting_approval'], to: 'received', event: 'approved' },
   /** An agent refused it, with a reason shown to the subject; nothing ran. */
@@ -146,6 +158,11 @@ export const TASK_TRANSITIONS = {
   /** The assembly found the task unfinished: its job vanished. */
   abandon: { from: OPEN_TASK_STATUSES, to: 'failed', stamp: 'finishedAt' },
   cancel: { from: OPEN_TASK_STATUSES, to: 'cancelled', stamp: 'finishedAt' },
+  /**
+   * The request is retried: a failed task runs again. Only failed ones: a completed task's partial
+   * is kept, and a feature without an adapter (not_automated) or answered by hand has nothing to rerun.
+   */
+  retry: { from: ['failed'], to: 'pending' },
 } as const satisfies Record<string, TaskTransition>;
 
 export type RequestTransitionName = keyof typeof REQUEST_TRANSITIONS;

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, exists, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   DEADLINE_STATUSES,
@@ -20,6 +20,14 @@ import { IS_OPEN, requests, resultParts, tasks, type RequestRow, type ResultPart
 import { AuditTrail } from '../audit/trail.js';
 import type { AuditEventRow } from '../audit/tables.js';
 import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
+
+/** Which ended requests a bulk retry takes: those with a failed task (of the feature, if given). */
+export interface RetryFilter {
+  statuses: readonly RequestStatus[];
+  feature?: string | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
+}
 
 export interface RequestFilter {
   status?: RequestStatus | undefined;
@@ -188,6 +196,55 @@ export class RequestRepository {
   }
 
   /**
+   * Retries a request that ended with failed tasks: moves it back to `queued` and its failed tasks
+   * to `pending`, and records who asked and which features run again, in one transaction. Returns
+   * the moved request and those features; nothing when it is not retryable (any more) or has no
+   * failed task; 'open-request' when the subject has another open request of its type meanwhile.
+   */
+  async retry(id: string, values: RequestValues, actor: Actor): Promise<{ request: RequestRow; features: string[] } | 'open-request' | undefined> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const failed = await tx
+          .select({ feature: tasks.feature })
+          .from(tasks)
+          .where(and(eq(tasks.requestId, id), inArray(tasks.status, [...TASK_TRANSITIONS.retry.from])))
+          .orderBy(asc(tasks.feature))
+          .for('update');
+        if (failed.length === 0) return undefined;
+        const features = failed.map((t) => t.feature);
+        const repo = new RequestRepository(tx);
+        const request = await repo.moveRequest(id, 'retry', values, actor, { features });
+        if (request) await repo.moveTasks(id, 'retry', { error: null, startedAt: null, finishedAt: null });
+        return request && { request, features };
+      });
+    } catch (err) {
+      // The unique index of open requests: the subject asked again, and that request is open.
+      if (isUniqueViolation(err)) return 'open-request';
+      throw err;
+    }
+  }
+
+  /** The tenant's ended requests a bulk retry takes, oldest first, at most `limit`. */
+  async retryable(tenantId: string, filter: RetryFilter, limit: number): Promise<string[]> {
+    const failedTask = [eq(tasks.requestId, requests.id), inArray(tasks.status, [...TASK_TRANSITIONS.retry.from])];
+    if (filter.feature !== undefined) failedTask.push(eq(tasks.feature, filter.feature));
+    const conditions = [
+      eq(requests.tenantId, tenantId),
+      inArray(requests.status, [...filter.statuses]),
+      exists(this.db.select({ one: sql`1` }).from(tasks).where(and(...failedTask))),
+    ];
+    if (filter.createdAfter) conditions.push(gte(requests.createdAt, filter.createdAfter));
+    if (filter.createdBefore) conditions.push(lt(requests.createdAt, filter.createdBefore));
+    const rows = await this.db
+      .select({ id: requests.id })
+      .from(requests)
+      .where(and(...conditions))
+      .orderBy(asc(requests.createdAt), asc(requests.id))
+      .limit(limit);
+    return rows.map((r) => r.id);
+  }
+
+  /**
    * Moves a request by one transition of the lifecycle, in one conditional UPDATE, and records it.
    * Returns the moved row, or nothing when the request is not in a status the transition starts from.
    */
@@ -302,7 +359,8 @@ export class RequestRepository {
   }
 
   /**
-   * Requests whose result is past retention, and expired or erased ones whose result is still on
+   * Requests whose result is past retention (with it the work files a failed one kept for a retry,
+   * even when its result could not be built), and expired or erased ones whose result is still on
    * record (the job stopped between the two steps), a page at a time.
    */
   async dueForExpiry(completedBefore: Date, limit: number) {
@@ -310,12 +368,9 @@ export class RequestRepository {
       .select({ id: requests.id, resultKey: requests.resultKey })
       .from(requests)
       .where(
-        and(
-          isNotNull(requests.resultKey),
-          or(
-            and(inArray(requests.status, [...RESULT_STATUSES]), lt(requests.completedAt, completedBefore)),
-            inArray(requests.status, [...RESULT_DELETED_STATUSES]),
-          ),
+        or(
+          and(inArray(requests.status, [...RESULT_STATUSES]), lt(requests.completedAt, completedBefore)),
+          and(isNotNull(requests.resultKey), inArray(requests.status, [...RESULT_DELETED_STATUSES])),
         ),
       )
       .limit(limit);
@@ -374,6 +429,13 @@ export class RequestRepository {
       .orderBy(asc(requests.id))
       .limit(limit);
   }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ((e as { code?: unknown }).code === '23505') return true;
+  }
+  return false;
 }
 
 /** Past its deadline and still running (a paused request's deadline does not run). */

@@ -5,10 +5,11 @@ import { AuditEventList } from '../audit/schemas.js';
 import { Problem } from '../errors.js';
 import type { RequestService } from './request-service.js';
 import type { ReviewService } from './review-service.js';
-import { CreateRequestBody, ExtendBody, NoteBody, RejectBody, ReleaseBody, ListRequestsQuery, RequestIdParams, RequestList, RequestStats, RequestView } from './schemas.js';
+import type { RetryService } from './retry-service.js';
+import { BULK_RETRY_LIMIT, BulkRetryBody, BulkRetryResult, CreateRequestBody, ExtendBody, NoteBody, RejectBody, ReleaseBody, ListRequestsQuery, RequestIdParams, RequestList, RequestStats, RequestView } from './schemas.js';
 
 /** Thin routes: validate (schemas), authorize (config.permission, auth/hook.ts), call the service. */
-export async function requestRoutes(scope: FastifyInstance, service: RequestService, review: ReviewService): Promise<void> {
+export async function requestRoutes(scope: FastifyInstance, service: RequestService, review: ReviewService, retries: RetryService): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
   const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
@@ -79,6 +80,48 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
       },
     },
     async (request) => service.extend(request.tenantId, request.params.id, request.body, actorOf(request.principal, request.ip)),
+  );
+
+  app.post(
+    '/requests/retry',
+    {
+      config: { permission: 'requests:retry' },
+      schema: {
+        tags: ['requests'],
+        summary: "Retry this tenant's failed and partially completed requests that match, in bulk",
+        description:
+          'Takes the requests with a failed task (of `feature`, if given) in the statuses given (default: failed and ' +
+          'partially_completed), created in [createdAfter, createdBefore), oldest first, and retries each as ' +
+          `POST /v1/requests/{id}/retry does: all its failed tasks run again. At most ${BULK_RETRY_LIMIT} a call (\`truncated\`: ` +
+          'call again for the rest). Requests that cannot be retried any more (changed meanwhile, or the subject has ' +
+          'another open request of the type) are skipped. Answers how many were retried, and which.',
+        security,
+        body: BulkRetryBody,
+        response: { 202: BulkRetryResult, 400: Problem, 401: Problem, 403: Problem },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await retries.retryAll(request.tenantId, request.body, actorOf(request.principal, request.ip))),
+  );
+
+  app.post(
+    '/requests/:id/retry',
+    {
+      config: { permission: 'requests:retry' },
+      schema: {
+        tags: ['requests'],
+        summary: "Retry a failed or partially completed request from where it failed: only its failed tasks run again",
+        description:
+          'The failed tasks go back to pending and the request to queued; the tasks that completed are not run again ' +
+          '(their collected data was kept), nor features without an adapter or answered by hand. The result is then ' +
+          'built again from the kept and the new data and replaces the previous one; where the tenant reviews results, ' +
+          'it waits for release again. The deadline keeps its due date. 409 not-retryable: the request is in another ' +
+          'status, has no failed task, or the subject has another open request of its type.',
+        security,
+        params: RequestIdParams,
+        response: { 202: RequestView, ...errors, 409: Problem },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await retries.retry(request.tenantId, request.params.id, actorOf(request.principal, request.ip))),
   );
 
   app.get(

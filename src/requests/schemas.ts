@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { FeatureId } from '../catalogue/schema.js';
 import { REGIMES } from './deadlines.js';
-import { REJECTION_REASONS, REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS, WITHHOLDING_REASONS } from './lifecycle.js';
+import { REJECTION_REASONS, REQUEST_STATUSES, RETRYABLE_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS, WITHHOLDING_REASONS } from './lifecycle.js';
 import { ActorView } from '../audit/schemas.js';
 
 /** Request API schemas, written once: validation, TypeScript types and OpenAPI come from here. */
@@ -207,3 +207,30 @@ export const ReleaseBody = Type.Object(
 );
 export type ReleaseBody = Static<typeof ReleaseBody>;
 export type NoteBody = Static<typeof NoteBody>;
+
+/** How many requests one bulk retry takes; the caller asks again for the rest (those retried no longer match). */
+export const BULK_RETRY_LIMIT = 500;
+
+export const BulkRetryBody = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Array(Type.Enum([...RETRYABLE_STATUSES]), {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'Only requests in these statuses (default: both)',
+      }),
+    ),
+    feature: Type.Optional(FeatureId),
+    createdAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests created at or after this time' })),
+    createdBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests created before this time' })),
+  },
+  { additionalProperties: false },
+);
+export type BulkRetryBody = Static<typeof BulkRetryBody>;
+
+export const BulkRetryResult = Type.Object({
+  retried: Type.Integer({ description: 'How many requests were retried' }),
+  ids: Type.Array(Type.String({ format: 'uuid' }), { description: 'The retried requests, oldest first' }),
+  truncated: Type.Boolean({ description: `true: more requests matched than one call retries (${BULK_RETRY_LIMIT}); call again for the rest` }),
+});
+export type BulkRetryResult = Static<typeof BulkRetryResult>;

@@ -3,15 +3,14 @@ import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { DatasetDescription } from '../features/adapter.js';
-import type { RequestRow, TaskRow } from '../requests/tables.js';
+import type { RequestRow } from '../requests/tables.js';
 import type { Sql } from '../db/client.js';
-import { forgetPseudonyms } from '../features/shared-data.js';
 import type { RequestRepository } from '../requests/repository.js';
 import { closingTransition, isTerminal, REQUEST_TRANSITIONS } from '../requests/lifecycle.js';
 import { assembleResult } from '../results/assemble.js';
 import { errorKind } from './feature-task.js';
-import { connectorFilesPrefix, workPrefix } from '../blobs/keys.js';
 import { deleteResult } from '../requests/result-files.js';
+import { deleteWorkFiles, keepsWorkFiles } from '../requests/work-files.js';
 import { SYSTEM_ACTOR } from '../auth/principal.js';
 
 /** How a deletion ends when it erased the subject's data, all of it or in part. */
@@ -37,7 +36,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   // Already assembled and waiting for an agent to release it (a repeated job): nothing to do.
   if (!request || request.status === 'awaiting_release') return;
   if (isTerminal(request.status)) {
-    await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId));
+    if (!keepsWorkFiles(request.status)) await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId));
     // A repeated job finishes an erasure a crash interrupted.
     if (request.type === 'deletion' && ERASING_STATUSES.includes(request.status) && request.completedAt) {
       await eraseEarlierResults(deps, request, request.completedAt);
@@ -60,12 +59,13 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   try {
     const now = new Date();
     const closing = closingTransition(tasks);
+    const status = REQUEST_TRANSITIONS[closing].to;
     // Before the deletion shows as completed, so that by then the subject's earlier results answer 410.
     if (request.type === 'deletion' && closing !== 'fail') await eraseEarlierResults(deps, request, now);
     if (request.releasedAt && !request.withheld?.length && request.resultKey) {
       // Released as the agent previewed it: that result is the subject's.
       await deps.repo.moveRequest(requestId, closing, { completedAt: now });
-      await deleteWorkFiles(deps, requestId, tasks);
+      if (!keepsWorkFiles(status)) await deleteWorkFiles(deps, requestId, tasks);
       return;
     }
     // The tenant reviews results before release: the partials stay until it is released as it is or without withheld items.
@@ -73,7 +73,6 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     const previewed = request.resultKey ? await resultKeys(deps, request) : [];
     // Each task recorded the datasets its adapter described when it ran.
     const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
-    const status = REQUEST_TRANSITIONS[closing].to;
     const result = await assembleResult({
       request: { ...request, status, completedAt: now },
       tasks,
@@ -93,7 +92,8 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     // Parts of the previewed result that the one built without the withheld items no longer has.
     const kept = new Set(result.parts.map((p) => p.key));
     for (const key of previewed.filter((k) => !kept.has(k))) await deps.results.delete(key);
-    if (!awaitsRelease) await deleteWorkFiles(deps, requestId, tasks);
+    // Kept for a retry when tasks failed (then deleted with the result, or once a retry completes).
+    if (!awaitsRelease && !keepsWorkFiles(status)) await deleteWorkFiles(deps, requestId, tasks);
   } catch (err) {
     deps.log.error({ requestId, error: errorKind(err) }, 'assembly failed');
     if (lastAttempt) {
@@ -126,13 +126,4 @@ async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, clo
 async function resultKeys(deps: AssemblyDeps, request: RequestRow): Promise<string[]> {
   const parts = await deps.repo.parts(request.id);
   return parts.length > 0 ? parts.map((p) => p.key) : request.resultKey ? [request.resultKey] : [];
-}
-
-/** Partials, and the copies of files a feature service sent through the connector: personal data, kept no longer than needed. */
-async function deleteWorkFiles(deps: AssemblyDeps, requestId: string, tasks: TaskRow[]): Promise<void> {
-  await deps.results.deletePrefix(workPrefix(requestId));
-  for (const sql of new Set(tasks.map((t) => deps.featureSql(t.feature)))) await forgetPseudonyms(sql, requestId);
-  for (const task of tasks.filter((t) => t.adapter === 'http')) {
-    await deps.featureBlobs.deletePrefix(connectorFilesPrefix(task.feature, requestId));
-  }
 }
