@@ -147,6 +147,22 @@ export const ROWS: Row[] = [
     ok: 200,
     call: async (target, _f, fresh) => ({ url: `/v1/requests/${await fresh('manual', target)}/cancel` }),
   },
+  {
+    route: 'POST /v1/requests/{id}/retry',
+    allowed: KEYS,
+    // The fixture completed: an allowed call gets past the permission and the tenant to the rule (409
+    // not-retryable); retrying a failed one is retry.test.ts's.
+    ok: 409,
+    call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/retry` }),
+  },
+  {
+    route: 'POST /v1/requests/retry',
+    allowed: KEYS,
+    ok: 202,
+    targets: OWN_ONLY,
+    // Nothing created that early: the call retries none of the fixtures.
+    call: () => ({ url: '/v1/requests/retry', payload: { createdBefore: '2000-01-01T00:00:00Z' } }),
+  },
   { route: 'GET /v1/requests/{id}/report', allowed: ALL, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/report` }) },
   {
     route: 'GET /v1/requests/{id}/report/view/{*}',
