@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { auth, createRequest, startSystem, subjectToken, waitForEnd } from './helper.js';
 import { ZipFile } from './zip.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 // Retry from where it failed: only the failed tasks run again, and the result is rebuilt from the
 // kept partials and the new ones. Driven through the HTTP API and the real worker.
@@ -129,6 +130,39 @@ t.test('retry refuses what cannot be retried', async (t) => {
   t.equal((await post('/v1/requests/retry', { status: ['completed'] })).statusCode, 400, 'only failed statuses');
 });
 
+t.test('a retry while the subject has another open request of the type is refused', async (t) => {
+  const partial = await partlyFailed({ type: 'access', subject: { accountId: 'ivan' }, features: ['im', 'clock-in'] });
+  t.equal(partial.status, 'partially_completed');
+  const approval = (access: string) =>
+    app.inject({ method: 'PUT', url: '/v1/tenant/approval', headers: auth(keys.acme), payload: { access, export: 'auto', deletion: 'review', release: 'auto' } });
+  t.equal((await approval('review')).statusCode, 200);
+  const open = await post('/v1/requests', { type: 'access', subject: { accountId: 'ivan' }, features: ['im'], verification: { method: 'sso', note: 'signed in' } });
+  await approval('auto');
+  t.equal(open.json().status, 'awaiting_approval');
+  const refused = await post(`/v1/requests/${partial.id}/retry`);
+  t.equal(refused.statusCode, 409);
+  t.match(refused.json(), { type: 'urn:dsar:problem:not-retryable', detail: /another open access request/ });
+  t.equal((await post('/v1/requests/retry', { feature: 'clock-in' })).json().retried, 0, 'skipped in bulk');
+  const row = (await app.inject({ method: 'GET', url: `/v1/requests/${partial.id}`, headers: auth(keys.acme) })).json();
+  t.equal(row.status, 'partially_completed', 'unchanged');
+  t.equal(taskOf(row, 'clock-in')?.status, 'failed', 'its task too');
+  t.equal((await post(`/v1/requests/${open.json().id}/cancel`)).statusCode, 200);
+  t.equal((await post(`/v1/requests/${partial.id}/retry`)).statusCode, 202, 'retried once the other one ended');
+  t.equal((await waitForEnd(sys, partial.id)).status, 'completed');
+});
+
+t.test('a retry whose enqueue was lost (Redis down, a crash) is enqueued by the reconciler', async (t) => {
+  const partial = await partlyFailed({ type: 'access', subject: { accountId: 'heidi' }, features: ['im', 'clock-in'] });
+  // The request moved, its flow never enqueued: as after a crash between the two.
+  const moved = await ctx.repo.retry(partial.id, {}, SYSTEM_ACTOR);
+  t.ok(moved && moved !== 'open-request' && moved.request.status === 'queued');
+  await sql`update requests set updated_at = now() - interval '1 hour' where id = ${partial.id}`;
+  t.ok((await sys.worker.reconcile()) >= 1);
+  const done = await waitForEnd(sys, partial.id);
+  t.equal(done.status, 'completed');
+  t.equal(taskOf(done, 'clock-in')?.status, 'completed');
+});
+
 t.test('bulk retry by feature and by creation time, in the tenant only', async (t) => {
   const restoreClockIn = await breakFeature('clock_in.records');
   const restoreCalendar = await breakFeature('calendar.events');
@@ -212,4 +246,35 @@ t.test('the kept work files go when the result expires', async (t) => {
   const retry = await post(`/v1/requests/${partial.id}/retry`);
   t.equal(retry.statusCode, 409);
   t.match(retry.json(), { type: 'urn:dsar:problem:not-retryable', detail: /expired/ });
+});
+
+t.test('a retried request cancelled before it was built again keeps no result', async (t) => {
+  const partial = await partlyFailed({ type: 'access', subject: { accountId: 'judy' }, features: ['im', 'clock-in'] });
+  t.equal(partial.status, 'partially_completed');
+  // The clock-in store is locked, so that the retried task waits in it while the request is cancelled.
+  let unlock!: () => void;
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const lock = sql.begin(async (tx) => {
+    await tx`lock table clock_in.records in access exclusive mode`;
+    locked();
+    await new Promise<void>((resolve) => (unlock = resolve));
+  });
+  await isLocked;
+  try {
+    t.equal((await post(`/v1/requests/${partial.id}/retry`)).statusCode, 202);
+    const cancelled = await post(`/v1/requests/${partial.id}/cancel`);
+    t.equal(cancelled.statusCode, 200);
+    t.equal(cancelled.json().status, 'cancelled');
+  } finally {
+    unlock();
+    await lock;
+  }
+  for (let i = 0; i < 300 && (await filesUnder(`results/${partial.id}`)).length + (await filesUnder(`work/${partial.id}`)).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.same(await filesUnder(`results/${partial.id}`), [], 'the earlier result is deleted');
+  t.same(await filesUnder(`work/${partial.id}`), [], 'and the work files');
+  const report = await app.inject({ method: 'GET', url: `/v1/requests/${partial.id}/report`, headers: auth(keys.acme) });
+  t.equal(report.statusCode, 404, 'nothing to download');
 });

@@ -37,6 +37,8 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   if (!request || request.status === 'awaiting_release') return;
   if (isTerminal(request.status)) {
     if (!keepsWorkFiles(request.status)) await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId));
+    // A retried request cancelled before it was built again: the earlier result goes with it.
+    if (request.status === 'cancelled' && request.resultKey) await deleteResult(deps.repo, deps.results, requestId);
     // A repeated job finishes an erasure a crash interrupted.
     if (request.type === 'deletion' && ERASING_STATUSES.includes(request.status) && request.completedAt) {
       await eraseEarlierResults(deps, request, request.completedAt);
@@ -70,7 +72,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     }
     // The tenant reviews results before release: the partials stay until it is released as it is or without withheld items.
     const awaitsRelease = request.releaseReview && !request.releasedAt && closing !== 'fail';
-    const previewed = request.resultKey ? await resultKeys(deps, request) : [];
+    const previous = request.resultKey ? await resultKeys(deps, request) : [];
     // Each task recorded the datasets its adapter described when it ran.
     const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
     const result = await assembleResult({
@@ -85,13 +87,16 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       now,
     });
     const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now);
-    // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record.
-    if (!closed && (await deps.repo.findById(requestId))?.resultKey !== result.key) {
-      for (const part of result.parts) await deps.results.delete(part.key);
+    if (!closed) {
+      // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record;
+      // a retried request cancelled meanwhile keeps no result at all (this one was written over the earlier one).
+      const current = await deps.repo.findById(requestId);
+      if (current?.status === 'cancelled' && current.resultKey) await deleteResult(deps.repo, deps.results, requestId);
+      else if (current?.resultKey !== result.key) for (const part of result.parts) await deps.results.delete(part.key);
     }
-    // Parts of the previewed result that the one built without the withheld items no longer has.
+    // Parts of the previous result (previewed, or before a retry) that the one built again no longer has.
     const kept = new Set(result.parts.map((p) => p.key));
-    for (const key of previewed.filter((k) => !kept.has(k))) await deps.results.delete(key);
+    for (const key of previous.filter((k) => !kept.has(k))) await deps.results.delete(key);
     // Kept for a retry when tasks failed (then deleted with the result, or once a retry completes).
     if (!awaitsRelease && !keepsWorkFiles(status)) await deleteWorkFiles(deps, requestId, tasks);
   } catch (err) {
