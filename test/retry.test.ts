@@ -33,6 +33,11 @@ async function filesUnder(prefix: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
 }
 
+/** Waits (a few seconds at most) for what the assembly does right after it closed the request. */
+async function settled(check: () => Promise<boolean>) {
+  for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 async function report(id: string) {
   const res = await app.inject({ method: 'GET', url: `/v1/requests/${id}/report`, headers: auth(keys.acme) });
   if (res.statusCode !== 200) throw new Error(`report: ${res.statusCode} ${res.body}`);
@@ -96,6 +101,7 @@ t.test('an export with a failing feature, retried: only that feature runs again,
 
   const [row] = await sql`select result_key, result_sha256 from requests where id = ${partial.id}`;
   t.not(row!.result_sha256, oldResult, 'a new result is on record');
+  await settled(async () => (await filesUnder(`work/${partial.id}`)).length === 0);
   const parts = (await ctx.repo.parts(partial.id)).map((p) => p.key);
   const onRecord = (parts.length > 0 ? parts : [row!.result_key as string]).map((k) => k.slice(`results/${partial.id}/`.length)).sort();
   t.same(await filesUnder(`results/${partial.id}`), onRecord, 'only the new result is in the store');
@@ -270,11 +276,47 @@ t.test('a retried request cancelled before it was built again keeps no result', 
     unlock();
     await lock;
   }
-  for (let i = 0; i < 300 && (await filesUnder(`results/${partial.id}`)).length + (await filesUnder(`work/${partial.id}`)).length > 0; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await settled(async () => (await filesUnder(`results/${partial.id}`)).length + (await filesUnder(`work/${partial.id}`)).length === 0);
   t.same(await filesUnder(`results/${partial.id}`), [], 'the earlier result is deleted');
   t.same(await filesUnder(`work/${partial.id}`), [], 'and the work files');
   const report = await app.inject({ method: 'GET', url: `/v1/requests/${partial.id}/report`, headers: auth(keys.acme) });
   t.equal(report.statusCode, 404, 'nothing to download');
+});
+
+t.test('where the tenant reviews results, a retried result waits for release again', async (t) => {
+  const approval = (release: string) =>
+    app.inject({ method: 'PUT', url: '/v1/tenant/approval', headers: auth(keys.acme), payload: { access: 'auto', export: 'auto', deletion: 'review', release } });
+  t.equal((await approval('review')).statusCode, 200);
+  const restore = await breakFeature('clock_in.records');
+  let id: string;
+  try {
+    id = (await createRequest(sys, { type: 'access', subject: { accountId: 'kate' }, features: ['im', 'clock-in'] })).id;
+    for (let i = 0; i < 600; i++) {
+      const status = (await app.inject({ method: 'GET', url: `/v1/requests/${id}`, headers: auth(keys.acme) })).json().status;
+      if (status === 'awaiting_release') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await restore();
+    await approval('auto');
+  }
+  t.equal((await post(`/v1/requests/${id}/release`, {})).statusCode, 200);
+  const released = await waitForEnd(sys, id);
+  t.equal(released.status, 'partially_completed');
+  t.ok(released.releasedAt);
+
+  t.equal((await post(`/v1/requests/${id}/retry`)).statusCode, 202);
+  let again: { status: string; releasedAt?: string; tasks: { feature: string; status: string }[] } | undefined;
+  for (let i = 0; i < 600; i++) {
+    again = (await app.inject({ method: 'GET', url: `/v1/requests/${id}`, headers: auth(keys.acme) })).json();
+    if (again?.status === 'awaiting_release') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(again?.status, 'awaiting_release', 'the result built again is reviewed before the subject gets it');
+  t.notOk(again?.releasedAt, 'the earlier release does not stand for it');
+  t.equal(again && taskOf(again, 'clock-in')?.status, 'completed');
+  t.equal((await post(`/v1/requests/${id}/release`, {})).statusCode, 200);
+  t.equal((await waitForEnd(sys, id)).status, 'completed');
+  await settled(async () => (await filesUnder(`work/${id}`)).length === 0);
+  t.same(await filesUnder(`work/${id}`), [], 'the work files go once it completed');
 });
