@@ -13,6 +13,8 @@ import { errorKind } from './feature-task.js';
 import { connectorFilesPrefix, workPrefix } from '../blobs/keys.js';
 import { deleteResult } from '../requests/result-files.js';
 import { SYSTEM_ACTOR } from '../auth/principal.js';
+import { within } from '../dependencies.js';
+import { loggableError } from '../errors.js';
 
 /** How a deletion ends when it erased the subject's data, all of it or in part. */
 const ERASING_STATUSES: readonly RequestRow['status'][] = ['completed', 'partially_completed'];
@@ -29,7 +31,8 @@ export interface AssemblyDeps {
   log: Logger;
   featureSql(feature: string): Sql;
   receiptSigningKey?: KeyObject;
-  config: { resultPartBytes: number };
+  /** taskTimeoutMs: how long a feature's store may take to forget a request's pseudonyms. */
+  config: { resultPartBytes: number; taskTimeoutMs: number };
 }
 
 export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAttempt: boolean): Promise<void> {
@@ -37,10 +40,10 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   // Already assembled and waiting for an agent to release it (a repeated job): nothing to do.
   if (!request || request.status === 'awaiting_release') return;
   if (isTerminal(request.status)) {
-    await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId));
+    await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId), lastAttempt);
     // A repeated job finishes an erasure a crash interrupted.
     if (request.type === 'deletion' && ERASING_STATUSES.includes(request.status) && request.completedAt) {
-      await eraseEarlierResults(deps, request, request.completedAt);
+      await eraseEarlierResults(deps, request, request.completedAt, lastAttempt);
     }
     return;
   }
@@ -61,11 +64,11 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     const now = new Date();
     const closing = closingTransition(tasks);
     // Before the deletion shows as completed, so that by then the subject's earlier results answer 410.
-    if (request.type === 'deletion' && closing !== 'fail') await eraseEarlierResults(deps, request, now);
+    if (request.type === 'deletion' && closing !== 'fail') await eraseEarlierResults(deps, request, now, lastAttempt);
     if (request.releasedAt && !request.withheld?.length && request.resultKey) {
       // Released as the agent previewed it: that result is the subject's.
       await deps.repo.moveRequest(requestId, closing, { completedAt: now });
-      await deleteWorkFiles(deps, requestId, tasks);
+      await deleteWorkFiles(deps, requestId, tasks, lastAttempt);
       return;
     }
     // The tenant reviews results before release: the partials stay until it is released as it is or without withheld items.
@@ -93,7 +96,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     // Parts of the previewed result that the one built without the withheld items no longer has.
     const kept = new Set(result.parts.map((p) => p.key));
     for (const key of previewed.filter((k) => !kept.has(k))) await deps.results.delete(key);
-    if (!awaitsRelease) await deleteWorkFiles(deps, requestId, tasks);
+    if (!awaitsRelease) await deleteWorkFiles(deps, requestId, tasks, lastAttempt);
   } catch (err) {
     deps.log.error({ requestId, error: errorKind(err) }, 'assembly failed');
     if (lastAttempt) {
@@ -108,7 +111,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
  * export results go too, given or awaiting release: moved to `erased` first (from then on they answer
  * 410, through links too), then their bytes and work files deleted. The deletion's own receipt stays.
  */
-async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, closedAt: Date): Promise<void> {
+async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, closedAt: Date, lastAttempt: boolean): Promise<void> {
   const earlier = await deps.repo.resultsOfSubject(deletion.tenantId, deletion.subjectAccountId, closedAt);
   const erased: string[] = [];
   for (const row of earlier) {
@@ -116,7 +119,7 @@ async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, clo
     // Not moved and not erased before: it changed meanwhile (e.g. released), and is left as it now is.
     if (!moved && row.status !== 'erased') continue;
     await deleteResult(deps.repo, deps.results, row.id);
-    await deleteWorkFiles(deps, row.id, await deps.repo.tasksOf(row.id));
+    await deleteWorkFiles(deps, row.id, await deps.repo.tasksOf(row.id), lastAttempt);
     erased.push(row.id);
   }
   if (erased.length > 0) await deps.repo.event(deletion.id, 'earlier_results_erased', undefined, { requestIds: erased });
@@ -128,11 +131,37 @@ async function resultKeys(deps: AssemblyDeps, request: RequestRow): Promise<stri
   return parts.length > 0 ? parts.map((p) => p.key) : request.resultKey ? [request.resultKey] : [];
 }
 
-/** Partials, and the copies of files a feature service sent through the connector: personal data, kept no longer than needed. */
-async function deleteWorkFiles(deps: AssemblyDeps, requestId: string, tasks: TaskRow[]): Promise<void> {
+/**
+ * Partials, the copies of files a feature service sent through the connector, and the pseudonyms the
+ * request's features numbered: personal data, kept no longer than needed.
+ */
+async function deleteWorkFiles(deps: AssemblyDeps, requestId: string, tasks: TaskRow[], lastAttempt: boolean): Promise<void> {
   await deps.results.deletePrefix(workPrefix(requestId));
-  for (const sql of new Set(tasks.map((t) => deps.featureSql(t.feature)))) await forgetPseudonyms(sql, requestId);
   for (const task of tasks.filter((t) => t.adapter === 'http')) {
     await deps.featureBlobs.deletePrefix(connectorFilesPrefix(task.feature, requestId));
   }
+  await forgetPeopleNumbered(deps, requestId, tasks, lastAttempt);
+}
+
+/**
+ * Pseudonyms live in the stores of the features that numbered people, so only a task that started can
+ * have left any. A store that cannot be reached (its task failed as unreachable) must not undo the
+ * clean-up of the others nor the request's end: each is tried, and one that failed fails the job
+ * after the rest, so that BullMQ retries it (the job of an ended request only cleans up); after the
+ * last attempt the failure is logged, with the request and the feature, for the operator.
+ */
+async function forgetPeopleNumbered(deps: AssemblyDeps, requestId: string, tasks: TaskRow[], lastAttempt: boolean): Promise<void> {
+  const stores = new Map(tasks.filter((t) => t.startedAt).map((t) => [deps.featureSql(t.feature), t.feature]));
+  const failed: string[] = [];
+  for (const [sql, feature] of stores) {
+    try {
+      await within(forgetPseudonyms(sql, requestId), deps.config.taskTimeoutMs);
+    } catch (err) {
+      deps.log.warn({ requestId, feature, ...loggableError(err) }, "a feature's store did not forget the request's pseudonyms");
+      failed.push(feature);
+    }
+  }
+  if (failed.length === 0) return;
+  if (!lastAttempt) throw new Error(`pseudonyms not forgotten in ${failed.join(', ')}`);
+  deps.log.error({ requestId, features: failed }, 'pseudonyms left in feature stores after the last attempt');
 }
