@@ -1,4 +1,6 @@
 import t, { type Test } from 'tap';
+import { Writable } from 'node:stream';
+import pino, { type Logger } from 'pino';
 import { Queue } from 'bullmq';
 import { auth, createRequest, startSystem, VERIFIED, waitForEnd, type TestSystem } from './helper.js';
 import { blackHole, onClosedPort, tcpProxy, type TcpProxy } from './fixtures/outage.js';
@@ -40,13 +42,13 @@ async function assemblyEnd(t: Test, sys: TestSystem, id: string) {
 }
 
 /** A system without a worker whose Postgres is reached through a proxy the test cuts. */
-async function behindProxy(t: Test): Promise<{ sys: TestSystem; db: TcpProxy }> {
+async function behindProxy(t: Test, log?: Logger): Promise<{ sys: TestSystem; db: TcpProxy }> {
   const proxied: { db?: TcpProxy } = {};
   const viaDatabase = async (url: string) => {
     proxied.db = await tcpProxy(t, url);
     return proxied.db.url;
   };
-  const sys = await startSystem(t, {}, { worker: false, viaDatabase });
+  const sys = await startSystem(t, {}, { worker: false, viaDatabase, log });
   if (!proxied.db) throw new Error('no proxy');
   return { sys, db: proxied.db };
 }
@@ -71,7 +73,14 @@ function isUnavailable(t: Test, res: { statusCode: number; headers: Record<strin
 }
 
 t.test('Postgres down: the API answers 503 with Retry-After, /readyz names postgres, and both recover', async (t) => {
-  const { sys, db } = await behindProxy(t);
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const { sys, db } = await behindProxy(t, pino({ level: 'info' }, sink));
   const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
   await db.cut();
 
@@ -80,6 +89,10 @@ t.test('Postgres down: the API answers 503 with Retry-After, /readyz names postg
   const payload = { type: 'access', subject: { accountId: 'bob' }, verification: VERIFIED };
   const submit = await sys.app.inject({ method: 'POST', url: '/v1/requests', headers: auth(sys.keys.acme), payload });
   isUnavailable(t, submit, /database/, 'a submission');
+  const failures = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request failed');
+  t.ok(failures.length >= 2, 'each logged');
+  t.match(failures[0], { error: String, cause: { code: 'ECONNREFUSED' } }, 'with its kind and code');
+  t.notMatch(lines.join(''), /bob|127\.0\.0\.1/, 'never its message, nor the values of the statement');
   const ready = await sys.app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 503);
   t.equal(ready.headers['retry-after'], '5');
