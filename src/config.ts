@@ -27,6 +27,8 @@ const ConfigSchema = Type.Object({
   jobAttempts: Type.Integer({ minimum: 1 }),
   jobBackoffMs: Type.Integer({ minimum: 0 }),
   reconcileIntervalMs: Type.Integer({ minimum: 100 }),
+  taskTimeoutMs: Type.Integer({ minimum: 1 }),
+  retryAfterSeconds: Type.Integer({ minimum: 1 }),
   featureDatabaseUrls: Type.Record(Type.String(), Type.String()),
   resultsStore: Type.Union([Type.Literal('local'), Type.Literal('s3')]),
   s3: Type.Optional(
@@ -121,6 +123,10 @@ export function loadConfig(env: Env = process.env): Config {
     jobBackoffMs: int(env.JOB_BACKOFF_MS, 2000),
     // How often the worker compares the requests in Postgres with their jobs in Redis (src/queue/reconciler.ts).
     reconcileIntervalMs: int(env.RECONCILE_INTERVAL_MS, 30_000),
+    // A feature's adapter that has not finished within this long fails the attempt as `timeout`.
+    taskTimeoutMs: int(env.TASK_TIMEOUT_MS, 5 * 60_000),
+    // What a 503 tells the caller to wait while Postgres or Redis is down (its Retry-After, in seconds).
+    retryAfterSeconds: int(env.RETRY_AFTER_SECONDS, 5),
     featureDatabaseUrls: featureDatabaseUrls(env),
     resultsStore: env.RESULTS_STORE || 'local',
     s3: s3Settings(env),

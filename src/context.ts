@@ -168,7 +168,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
       new LinkSigner(keys.linkSigningKey),
       { linkTtlSeconds: config.linkTtlSeconds, resultTtlDays: config.resultTtlDays, publicBaseUrl: config.publicBaseUrl },
       log,
-      { featureBlobs, featureSql },
+      { featureBlobs, featureSql, log, storeTimeoutMs: config.taskTimeoutMs },
     ),
     async close() {
       await flow.close();

@@ -77,6 +77,17 @@ export function loggableError(error: unknown, depth = 0): Record<string, unknown
   return fields;
 }
 
+/**
+ * An error's kind and code, and its causes', in one line ("DrizzleQueryError < PostgresError:3D000"):
+ * a message for what other processes keep and show (BullMQ's failedReason), which never quotes values.
+ */
+export function errorKinds(error: unknown, depth = 0): string {
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error as { code?: unknown }).code;
+  const kind = typeof code === 'string' || typeof code === 'number' ? `${error.name}:${code}` : error.name;
+  return error.cause !== undefined && depth < 3 ? `${kind} < ${errorKinds(error.cause, depth + 1)}` : kind;
+}
+
 /** The stack's "at …" lines only: what comes before them is the message, which may span lines. */
 function framesOf(error: Error): string | undefined {
   const stack = error.stack;

@@ -174,7 +174,7 @@ t.test("without PUBLIC_BASE_URL a link's origin is the Host asked on, and only a
   }
   // With PUBLIC_BASE_URL the Host header plays no part.
   const options = { linkTtlSeconds: 60, resultTtlDays: 7, publicBaseUrl: 'https://dsar.example.com' };
-  const behindProxy = new DeliveryService(ctx.repo, new DeliveryRepository(ctx.database.db), ctx.results, new LinkSigner(randomBytes(32)), options, ctx.log, ctx);
+  const behindProxy = new DeliveryService(ctx.repo, new DeliveryRepository(ctx.database.db), ctx.results, new LinkSigner(randomBytes(32)), options, ctx.log, { ...ctx, storeTimeoutMs: ctx.config.taskTimeoutMs });
   const link = await behindProxy.createLink('acme', access.id, {}, { protocol: 'http', host: 'evil.example"><x' }, SYSTEM_ACTOR);
   t.match(link.url, /^https:\/\/dsar\.example\.com\/downloads\/[A-Za-z0-9_-]{64}$/);
 });

@@ -42,9 +42,11 @@ export interface TestSystem {
 export async function startSystem(
   t: Test,
   env: Env = {},
-  options: { worker?: boolean; log?: Logger; redisUrl?: string } = {},
+  options: { worker?: boolean; log?: Logger; redisUrl?: string; viaDatabase?: (url: string) => Promise<string> } = {},
 ): Promise<TestSystem> {
-  const databaseUrl = await createTestDatabase(t);
+  const testDatabase = await createTestDatabase(t);
+  // A test of a database outage reaches its database through a proxy it cuts (test/fixtures/outage.ts).
+  const databaseUrl = options.viaDatabase ? await options.viaDatabase(testDatabase) : testDatabase;
   const redisUrl = options.redisUrl ?? readTestServices().redisUrl;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dsar-test-'));
   const config = loadConfig({

@@ -18,6 +18,9 @@ export async function limitRate(scope: FastifyInstance, redis: Redis, nameSpace:
   await scope.register(rateLimit, {
     redis,
     nameSpace,
+    // Redis down: calls go uncounted rather than refused, so that a request can still be taken (Postgres
+    // keeps it `received`; the reconciler enqueues it) and read; the connection fails fast (queue/flow.ts).
+    skipOnError: true,
     timeWindow: 60_000,
     keyGenerator: (request: FastifyRequest) => {
       const p = request.principal;

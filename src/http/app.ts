@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../context.js';
-import { handleError, registerProblemHandlers } from './problems.js';
+import { errorHandler, registerProblemHandlers } from './problems.js';
 import { requireAuth } from '../auth/hook.js';
 import { limitRate } from '../auth/rate-limit.js';
 import { apiKeyRoutes } from '../auth/routes.js';
@@ -28,7 +28,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     schemaController: exactBodies(),
-    frameworkErrors: handleError,
+    frameworkErrors: errorHandler(ctx.config.retryAfterSeconds),
     // Fastify's own request lines carry the URL; ours below name the route instead.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -41,7 +41,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     );
   });
 
-  registerProblemHandlers(app);
+  registerProblemHandlers(app, ctx.config.retryAfterSeconds);
   // The API takes JSON (uploads have a parser of their own): a text/plain body is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
   await app.register(swagger, {

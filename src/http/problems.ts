@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { AppError, loggableError, type FieldError, type Problem } from '../errors.js';
+import { serviceUnavailable, unavailable } from '../dependencies.js';
 
 /** Renders every error as application/problem+json; the only place that turns errors into HTTP. */
 
@@ -49,6 +50,9 @@ function toAppError(error: FastifyError): AppError {
   if (pathError && error.statusCode) {
     return new AppError(error.statusCode, 'bad-request', STATUS_CODES[error.statusCode] ?? 'Bad request', pathError);
   }
+  // Postgres or Redis down is no bug of ours: the caller comes back later (a 503, never a 500).
+  const dependency = unavailable(error);
+  if (dependency) return serviceUnavailable(dependency);
   const status = error.statusCode ?? 500;
   if (status === 413) return new AppError(413, 'payload-too-large', 'Payload too large', error.message);
   if (status >= 400 && status < 500) {
@@ -61,17 +65,24 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
+type ErrorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
+
 /**
  * The error handler; also fastify's `frameworkErrors`, for what it answers before any route or hook
  * runs (a broken escape in the path, a path parameter over maxParamLength).
  */
-export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const appError = toAppError(error);
-  if (appError.status >= 500) request.log.error(loggableError(error), 'request failed');
-  return sendProblem(reply, appError.toProblem());
+export function errorHandler(retryAfterSeconds: number): ErrorHandler {
+  return (error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) request.log.error(loggableError(error), 'request failed');
+    if (appError.status === 503) reply.header('retry-after', String(retryAfterSeconds));
+    return sendProblem(reply, appError.toProblem());
+  };
 }
 
-export function registerProblemHandlers(app: FastifyInstance): void {
+/** `retryAfterSeconds`: how long a caller waits before asking again while a dependency is down (a 503's Retry-After). */
+export function registerProblemHandlers(app: FastifyInstance, retryAfterSeconds: number): void {
+  const handleError = errorHandler(retryAfterSeconds);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) =>
     sendProblem(reply, new AppError(404, 'not-found', 'Not found', 'No such route').toProblem()),

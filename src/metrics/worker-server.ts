@@ -11,7 +11,7 @@ import { metricsRoutes } from './routes.js';
  */
 export async function serveWorkerMetrics(ctx: Context): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: ctx.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
-  registerProblemHandlers(app);
+  registerProblemHandlers(app, ctx.config.retryAfterSeconds);
   await metricsRoutes(app, ctx.metrics, ctx.config.metricsToken);
   await app.listen({ port: ctx.config.workerMetricsPort, host: ctx.config.host });
   return app;

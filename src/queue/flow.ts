@@ -46,10 +46,19 @@ async function removeIfFinished(queue: Queue, jobId: string): Promise<void> {
   if (state === 'completed' || state === 'failed') await queue.remove(jobId);
 }
 
+/**
+ * The connection the API (and the worker's own calls: claims, the reconciler) share. While Redis is
+ * down a command waits for the next reconnection attempt only (at most ~2 s, ioredis' retry delay)
+ * and then fails: an API call answers 503, or keeps a new request `received` for the reconciler,
+ * instead of hanging. Lazy: nothing connects until the first command, so `dsar openapi` needs no Redis.
+ */
 export function redisConnection(url: string): Redis {
-  // BullMQ workers block on Redis; they need retries without a per-command limit.
-  // Lazy: nothing connects until the first command, so `dsar openapi` needs no Redis.
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: true });
+  return new Redis(url, { maxRetriesPerRequest: 0, enableReadyCheck: true, lazyConnect: true });
+}
+
+/** BullMQ workers block on Redis: their connection retries without a per-command limit. */
+export function workerConnection(redis: Redis): Redis {
+  return redis.duplicate({ maxRetriesPerRequest: null });
 }
 
 export class RequestFlow {

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue/schema.js';
 import type { DatasetDescription } from '../features/adapter.js';
-import type { RequestRow } from '../requests/tables.js';
+import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { Sql } from '../db/client.js';
 import type { RequestRepository } from '../requests/repository.js';
 import { closingTransition, isTerminal, REQUEST_TRANSITIONS } from '../requests/lifecycle.js';
@@ -28,7 +28,8 @@ export interface AssemblyDeps {
   log: Logger;
   featureSql(feature: string): Sql;
   receiptSigningKey?: KeyObject;
-  config: { resultPartBytes: number };
+  /** taskTimeoutMs: how long a feature's store may take to forget a request's pseudonyms. */
+  config: { resultPartBytes: number; taskTimeoutMs: number };
 }
 
 export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAttempt: boolean): Promise<void> {
@@ -36,12 +37,12 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   // Already assembled and waiting for an agent to release it (a repeated job): nothing to do.
   if (!request || request.status === 'awaiting_release') return;
   if (isTerminal(request.status)) {
-    if (!keepsWorkFiles(request.status)) await deleteWorkFiles(deps, requestId, await deps.repo.tasksOf(requestId));
+    if (!keepsWorkFiles(request.status)) await cleanUp(deps, requestId, await deps.repo.tasksOf(requestId), lastAttempt);
     // A retried request cancelled before it was built again: the earlier result goes with it.
     if (request.status === 'cancelled' && request.resultKey) await deleteResult(deps.repo, deps.results, requestId);
     // A repeated job finishes an erasure a crash interrupted.
     if (request.type === 'deletion' && ERASING_STATUSES.includes(request.status) && request.completedAt) {
-      await eraseEarlierResults(deps, request, request.completedAt);
+      await eraseEarlierResults(deps, request, request.completedAt, lastAttempt);
     }
     return;
   }
@@ -63,11 +64,11 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     const closing = closingTransition(tasks);
     const status = REQUEST_TRANSITIONS[closing].to;
     // Before the deletion shows as completed, so that by then the subject's earlier results answer 410.
-    if (request.type === 'deletion' && closing !== 'fail') await eraseEarlierResults(deps, request, now);
+    if (request.type === 'deletion' && closing !== 'fail') await eraseEarlierResults(deps, request, now, lastAttempt);
     if (request.releasedAt && !request.withheld?.length && request.resultKey) {
       // Released as the agent previewed it: that result is the subject's.
       await deps.repo.moveRequest(requestId, closing, { completedAt: now });
-      if (!keepsWorkFiles(status)) await deleteWorkFiles(deps, requestId, tasks);
+      if (!keepsWorkFiles(status)) await cleanUp(deps, requestId, tasks, lastAttempt);
       return;
     }
     // The tenant reviews results before release: the partials stay until it is released as it is or without withheld items.
@@ -98,7 +99,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     const kept = new Set(result.parts.map((p) => p.key));
     for (const key of previous.filter((k) => !kept.has(k))) await deps.results.delete(key);
     // Kept for a retry when tasks failed (then deleted with the result, or once a retry completes).
-    if (!awaitsRelease && !keepsWorkFiles(status)) await deleteWorkFiles(deps, requestId, tasks);
+    if (!awaitsRelease && !keepsWorkFiles(status)) await cleanUp(deps, requestId, tasks, lastAttempt);
   } catch (err) {
     deps.log.error({ requestId, error: errorKind(err) }, 'assembly failed');
     if (lastAttempt) {
@@ -113,7 +114,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
  * export results go too, given or awaiting release: moved to `erased` first (from then on they answer
  * 410, through links too), then their bytes and work files deleted. The deletion's own receipt stays.
  */
-async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, closedAt: Date): Promise<void> {
+async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, closedAt: Date, lastAttempt: boolean): Promise<void> {
   const earlier = await deps.repo.resultsOfSubject(deletion.tenantId, deletion.subjectAccountId, closedAt);
   const erased: string[] = [];
   for (const row of earlier) {
@@ -121,7 +122,7 @@ async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, clo
     // Not moved and not erased before: it changed meanwhile (e.g. released), and is left as it now is.
     if (!moved && row.status !== 'erased') continue;
     await deleteResult(deps.repo, deps.results, row.id);
-    await deleteWorkFiles(deps, row.id, await deps.repo.tasksOf(row.id));
+    await cleanUp(deps, row.id, await deps.repo.tasksOf(row.id), lastAttempt);
     erased.push(row.id);
   }
   if (erased.length > 0) await deps.repo.event(deletion.id, 'earlier_results_erased', undefined, { requestIds: erased });
@@ -131,4 +132,16 @@ async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, clo
 async function resultKeys(deps: AssemblyDeps, request: RequestRow): Promise<string[]> {
   const parts = await deps.repo.parts(request.id);
   return parts.length > 0 ? parts.map((p) => p.key) : request.resultKey ? [request.resultKey] : [];
+}
+
+/**
+ * The request's work files (work-files.ts). A feature's store that could not forget the request's
+ * pseudonyms fails the job after the rest is cleaned, so that BullMQ retries it (the job of an ended
+ * request only cleans up); after the last attempt the failure is logged for the operator.
+ */
+async function cleanUp(deps: AssemblyDeps, requestId: string, tasks: TaskRow[], lastAttempt: boolean): Promise<void> {
+  const failed = await deleteWorkFiles({ ...deps, storeTimeoutMs: deps.config.taskTimeoutMs }, requestId, tasks);
+  if (failed.length === 0) return;
+  if (!lastAttempt) throw new Error(`pseudonyms not forgotten in ${failed.join(', ')}`);
+  deps.log.error({ requestId, features: failed }, 'pseudonyms left in feature stores after the last attempt');
 }

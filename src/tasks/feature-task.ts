@@ -8,6 +8,7 @@ import type { RequestRepository } from '../requests/repository.js';
 import type { FeatureSettingsService } from '../tenants/feature-settings.js';
 import { isTerminal } from '../requests/lifecycle.js';
 import { storePartial } from './partial.js';
+import { TimeoutError, unavailable, within } from '../dependencies.js';
 
 /**
  * One feature of one request: collect the subject's data into a partial (access, export)
@@ -23,6 +24,8 @@ export interface FeatureTaskDeps {
   log: Logger;
   /** The tenant's policy on other people's data in shared spaces, which adapters apply. */
   featureSettings: Pick<FeatureSettingsService, 'policy'>;
+  /** taskTimeoutMs: how long an adapter may take before the attempt fails as `timeout`. */
+  config: { taskTimeoutMs: number };
 }
 
 export async function runFeatureTask(
@@ -51,12 +54,17 @@ export async function runFeatureTask(
   try {
     const policy = await deps.featureSettings.policy(request.tenantId);
     const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId, policy };
-    const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
-    const values =
-      request.type === 'deletion' ? await erase(adapter, request, ctx) : await collect(deps, adapter, request, ctx, datasets);
+    const work = async () => {
+      const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
+      const values =
+        request.type === 'deletion' ? await erase(adapter, request, ctx) : await collect(deps, adapter, request, ctx, datasets);
+      return { datasets, values };
+    };
+    // A feature store that hangs fails the attempt, as one that refuses: the retries and the task's end follow.
+    const { datasets, values } = await within(work(), deps.config.taskTimeoutMs);
     await deps.repo.moveTask(requestId, feature, 'complete', { ...values, datasets, error: null }, { counts: values.counts });
   } catch (err) {
-    const reason = describe(err);
+    const reason = describe(err, deps.config.taskTimeoutMs);
     // Log the error's kind only: a driver message can quote row values, which are personal data.
     deps.log.warn({ requestId, feature, attempt: attempt.number, error: errorKind(err) }, 'feature task failed');
     await deps.repo.event(requestId, 'task_attempt_failed', feature, { attempt: attempt.number, reason });
@@ -87,8 +95,13 @@ async function erase(adapter: FeatureAdapter, request: RequestRow, ctx: AdapterC
   return { counts, outcome };
 }
 
-/** A failure reason safe to store and show: the error's message, never row contents. */
-function describe(err: unknown): string {
+/**
+ * A failure reason safe to store and show: `timeout` or `unreachable` for a feature's store that did
+ * not answer (its message would name hosts and ports), else the error's message, never row contents.
+ */
+function describe(err: unknown, timeoutMs: number): string {
+  if (err instanceof TimeoutError) return `timeout: the feature did not answer within ${timeoutMs} ms`;
+  if (unavailable(err)) return "unreachable: the feature's data store could not be reached";
   const message = err instanceof Error ? err.message : String(err);
   return message.slice(0, 500);
 }

@@ -1,6 +1,6 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Context } from '../context.js';
-import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
+import { ASSEMBLY_QUEUE, FEATURE_QUEUE, workerConnection, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
 import { runFeatureTask } from '../tasks/feature-task.js';
 import { runAssembly } from '../tasks/assembly-task.js';
 import { startScheduledJob } from '../queue/scheduled-jobs.js';
@@ -8,6 +8,8 @@ import { JobClaims } from '../queue/claims.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { purgeExpiredRetention } from '../tasks/retention-purge.js';
 import { tuneHeapForStreaming } from './heap.js';
+import { answers, unavailable } from '../dependencies.js';
+import { errorKinds, loggableError } from '../errors.js';
 
 /**
  * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the task runners
@@ -21,6 +23,29 @@ function attemptOf(job: Job): { number: number; last: boolean } {
   return { number, last: number >= (job.opts.attempts ?? 1) };
 }
 
+/** What BullMQ keeps of a failed job (failedReason, stacktrace; shown on /admin/queues): the error's kind, never its message. */
+class JobFailed extends Error {
+  override name = 'JobFailed';
+}
+
+/**
+ * Runs a job's work. Postgres down is nobody's fault: the job waits (delayed by JOB_BACKOFF_MS, which
+ * BullMQ counts as no attempt) and runs again, as often as it takes, once Postgres answers. Any other
+ * failure fails the attempt, with a message a driver's error cannot put personal data into.
+ */
+async function guarded(ctx: Context, job: Job, token: string | undefined, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    if (unavailable(err) === 'database' && !(await answers(() => ctx.database.sql`select 1`))) {
+      ctx.log.warn({ jobId: job.id, ...loggableError(err) }, 'Postgres is unavailable; the job waits for it');
+      await job.moveToDelayed(Date.now() + ctx.config.jobBackoffMs, token);
+      throw new DelayedError();
+    }
+    throw new JobFailed(errorKinds(err));
+  }
+}
+
 export interface RunningWorker {
   close(): Promise<void>;
   /** Both queues are being worked (for the health heartbeat). */
@@ -31,23 +56,25 @@ export interface RunningWorker {
 
 export function startWorker(ctx: Context): RunningWorker {
   tuneHeapForStreaming();
-  const connection = ctx.redis.duplicate();
+  const connection = workerConnection(ctx.redis);
   const options = { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.workerConcurrency };
   const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix);
 
   const features = new Worker<FeatureJobData>(
     FEATURE_QUEUE,
-    async (job) => {
+    async (job, token) => {
       const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
-      await claims.hold(job.id ?? '', () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job)));
+      await guarded(ctx, job, token, () =>
+        claims.hold(job.id ?? '', () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job))),
+      );
     },
     options,
   );
   const assembly = new Worker<AssemblyJobData>(
     ASSEMBLY_QUEUE,
-    async (job) => {
+    async (job, token) => {
       const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId });
-      await claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last));
+      await guarded(ctx, job, token, () => claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last)));
       log.info('request assembled');
     },
     options,

@@ -1,0 +1,240 @@
+import t, { type Test } from 'tap';
+import { Writable } from 'node:stream';
+import pino, { type Logger } from 'pino';
+import { Queue } from 'bullmq';
+import { auth, createRequest, startSystem, VERIFIED, waitForEnd, type TestSystem } from './helper.js';
+import { blackHole, onClosedPort, tcpProxy, type TcpProxy } from './fixtures/outage.js';
+import { until } from './fixtures/reconcile.js';
+import { readTestServices } from './setup/services.js';
+import { withDatabase } from '../src/db/migrate.js';
+import { ASSEMBLY_QUEUE, assemblyJobId, FEATURE_QUEUE, featureJobId, redisConnection } from '../src/queue/flow.js';
+import { startWorker } from '../src/worker/worker.js';
+import { serviceUnavailable, unavailable } from '../src/dependencies.js';
+import postgres from 'postgres';
+import { drizzle } from 'drizzle-orm/postgres-js';
+
+// Postgres, Redis or a feature's store failing (issue 14, "dependencies failing"): the API says 503 and
+// when to come back, the worker waits the outage out, and a feature that cannot be reached fails its task.
+
+const FEATURES = ['clock-in', 'im'];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function queues(t: Test, sys: TestSystem) {
+  const options = { connection: sys.ctx.redis, prefix: sys.ctx.config.queuePrefix };
+  const features = new Queue(FEATURE_QUEUE, options);
+  const assembly = new Queue(ASSEMBLY_QUEUE, options);
+  t.teardown(async () => {
+    await features.close();
+    await assembly.close();
+  });
+  return { features, assembly };
+}
+
+/** The assembly's job once it has ended: completed, or failed after its attempts. */
+async function assemblyEnd(t: Test, sys: TestSystem, id: string) {
+  const { assembly } = queues(t, sys);
+  let state = '';
+  await until(async () => {
+    state = await assembly.getJobState(assemblyJobId(id));
+    return state === 'completed' || state === 'failed';
+  });
+  return state;
+}
+
+/** A system without a worker whose Postgres is reached through a proxy the test cuts. */
+async function behindProxy(t: Test, log?: Logger): Promise<{ sys: TestSystem; db: TcpProxy }> {
+  const proxied: { db?: TcpProxy } = {};
+  const viaDatabase = async (url: string) => {
+    proxied.db = await tcpProxy(t, url);
+    return proxied.db.url;
+  };
+  const sys = await startSystem(t, {}, { worker: false, viaDatabase, log });
+  if (!proxied.db) throw new Error('no proxy');
+  return { sys, db: proxied.db };
+}
+
+interface Task {
+  feature: string;
+  status: string;
+  error?: string;
+}
+
+function taskOf(request: { tasks: Task[] }, feature: string): Task | undefined {
+  return request.tasks.find((task) => task.feature === feature);
+}
+
+function isUnavailable(t: Test, res: { statusCode: number; headers: Record<string, unknown>; body: string }, what: RegExp, label: string) {
+  t.equal(res.statusCode, 503, `${label}: 503`);
+  t.equal(res.headers['retry-after'], '5', `${label}: Retry-After in seconds`);
+  t.match(res.headers['content-type'], /application\/problem\+json/, `${label}: a problem`);
+  const body = JSON.parse(res.body);
+  t.match(body, { type: 'urn:dsar:problem:service-unavailable', status: 503, detail: what }, label);
+  t.notMatch(res.body, /ECONN|CONNECTION_|127\.0\.0\.1|postgres:|redis:/i, `${label}: no internals`);
+}
+
+t.test('Postgres down: the API answers 503 with Retry-After, /readyz names postgres, and both recover', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const { sys, db } = await behindProxy(t, pino({ level: 'info' }, sink));
+  const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  await db.cut();
+
+  const read = await sys.app.inject({ method: 'GET', url: `/v1/requests/${created.id}`, headers: auth(sys.keys.acme) });
+  isUnavailable(t, read, /database/, 'a read');
+  const payload = { type: 'access', subject: { accountId: 'bob' }, verification: VERIFIED };
+  const submit = await sys.app.inject({ method: 'POST', url: '/v1/requests', headers: auth(sys.keys.acme), payload });
+  isUnavailable(t, submit, /database/, 'a submission');
+  const failures = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request failed');
+  t.ok(failures.length >= 2, 'each logged');
+  t.match(failures[0], { error: String, cause: { code: 'ECONNREFUSED' } }, 'with its kind and code');
+  t.notMatch(lines.join(''), /bob|127\.0\.0\.1/, 'never its message, nor the values of the statement');
+  const ready = await sys.app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(ready.statusCode, 503);
+  t.equal(ready.headers['retry-after'], '5');
+  t.same(ready.json(), { status: 'unavailable', checks: { postgres: 'failing', redis: 'ok' } }, 'names the failing one');
+
+  await db.restore();
+  await until(async () => (await sys.app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200);
+  const again = await sys.app.inject({ method: 'GET', url: `/v1/requests/${created.id}`, headers: auth(sys.keys.acme) });
+  t.equal(again.statusCode, 200, 'answers again once Postgres is back');
+  t.same((await sys.app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+});
+
+t.test('Redis down: a request is taken at once and kept in Postgres; the worker resumes and finishes it', async (t) => {
+  const redis = await tcpProxy(t, readTestServices().redisUrl);
+  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250' }, { redisUrl: redis.url });
+  // The worker is connected and working before the outage.
+  t.equal((await waitForEnd(sys, (await createRequest(sys, { type: 'access', subject: { accountId: 'carol' }, features: FEATURES })).id)).status, 'completed');
+  await redis.cut();
+
+  const since = Date.now();
+  const payload = { type: 'access', subject: { accountId: 'alice' }, features: FEATURES, verification: VERIFIED };
+  const submitted = sys.app.inject({ method: 'POST', url: '/v1/requests', headers: auth(sys.keys.acme), payload });
+  const res = await Promise.race([submitted, sleep(15_000).then(() => undefined)]);
+  t.ok(res, 'the submission does not wait for Redis');
+  t.ok(Date.now() - since < 10_000, `answered within a bounded wait (${Date.now() - since} ms)`);
+  t.equal(res?.statusCode, 202, 'taken: Postgres holds it');
+  const created = res?.json();
+  t.equal(created?.status, 'received', 'received, not yet queued');
+  const read = await sys.app.inject({ method: 'GET', url: `/v1/requests/${created?.id}`, headers: auth(sys.keys.acme) });
+  t.equal(read.statusCode, 200, 'reads need no Redis');
+  const ready = await sys.app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(ready.statusCode, 503);
+  t.equal(ready.headers['retry-after'], '5');
+  t.same(ready.json(), { status: 'unavailable', checks: { postgres: 'ok', redis: 'failing' } }, 'names the failing one');
+
+  await sleep(3_000);
+  await redis.restore();
+  const done = await waitForEnd(sys, created.id);
+  t.equal(done.status, 'completed', 'finished once Redis is back, without a restart');
+  t.same(
+    done.tasks.map((task: { status: string }) => task.status),
+    ['completed', 'completed'],
+  );
+  t.equal((await sys.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+});
+
+t.test('Postgres down: the worker waits the outage out without spending the tasks\' attempts, and resumes', async (t) => {
+  const { sys, db } = await behindProxy(t);
+  const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  await db.cut();
+  const worker = startWorker(sys.ctx);
+  t.teardown(() => worker.close());
+  // Far longer than the two attempts (20 ms apart) a failing feature has.
+  await sleep(2_000);
+  const { features } = queues(t, sys);
+  for (const feature of FEATURES) {
+    const job = await features.getJob(featureJobId(created.id, feature));
+    t.equal(job?.attemptsMade, 0, `${feature}: no attempt spent on the outage`);
+    t.not(await job?.getState(), 'failed', `${feature}: its job did not fail`);
+  }
+  await db.restore();
+  const done = await waitForEnd(sys, created.id, sys.keys.acme, 20_000);
+  t.equal(done.status, 'completed', 'completed once Postgres is back, without a restart');
+  for (const feature of FEATURES) t.match(taskOf(done, feature), { status: 'completed' });
+  const attempts = (await sys.ctx.repo.tasksOf(created.id)).map((task) => [task.feature, task.attempts]);
+  t.same(attempts, FEATURES.map((feature) => [feature, 1]), 'one attempt each');
+  const events = await sys.ctx.repo.events(created.id);
+  t.equal(events.filter((e) => e.kind === 'task_attempt_failed').length, 0, 'no failed attempt recorded');
+});
+
+t.test('a feature store that cannot be reached: retried, then failed as unreachable; the request is partially completed', async (t) => {
+  const sys = await startSystem(t, { FEATURE_DATABASE_URL_IM: await onClosedPort(readTestServices().postgresUrl) });
+  const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  const done = await waitForEnd(sys, created.id);
+  t.equal(done.status, 'partially_completed', 'never completed');
+  t.match(taskOf(done, 'clock-in'), { status: 'completed' });
+  const im = taskOf(done, 'im');
+  t.match(im, { status: 'failed' });
+  t.equal((await sys.ctx.repo.tasksOf(created.id)).find((task) => task.feature === 'im')?.attempts, 2, 'both attempts made');
+  t.match(im?.error, /^unreachable\b/, `the reason: ${im?.error}`);
+  t.notMatch(im?.error, /ECONN|127\.0\.0\.1|postgres:/, 'no internals in the reason');
+  const events = await sys.ctx.repo.events(created.id);
+  t.equal(events.filter((e) => e.kind === 'task_attempt_failed' && e.feature === 'im').length, 2, 'each attempt recorded');
+  // The clean-up after the request closed must not fail on the store it cannot reach.
+  t.equal(await assemblyEnd(t, sys, created.id), 'completed', 'the assembly job completed');
+});
+
+t.test('a feature store that hangs: each attempt times out, then the task fails as timeout', async (t) => {
+  const store = await blackHole(t);
+  const sys = await startSystem(t, { FEATURE_DATABASE_URL_IM: `postgres://dsar:dsar@127.0.0.1:${store.port}/feature`, TASK_TIMEOUT_MS: '300' });
+  const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  const since = Date.now();
+  const done = await waitForEnd(sys, created.id, sys.keys.acme, 30_000);
+  t.comment(`ended after ${Date.now() - since} ms`);
+  t.equal(done.status, 'partially_completed', 'never completed');
+  t.match(taskOf(done, 'clock-in'), { status: 'completed' });
+  const im = taskOf(done, 'im');
+  t.match(im, { status: 'failed' });
+  t.equal((await sys.ctx.repo.tasksOf(created.id)).find((task) => task.feature === 'im')?.attempts, 2, 'both attempts made');
+  t.match(im?.error, /^timeout\b/, `the reason: ${im?.error}`);
+  t.equal(await assemblyEnd(t, sys, created.id), 'completed', 'the assembly job completed');
+  // Its connections dropped before the system closes (closing a pool that waits on them would wait for them).
+  await store.close();
+});
+
+t.test("a failed job's reason in Redis names the error's kind, never its message (which may quote personal data)", async (t) => {
+  const email = 'alice@acme.example';
+  // Postgres quotes the database it does not have: the error's message carries the address.
+  const url = withDatabase(readTestServices().postgresUrl, encodeURIComponent(email));
+  const sys = await startSystem(t, { FEATURE_DATABASE_URL_IM: url });
+  const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  t.equal((await waitForEnd(sys, created.id)).status, 'partially_completed');
+  const { features } = queues(t, sys);
+  const job = await features.getJob(featureJobId(created.id, 'im'));
+  t.equal(await job?.getState(), 'failed');
+  t.match(job?.failedReason, /PostgresError/, `names the kind: ${job?.failedReason}`);
+  const stored = await sys.ctx.redis.hgetall(features.toKey(featureJobId(created.id, 'im')));
+  t.ok(Object.keys(stored).length > 0, 'the job is stored');
+  t.notMatch(JSON.stringify(stored), email, 'no email in what Redis keeps of the job');
+});
+
+t.test('what counts as an outage: connection errors of Postgres (drizzle-wrapped too) and Redis, not a statement refused', async (t) => {
+  const closed = await onClosedPort(readTestServices().redisUrl);
+  const redis = redisConnection(closed);
+  redis.on('error', () => {});
+  t.teardown(() => redis.disconnect());
+  const since = Date.now();
+  const redisError = await redis.ping().catch((err: unknown) => err);
+  t.ok(Date.now() - since < 5_000, 'a command gives up within a reconnection attempt');
+  t.equal(unavailable(redisError), 'queue', 'Redis not answering');
+
+  const sql = postgres(await onClosedPort(readTestServices().postgresUrl), { max: 1, onnotice: () => {} });
+  t.teardown(() => sql.end({ timeout: 1 }));
+  const refused = await sql`select 1`.catch((err: unknown) => err);
+  t.equal(unavailable(refused), 'database', 'Postgres refusing connections');
+  const db = drizzle(sql);
+  t.equal(unavailable(await db.execute('select 1').catch((err: unknown) => err)), 'database', 'through drizzle too');
+  for (const code of ['57P01', '57P03', '08006', 'CONNECTION_CLOSED', 'CONNECT_TIMEOUT']) {
+    t.equal(unavailable(Object.assign(new Error('x'), { code })), 'database', code);
+  }
+  for (const error of [Object.assign(new Error('duplicate key'), { code: '23505' }), new Error('plain'), 'text']) {
+    t.equal(unavailable(error), undefined, `not an outage: ${String(error)}`);
+  }
+  t.match(serviceUnavailable('queue').toProblem(), { status: 503, detail: /job queue/ });
+});
