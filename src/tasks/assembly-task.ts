@@ -75,7 +75,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
     const status = REQUEST_TRANSITIONS[closing].to;
     const result = await assembleResult({
-      request: { ...request, status, completedAt: now },
+      request: { ...request, status },
       tasks,
       catalogue: deps.catalogue,
       datasets,
@@ -83,7 +83,6 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       featureBlobs: deps.featureBlobs,
       signingKey: deps.receiptSigningKey,
       partBytes: deps.config.resultPartBytes,
-      now,
     });
     const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now);
     // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record.
