@@ -6,6 +6,7 @@ import type { DatasetDescription } from '../features/adapter.js';
 import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { Sql } from '../db/client.js';
 import { forgetPseudonyms } from '../features/shared-data.js';
+import { forgetErasures } from '../features/erasures/records.js';
 import type { RequestRepository } from '../requests/repository.js';
 import { closingTransition, isTerminal, REQUEST_TRANSITIONS } from '../requests/lifecycle.js';
 import { assembleResult } from '../results/assemble.js';
@@ -130,7 +131,10 @@ async function resultKeys(deps: AssemblyDeps, request: RequestRow): Promise<stri
 /** Partials, and the copies of files a feature service sent through the connector: personal data, kept no longer than needed. */
 async function deleteWorkFiles(deps: AssemblyDeps, requestId: string, tasks: TaskRow[]): Promise<void> {
   await deps.results.deletePrefix(workPrefix(requestId));
-  for (const sql of new Set(tasks.map((t) => deps.featureSql(t.feature)))) await forgetPseudonyms(sql, requestId);
+  for (const sql of new Set(tasks.map((t) => deps.featureSql(t.feature)))) {
+    await forgetPseudonyms(sql, requestId);
+    await forgetErasures(sql, requestId);
+  }
   for (const task of tasks.filter((t) => t.adapter === 'http')) {
     await deps.featureBlobs.deletePrefix(connectorFilesPrefix(task.feature, requestId));
   }
