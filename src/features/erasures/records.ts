@@ -29,7 +29,10 @@ export async function recordedErasure(sql: Queryable, requestId: string, feature
 
 /** Inside the transaction that erased the data, after it did. */
 export async function recordErasure(tx: postgres.TransactionSql, requestId: string, feature: string, outcome: ErasureOutcome[]): Promise<void> {
-  await tx`insert into erasures.records (request_id, feature, outcome) values (${requestId}, ${feature}, ${JSON.stringify(outcome)}::jsonb)`;
+  // The clock, not the transaction's start: that may be long before, when the erasure waited for its lock.
+  await tx`
+    insert into erasures.records (request_id, feature, outcome, erased_at)
+    values (${requestId}, ${feature}, ${JSON.stringify(outcome)}::jsonb, clock_timestamp())`;
 }
 
 /** Once the request is closed its tasks hold the outcomes: the records are not needed any more. */
