@@ -10,7 +10,7 @@ import type { RequestRow, TaskRow } from '../src/requests/tables.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
 import { assembleResult, type AssembledResult, type AssemblyInput } from '../src/results/assemble.js';
 import { readDataset, readSpoolIndex, writePartial } from '../src/results/partials/partials.js';
-import { NOW, requestRow, taskRow } from './fixtures/rows.js';
+import { requestRow, taskRow } from './fixtures/rows.js';
 
 /**
  * Results split into parts (RESULT_PART_BYTES): every part is a zip of its own that the system
@@ -96,7 +96,7 @@ async function fixture(dir: string, sizes: number[], notes = 50): Promise<Fixtur
       const key = `work/${id}/knowledge.ndjson`;
       await writePartial(results, key, records, datasets.get('knowledge') ?? []);
       const req = request(id, type);
-      return { request: req, tasks: [task(id, key)], catalogue, datasets, results, featureBlobs, now: NOW, ...overrides };
+      return { request: req, tasks: [task(id, key)], catalogue, datasets, results, featureBlobs, ...overrides };
     },
   };
 }

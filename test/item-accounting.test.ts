@@ -183,7 +183,6 @@ async function assemble(s: Stores, type: RequestRow['type'], scenario: Scenario,
     datasets,
     results: s.results,
     featureBlobs: s.featureBlobs,
-    now: NOW,
     ...(signingKey ? { signingKey } : {}),
   });
   return { req, file: path.join(s.dir, 'results', result.key), result };

@@ -207,7 +207,7 @@ async function collectionTasks(s: Stores, requestId: string): Promise<TaskRow[]>
 }
 
 function input(s: Stores, req: RequestRow, tasks: TaskRow[], overrides: Partial<AssemblyInput> = {}): AssemblyInput {
-  return { request: req, tasks, catalogue, datasets, results: s.results, featureBlobs: s.featureBlobs, now: NOW, ...overrides };
+  return { request: req, tasks, catalogue, datasets, results: s.results, featureBlobs: s.featureBlobs, ...overrides };
 }
 
 // unzip prints and matches UTF-8 names only under a UTF-8 locale.

@@ -19,6 +19,7 @@ import {
   type Subject,
 } from './adapter.js';
 import { bindSubject, bindSubjectToSettings, tableName } from './sql-text.js';
+import { recordedErasure, recordErasure } from './erasures/records.js';
 import { others } from './words.js';
 
 /**
@@ -473,18 +474,25 @@ function toFileRef(raw: Record<string, unknown>): FileRef {
 
 /**
  * Decides every dataset's rows first, on the data as it was, then applies the decisions children
- * first, all in one transaction; blob bytes are removed after the commit.
+ * first, all in one transaction that also records the outcome for the request (erasures/records.ts);
+ * blob bytes are removed after the commit.
  */
 async function erase(spec: FeatureSql, subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]> {
   // Bytes queued by an earlier run that stopped after its commit.
   await removeQueuedBlobs(spec, subject.tenantId, ctx);
+  const { requestId } = ctx;
   const outcomes = await ctx.sql.begin(async (tx) => {
     await lock(tx, spec, subject.tenantId);
+    // A run of this request that committed and then stopped before it could report: what it erased
+    // is the answer, not the nothing that is left now.
+    const earlier = requestId ? await recordedErasure(tx, requestId, spec.feature) : undefined;
+    if (earlier) return earlier.outcome;
     await tx.unsafe('create temp table erase_plan (dataset text not null, id uuid not null, shared boolean not null) on commit drop');
     const plans: Plan[] = [];
     for (const d of spec.datasets) plans.push(await plan(tx, d, subject));
     const results: ErasureOutcome[] = [];
     for (const p of plans.reverse()) results.unshift(await apply(tx, spec, p, subject));
+    if (requestId) await recordErasure(tx, requestId, spec.feature, results);
     return results;
   });
   await removeQueuedBlobs(spec, subject.tenantId, ctx);

@@ -5,6 +5,7 @@ import type { Sql } from '../db/client.js';
 import { within } from '../dependencies.js';
 import { loggableError } from '../errors.js';
 import { forgetPseudonyms } from '../features/shared-data.js';
+import { forgetErasures } from '../features/erasures/records.js';
 import { RETRYABLE_STATUSES, type RequestStatus } from './lifecycle.js';
 import type { TaskRow } from './tables.js';
 
@@ -29,10 +30,10 @@ export function keepsWorkFiles(status: RequestStatus): boolean {
 
 /**
  * A request's work files: partials (and what was prepared or uploaded beside them), the pseudonyms its
- * shared data was given, and the copies of files a feature service sent through the connector.
+ * shared data was given, the erasure records, and the copies of files a feature service sent through the connector.
  * Personal data, kept no longer than needed. Safe to repeat.
  *
- * Answers the features whose store could not forget the request's pseudonyms: a store that cannot be
+ * Answers the features whose store could not forget the request's pseudonyms or erasure records: a store that cannot be
  * reached must not undo the clean-up of the others, so each is tried and the caller decides whether
  * to try again (the assembly job fails so that BullMQ retries it).
  */
@@ -48,7 +49,10 @@ export async function deleteWorkFiles(
   return forgetPeopleNumbered(stores, requestId, tasks);
 }
 
-/** Pseudonyms live in the stores of the features that numbered people, so only a task that started can have left any. */
+/**
+ * Pseudonyms, and the records of what an erasure erased (kept so that a rerun after a crash reports the
+ * same), live in the stores of the features whose tasks ran, so only a task that started can have left any.
+ */
 async function forgetPeopleNumbered(
   stores: WorkFileStores,
   requestId: string,
@@ -59,8 +63,9 @@ async function forgetPeopleNumbered(
   for (const [sql, feature] of byStore) {
     try {
       await within(forgetPseudonyms(sql, requestId), stores.storeTimeoutMs);
+      await within(forgetErasures(sql, requestId), stores.storeTimeoutMs);
     } catch (err) {
-      stores.log.warn({ requestId, feature, ...loggableError(err) }, "a feature's store did not forget the request's pseudonyms");
+      stores.log.warn({ requestId, feature, ...loggableError(err) }, "a feature's store did not forget the request's pseudonyms or erasure records");
       failed.push(feature);
     }
   }

@@ -11,7 +11,7 @@ import { accessArchiveSize, copyFiles, exportArchiveSize, prepareSections } from
 import { buildDeletionReceipt } from './receipt/deletion-receipt.js';
 import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export/export-files.js';
 import { signReceipt } from './receipt/receipt-signing.js';
-import { buildSections, type FeatureSection } from './report-model.js';
+import { buildSections, resultTimeOf, type FeatureSection } from './report-model.js';
 import { TextPreparation } from './export/text-preparation.js';
 
 /**
@@ -35,7 +35,6 @@ export interface AssemblyInput {
   featureBlobs: BlobStore;
   /** Ed25519 private key that signs deletion receipts; without it receipts carry `signature: null`. */
   signingKey?: KeyObject;
-  now?: Date;
   /** Rows a listing of index.html shows before it moves to pages of its own (default 1000). */
   pageRows?: number;
   /** Archives above this size are split into parts `<name>.part<n>.zip` (RESULT_PART_BYTES, default 2 GiB). */
@@ -74,11 +73,12 @@ export interface AssembledResult {
 interface Assembly {
   input: AssemblyInput;
   sections: FeatureSection[];
-  now: Date;
+  /** The one time the result states, from the request's rows: the same bytes however often it is assembled. */
+  asOf: Date;
 }
 
 export async function assembleResult(input: AssemblyInput): Promise<AssembledResult> {
-  const assembly: Assembly = { input, sections: buildSections(input), now: input.now ?? new Date() };
+  const assembly: Assembly = { input, sections: buildSections(input), asOf: resultTimeOf(input.request, input.tasks) };
   switch (input.request.type) {
     case 'access':
       return assembleAccess(assembly);
@@ -89,10 +89,10 @@ export async function assembleResult(input: AssemblyInput): Promise<AssembledRes
   }
 }
 
-async function assembleAccess({ input, sections, now }: Assembly): Promise<AssembledResult> {
-  const context = { ...contextOf(input, sections), now };
+async function assembleAccess({ input, sections, asOf }: Assembly): Promise<AssembledResult> {
+  const context = { ...contextOf(input, sections), asOf };
   const estimate = await prepareSections(sections, input.results);
-  const layout = archiveLayout(input, `dsar-access-${input.request.id}`, now, accessArchiveSize(estimate));
+  const layout = archiveLayout(input, `dsar-access-${input.request.id}`, asOf, accessArchiveSize(estimate));
   const parts = await writeZipArchive(input.results, layout, async (archive) => {
     // Files first: the reports after them then know which files are missing. They go to part 1.
     await copyFiles(archive, sections, input.results, input.featureBlobs);
@@ -104,10 +104,10 @@ async function assembleAccess({ input, sections, now }: Assembly): Promise<Assem
   return describedParts(parts);
 }
 
-async function assembleExport({ input, sections, now }: Assembly): Promise<AssembledResult> {
-  const context = { ...contextOf(input, sections), now };
+async function assembleExport({ input, sections, asOf }: Assembly): Promise<AssembledResult> {
+  const context = { ...contextOf(input, sections), asOf };
   const estimate = await prepareSections(sections, input.results);
-  const layout = archiveLayout(input, `dsar-export-${input.request.id}`, now, exportArchiveSize(estimate));
+  const layout = archiveLayout(input, `dsar-export-${input.request.id}`, asOf, exportArchiveSize(estimate));
   const text = new TextPreparation(input.results, preparedTextPrefix(input.request.id));
   try {
     const parts = await writeZipArchive(input.results, layout, async (archive) => {
@@ -125,9 +125,9 @@ async function assembleExport({ input, sections, now }: Assembly): Promise<Assem
   }
 }
 
-async function assembleDeletionReceipt({ input, sections, now }: Assembly): Promise<AssembledResult> {
+async function assembleDeletionReceipt({ input, sections, asOf }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-deletion-receipt-${input.request.id}.json`;
-  const receipt = signReceipt(buildDeletionReceipt({ ...contextOf(input, sections), now }), input.signingKey);
+  const receipt = signReceipt(buildDeletionReceipt({ ...contextOf(input, sections), asOf }), input.signingKey);
   // Bounded by the catalogue, not by the subject's data, so one buffer is fine here.
   const body = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
   const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), body);

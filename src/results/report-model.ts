@@ -114,6 +114,15 @@ export function columnItemLabel(section: FeatureSection, description: DatasetDes
   return itemId === undefined ? undefined : section.feature?.items.find((i) => i.id === itemId)?.label;
 }
 
-export function requestCompletedAt(request: RequestRow, now: Date): Date {
-  return request.completedAt ?? now;
+/**
+ * The one time a result states (its "completed" and "exported" times and the times of its zip
+ * entries): when the last of the request's tasks ended, or when the request was made if none has.
+ * It comes from the rows of the request and its tasks only, never from the clock of the assembly, so
+ * an assembly killed and run again, or repeated to leave out withheld items, writes the same bytes.
+ * The request row's own `completedAt` is when it was closed, which starts the result's retention;
+ * no result carries that one.
+ */
+export function resultTimeOf(request: Pick<RequestRow, 'createdAt'>, tasks: readonly Pick<TaskRow, 'finishedAt'>[]): Date {
+  const times = [request.createdAt, ...tasks.flatMap((t) => (t.finishedAt ? [t.finishedAt] : []))];
+  return new Date(Math.max(...times.map((t) => t.getTime())));
 }

@@ -77,7 +77,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     // Each task recorded the datasets its adapter described when it ran.
     const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
     const result = await assembleResult({
-      request: { ...request, status, completedAt: now },
+      request: { ...request, status },
       tasks,
       catalogue: deps.catalogue,
       datasets,
@@ -85,7 +85,6 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       featureBlobs: deps.featureBlobs,
       signingKey: deps.receiptSigningKey,
       partBytes: deps.config.resultPartBytes,
-      now,
     });
     const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now);
     if (!closed) {
@@ -142,6 +141,6 @@ async function resultKeys(deps: AssemblyDeps, request: RequestRow): Promise<stri
 async function cleanUp(deps: AssemblyDeps, requestId: string, tasks: TaskRow[], lastAttempt: boolean): Promise<void> {
   const failed = await deleteWorkFiles({ ...deps, storeTimeoutMs: deps.config.taskTimeoutMs }, requestId, tasks);
   if (failed.length === 0) return;
-  if (!lastAttempt) throw new Error(`pseudonyms not forgotten in ${failed.join(', ')}`);
-  deps.log.error({ requestId, features: failed }, 'pseudonyms left in feature stores after the last attempt');
+  if (!lastAttempt) throw new Error(`pseudonyms or erasure records not forgotten in ${failed.join(', ')}`);
+  deps.log.error({ requestId, features: failed }, 'pseudonyms or erasure records left in feature stores after the last attempt');
 }

@@ -9,6 +9,7 @@ import type { FeatureSettingsService } from '../tenants/feature-settings.js';
 import { isTerminal } from '../requests/lifecycle.js';
 import { storePartial } from './partial.js';
 import { TimeoutError, unavailable, within } from '../dependencies.js';
+import { recordedErasure } from '../features/erasures/records.js';
 
 /**
  * One feature of one request: collect the subject's data into a partial (access, export)
@@ -92,7 +93,10 @@ async function collect(
 async function erase(adapter: FeatureAdapter, request: RequestRow, ctx: AdapterContext) {
   const outcome = await adapter.erase(subjectOf(request), ctx);
   const counts = Object.fromEntries(outcome.map((o) => [o.dataset, o.deleted + o.anonymized]));
-  return { counts, outcome };
+  // The task ends when the data went, as the feature's store recorded it with the erasure: a run after
+  // a crash then reports the time the first run erased, and the receipt stays the same.
+  const record = await recordedErasure(ctx.sql, request.id, adapter.feature);
+  return { counts, outcome, ...(record ? { finishedAt: record.erasedAt } : {}) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { Compile } from 'typebox/compile';
 import type { RequestRow } from '../../requests/tables.js';
 import { REQUEST_STATUSES, TASK_STATUSES } from '../../requests/lifecycle.js';
 import { accountItems, ItemAccount } from '../item-accounting.js';
-import { requestCompletedAt, type FeatureSection } from '../report-model.js';
+import type { FeatureSection } from '../report-model.js';
 
 /**
  * The receipt of a deletion request, a certificate of erasure: per feature, when it was handled and
@@ -111,7 +111,8 @@ interface ReceiptInput {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];
-  now: Date;
+  /** resultTimeOf the request. */
+  asOf: Date;
 }
 
 export function buildDeletionReceipt(input: ReceiptInput): DeletionReceiptBody {
@@ -122,7 +123,7 @@ export function buildDeletionReceipt(input: ReceiptInput): DeletionReceiptBody {
     tenantId: input.request.tenantId,
     catalogueVersion: input.catalogueVersion,
     createdAt: input.request.createdAt.toISOString(),
-    completedAt: requestCompletedAt(input.request, input.now).toISOString(),
+    completedAt: input.asOf.toISOString(),
     // The worker decides the request's status from its tasks; the receipt repeats it, never recomputes it.
     status: input.request.status,
     features: input.sections.map(receiptFeature),

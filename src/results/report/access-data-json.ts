@@ -5,7 +5,7 @@ import { FileNumbering } from '../file-names.js';
 import { accountItem } from '../item-accounting.js';
 import { outputRow } from '../output-rows.js';
 import { readDataset } from '../partials/partials.js';
-import { requestCompletedAt, type FeatureSection } from '../report-model.js';
+import type { FeatureSection } from '../report-model.js';
 
 /**
  * data.json of an access result, the machine-readable twin of index.html:
@@ -22,11 +22,12 @@ interface AccessDataContext {
   catalogueVersion: string;
   sections: FeatureSection[];
   results: BlobStore;
-  now: Date;
+  /** The time the result states: resultTimeOf the request (report-model.ts). */
+  asOf: Date;
 }
 
 export async function* accessDataJson(ctx: AccessDataContext): AsyncGenerator<string> {
-  yield `{\n"request": ${JSON.stringify(requestJson(ctx.request, ctx.now))},\n`;
+  yield `{\n"request": ${JSON.stringify(requestJson(ctx.request, ctx.asOf))},\n`;
   yield `"catalogue": ${JSON.stringify({ version: ctx.catalogueVersion })},\n"features": [`;
   let first = true;
   for (const section of ctx.sections) {
@@ -37,14 +38,14 @@ export async function* accessDataJson(ctx: AccessDataContext): AsyncGenerator<st
   yield '\n]\n}\n';
 }
 
-function requestJson(request: RequestRow, now: Date) {
+function requestJson(request: RequestRow, asOf: Date) {
   return {
     id: request.id,
     type: request.type,
     tenantId: request.tenantId,
     accountId: request.subjectAccountId,
     createdAt: request.createdAt.toISOString(),
-    completedAt: requestCompletedAt(request, now).toISOString(),
+    completedAt: asOf.toISOString(),
     catalogueVersion: request.catalogueVersion,
   };
 }

@@ -20,7 +20,7 @@ import {
   statusWords,
   WITHHOLDING_WORDS,
 } from '../labels.js';
-import { requestCompletedAt, totalRows, type FeatureSection } from '../report-model.js';
+import { totalRows, type FeatureSection } from '../report-model.js';
 import { documentStart, DOCUMENT_END } from '../views/document.js';
 import { featureListings, type Listing, type RowRange } from '../views/index.js';
 
@@ -40,7 +40,8 @@ interface AccessReportContext {
   catalogueVersion: string;
   sections: FeatureSection[];
   results: BlobStore;
-  now: Date;
+  /** The time the result states: resultTimeOf the request (report-model.ts). */
+  asOf: Date;
   /** Rows a listing shows in index.html before it moves to pages of its own. */
   pageRows?: number;
 }
@@ -105,7 +106,7 @@ function requestHeader(ctx: AccessReportContext): string {
     ['Type', `${REQUEST_TYPE_WORDS[request.type]} (${request.type})`],
     ['Account', request.subjectAccountId],
     ['Created', formatDate(request.createdAt)],
-    ['Completed', formatDate(requestCompletedAt(request, ctx.now))],
+    ['Completed', formatDate(ctx.asOf)],
     ['Catalogue version', ctx.catalogueVersion],
   ];
   return html`<header>
