@@ -85,12 +85,21 @@ export interface Ending {
   status: string;
   /** Why the request counts as duplicated, if it does. */
   duplicates: string[];
+  /** Files left in the results store after it ended: cut writes, work files not deleted. */
+  leftovers: number;
+}
+
+/** The files under a directory (none if it does not exist). */
+async function files(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => e.name);
 }
 
 /**
  * How each request ended, and its duplicates by the trail and the results store: a task completed
  * twice (two `task_completed` events for one feature), a request closed twice (two closing events),
- * or more result files stored for it than the parts on record.
+ * or more result files stored for it than the parts on record. Files left behind are counted apart:
+ * they leak, but are neither a loss nor a duplicate.
  */
 export async function endings(sql: postgres.Sql, ids: string[], resultsDir: string): Promise<Map<string, Ending>> {
   const rows = await sql`
@@ -107,10 +116,13 @@ export async function endings(sql: postgres.Sql, ids: string[], resultsDir: stri
     const duplicates: string[] = [];
     if (row.tasksTwice > 0) duplicates.push(`${row.tasksTwice} task(s) completed twice`);
     if (row.closings > 1) duplicates.push(`closed ${row.closings} times`);
-    const stored = await readdir(path.join(resultsDir, 'results', row.id)).catch(() => []);
+    const stored = await files(path.join(resultsDir, 'results', row.id));
+    // A write cut by a kill leaves `<key>.<uuid>.partial` (LocalBlobStore): not a result, but left behind.
+    const results = stored.filter((name) => !name.endsWith('.partial'));
     const onRecord = row.parts || (row.hasResult ? 1 : 0);
-    if (stored.length > onRecord) duplicates.push(`${stored.length} result files for ${onRecord} on record`);
-    ended.set(row.id, { status: row.status, duplicates });
+    if (results.length > onRecord) duplicates.push(`${results.length} result files for ${onRecord} on record`);
+    const work = TERMINAL_STATUSES.includes(row.status) ? await files(path.join(resultsDir, 'work', row.id)) : [];
+    ended.set(row.id, { status: row.status, duplicates, leftovers: stored.length - results.length + work.length });
   }
   return ended;
 }

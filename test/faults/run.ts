@@ -122,6 +122,8 @@ async function tally(suite: Suite, scenario: Scenario, sql: postgres.Sql, notes:
   if (others.length > 0) notes.push(`ended otherwise: ${summarise(others.map((r) => status(r.id)))}`);
   const duplicates = submitted.flatMap((r) => ended.get(r.id)?.duplicates ?? []);
   if (duplicates.length > 0) notes.push(`duplicates: ${summarise(duplicates)}`);
+  const leftovers = submitted.reduce((n, r) => n + (ended.get(r.id)?.leftovers ?? 0), 0);
+  if (leftovers > 0) notes.push(`${leftovers} files left in the results store after the end`);
   const row: Row = {
     scenario: scenario.name,
     submitted: submitted.length,
