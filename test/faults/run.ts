@@ -23,8 +23,11 @@ const KILLS = SHORT ? 1 : 2;
 /** FAULTS_ONLY=collect,Redis: only the scenarios whose names contain one of these (the reference always runs). */
 const ONLY = process.env.FAULTS_ONLY?.split(',').filter(Boolean);
 const CHOSEN = SCENARIOS.filter((s, i) => i === 0 || !ONLY || ONLY.some((word) => s.name.includes(word)));
-/** How long requests may take to end after the fault, before they count as lost. */
-const SETTLE_MS = 180_000;
+/**
+ * How long requests may take to end after the fault before they count as lost: as long as the
+ * reference run took to answer them all (the machine may be slow), and this much for the recovery.
+ */
+const RECOVERY_MS = 180_000;
 
 interface Row {
   scenario: string;
@@ -45,6 +48,8 @@ interface Suite {
   submitted: Submitted[];
   logs: string;
   reference?: { status: Map<string, string>; results: Map<string, Buffer | string> };
+  /** How long the reference run took to answer every request. */
+  referenceMs?: number;
 }
 
 const base = (env: Env) => `http://127.0.0.1:${env.PORT}`;
@@ -68,7 +73,7 @@ async function runScenario(suite: Suite, scenario: Scenario): Promise<Row> {
   const started = Date.now();
   const { services, env, submitted } = suite;
   await services.restore();
-  const logFile = (what: string) => path.join(suite.logs, `${scenario.name.replace(/\W+/g, '-')}-${what}.log`);
+  const logFile = (what: string) => path.join(suite.logs, `${scenario.name.replace(/\W+/g, '-').replace(/-$/, '')}-${what}.log`);
   const sql = postgres(services.databaseUrl, { max: 4, onnotice: () => {}, connect_timeout: 5 });
   const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // down on purpose in some scenarios
@@ -90,8 +95,9 @@ async function runScenario(suite: Suite, scenario: Scenario): Promise<Row> {
   try {
     await scenario.fault?.(scene);
     const ids = submitted.map((r) => r.id);
-    const deadline = Date.now() + SETTLE_MS;
+    const deadline = Date.now() + (suite.referenceMs ?? 0) + RECOVERY_MS;
     while ((await unfinished(sql, ids).catch(() => -1)) !== 0 && Date.now() < deadline && !worker.ended) await sleep(500);
+    suite.referenceMs ??= Date.now() - started;
     if (worker.ended) notes.push(`worker exited by itself (${worker.ended}), not restarted`);
     if (api.ended) {
       notes.push(`API exited by itself (${api.ended}); restarted to download`);
