@@ -116,12 +116,14 @@ export async function endings(sql: postgres.Sql, ids: string[], resultsDir: stri
     const duplicates: string[] = [];
     if (row.tasksTwice > 0) duplicates.push(`${row.tasksTwice} task(s) completed twice`);
     if (row.closings > 1) duplicates.push(`closed ${row.closings} times`);
-    const stored = await files(path.join(resultsDir, 'results', row.id));
+    // The store is compared with the record once the request has ended (an assembly under way has written its file, not yet recorded it).
+    const over = TERMINAL_STATUSES.includes(row.status);
+    const stored = over ? await files(path.join(resultsDir, 'results', row.id)) : [];
     // A write cut by a kill leaves `<key>.<uuid>.partial` (LocalBlobStore): not a result, but left behind.
     const results = stored.filter((name) => !name.endsWith('.partial'));
     const onRecord = row.parts || (row.hasResult ? 1 : 0);
     if (results.length > onRecord) duplicates.push(`${results.length} result files for ${onRecord} on record`);
-    const work = TERMINAL_STATUSES.includes(row.status) ? await files(path.join(resultsDir, 'work', row.id)) : [];
+    const work = over ? await files(path.join(resultsDir, 'work', row.id)) : [];
     ended.set(row.id, { status: row.status, duplicates, leftovers: stored.length - results.length + work.length });
   }
   return ended;
