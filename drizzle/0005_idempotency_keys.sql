@@ -6,6 +6,7 @@ CREATE TABLE "idempotency_keys" (
 	"status" integer,
 	"headers" jsonb,
 	"body" text,
+	"claim" uuid DEFAULT gen_random_uuid() NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"expires_at" timestamp with time zone NOT NULL,
 	CONSTRAINT "idempotency_keys_tenant_id_caller_key_pk" PRIMARY KEY("tenant_id","caller","key")

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Queue } from 'bullmq';
-import { auth, startSystem, VERIFIED } from './helper.js';
+import { auth, startSystem, subjectToken, VERIFIED } from './helper.js';
 
 /**
  * Idempotency-Key on every POST (issue 15, item 3): a retry with the same key and body gets the first
@@ -77,6 +77,18 @@ t.test('keys are the caller’s own', async (t) => {
   const globex = await create('shared-key', { type: 'access', subject: { accountId: 'carol' } }, keys.globex);
   t.equal(globex.statusCode, 202, 'so does another tenant');
   t.not(globex.json().id, acme.json().id);
+
+  // A data subject's keys are theirs.
+  const token = await subjectToken(sys, 'acme', 'carol');
+  const own = (payload: object) =>
+    app.inject({ method: 'POST', url: '/v1/requests', headers: { ...auth(token), 'idempotency-key': 'shared-key' }, payload });
+  const subject = await own({ type: 'export' });
+  t.equal(subject.statusCode, 200, "the subject's ask finds the agent's open export");
+  t.notOk(subject.headers['idempotent-replayed'], 'not a replay of the agent’s call');
+  const subjectAgain = await own({ type: 'export' });
+  t.equal(subjectAgain.headers['idempotent-replayed'], 'true', 'but their own retry is');
+  t.equal(subjectAgain.body, subject.body);
+  t.equal((await own({ type: 'access' })).statusCode, 422, 'and their key with another body is 422');
 });
 
 t.test('concurrent calls with one key: one runs, the others are told it is in use or get its answer', async (t) => {
@@ -96,6 +108,22 @@ t.test('concurrent calls with one key: one runs, the others are told it is in us
   const later = await create('create-dave-1', { type: 'access', subject: { accountId: 'dave' } });
   t.equal(later.statusCode, 202, 'once done, a retry gets its answer');
   t.equal(later.json().id, [...ids][0]);
+
+  // A call that holds its key (here: one whose process died before it answered).
+  const keyId = (await sql`select id from api_keys where tenant_id = 'acme' and name = 'test'`)[0]?.id;
+  const dead = await ctx.idempotency.claim({ tenantId: 'acme', caller: `api_key:${keyId}`, key: 'create-dave-2' }, 'fingerprint');
+  t.equal(dead.kind, 'claimed');
+  const busy = await create('create-dave-2', { type: 'export', subject: { accountId: 'dave' } });
+  t.equal(busy.statusCode, 409, 'while a call holds the key: 409');
+  t.equal(busy.headers['retry-after'], '1');
+  await sql`update idempotency_keys set created_at = now() - interval '11 minutes' where key = 'create-dave-2'`;
+  const takenOver = await create('create-dave-2', { type: 'export', subject: { accountId: 'dave' } });
+  t.equal(takenOver.statusCode, 202, 'a key held for over 10 minutes is taken over');
+  if (dead.kind === 'claimed') {
+    await ctx.idempotency.answer(dead.held, { status: 500, headers: {}, body: 'late', fingerprint: 'fingerprint' });
+  }
+  const replayed = await create('create-dave-2', { type: 'export', subject: { accountId: 'dave' } });
+  t.equal(replayed.body, takenOver.body, "the dead call's late answer does not replace the new one");
 });
 
 t.test('4xx answers of a handler are kept; malformed keys are 400', async (t) => {

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type TSchema } from 'typebox';
 import { AppError, loggableError, Problem } from '../errors.js';
 import type { Principal } from '../auth/principal.js';
-import { type IdempotencyStore, KEY_TTL_HOURS, type KeyScope, type StoredAnswer } from './idempotency-store.js';
+import { type HeldKey, type IdempotencyStore, KEY_TTL_HOURS, type StoredAnswer } from './idempotency-store.js';
 
 /**
  * `Idempotency-Key` on every POST of the scope: a retry with the key and the same request (method,
@@ -44,7 +44,7 @@ const keyReused = () =>
 declare module 'fastify' {
   interface FastifyRequest {
     /** The key this call claimed, answered in onSend. */
-    idempotency?: { scope: KeyScope; fingerprint: string | null; upload?: UploadDigest };
+    idempotency?: { held: HeldKey; fingerprint: string | null; upload?: UploadDigest };
   }
 }
 
@@ -144,7 +144,7 @@ export function registerIdempotency(scope: FastifyInstance, store: IdempotencySt
     }
     if (claim.kind === 'claimed') {
       if (upload) request.body = upload.through(request.body as Readable);
-      request.idempotency = { scope: keyScope, fingerprint, upload };
+      request.idempotency = { held: claim.held, fingerprint, upload };
       return;
     }
     const given = upload ? await upload.drain(request.body as Readable) : fingerprint;
@@ -158,8 +158,8 @@ export function registerIdempotency(scope: FastifyInstance, store: IdempotencySt
     request.idempotency = undefined;
     const fingerprint = held.upload ? held.upload.result() : held.fingerprint;
     try {
-      if (reply.statusCode >= 500 || typeof payload !== 'string' || fingerprint === null) await store.release(held.scope);
-      else await store.answer(held.scope, { status: reply.statusCode, headers: keptHeaders(reply), body: payload, fingerprint });
+      if (reply.statusCode >= 500 || typeof payload !== 'string' || fingerprint === null) await store.release(held.held);
+      else await store.answer(held.held, { status: reply.statusCode, headers: keptHeaders(reply), body: payload, fingerprint });
     } catch (error) {
       // The call's answer still goes out; its key stays in use until it is taken over as abandoned.
       request.log.error(loggableError(error), 'idempotency key not recorded');

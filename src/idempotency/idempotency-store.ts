@@ -24,11 +24,18 @@ export interface StoredAnswer {
   fingerprint: string | null;
 }
 
+/** A key this call holds; `claim` tells its claim from a later one's, should a retry take the key over. */
+export interface HeldKey extends KeyScope {
+  claim: string;
+}
+
 /** What taking a key found: it is ours now, another call holds it, or it was answered already. */
-export type Claim = { kind: 'claimed' } | { kind: 'in-use' } | { kind: 'answered'; answer: StoredAnswer };
+export type Claim = { kind: 'claimed'; held: HeldKey } | { kind: 'in-use' } | { kind: 'answered'; answer: StoredAnswer };
 
 const where = (scope: KeyScope) =>
   and(eq(idempotencyKeys.tenantId, scope.tenantId), eq(idempotencyKeys.caller, scope.caller), eq(idempotencyKeys.key, scope.key));
+
+const heldBy = (held: HeldKey) => and(where(held), eq(idempotencyKeys.claim, held.claim), isNull(idempotencyKeys.status));
 
 export class IdempotencyStore {
   constructor(private readonly db: Db) {}
@@ -53,25 +60,25 @@ export class IdempotencyStore {
       .insert(idempotencyKeys)
       .values({ ...scope, fingerprint, expiresAt: sql`now() + make_interval(hours => ${KEY_TTL_HOURS})` })
       .onConflictDoNothing()
-      .returning({ key: idempotencyKeys.key });
-    if (inserted.length > 0) return { kind: 'claimed' };
+      .returning({ claim: idempotencyKeys.claim });
+    if (inserted[0]) return { kind: 'claimed', held: { ...scope, claim: inserted[0].claim } };
     const [row] = await this.db.select().from(idempotencyKeys).where(where(scope));
     // Gone between the insert and the read (it just expired): as good as in use; the caller retries.
     if (!row || row.status === null) return { kind: 'in-use' };
     return { kind: 'answered', answer: { status: row.status, headers: row.headers ?? {}, body: row.body ?? '', fingerprint: row.fingerprint } };
   }
 
-  /** Keeps the answer of the call that claimed the key. */
-  async answer(scope: KeyScope, answer: StoredAnswer): Promise<void> {
+  /** Keeps the answer of the call that claimed the key (unless its claim was taken over meanwhile). */
+  async answer(held: HeldKey, answer: StoredAnswer): Promise<void> {
     await this.db
       .update(idempotencyKeys)
       .set({ status: answer.status, headers: answer.headers, body: answer.body, fingerprint: answer.fingerprint })
-      .where(where(scope));
+      .where(heldBy(held));
   }
 
   /** Frees a key whose call kept no answer (a 5xx): a retry runs again. */
-  async release(scope: KeyScope): Promise<void> {
-    await this.db.delete(idempotencyKeys).where(and(where(scope), isNull(idempotencyKeys.status)));
+  async release(held: HeldKey): Promise<void> {
+    await this.db.delete(idempotencyKeys).where(heldBy(held));
   }
 
   /** Deletes the keys past their 24 hours (the worker's hourly housekeeping). */
