@@ -126,6 +126,7 @@ function declareHeader(schema: { headers?: unknown; response?: unknown } = {}) {
 }
 
 export function registerIdempotency(scope: FastifyInstance, store: IdempotencyStore): void {
+  scope.decorateRequest('idempotency');
   scope.addHook('onRoute', (route) => {
     if ([route.method].flat().includes('POST')) route.schema = declareHeader(route.schema);
   });
