@@ -59,6 +59,7 @@ const ConfigSchema = Type.Object({
   metricsToken: Type.Optional(Type.String({ minLength: 16 })),
   workerMetricsPort: Type.Integer({ minimum: 0, maximum: 65535 }),
   operatorTenants: Type.Array(Type.String({ minLength: 1 })),
+  corsOrigins: Type.Array(Type.String({ pattern: '^https?://[^/]+$' })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -156,6 +157,8 @@ export function loadConfig(env: Env = process.env): Config {
     workerMetricsPort: int(env.WORKER_METRICS_PORT, 9464),
     // Whose admin keys open the queue dashboard, which shows every tenant's jobs; embedded: the demo's tenant.
     operatorTenants: env.OPERATOR_TENANTS !== undefined ? list(env.OPERATOR_TENANTS) : env.DATABASE_URL ? [] : ['acme'],
+    // Browser origins (scheme://host[:port]) whose pages may call the API, e.g. an admin console; unset, none.
+    corsOrigins: list(env.CORS_ORIGINS ?? '').map((origin) => origin.replace(/\/+$/, '')),
   };
   if (!Value.Check(ConfigSchema, config)) {
     const problems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.instancePath || '/'} ${e.message}`);

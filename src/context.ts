@@ -31,6 +31,7 @@ import { ApprovalService } from './tenants/approval.js';
 import { LinkSigner } from './delivery/signing.js';
 import { SecretSealer } from './connectors/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
+import { IdempotencyStore } from './idempotency/idempotency-store.js';
 
 /**
  * The composition root: every long-lived dependency, built once from configuration and shared
@@ -68,6 +69,8 @@ export interface Context {
   receiptSigningKey: KeyObject;
   /** This process's Prometheus metrics: the API and the worker observe into it. */
   metrics: Metrics;
+  /** The Idempotency-Keys of POSTs and their answers (the API's hooks; the worker purges what expired). */
+  idempotency: IdempotencyStore;
   close(): Promise<void>;
 }
 
@@ -161,6 +164,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     manualTasks: new ManualTaskService(repo, requests, results, flow, config.maxUploadBytes),
     receiptSigningKey: keys.receiptSigningKey,
     metrics: new Metrics(log),
+    idempotency: new IdempotencyStore(database.db),
     delivery: new DeliveryService(
       repo,
       new DeliveryRepository(database.db),

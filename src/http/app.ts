@@ -2,7 +2,6 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import AjvCompiler from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { randomUUID } from 'node:crypto';
 import type { Context } from '../context.js';
 import { errorHandler, registerProblemHandlers } from './problems.js';
 import { requireAuth } from '../auth/hook.js';
@@ -16,19 +15,28 @@ import { tenantRoutes } from '../tenants/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { deliveryRoutes, linkRoutes } from '../delivery/routes.js';
 import { operationsRoutes } from '../metrics/operations.js';
+import { registerCors } from './cors.js';
+import { echoRequestId, registerRequestIds, requestIdOf } from './request-id.js';
+import { answerClientError } from './client-errors.js';
+import { registerPaginationLinks } from './pagination-links.js';
+import { registerChallenges } from './challenges.js';
+import { registerIdempotency } from '../idempotency/idempotency-keys.js';
 
 /**
  * The HTTP API. Plugin order matters: error handling and OpenAPI first (swagger must see
  * every route), then the public routes, then the authenticated /v1 scope.
  */
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+  const handleError = errorHandler(ctx.config.retryAfterSeconds);
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimit,
-    genReqId: () => randomUUID(),
+    genReqId: requestIdOf,
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     schemaController: exactBodies(),
-    frameworkErrors: errorHandler(ctx.config.retryAfterSeconds),
+    // What fastify answers before any route or hook runs (a broken escape, a path parameter over maxParamLength).
+    frameworkErrors: (error, request, reply) => handleError(error, request, echoRequestId(request, reply)),
+    clientErrorHandler: answerClientError,
     // Fastify's own request lines carry the URL; ours below name the route instead.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -42,6 +50,10 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   });
 
   registerProblemHandlers(app, ctx.config.retryAfterSeconds);
+  registerRequestIds(app);
+  registerChallenges(app);
+  registerPaginationLinks(app);
+  await registerCors(app, ctx.config.corsOrigins);
   // The API takes JSON (uploads have a parser of their own): a text/plain body is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
   await app.register(swagger, {
@@ -83,6 +95,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
         perKey: ctx.config.rateLimitPerMinute,
         perSubject: ctx.config.subjectRateLimitPerMinute,
       });
+      registerIdempotency(v1, ctx.idempotency);
       await apiKeyRoutes(v1, ctx.apiKeys);
       await catalogueRoutes(v1, ctx.catalogue);
       await requestRoutes(v1, ctx.requests, ctx.review, ctx.retries);

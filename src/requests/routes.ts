@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../auth/principal.js';
 import { AuditEventList } from '../audit/schemas.js';
@@ -6,6 +7,7 @@ import { Problem } from '../errors.js';
 import type { RequestService } from './request-service.js';
 import type { ReviewService } from './review-service.js';
 import type { RetryService } from './retry-service.js';
+import { conditionalGet } from '../http/conditional-get.js';
 import { BULK_RETRY_LIMIT, BulkRetryBody, BulkRetryResult, CreateRequestBody, ExtendBody, NoteBody, RejectBody, ReleaseBody, ListRequestsQuery, RequestIdParams, RequestList, RequestStats, RequestView } from './schemas.js';
 
 /** Thin routes: validate (schemas), authorize (config.permission, auth/hook.ts), call the service. */
@@ -131,10 +133,13 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
       schema: {
         tags: ['requests'],
         summary: 'A request with one task per feature',
+        description: 'Sent with an ETag: polling with `If-None-Match` answers 304 (no body) until the request changes.',
         security,
         params: RequestIdParams,
-        response: { 200: RequestView, ...errors },
+        headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ description: 'The ETag of the last answer' })) }),
+        response: { 200: RequestView, 304: Type.Null({ description: 'Not modified: the ETag given is current' }), ...errors },
       },
+      onSend: conditionalGet,
     },
     async (request) => service.get(request.tenantId, request.params.id),
   );

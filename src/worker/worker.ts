@@ -90,6 +90,8 @@ export function startWorker(ctx: Context): RunningWorker {
       ctx.log,
       schedule,
     ),
+    // Idempotency-Keys past their 24 hours (a call with one also clears its own when it finds it expired).
+    startScheduledJob({ name: 'idempotency-expiry', everyMs: HOUR_MS, run: () => ctx.idempotency.purgeExpired() }, ctx.log, schedule),
   ];
   ctx.metrics.observeFeatureJobs(features);
   ctx.metrics.observeAssemblyJobs(assembly);
