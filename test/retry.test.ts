@@ -134,6 +134,11 @@ t.test('retry refuses what cannot be retried', async (t) => {
   const unknown = await post('/v1/requests/retry', { feature: 'teleport' });
   t.equal(unknown.statusCode, 400, 'an unknown feature is refused like elsewhere');
   t.equal((await post('/v1/requests/retry', { status: ['completed'] })).statusCode, 400, 'only failed statuses');
+  for (const time of ['2026-06-30T23:59:60Z', '0000-01-01T00:00:00Z']) {
+    const odd = await post('/v1/requests/retry', { createdAfter: time });
+    t.equal(odd.statusCode, 400, `${time}: a date-time Postgres does not take`);
+    t.match(odd.json(), { errors: [{ field: '/createdAfter' }] });
+  }
 });
 
 t.test('a retry while the subject has another open request of the type is refused', async (t) => {

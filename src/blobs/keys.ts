@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 
 /**
  * Where things live in the blob stores, in one place. Everything under a request's work prefix is
- * personal data kept only while the request is processed, so closing the request deletes the prefix.
+ * personal data kept only while the request is processed, so closing the request deletes the prefix
+ * (or, when tasks failed, with its result or once a retry completes: src/requests/work-files.ts).
  *
  * results store:  work/<request>/<feature>.ndjson   a feature task's partial (its spools and index beside it)
  *                 work/<request>/prepared/…         an export's text prepared in the worker thread

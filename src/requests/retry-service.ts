@@ -1,5 +1,5 @@
 import type { Actor } from '../auth/principal.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError, badRequest, notFound } from '../errors.js';
 import { RETRYABLE_STATUSES } from './lifecycle.js';
 import type { RequestRepository, RequestValues } from './repository.js';
 import type { RequestService } from './request-service.js';
@@ -51,8 +51,8 @@ export class RetryService {
     const filter = {
       statuses: body.status ?? RETRYABLE_STATUSES,
       feature: body.feature,
-      createdAfter: body.createdAfter ? new Date(body.createdAfter) : undefined,
-      createdBefore: body.createdBefore ? new Date(body.createdBefore) : undefined,
+      createdAfter: timeOf(body.createdAfter, 'createdAfter'),
+      createdBefore: timeOf(body.createdBefore, 'createdBefore'),
     };
     const candidates = await this.repo.retryable(tenantId, filter, BULK_RETRY_LIMIT + 1);
     const ids: string[] = [];
@@ -64,4 +64,14 @@ export class RetryService {
     }
     return { retried: ids.length, ids, truncated: candidates.length > BULK_RETRY_LIMIT };
   }
+}
+
+/** A time of the body as Postgres takes it: a JSON Schema date-time may also be a leap second or in year 0, which it does not. */
+function timeOf(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1) {
+    throw badRequest(`Invalid body: /${field}`, [{ field: `/${field}`, message: 'is not a time from the year 1 on' }]);
+  }
+  return date;
 }
