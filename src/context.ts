@@ -30,6 +30,7 @@ import { ApprovalService } from './tenants/approval.js';
 import { LinkSigner } from './delivery/signing.js';
 import { SecretSealer } from './connectors/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
+import { OutboundGuard } from './outbound/guard.js';
 
 /**
  * The composition root: every long-lived dependency, built once from configuration and shared
@@ -64,6 +65,8 @@ export interface Context {
   delivery: DeliveryService;
   /** Signs deletion receipts (Ed25519); its public half is served at /v1/receipts/public-key. */
   receiptSigningKey: KeyObject;
+  /** Guards every call to an address a tenant configured (connectors, webhooks). */
+  outbound: OutboundGuard;
   /** This process's Prometheus metrics: the API and the worker observe into it. */
   metrics: Metrics;
   close(): Promise<void>;
@@ -123,15 +126,18 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     { approval, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds },
   );
   const featureBlobs = new LocalBlobStore(config.blobDir);
+  const outbound = new OutboundGuard({ allowHosts: config.outboundAllowHosts, allowHttp: config.outboundAllowHttp });
   const featureSettings = new FeatureSettingsService(
     database.db,
     catalogue,
     (f) => builtInAdapters.has(f as never),
     new SecretSealer(keys.resultsKey),
+    outbound,
   );
   const resolver = new AdapterResolver(featureSettings, builtInAdapters, {
     timeoutMs: config.connectorTimeoutMs,
     retries: config.connectorRetries,
+    outbound,
   });
   const context: Context = {
     config,
@@ -158,6 +164,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     manualTasks: new ManualTaskService(repo, requests, results, flow, config.maxUploadBytes),
     receiptSigningKey: keys.receiptSigningKey,
     metrics: new Metrics(log),
+    outbound,
     delivery: new DeliveryService(
       repo,
       new DeliveryRepository(database.db),
@@ -168,6 +175,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     ),
     async close() {
       await flow.close();
+      await outbound.dispatcher.close();
       s3?.destroy();
       redis.disconnect();
       await Promise.all([database.close(), ...[...featureDatabases.values()].map((d) => d.close())]);
