@@ -31,6 +31,7 @@ import { LinkSigner } from './delivery/signing.js';
 import { SecretSealer } from './connectors/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
 import { OutboundGuard } from './outbound/guard.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 /**
  * The composition root: every long-lived dependency, built once from configuration and shared
@@ -67,6 +68,10 @@ export interface Context {
   receiptSigningKey: KeyObject;
   /** Guards every call to an address a tenant configured (connectors, webhooks). */
   outbound: OutboundGuard;
+  /** Sealed connector and webhook secrets. */
+  secrets: SecretSealer;
+  /** Webhook endpoints and their delivery logs; the worker sends (src/webhooks/delivery.ts). */
+  webhooks: WebhookService;
   /** This process's Prometheus metrics: the API and the worker observe into it. */
   metrics: Metrics;
   close(): Promise<void>;
@@ -126,12 +131,14 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     { approval, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds },
   );
   const featureBlobs = new LocalBlobStore(config.blobDir);
+  // Connector and webhook secrets at rest (each sealed to its own row).
+  const secrets = new SecretSealer(keys.resultsKey);
   const outbound = new OutboundGuard({ allowHosts: config.outboundAllowHosts, allowHttp: config.outboundAllowHttp });
   const featureSettings = new FeatureSettingsService(
     database.db,
     catalogue,
     (f) => builtInAdapters.has(f as never),
-    new SecretSealer(keys.resultsKey),
+    secrets,
     outbound,
   );
   const resolver = new AdapterResolver(featureSettings, builtInAdapters, {
@@ -165,6 +172,8 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     receiptSigningKey: keys.receiptSigningKey,
     metrics: new Metrics(log),
     outbound,
+    secrets,
+    webhooks: new WebhookService(database.db, secrets, outbound),
     delivery: new DeliveryService(
       repo,
       new DeliveryRepository(database.db),

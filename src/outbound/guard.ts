@@ -14,8 +14,8 @@ import { badRequest } from '../errors.js';
  * - every address the host stands for must be public unicast (ipaddr.js' `unicast` range, IPv4-mapped
  *   IPv6 read as IPv4): loopback, link-local (169.254.0.0/16, the metadata address), private,
  *   unique-local, carrier-grade NAT, multicast, unspecified and reserved ranges are refused;
- * - hosts listed in OUTBOUND_ALLOW_HOSTS (names or addresses, e.g. `127.0.0.1` in development and
- *   tests) are exempt from the address check.
+ * - hosts listed in OUTBOUND_ALLOW_HOSTS (names or addresses as the URL gives them, e.g. `127.0.0.1`
+ *   in development and tests) are exempt from the address check; `localhost` is not `127.0.0.1`.
  *
  * At configuration, `check` resolves the name and refuses what is forbidden (a 400). At every call,
  * the connection's own DNS lookup checks the addresses again and connects only to a checked one, so
@@ -110,8 +110,9 @@ export class OutboundGuard {
     return undefined;
   }
 
+  /** A listed host is exempt by the name the URL gives, not by what a name resolves to. */
   private addressesAllowed(addresses: readonly LookupAddress[]): boolean {
-    return addresses.length > 0 && addresses.every((a) => this.allowed.has(a.address) || isPublic(a.address));
+    return addresses.length > 0 && addresses.every((a) => isPublic(a.address));
   }
 
   /** A dns.lookup that answers only with checked addresses, in the form net asked for. */
