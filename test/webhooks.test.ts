@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verify } from '../src/connectors/signing.js';
+import { startWorker } from '../src/worker/worker.js';
 import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
 
 /**
@@ -172,4 +173,25 @@ t.test('an endpoint the service may not call is refused at registration', async 
   }
   const other = await app.inject({ method: 'GET', url: '/v1/webhooks', headers: auth(keys.globex) });
   t.same(other.json().items, [], "another tenant sees none of acme's endpoints");
+});
+
+t.test('deliveries live in Postgres: ones no queue holds are enqueued when a worker runs', async (t) => {
+  // No worker yet: the request's first events and their deliveries are written, and Redis holds no job of them.
+  const quiet = await startSystem(t, { WEBHOOK_BACKOFF_MS: '40', WEBHOOK_POLL_MS: '50' }, { worker: false });
+  const r = await receiver(t);
+  const res = await quiet.app.inject({ method: 'POST', url: '/v1/webhooks', headers: auth(quiet.keys.acme), payload: { url: r.url, events: ['request.status_changed'] } });
+  const hook = res.json() as { id: string; secret: string };
+  const req = await createRequest(quiet, { type: 'access', subject: { accountId: 'alice' }, features: ['im'] });
+  const pending = (await quiet.ctx.webhooks.deliveries('acme', hook.id, { limit: 10 })).items;
+  t.ok(pending.length > 0 && pending.every((d) => d.state === 'pending'), 'written as pending, with the events');
+  t.equal(r.received.length, 0, 'nothing sent without a worker');
+  const worker = startWorker(quiet.ctx);
+  await waitForEnd(quiet, req.id);
+  const journey = await until('the completed event', () => {
+    const got = ofRequest(r, req.id);
+    return got.some((x) => x.body.status === 'completed') ? got : undefined;
+  });
+  t.equal(journey[0]?.body.status, 'received', 'from the first event on, in order');
+  t.ok(journey.every((x) => validSignature(hook.secret, x)));
+  await worker.close();
 });

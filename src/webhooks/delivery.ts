@@ -2,6 +2,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
+import { loggableError } from '../errors.js';
 import { auditEvents } from '../audit/tables.js';
 import { sign } from '../connectors/signing.js';
 import type { SecretSealer } from '../connectors/secret-sealing.js';
@@ -69,7 +70,13 @@ export function startWebhookDelivery(deps: Deps, connection: ConnectionOptions, 
     WEBHOOK_QUEUE,
     async (job) => {
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const outcome = await attempt(deps, job.data.deliveryId, options.timeoutMs, last);
+      const outcome = await attempt(deps, job.data.deliveryId, options.timeoutMs, last).catch(async (err: unknown) => {
+        // Not the receiver's doing (a secret that does not open, the database): the row records it
+        // when it was the last try, so the relay does not enqueue it again and again.
+        deps.log.error({ deliveryId: job.data.deliveryId, ...loggableError(err) }, 'webhook delivery could not be attempted');
+        if (last) await giveUp(deps.db, job.data.deliveryId);
+        throw err;
+      });
       if (outcome === 'retry') throw new Error('webhook delivery failed');
       // The next event of the same request may go now, without waiting for the timer.
       if (outcome !== 'skipped') void relay().catch(() => {});
@@ -102,6 +109,13 @@ async function pendingHeads(db: Db): Promise<string[]> {
     .orderBy(webhookDeliveries.endpointId, webhookDeliveries.requestId, webhookDeliveries.eventId)
     .limit(RELAY_BATCH);
   return rows.map((r) => r.id);
+}
+
+async function giveUp(db: Db, deliveryId: string): Promise<void> {
+  await db
+    .update(webhookDeliveries)
+    .set({ state: 'failed', lastError: 'internal', lastAttemptAt: new Date() })
+    .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.state, 'pending')));
 }
 
 /** One HTTP attempt of a pending delivery, recorded on its row. */

@@ -1,5 +1,4 @@
 import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { auditEvents } from '../audit/tables.js';
 import { tenants } from '../tenants/tables.js';
 import { DELIVERY_STATES, WEBHOOK_EVENT_TYPES } from './events.js';
 
@@ -32,10 +31,11 @@ export const webhookDeliveries = pgTable(
     endpointId: uuid('endpoint_id')
       .notNull()
       .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
-    /** The audit event delivered; its id is the payload's `sequence`. */
-    eventId: bigint('event_id', { mode: 'number' })
-      .notNull()
-      .references(() => auditEvents.id, { onDelete: 'cascade' }),
+    /**
+     * The audit event delivered (audit_events.id); its id is the payload's `sequence`. No foreign key:
+     * the trail refuses TRUNCATE with its own error, and is purged by age, as it is, without a look here.
+     */
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
     requestId: uuid('request_id').notNull(),
     type: text('type', { enum: WEBHOOK_EVENT_TYPES }).notNull(),
     state: text('state', { enum: DELIVERY_STATES }).notNull().default('pending'),
