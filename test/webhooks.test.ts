@@ -164,6 +164,29 @@ t.test('a failed delivery is replayed', async (t) => {
   t.equal(unknown.statusCode, 404);
 });
 
+t.test('an extension is delivered to the endpoints that asked for it, with the status it left unchanged', async (t) => {
+  const r = await receiver(t);
+  const hook = await register(r.url, ['request.extended']);
+  // A deletion waits for approval (the tenant reviews deletions): an open request to extend.
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/requests',
+    headers: auth(keys.acme),
+    payload: { type: 'deletion', subject: { accountId: 'carol' }, features: ['calendar'], verification: { method: 'sso', note: 'signed in' } },
+  });
+  t.equal(created.json().status, 'awaiting_approval');
+  const id = created.json().id as string;
+  const extended = await app.inject({ method: 'POST', url: `/v1/requests/${id}/extend`, headers: auth(keys.acme), payload: { reason: 'complex request', months: 1 } });
+  t.equal(extended.statusCode, 200);
+  await app.inject({ method: 'POST', url: `/v1/requests/${id}/cancel`, headers: auth(keys.acme) });
+  const [event] = await until('the extension', () => (ofRequest(r, id).length > 0 ? ofRequest(r, id) : undefined));
+  t.match(event?.body, { type: 'request.extended', requestId: id, status: 'awaiting_approval' });
+  t.notOk(event?.body.previousStatus, 'an extension changes no status');
+  t.ok(event && validSignature(hook.secret, event));
+  await sleep(300);
+  t.equal(ofRequest(r, id).length, 1, 'and none of its status changes: the endpoint did not ask for them');
+});
+
 t.test('an endpoint the service may not call is refused at registration', async (t) => {
   for (const url of ['http://169.254.169.254/latest', 'https://localhost/hook', 'https://10.0.0.8/hook', 'https://user:pw@example.com/']) {
     const res = await app.inject({ method: 'POST', url: '/v1/webhooks', headers: auth(keys.acme), payload: { url, events: ['request.extended'] } });
