@@ -49,6 +49,12 @@ const ConfigSchema = Type.Object({
   maxUploadBytes: Type.Integer({ minimum: 1 }),
   connectorTimeoutMs: Type.Integer({ minimum: 1 }),
   connectorRetries: Type.Integer({ minimum: 0 }),
+  outboundAllowHosts: Type.Array(Type.String({ minLength: 1 })),
+  outboundAllowHttp: Type.Boolean(),
+  webhookAttempts: Type.Integer({ minimum: 1 }),
+  webhookBackoffMs: Type.Integer({ minimum: 0 }),
+  webhookTimeoutMs: Type.Integer({ minimum: 1 }),
+  webhookPollMs: Type.Integer({ minimum: 10 }),
   subjectJwksUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
   subjectTokenIssuer: Type.Optional(Type.String({ minLength: 1 })),
   subjectTokenAudience: Type.Optional(Type.String({ minLength: 1 })),
@@ -143,6 +149,15 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: int(env.MANUAL_UPLOAD_LIMIT_BYTES, 512 * 1024 * 1024),
     connectorTimeoutMs: int(env.CONNECTOR_TIMEOUT_MS, 10_000),
     connectorRetries: int(env.CONNECTOR_RETRIES, 2),
+    // Connectors and webhooks call only public https addresses, except these hosts (src/outbound/guard.ts).
+    outboundAllowHosts: list(env.OUTBOUND_ALLOW_HOSTS ?? ''),
+    outboundAllowHttp: env.OUTBOUND_ALLOW_HTTP === 'true',
+    // A webhook delivery is tried this often, waiting WEBHOOK_BACKOFF_MS, then twice as long each time.
+    webhookAttempts: int(env.WEBHOOK_ATTEMPTS, 8),
+    webhookBackoffMs: int(env.WEBHOOK_BACKOFF_MS, 10_000),
+    webhookTimeoutMs: int(env.WEBHOOK_TIMEOUT_MS, 10_000),
+    // How often the worker looks for deliveries to send (and enqueues again those Redis lost).
+    webhookPollMs: int(env.WEBHOOK_POLL_MS, 1000),
     subjectJwksUrl: env.SUBJECT_JWKS_URL || undefined,
     subjectTokenIssuer: env.SUBJECT_TOKEN_ISSUER || undefined,
     subjectTokenAudience: env.SUBJECT_TOKEN_AUDIENCE || undefined,

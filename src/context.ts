@@ -32,6 +32,8 @@ import { LinkSigner } from './delivery/signing.js';
 import { SecretSealer } from './connectors/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
+import { OutboundGuard } from './outbound/guard.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 /**
  * The composition root: every long-lived dependency, built once from configuration and shared
@@ -67,6 +69,12 @@ export interface Context {
   delivery: DeliveryService;
   /** Signs deletion receipts (Ed25519); its public half is served at /v1/receipts/public-key. */
   receiptSigningKey: KeyObject;
+  /** Guards every call to an address a tenant configured (connectors, webhooks). */
+  outbound: OutboundGuard;
+  /** Sealed connector and webhook secrets. */
+  secrets: SecretSealer;
+  /** Webhook endpoints and their delivery logs; the worker sends (src/webhooks/delivery.ts). */
+  webhooks: WebhookService;
   /** This process's Prometheus metrics: the API and the worker observe into it. */
   metrics: Metrics;
   /** The Idempotency-Keys of POSTs and their answers (the API's hooks; the worker purges what expired). */
@@ -128,15 +136,20 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     { approval, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds },
   );
   const featureBlobs = new LocalBlobStore(config.blobDir);
+  // Connector and webhook secrets at rest (each sealed to its own row).
+  const secrets = new SecretSealer(keys.resultsKey);
+  const outbound = new OutboundGuard({ allowHosts: config.outboundAllowHosts, allowHttp: config.outboundAllowHttp });
   const featureSettings = new FeatureSettingsService(
     database.db,
     catalogue,
     (f) => builtInAdapters.has(f as never),
-    new SecretSealer(keys.resultsKey),
+    secrets,
+    outbound,
   );
   const resolver = new AdapterResolver(featureSettings, builtInAdapters, {
     timeoutMs: config.connectorTimeoutMs,
     retries: config.connectorRetries,
+    outbound,
   });
   const context: Context = {
     config,
@@ -165,6 +178,9 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     receiptSigningKey: keys.receiptSigningKey,
     metrics: new Metrics(log),
     idempotency: new IdempotencyStore(database.db),
+    outbound,
+    secrets,
+    webhooks: new WebhookService(database.db, secrets, outbound),
     delivery: new DeliveryService(
       repo,
       new DeliveryRepository(database.db),
@@ -176,6 +192,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     ),
     async close() {
       await flow.close();
+      await outbound.dispatcher.close();
       s3?.destroy();
       redis.disconnect();
       await Promise.all([database.close(), ...[...featureDatabases.values()].map((d) => d.close())]);

@@ -58,6 +58,8 @@ export async function startSystem(
     SUBJECT_RATE_LIMIT_PER_MINUTE: '1000000',
     JOB_ATTEMPTS: '2',
     JOB_BACKOFF_MS: '20',
+    // The suite's feature services and webhook receivers listen on this machine (src/outbound/guard.ts).
+    OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
     ...env,
   });
   const ctx = createContext(config, { databaseUrl, redisUrl }, options.log);

@@ -9,6 +9,7 @@ import { sign, verify, type SignedMessage } from '../src/connectors/signing.js';
 import type { Sql } from '../src/db/client.js';
 import { rowValues, type FeatureAdapter, type Subject } from '../src/features/adapter.js';
 import type { PartialRecord } from '../src/results/partials/partials.js';
+import { OutboundGuard } from '../src/outbound/guard.js';
 import { approvalRecords, startFeatureService, type FeatureService, type FeatureServiceOptions } from './fixtures/feature-service.js';
 
 /**
@@ -28,8 +29,12 @@ async function service(t: Test, options: FeatureServiceOptions = {}): Promise<Fe
   return started;
 }
 
+// The fake feature services listen on this machine, which only a listed host may be.
+const outbound = new OutboundGuard({ allowHosts: ['127.0.0.1'], allowHttp: false });
+t.teardown(() => outbound.dispatcher.close());
+
 function connector(s: FeatureService, options: Partial<HttpConnectorOptions> = {}): FeatureAdapter {
-  return httpConnectorAdapter('approval', { baseUrl: s.url, secret: s.secret, ...options });
+  return httpConnectorAdapter('approval', { baseUrl: s.url, secret: s.secret, outbound, ...options });
 }
 
 async function collectAll(adapter: FeatureAdapter, requestId?: string): Promise<PartialRecord[]> {
@@ -188,6 +193,6 @@ t.test('files are only fetched from the service origin, and must match their has
 });
 
 t.test('the factory refuses a bad configuration', async (t) => {
-  t.throws(() => httpConnectorAdapter('approval', { baseUrl: 'ftp://x/', secret: 's'.repeat(16) }), /baseUrl must be http or https/);
-  t.throws(() => httpConnectorAdapter('approval', { baseUrl: 'http://x/', secret: 'short' }), /secret must be at least 16 characters/);
+  t.throws(() => httpConnectorAdapter('approval', { baseUrl: 'ftp://x/', secret: 's'.repeat(16), outbound }), /baseUrl must be http or https/);
+  t.throws(() => httpConnectorAdapter('approval', { baseUrl: 'http://x/', secret: 'short', outbound }), /secret must be at least 16 characters/);
 });

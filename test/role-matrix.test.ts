@@ -26,6 +26,8 @@ interface Fixtures {
   deletion: Record<Target, string>;
   /** Export requests waiting for a manual task (clock-in); another tenant's is any of its requests. */
   manual: Record<Target, string>;
+  /** Webhook endpoints with a delivery (of the fixtures' requests) each; other subject: the tenant's own. */
+  webhook: Record<Target, { id: string; deliveryId: string }>;
 }
 
 interface Call {
@@ -56,12 +58,17 @@ interface Row {
  * the target's tenant, since once approved it runs, and a completed deletion erases its subject's
  * earlier results (the fixtures' access ones).
  */
-type Fresh = (kind: 'manual' | 'review' | 'approvable' | 'awaitingSubject' | 'awaitingRelease' | 'agentKey', target: Target) => Promise<string>;
+type Fresh = (
+  kind: 'manual' | 'review' | 'approvable' | 'awaitingSubject' | 'awaitingRelease' | 'agentKey' | 'webhook',
+  target: Target,
+) => Promise<string>;
 
 const ALL = ROLES;
 const KEYS: readonly Role[] = ['admin', 'agent'];
 const ADMIN: readonly Role[] = ['admin'];
 const OWN_ONLY: readonly Target[] = ['own'];
+/** Nothing listens there: deliveries stay pending or fail, which the routes' answers do not depend on. */
+const WEBHOOK_URL = 'http://127.0.0.1:9/matrix';
 const ACCOUNT: Record<Target, string> = { own: 'alice', otherSubject: 'bob', otherTenant: 'alice' };
 
 export const ROWS: Row[] = [
@@ -241,6 +248,35 @@ export const ROWS: Row[] = [
     targets: ['own', 'otherTenant'],
     call: async (target, _f, fresh) => ({ url: `/v1/api-keys/${await fresh('agentKey', target)}` }),
   },
+  {
+    route: 'POST /v1/webhooks',
+    allowed: ADMIN,
+    ok: 201,
+    targets: OWN_ONLY,
+    call: () => ({ url: '/v1/webhooks', payload: { url: WEBHOOK_URL, events: ['request.extended'] } }),
+  },
+  { route: 'GET /v1/webhooks', allowed: ADMIN, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/webhooks' }) },
+  {
+    route: 'DELETE /v1/webhooks/{id}',
+    allowed: ADMIN,
+    ok: 204,
+    targets: ['own', 'otherTenant'],
+    call: async (target, _f, fresh) => ({ url: `/v1/webhooks/${await fresh('webhook', target)}` }),
+  },
+  {
+    route: 'GET /v1/webhooks/{id}/deliveries',
+    allowed: ADMIN,
+    ok: 200,
+    targets: ['own', 'otherTenant'],
+    call: (target, f) => ({ url: `/v1/webhooks/${f.webhook[target].id}/deliveries` }),
+  },
+  {
+    route: 'POST /v1/webhooks/{id}/deliveries/{deliveryId}/replay',
+    allowed: ADMIN,
+    ok: 202,
+    targets: ['own', 'otherTenant'],
+    call: (target, f) => ({ url: `/v1/webhooks/${f.webhook[target].id}/deliveries/${f.webhook[target].deliveryId}/replay` }),
+  },
 ];
 
 function expected(row: Row, role: Role, target: Target): number {
@@ -318,9 +354,9 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
     }
     return open(target, type, features, accountId);
   };
-  const each = async (make: (target: Target) => Promise<string>) => {
+  const each = async <T = string>(make: (target: Target) => Promise<T>) => {
     const entries = await Promise.all(TARGETS.map(async (target) => [target, await make(target)] as const));
-    return Object.fromEntries(entries) as Record<Target, string>;
+    return Object.fromEntries(entries) as Record<Target, T>;
   };
   const manual = async (target: Target, type = 'access') => {
     const id = await open(target, type, ['clock-in']);
@@ -341,10 +377,18 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
     await waitForStatus(sys, id, keyOf(target), 'awaiting_release');
     return id;
   };
+  // Endpoints before the requests, so that the requests' events give them deliveries.
+  const endpoints = await each(async (target) => (await post(keyOf(target), '/v1/webhooks', { url: WEBHOOK_URL, events: ['request.status_changed'] })).id as string);
   // The deletions first: a completed deletion erases the subject's earlier results.
   const deletion = await each((target) => ended(target, { type: 'deletion', features: ['calendar'] }));
   const access = await each((target) => ended(target, { type: 'access', features: ['im'] }));
-  const fixtures: Fixtures = { access, deletion, manual: await each((target) => manual(target, 'export')) };
+  const webhook = await each(async (target) => {
+    const id = endpoints[target];
+    const tenant = target === 'otherTenant' ? 'globex' : 'acme';
+    const [delivery] = (await sys.ctx.webhooks.deliveries(tenant, id, { limit: 1 })).items;
+    return { id, deliveryId: delivery!.id };
+  });
+  const fixtures: Fixtures = { access, deletion, manual: await each((target) => manual(target, 'export')), webhook };
   let approvals = 0;
   const fresh: Fresh = async (kind, target) => {
     if (kind === 'manual') return manual(target);
@@ -357,6 +401,7 @@ t.test('every role × every /v1 route × own / other subject / other tenant', as
       return id;
     }
     if (kind === 'awaitingRelease') return awaitingRelease(target);
+    if (kind === 'webhook') return (await post(keyOf(target), '/v1/webhooks', { url: WEBHOOK_URL, events: ['request.extended'] })).id;
     return (await post(keyOf(target), '/v1/api-keys', { name: 'to revoke', role: 'agent' })).id;
   };
 

@@ -4,6 +4,8 @@ import type { Actor } from '../auth/principal.js';
 import { badRequest } from '../errors.js';
 import { auditEvents, type AuditEventRow } from './tables.js';
 import type { AuditEventView, AuditList, AuditQuery } from './schemas.js';
+import { webhookEventOf } from '../webhooks/events.js';
+import { withDeliveries } from '../webhooks/outbox.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -23,7 +25,7 @@ export class AuditTrail {
   async record(event: AuditEvent): Promise<void> {
     const { kind, actor, feature, detail, requestId } = event;
     const tenantId = event.tenantId ?? sql<string>`(select tenant_id from requests where id = ${requestId})`;
-    await this.db.insert(auditEvents).values({
+    const insert = this.db.insert(auditEvents).values({
       tenantId,
       requestId,
       kind,
@@ -34,6 +36,10 @@ export class AuditTrail {
       actorName: actor.name,
       actorIp: actor.ip,
     });
+    // A request's event that webhooks deliver is written with its deliveries (the outbox).
+    const type = requestId === undefined ? undefined : webhookEventOf(kind);
+    if (!requestId || !type) await insert;
+    else await this.db.execute(withDeliveries(insert.returning({ id: auditEvents.id, tenantId: auditEvents.tenantId }).getSQL(), requestId, type));
   }
 
   /** A request's events, oldest first. */

@@ -23,10 +23,12 @@ export const PERMISSIONS = [
   'keys:manage',
   'tenant:configure',
   'catalogue:read',
+  /** Register webhook endpoints, read their delivery logs, replay a delivery. */
+  'webhooks:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const ADMIN_ONLY: readonly Permission[] = ['keys:manage', 'tenant:configure', 'audit:read'];
+const ADMIN_ONLY: readonly Permission[] = ['keys:manage', 'tenant:configure', 'audit:read', 'webhooks:manage'];
 
 /** A subject's permissions reach only their own account's requests (hook.ts, request-service.ts). */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {

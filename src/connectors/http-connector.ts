@@ -29,6 +29,7 @@ import {
   type SubjectBody,
 } from './connector-schemas.js';
 import { SIGNATURE_HEADER, sign, TIMESTAMP_HEADER, verify, type SignedMessage } from './signing.js';
+import { OutboundRefused, type OutboundGuard } from '../outbound/guard.js';
 
 /**
  * An adapter for a feature whose data this backend cannot query: the feature service implements
@@ -42,6 +43,8 @@ export interface HttpConnectorOptions {
   baseUrl: string;
   /** The shared HMAC secret (at least 16 characters). */
   secret: string;
+  /** Every call goes through it (src/outbound/guard.ts). */
+  outbound: OutboundGuard;
   /** Per HTTP call; for a file download, the longest wait for the next bytes. Default 10 s. */
   timeoutMs?: number;
   /** Extra attempts after a network error, a timeout, a 5xx or a 429. Default 2. */
@@ -63,7 +66,9 @@ type ConnectorErrorCode =
   | 'CONNECTOR_NETWORK'
   | 'CONNECTOR_SIGNATURE'
   | 'CONNECTOR_INVALID'
-  | 'CONNECTOR_FILE';
+  | 'CONNECTOR_FILE'
+  /** The outbound guard refused the target; the same for every forbidden one. */
+  | 'OUTBOUND_REFUSED';
 
 /** What the task records and logs (its `code` is what `errorKind` logs). */
 class ConnectorError extends Error {
@@ -92,6 +97,7 @@ interface Client {
   feature: FeatureId;
   base: URL;
   secret: string;
+  outbound: OutboundGuard;
   timeoutMs: number;
   retries: number;
   pageLimit: number;
@@ -139,6 +145,7 @@ function makeClient(feature: FeatureId, options: HttpConnectorOptions): Client {
     feature,
     base,
     secret: options.secret,
+    outbound: options.outbound,
     timeoutMs: options.timeoutMs ?? 10_000,
     retries: options.retries ?? 2,
     pageLimit: options.pageLimit ?? 10_000,
@@ -316,8 +323,8 @@ async function jsonOnce(client: Client, method: string, url: URL, body: string |
 async function send(client: Client, method: string, url: URL, body: string | undefined, signal: AbortSignal): Promise<Response> {
   const headers: Record<string, string> = { ...sign(client.secret, { method, path: target(url), body: body ?? '' }) };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  // Redirects are not followed: they could lead to another origin with our signed headers.
-  const response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
+  // Redirects are not followed (the guard sends redirect: 'manual'): they could lead to another origin with our signed headers.
+  const response = await client.outbound.fetch(url, { method, headers, body, signal });
   if (response.status >= 200 && response.status < 300) return response;
   await response.body?.cancel().catch(() => {});
   throw statusFailure(response);
@@ -370,6 +377,7 @@ function bodyOf(response: Response): Readable {
 /** Turns what an attempt threw into a Failure; anything else (a blob store error) passes unchanged. */
 function asFailure(err: unknown, signal: AbortSignal, timeoutMs: number): unknown {
   if (err instanceof Failure) return err;
+  if (err instanceof OutboundRefused) return new Failure(`${err.message} (${err.kind})`, 'OUTBOUND_REFUSED', false);
   if (signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError') {
     return new Failure(`timed out after ${timeoutMs} ms`, 'CONNECTOR_TIMEOUT', true);
   }

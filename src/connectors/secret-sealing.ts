@@ -10,10 +10,11 @@ export class SealedSecretError extends Error {
 }
 
 /**
- * Connector secrets at rest: AES-256-GCM under a key derived from the results key (HKDF with its
- * own label, so it is none of the keys the results are encrypted with). A sealed value is
- * "sealed:v1:" and the base64url of nonce | ciphertext | tag. Its owner (tenant and feature) is
- * the AAD, so a value copied into another row does not open there.
+ * Secrets at rest (connector secrets, webhook signing secrets): AES-256-GCM under a key derived from
+ * the results key (HKDF with its own label, so it is none of the keys the results are encrypted with).
+ * A sealed value is "sealed:v1:" and the base64url of nonce | ciphertext | tag. Its owner (a
+ * connector's tenant and feature, a webhook's id) is the AAD, so a value copied into another row
+ * does not open there.
  */
 export class SecretSealer {
   private readonly key: Buffer;

@@ -2,6 +2,7 @@ import type { FeatureAdapter } from './adapter.js';
 import type { FeatureSettingsService } from '../tenants/feature-settings.js';
 import { httpConnectorAdapter } from '../connectors/http-connector.js';
 import type { FeatureId } from '../catalogue/schema.js';
+import type { OutboundGuard } from '../outbound/guard.js';
 
 export type ResolvedAdapter =
   | { kind: 'built_in' | 'http'; adapter: FeatureAdapter }
@@ -11,6 +12,7 @@ export type ResolvedAdapter =
 export interface ConnectorDefaults {
   timeoutMs: number;
   retries: number;
+  outbound: OutboundGuard;
 }
 
 /** Which adapter answers a feature for a tenant: its built-in one, its HTTP connector, or a person. */

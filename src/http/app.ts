@@ -13,6 +13,7 @@ import { requestRoutes } from '../requests/routes.js';
 import { manualTaskRoutes } from '../tasks/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
 import { auditRoutes } from '../audit/routes.js';
+import { webhookRoutes } from '../webhooks/routes.js';
 import { deliveryRoutes, linkRoutes } from '../delivery/routes.js';
 import { operationsRoutes } from '../metrics/operations.js';
 import { registerCors } from './cors.js';
@@ -103,6 +104,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       await tenantRoutes(v1, ctx.featureSettings, ctx.approval);
       await deliveryRoutes(v1, ctx.delivery, ctx.receiptSigningKey);
       await auditRoutes(v1, ctx.audit);
+      await webhookRoutes(v1, ctx.webhooks);
     },
     { prefix: '/v1' },
   );

@@ -8,6 +8,7 @@ import { AuditTrail } from '../audit/trail.js';
 import type { Actor } from '../auth/principal.js';
 import type { AdapterKind, FeatureSetting, PutFeatureSetting, TenantPolicy } from './schemas.js';
 import { isSealed, type SecretSealer } from '../connectors/secret-sealing.js';
+import type { OutboundGuard } from '../outbound/guard.js';
 
 /** How a feature is answered for one tenant, with what the task runner needs to build its adapter. */
 export interface ResolvedSetting {
@@ -26,6 +27,8 @@ export class FeatureSettingsService {
     private readonly hasBuiltIn: (feature: string) => boolean,
     /** Connector secrets are stored sealed (encrypted), never as they are. */
     private readonly secrets: SecretSealer,
+    /** A connector's address must be one the service may call. */
+    private readonly outbound: Pick<OutboundGuard, 'admit'>,
   ) {}
 
   async list(tenantId: string): Promise<FeatureSetting[]> {
@@ -48,6 +51,7 @@ export class FeatureSettingsService {
     if (body.adapter === 'http' && !body.connector) {
       throw badRequest('The http adapter needs a connector', [{ field: '/connector', message: 'required when adapter is http' }]);
     }
+    if (body.adapter === 'http') await this.outbound.admit(body.connector!.baseUrl, '/connector/baseUrl');
     if (body.adapter === 'built_in' && !this.hasBuiltIn(feature)) {
       throw badRequest(`"${feature}" has no built-in adapter`, [{ field: '/adapter', message: 'no built-in adapter for this feature' }]);
     }

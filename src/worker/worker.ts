@@ -10,6 +10,7 @@ import { purgeExpiredRetention } from '../tasks/retention-purge.js';
 import { tuneHeapForStreaming } from './heap.js';
 import { answers, unavailable } from '../dependencies.js';
 import { errorKinds, loggableError } from '../errors.js';
+import { startWebhookDelivery } from '../webhooks/delivery.js';
 
 /**
  * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the task runners
@@ -100,6 +101,16 @@ export function startWorker(ctx: Context): RunningWorker {
     worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
   }
 
+  // Webhook deliveries: sent from Postgres' outbox, enqueued again when Redis lost them.
+  const webhooks = startWebhookDelivery({ db: ctx.database.db, secrets: ctx.secrets, outbound: ctx.outbound, log: ctx.log }, connection, {
+    prefix: ctx.config.queuePrefix,
+    attempts: ctx.config.webhookAttempts,
+    backoffMs: ctx.config.webhookBackoffMs,
+    timeoutMs: ctx.config.webhookTimeoutMs,
+    pollMs: ctx.config.webhookPollMs,
+    concurrency: ctx.config.workerConcurrency,
+  });
+
   const reconciler = new Reconciler({ ...ctx, claims, schedules: housekeeping });
   const reconcile = () => void reconciler.tick().catch((err: Error) => ctx.log.error({ error: err.name }, 'reconciling failed'));
   const timer = setInterval(reconcile, ctx.config.reconcileIntervalMs);
@@ -112,7 +123,7 @@ export function startWorker(ctx: Context): RunningWorker {
     async close() {
       clearInterval(timer);
       await reconciler.settled();
-      await Promise.all([features.close(), assembly.close(), ...housekeeping.map((job) => job.close())]);
+      await Promise.all([features.close(), assembly.close(), webhooks.close(), ...housekeeping.map((job) => job.close())]);
       connection.disconnect();
     },
   };
