@@ -91,7 +91,7 @@ t.test('Postgres down: the API answers 503 with Retry-After, /readyz names postg
   isUnavailable(t, submit, /database/, 'a submission');
   const failures = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request failed');
   t.ok(failures.length >= 2, 'each logged');
-  t.match(failures[0], { error: String, cause: { code: 'ECONNREFUSED' } }, 'with its kind and code');
+  t.match(failures[0], { error: String, cause: { code: /^(ECONNREFUSED|ECONNRESET|CONNECTION_CLOSED)$/ } }, 'with its kind and code');
   t.notMatch(lines.join(''), /bob|127\.0\.0\.1/, 'never its message, nor the values of the statement');
   const ready = await sys.app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 503);
@@ -237,4 +237,22 @@ t.test('what counts as an outage: connection errors of Postgres (drizzle-wrapped
     t.equal(unavailable(error), undefined, `not an outage: ${String(error)}`);
   }
   t.match(serviceUnavailable('queue').toProblem(), { status: 503, detail: /job queue/ });
+});
+
+t.test('Redis down from the start: a request is taken within a bounded wait, and worked once Redis is there', async (t) => {
+  const redis = await tcpProxy(t, readTestServices().redisUrl);
+  await redis.cut();
+  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250' }, { redisUrl: redis.url, worker: false });
+  const since = Date.now();
+  const payload = { type: 'access', subject: { accountId: 'alice' }, features: FEATURES, verification: VERIFIED };
+  const submitted = sys.app.inject({ method: 'POST', url: '/v1/requests', headers: auth(sys.keys.acme), payload });
+  const res = await Promise.race([submitted, sleep(20_000).then(() => undefined)]);
+  t.ok(res && Date.now() - since < 15_000, `answered within a bounded wait (${Date.now() - since} ms)`);
+  t.equal(res?.statusCode, 202, 'taken: Postgres holds it');
+  const created = res?.json();
+  t.equal(created?.status, 'received');
+  await redis.restore();
+  const worker = startWorker(sys.ctx);
+  t.teardown(() => worker.close());
+  t.equal((await waitForEnd(sys, created.id)).status, 'completed', 'worked once Redis is there');
 });

@@ -12,10 +12,14 @@ import type { CreateRequestBody, ExtendBody, ListRequestsQuery, RequestList, Req
 import type { Actor, Principal } from '../auth/principal.js';
 import type { ApprovalService } from '../tenants/approval.js';
 import { eventView } from '../audit/trail.js';
+import { within } from '../dependencies.js';
 import type { AuditEventView } from '../audit/schemas.js';
 import type { SubjectResolution } from '../identity/resolve-subject.js';
 
 type IdentifiedBy = RequestRow['subjectIdentifiedBy'];
+
+/** How long taking a request waits for Redis before leaving the request to the reconciler. */
+const ENQUEUE_WAIT_MS = 5_000;
 
 /** The rules of taking, showing, listing and cancelling requests. Routes only call these. */
 export class RequestService {
@@ -107,7 +111,9 @@ export class RequestService {
    */
   async enqueue(row: RequestRow, features: readonly string[] = row.features): Promise<boolean> {
     try {
-      await this.flow.enqueue(row.id, features);
+      // Redis down: the caller is not kept waiting. An enqueue that completes later is harmless: the
+      // request stays `received` until its first job moves it, and the reconciler finds its flow whole.
+      await within(this.flow.enqueue(row.id, features), ENQUEUE_WAIT_MS);
       await this.repo.moveRequest(row.id, 'queue');
       return true;
     } catch (err) {
