@@ -73,12 +73,12 @@ export interface AssembledResult {
 interface Assembly {
   input: AssemblyInput;
   sections: FeatureSection[];
-  /** The one time the result states, from the request's rows: the same bytes however often it is assembled. */
+  /** The one time the result states (resultTimeOf): the same bytes however often and whenever it is assembled. */
   asOf: Date;
 }
 
 export async function assembleResult(input: AssemblyInput): Promise<AssembledResult> {
-  const assembly: Assembly = { input, sections: buildSections(input), asOf: resultTimeOf(input.request, input.tasks) };
+  const assembly: Assembly = { input, sections: buildSections(input), asOf: resultTimeOf(input.request) };
   switch (input.request.type) {
     case 'access':
       return assembleAccess(assembly);
@@ -90,7 +90,7 @@ export async function assembleResult(input: AssemblyInput): Promise<AssembledRes
 }
 
 async function assembleAccess({ input, sections, asOf }: Assembly): Promise<AssembledResult> {
-  const context = { ...contextOf(input, sections), asOf };
+  const context = contextOf(input, sections);
   const estimate = await prepareSections(sections, input.results);
   const layout = archiveLayout(input, `dsar-access-${input.request.id}`, asOf, accessArchiveSize(estimate));
   const parts = await writeZipArchive(input.results, layout, async (archive) => {
@@ -105,7 +105,7 @@ async function assembleAccess({ input, sections, asOf }: Assembly): Promise<Asse
 }
 
 async function assembleExport({ input, sections, asOf }: Assembly): Promise<AssembledResult> {
-  const context = { ...contextOf(input, sections), asOf };
+  const context = contextOf(input, sections);
   const estimate = await prepareSections(sections, input.results);
   const layout = archiveLayout(input, `dsar-export-${input.request.id}`, asOf, exportArchiveSize(estimate));
   const text = new TextPreparation(input.results, preparedTextPrefix(input.request.id));
@@ -125,9 +125,9 @@ async function assembleExport({ input, sections, asOf }: Assembly): Promise<Asse
   }
 }
 
-async function assembleDeletionReceipt({ input, sections, asOf }: Assembly): Promise<AssembledResult> {
+async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-deletion-receipt-${input.request.id}.json`;
-  const receipt = signReceipt(buildDeletionReceipt({ ...contextOf(input, sections), asOf }), input.signingKey);
+  const receipt = signReceipt(buildDeletionReceipt(contextOf(input, sections)), input.signingKey);
   // Bounded by the catalogue, not by the subject's data, so one buffer is fine here.
   const body = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
   const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), body);

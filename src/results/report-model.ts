@@ -115,14 +115,13 @@ export function columnItemLabel(section: FeatureSection, description: DatasetDes
 }
 
 /**
- * The one time a result states (its "completed" and "exported" times and the times of its zip
- * entries): when the last of the request's tasks ended, or when the request was made if none has.
- * It comes from the rows of the request and its tasks only, never from the clock of the assembly, so
- * an assembly killed and run again, or repeated to leave out withheld items, writes the same bytes.
- * The request row's own `completedAt` is when it was closed, which starts the result's retention;
- * no result carries that one.
+ * The one time a result states (the times of its zip entries and of its manifest): when the request
+ * it answers was made. Nothing in a result depends on when or how often its work ran: not the clock
+ * of the assembly, not when a task ended (a task killed and run again ends later). So an assembly
+ * killed and run again, a result built again to leave out withheld items, and the same request
+ * answered on another run all write the same bytes. When the work ended is the request's record:
+ * its `completedAt` (which starts the result's retention) and its tasks' events in the audit trail.
  */
-export function resultTimeOf(request: Pick<RequestRow, 'createdAt'>, tasks: readonly Pick<TaskRow, 'finishedAt'>[]): Date {
-  const times = [request.createdAt, ...tasks.flatMap((t) => (t.finishedAt ? [t.finishedAt] : []))];
-  return new Date(Math.max(...times.map((t) => t.getTime())));
+export function resultTimeOf(request: Pick<RequestRow, 'createdAt'>): Date {
+  return request.createdAt;
 }

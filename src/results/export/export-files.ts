@@ -24,8 +24,6 @@ interface ExportContext {
   catalogueVersion: string;
   sections: FeatureSection[];
   results: BlobStore;
-  /** The time the result states: resultTimeOf the request (report-model.ts). */
-  asOf: Date;
 }
 
 const TEXT = { compress: true } as const;
@@ -124,7 +122,6 @@ function readmeText(ctx: ExportContext): string {
     `Request:           ${request.id}`,
     `Account:           ${request.subjectAccountId}`,
     `Created:           ${formatDate(request.createdAt)}`,
-    `Exported:          ${formatDate(ctx.asOf)}`,
     `Catalogue version: ${ctx.catalogueVersion}`,
     '',
     'This archive holds the personal data the collaboration suite holds about your account,',
@@ -179,7 +176,7 @@ export async function addManifest(archive: ZipArchive, ctx: ExportContext): Prom
 function* manifestJson(ctx: ExportContext, entries: readonly ArchiveEntry[], count: number): Generator<string> {
   const head = {
     requestId: ctx.request.id,
-    createdAt: ctx.asOf.toISOString(),
+    createdAt: ctx.request.createdAt.toISOString(),
     catalogueVersion: ctx.catalogueVersion,
     features: ctx.sections.map((section) => ({
       id: section.id,

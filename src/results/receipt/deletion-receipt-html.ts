@@ -53,7 +53,7 @@ function header(receipt: DeletionReceipt): string {
     ['Account', receipt.accountId],
     ['Organization', receipt.tenantId],
     ['Requested', formatIso(receipt.createdAt)],
-    ['Completed', formatIso(receipt.completedAt)],
+    ...(receipt.completedAt ? [['Completed', formatIso(receipt.completedAt)] as [string, string]] : []),
     ['Status', statusWords(receipt.status)],
     ['Catalogue version', receipt.catalogueVersion],
   ];

@@ -39,8 +39,8 @@ export const ReceiptFeature = Type.Object(
     name: Type.String(),
     status: Type.Enum(TASK_STATUSES),
     error: Type.Optional(Type.String()),
-    /** When the feature's task ended (ISO); null if it never ran. */
-    finishedAt: NullableString,
+    /** Only in receipts issued before results stated nothing but their request's time (report-model.ts resultTimeOf). */
+    finishedAt: Type.Optional(NullableString),
     datasets: Type.Array(ReceiptDataset),
     /** Every catalogue item of the feature, once. */
     items: Type.Array(ItemAccount),
@@ -56,7 +56,8 @@ const bodyFields = {
   tenantId: Type.String(),
   catalogueVersion: Type.String(),
   createdAt: Type.String(),
-  completedAt: Type.String(),
+  /** Only in receipts issued before results stated nothing but their request's time: when the work ends is the request's record. */
+  completedAt: Type.Optional(Type.String()),
   status: Type.Enum(REQUEST_STATUSES),
   features: Type.Array(ReceiptFeature),
 };
@@ -111,8 +112,6 @@ interface ReceiptInput {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];
-  /** resultTimeOf the request. */
-  asOf: Date;
 }
 
 export function buildDeletionReceipt(input: ReceiptInput): DeletionReceiptBody {
@@ -123,7 +122,6 @@ export function buildDeletionReceipt(input: ReceiptInput): DeletionReceiptBody {
     tenantId: input.request.tenantId,
     catalogueVersion: input.catalogueVersion,
     createdAt: input.request.createdAt.toISOString(),
-    completedAt: input.asOf.toISOString(),
     // The worker decides the request's status from its tasks; the receipt repeats it, never recomputes it.
     status: input.request.status,
     features: input.sections.map(receiptFeature),
@@ -137,7 +135,6 @@ function receiptFeature(section: FeatureSection): ReceiptFeature {
     name: section.feature?.name ?? section.id,
     status: section.status,
     ...(section.error ? { error: section.error } : {}),
-    finishedAt: section.task.finishedAt?.toISOString() ?? null,
     datasets: section.erasure.map((o) => ({
       dataset: o.dataset,
       title: titles.get(o.dataset) ?? o.dataset,

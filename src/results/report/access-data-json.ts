@@ -22,12 +22,10 @@ interface AccessDataContext {
   catalogueVersion: string;
   sections: FeatureSection[];
   results: BlobStore;
-  /** The time the result states: resultTimeOf the request (report-model.ts). */
-  asOf: Date;
 }
 
 export async function* accessDataJson(ctx: AccessDataContext): AsyncGenerator<string> {
-  yield `{\n"request": ${JSON.stringify(requestJson(ctx.request, ctx.asOf))},\n`;
+  yield `{\n"request": ${JSON.stringify(requestJson(ctx.request))},\n`;
   yield `"catalogue": ${JSON.stringify({ version: ctx.catalogueVersion })},\n"features": [`;
   let first = true;
   for (const section of ctx.sections) {
@@ -38,14 +36,13 @@ export async function* accessDataJson(ctx: AccessDataContext): AsyncGenerator<st
   yield '\n]\n}\n';
 }
 
-function requestJson(request: RequestRow, asOf: Date) {
+function requestJson(request: RequestRow) {
   return {
     id: request.id,
     type: request.type,
     tenantId: request.tenantId,
     accountId: request.subjectAccountId,
     createdAt: request.createdAt.toISOString(),
-    completedAt: asOf.toISOString(),
     catalogueVersion: request.catalogueVersion,
   };
 }

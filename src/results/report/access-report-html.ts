@@ -40,8 +40,6 @@ interface AccessReportContext {
   catalogueVersion: string;
   sections: FeatureSection[];
   results: BlobStore;
-  /** The time the result states: resultTimeOf the request (report-model.ts). */
-  asOf: Date;
   /** Rows a listing shows in index.html before it moves to pages of its own. */
   pageRows?: number;
 }
@@ -106,7 +104,6 @@ function requestHeader(ctx: AccessReportContext): string {
     ['Type', `${REQUEST_TYPE_WORDS[request.type]} (${request.type})`],
     ['Account', request.subjectAccountId],
     ['Created', formatDate(request.createdAt)],
-    ['Completed', formatDate(ctx.asOf)],
     ['Catalogue version', ctx.catalogueVersion],
   ];
   return html`<header>
