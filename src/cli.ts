@@ -8,6 +8,7 @@ import { buildApp } from './http/app.js';
 import { startWorker } from './worker/worker.js';
 import { serveWorkerMetrics } from './metrics/worker-server.js';
 import { runMigrations } from './db/migrate.js';
+import { isClosedSocketWrite } from './db/client.js';
 import { seedDemo } from './demo/seed.js';
 import { resolveServiceUrls } from './embedded/service-urls.js';
 import { startHeartbeat, workerIsAlive } from './worker/heartbeat.js';
@@ -92,6 +93,13 @@ function stopOnSignal(config: Config): void {
       await running.stop();
     },
   );
+  // Every other uncaught exception goes on to close-with-grace, which stops the process.
+  if (!process.hasUncaughtExceptionCaptureCallback()) {
+    process.setUncaughtExceptionCaptureCallback((err) => {
+      if (isClosedSocketWrite(err)) console.error('postgres.js wrote to a connection that had closed (porsager/postgres#1154): ignored');
+      else process.emit('uncaughtException', err as Error);
+    });
+  }
 }
 
 async function serve(ctx: Context, options: { api: boolean; worker: boolean }): Promise<void> {

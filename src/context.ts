@@ -112,7 +112,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     }
     return db.sql;
   };
-  const redis = redisConnection(urls.redisUrl);
+  const redis = redisConnection(urls.redisUrl, log);
   const flow = new RequestFlow(redis, {
     prefix: config.queuePrefix,
     attempts: config.jobAttempts,

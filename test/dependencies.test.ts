@@ -12,6 +12,7 @@ import { startWorker } from '../src/worker/worker.js';
 import { serviceUnavailable, unavailable } from '../src/dependencies.js';
 import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
+import { isClosedSocketWrite } from '../src/db/client.js';
 
 // Postgres, Redis or a feature's store failing (issue 14, "dependencies failing"): the API says 503 and
 // when to come back, the worker waits the outage out, and a feature that cannot be reached fails its task.
@@ -216,13 +217,22 @@ t.test("a failed job's reason in Redis names the error's kind, never its message
 
 t.test('what counts as an outage: connection errors of Postgres (drizzle-wrapped too) and Redis, not a statement refused', async (t) => {
   const closed = await onClosedPort(readTestServices().redisUrl);
-  const redis = redisConnection(closed);
-  redis.on('error', () => {});
+  const said: { msg: string; code?: string }[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      said.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  const redis = redisConnection(closed, pino({ level: 'info' }, sink));
   t.teardown(() => redis.disconnect());
   const since = Date.now();
   const redisError = await redis.ping().catch((err: unknown) => err);
   t.ok(Date.now() - since < 5_000, 'a command gives up within a reconnection attempt');
   t.equal(unavailable(redisError), 'queue', 'Redis not answering');
+  await redis.ping().catch(() => {});
+  t.match(said, [{ msg: 'Redis unavailable: reconnecting', code: 'ECONNREFUSED' }], 'the outage said, with its code');
+  t.equal(said.length, 1, 'once, not at every attempt');
 
   const sql = postgres(await onClosedPort(readTestServices().postgresUrl), { max: 1, onnotice: () => {} });
   t.teardown(() => sql.end({ timeout: 1 }));
@@ -255,4 +265,13 @@ t.test('Redis down from the start: a request is taken within a bounded wait, and
   const worker = startWorker(sys.ctx);
   t.teardown(() => worker.close());
   t.equal((await waitForEnd(sys, created.id)).status, 'completed', 'worked once Redis is there');
+});
+
+t.test("postgres.js writing to a connection that closed (porsager/postgres#1154) is told apart from any other crash", async (t) => {
+  const err = new TypeError("Cannot read properties of null (reading 'write')");
+  err.stack = `${err.name}: ${err.message}\n    at Immediate.nextWrite (file:///srv/app/node_modules/postgres/src/connection.js:255:22)\n    at process.processImmediate (node:internal/timers:485:21)`;
+  t.ok(isClosedSocketWrite(err), "the library's write after close");
+  const ours = new TypeError("Cannot read properties of null (reading 'write')");
+  t.notOk(isClosedSocketWrite(ours), 'the same message from our own code is a crash');
+  t.notOk(isClosedSocketWrite(Object.assign(new Error('boom'), { stack: err.stack })), 'another error through that line too');
 });

@@ -18,3 +18,18 @@ export function connect(url: string, options: { max?: number } = {}): Database {
   const db = drizzle(sql);
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
 }
+
+/**
+ * postgres.js 3.4 can write to a connection's socket after the connection closed: a small write is
+ * scheduled with setImmediate and runs after `closed()` has nulled the socket (porsager/postgres#1154;
+ * the fix, #1168, is not released). The query was already rejected with CONNECTION_CLOSED and the pool
+ * connects again, so this TypeError, thrown where no caller can catch it, must not stop a process that
+ * is waiting out a Postgres restart.
+ */
+export function isClosedSocketWrite(err: unknown): boolean {
+  return (
+    err instanceof TypeError &&
+    err.message.includes("(reading 'write')") &&
+    /nextWrite \(.*[\\/]postgres[\\/]src[\\/]connection\.js/.test(err.stack ?? '')
+  );
+}

@@ -1,5 +1,6 @@
 import { FlowProducer, Queue, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 
 /**
  * One BullMQ flow per request: a child job per feature task and a parent job that assembles
@@ -52,13 +53,30 @@ async function removeIfFinished(queue: Queue, jobId: string): Promise<void> {
  * and then fails: an API call answers 503, or keeps a new request `received` for the reconciler,
  * instead of hanging. Lazy: nothing connects until the first command, so `dsar openapi` needs no Redis.
  */
-export function redisConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 0, enableReadyCheck: true, lazyConnect: true });
+export function redisConnection(url: string, log: Logger): Redis {
+  return reportOutages(new Redis(url, { maxRetriesPerRequest: 0, enableReadyCheck: true, lazyConnect: true }), log);
 }
 
 /** BullMQ workers block on Redis: their connection retries without a per-command limit. */
-export function workerConnection(redis: Redis): Redis {
-  return redis.duplicate({ maxRetriesPerRequest: null });
+export function workerConnection(redis: Redis, log: Logger): Redis {
+  return reportOutages(redis.duplicate({ maxRetriesPerRequest: null }), log);
+}
+
+/**
+ * ioredis reconnects by itself, and without a listener prints the stack of every failed attempt (one
+ * every 2 s while Redis is down). Said once when Redis goes, once when it is back; no addresses.
+ */
+function reportOutages(redis: Redis, log: Logger): Redis {
+  let down = false;
+  redis.on('error', (err: Error & { code?: string }) => {
+    if (!down) log.warn({ error: err.name, code: err.code }, 'Redis unavailable: reconnecting');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) log.info('Redis available again');
+    down = false;
+  });
+  return redis;
 }
 
 export class RequestFlow {
@@ -84,7 +102,7 @@ export class RequestFlow {
     const state = await this.settledState(assembly, assemblyJobId(requestId));
     if (state === 'completed' || state === 'failed') await assembly.remove(assemblyJobId(requestId));
     await Promise.all(features.map((feature) => removeIfFinished(queues.features, featureJobId(requestId, feature))));
-    this.producer ??= new FlowProducer({ connection: this.connection, prefix: this.options.prefix });
+    this.producer ??= quiet(new FlowProducer({ connection: this.connection, prefix: this.options.prefix }));
     await this.producer.add({
       name: 'assemble',
       queueName: ASSEMBLY_QUEUE,
@@ -148,7 +166,7 @@ export class RequestFlow {
 
   private queuesOf(): { assembly: Queue; features: Queue } {
     const options = { connection: this.connection, prefix: this.options.prefix };
-    this.queues ??= { assembly: new Queue(ASSEMBLY_QUEUE, options), features: new Queue(FEATURE_QUEUE, options) };
+    this.queues ??= { assembly: quiet(new Queue(ASSEMBLY_QUEUE, options)), features: quiet(new Queue(FEATURE_QUEUE, options)) };
     return this.queues;
   }
 
@@ -157,4 +175,13 @@ export class RequestFlow {
     await this.queues?.features.close();
     await this.producer?.close();
   }
+}
+
+/**
+ * BullMQ re-emits the errors of the connection it was given, and an 'error' event nobody listens to
+ * throws. The connection reports its outages itself (reportOutages); a failed command fails its caller.
+ */
+function quiet<T extends { on(event: 'error', listener: (err: Error) => void): unknown }>(emitter: T): T {
+  emitter.on('error', () => {});
+  return emitter;
 }

@@ -57,7 +57,7 @@ export interface RunningWorker {
 
 export function startWorker(ctx: Context): RunningWorker {
   tuneHeapForStreaming();
-  const connection = workerConnection(ctx.redis);
+  const connection = workerConnection(ctx.redis, ctx.log);
   const options = { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.workerConcurrency };
   const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix);
 
