@@ -16,7 +16,7 @@ import type { DeletionReceipt } from '../src/results/receipt/deletion-receipt.js
 import { deletionReceiptHtml } from '../src/results/receipt/deletion-receipt-html.js';
 import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 import { sanitizeFileName } from '../src/results/file-names.js';
-import { NOW, requestRow, taskRow } from './fixtures/rows.js';
+import { requestRow, taskRow } from './fixtures/rows.js';
 import { writePartial } from '../src/results/partials/partials.js';
 
 /**
