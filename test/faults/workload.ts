@@ -2,9 +2,11 @@ import { DEMO_TENANTS } from '../../src/demo/people.js';
 
 /**
  * The requests every scenario answers, submitted once over the HTTP API as an agent's tool would:
- * access and export for the people of `acme`, deletion for the people of `globex`. Deletions erase
- * and anonymise shared data, which would change other people's access results depending on which
- * ran first; in another tenant they cannot, so each result depends on its request only.
+ * access and export for the people of `acme`, one deletion in `globex`. A deletion erases and
+ * anonymises shared data, which changes what another request of the same tenant finds depending on
+ * which ran first (an access result, or another erasure's receipt: "kept for the 6 other people still
+ * in them" becomes 2 once others were erased). That is true of erasure, not a fault; so the deletion
+ * is the only request of its tenant, and each result depends on its own request only.
  */
 
 export interface Submitted {
@@ -22,13 +24,13 @@ function people(tenant: string): string[] {
   return DEMO_TENANTS.find((t) => t.id === tenant)?.people.map((p) => p.accountId) ?? [];
 }
 
-/** `perType` requests of each type (at most the people the demo has). */
+/** `perType` access and export requests (at most the people the demo has), and the deletion. */
 export function plan(perType: number): Omit<Submitted, 'id'>[] {
   const acme = people('acme');
   const access = acme.slice(0, perType).map((subject) => ({ tenant: 'acme', type: 'access' as const, subject }));
   const exports = acme.slice(-perType).map((subject) => ({ tenant: 'acme', type: 'export' as const, subject }));
   const deletions = people('globex')
-    .slice(0, perType)
+    .slice(0, 1)
     .map((subject) => ({ tenant: 'globex', type: 'deletion' as const, subject }));
   // Interleaved, so that every kind of work is under way from the start.
   const all: Omit<Submitted, 'id'>[] = [];
