@@ -55,6 +55,7 @@ const ConfigSchema = Type.Object({
   webhookBackoffMs: Type.Integer({ minimum: 0 }),
   webhookTimeoutMs: Type.Integer({ minimum: 1 }),
   webhookPollMs: Type.Integer({ minimum: 10 }),
+  webhookDeliveryRetentionDays: Type.Integer({ minimum: 1 }),
   subjectJwksUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
   subjectTokenIssuer: Type.Optional(Type.String({ minLength: 1 })),
   subjectTokenAudience: Type.Optional(Type.String({ minLength: 1 })),
@@ -158,6 +159,8 @@ export function loadConfig(env: Env = process.env): Config {
     webhookTimeoutMs: int(env.WEBHOOK_TIMEOUT_MS, 10_000),
     // How often the worker looks for deliveries to send (and enqueues again those Redis lost).
     webhookPollMs: int(env.WEBHOOK_POLL_MS, 1000),
+    // Delivered and failed webhook deliveries leave the log this long after their last attempt (hourly job).
+    webhookDeliveryRetentionDays: int(env.WEBHOOK_DELIVERY_RETENTION_DAYS, 30),
     subjectJwksUrl: env.SUBJECT_JWKS_URL || undefined,
     subjectTokenIssuer: env.SUBJECT_TOKEN_ISSUER || undefined,
     subjectTokenAudience: env.SUBJECT_TOKEN_AUDIENCE || undefined,

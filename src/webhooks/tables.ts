@@ -51,6 +51,8 @@ export const webhookDeliveries = pgTable(
   (t) => [
     uniqueIndex('webhook_deliveries_event_idx').on(t.endpointId, t.eventId),
     index('webhook_deliveries_state_idx').on(t.state, t.endpointId, t.requestId, t.eventId),
+    // The housekeeping finds the log's rows past retention by it (retention.ts), a batch at a time.
+    index('webhook_deliveries_last_attempt_idx').on(t.lastAttemptAt),
   ],
 );
 

@@ -11,6 +11,7 @@ import { tuneHeapForStreaming } from './heap.js';
 import { answers, unavailable } from '../dependencies.js';
 import { errorKinds, loggableError } from '../errors.js';
 import { startWebhookDelivery } from '../webhooks/delivery.js';
+import { purgeDeliveryLog } from '../webhooks/retention.js';
 
 /**
  * The worker only orchestrates: BullMQ hands it jobs (ids only), it calls the task runners
@@ -80,7 +81,7 @@ export function startWorker(ctx: Context): RunningWorker {
     },
     options,
   );
-  // Deletes results past RESULT_TTL_DAYS, on a repeatable job of its own queue.
+  // Housekeeping: each a repeatable job of its own queue, run once per interval across the deployment.
   const schedule = { connection, prefix: ctx.config.queuePrefix };
   const housekeeping = [
     // Results are deleted when their time is up; the request becomes `expired`.
@@ -93,6 +94,12 @@ export function startWorker(ctx: Context): RunningWorker {
     ),
     // Idempotency-Keys past their 24 hours (a call with one also clears its own when it finds it expired).
     startScheduledJob({ name: 'idempotency-expiry', everyMs: HOUR_MS, run: () => ctx.idempotency.purgeExpired() }, ctx.log, schedule),
+    // The webhook delivery log past WEBHOOK_DELIVERY_RETENTION_DAYS (pending deliveries stay).
+    startScheduledJob(
+      { name: 'webhook-delivery-retention', everyMs: HOUR_MS, run: () => purgeDeliveryLog(ctx.database.db, ctx.config.webhookDeliveryRetentionDays) },
+      ctx.log,
+      schedule,
+    ),
   ];
   ctx.metrics.observeFeatureJobs(features);
   ctx.metrics.observeAssemblyJobs(assembly);

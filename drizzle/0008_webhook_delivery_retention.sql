@@ -1,0 +1,1 @@
+CREATE INDEX "webhook_deliveries_last_attempt_idx" ON "webhook_deliveries" USING btree ("last_attempt_at");
