@@ -85,6 +85,7 @@ t.test('list requests with filters and follow the cursor', async (t) => {
     cursor = data.nextCursor ?? undefined;
   } while (cursor && pages < 10);
   t.equal(cursor, undefined, 'the last page has no next cursor');
+  t.equal(pages, 2, 'a page per request at a limit of 1');
   t.same(seen.sort(), [aliceAccess.request.id, bobAccess.request.id].sort(), 'the access requests, each once, over the pages');
 
   const { data: alice } = await api.GET('/v1/requests', { params: { query: { accountId: 'alice', type: 'export', limit: 20 } } });
