@@ -1,9 +1,11 @@
 import t from 'tap';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { auth, createRequest, startSystem, subjectToken, waitForEnd } from './helper.js';
 import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 
 // Correction requests (GDPR Art. 16, CCPA § 7023, PIPL Art. 46) through the HTTP API and the real worker.
-const sys = await startSystem(t);
+const sys = await startSystem(t, { WEBHOOK_BACKOFF_MS: '40', WEBHOOK_POLL_MS: '50' });
 const { app, keys, ctx } = sys;
 const sql = ctx.database.sql;
 
@@ -18,6 +20,22 @@ async function waitForStatus(id: string, status: string) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`request ${id} never reached ${status}`);
+}
+
+/** A webhook receiver on a local port: the raw bodies it was sent. */
+async function receiver(): Promise<{ url: string; bodies: string[] }> {
+  const bodies: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, bodies };
 }
 
 const NEW_NAME = 'Alice Kingsleigh-Liddell';
@@ -48,6 +66,10 @@ t.test('correction end to end: approved, made by the adapters and by hand, recei
     on a.tenant_id = c.tenant_id and a.account_id = c.account_id where c.tenant_id = 'acme' and c.account_id = 'alice'`;
   const oldName = String(before!.name);
   const oldEmail = String(before!.email);
+
+  const hooks = await receiver();
+  const registered = await post('/v1/webhooks', { url: hooks.url, events: ['request.status_changed'] }, keys.acme);
+  t.equal(registered.statusCode, 201, registered.body);
 
   const token = await subjectToken(sys, 'acme', 'alice');
   const changes = [
@@ -123,6 +145,14 @@ t.test('correction end to end: approved, made by the adapters and by hand, recei
   for (const value of [NEW_NAME, NEW_EMAIL, NEW_WORK_ADDRESS, 'hunter2', oldName, oldEmail, EXPLANATION, 'We moved office']) {
     t.notOk(trail.includes(value), `the trail holds no value (${value})`);
   }
+
+  // Webhooks deliver the correction's status changes like any request's: ids and statuses, no values.
+  const statuses = async () =>
+    hooks.bodies.map((b) => JSON.parse(b)).filter((b: { requestId: string }) => b.requestId === req.id).map((b: { status: string }) => b.status);
+  for (let i = 0; i < 200 && !(await statuses()).includes('completed'); i++) await new Promise((r) => setTimeout(r, 50));
+  const delivered = await statuses();
+  for (const status of ['awaiting_approval', 'received', 'queued', 'processing', 'action_required', 'completed']) t.ok(delivered.includes(status), `delivered: ${status}`);
+  t.notOk(hooks.bodies.some((b) => b.includes(NEW_NAME) || b.includes(oldName)), 'no value in a webhook');
 
   // A later deletion erases the subject's data: the correction's values and receipt go with it.
   const deletion = await createRequest(sys, { type: 'deletion', subject: { accountId: 'alice' } });
