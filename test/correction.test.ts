@@ -165,3 +165,27 @@ t.test('correction end to end: approved, made by the adapters and by hand, recei
   const [left] = await sql`select count(*)::int as n from requested_changes where new_value is not null or old_value is not null or explanation is not null`;
   t.equal(left!.n, 0, 'no value is left in Postgres');
 });
+
+t.test('values the adapter or the store refuse are refused with a reason, never quoted in the trail', async (t) => {
+  const changes = [
+    { feature: 'address-book', item: 'gender', value: 'robot', explanation: 'x' },
+    // Passes the date check, but Postgres has no year 0: the store refuses it.
+    { feature: 'address-book', item: 'birthday', value: '0000-01-01', explanation: 'x' },
+    { feature: 'address-book', item: 'personal-signature', value: 'Curiouser and curiouser', explanation: 'x' },
+  ];
+  const created = await post('/v1/requests', { type: 'correction', subject: { accountId: 'bob' }, changes, verification: { method: 'sso', note: 'portal' } }, keys.acme);
+  t.equal(created.statusCode, 202, created.body);
+  const req = created.json();
+  await post(`/v1/requests/${req.id}/approve`, undefined, keys.acme);
+  const done = await waitForEnd(sys, req.id);
+  t.equal(done.status, 'completed');
+  t.match(done.changes, [
+    { item: 'gender', outcome: 'refused', reason: 'Give one of: female, male, undisclosed' },
+    { item: 'birthday', outcome: 'refused', reason: 'The store does not accept this value' },
+    { item: 'personal-signature', outcome: 'corrected' },
+  ]);
+  const [row] = await sql`select personal_signature from address_book.contacts where tenant_id = 'acme' and account_id = 'bob'`;
+  t.equal(row!.personal_signature, 'Curiouser and curiouser', 'the other changes of the feature are made');
+  const trail = JSON.stringify((await get(`/v1/requests/${req.id}/events`)).json());
+  t.notOk(trail.includes('0000-01-01') || trail.includes('robot') || trail.includes('Curiouser'), 'no value in the trail');
+});

@@ -1,4 +1,5 @@
 import { getTableColumns } from 'drizzle-orm';
+import postgres from 'postgres';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { AdapterContext, CorrectionChange, CorrectionResult, FeatureAdapter, Subject } from './adapter.js';
 import type { ColumnOf } from './declarative.js';
@@ -59,11 +60,16 @@ export function profileCorrector<T extends PgTable>(spec: ProfileSpec<T>): NonNu
           results.push({ id: change.id, outcome: 'refused', reason: 'No record of yours holds this item' });
           continue;
         }
-        await tx.unsafe(`update ${table} set ${column} = $3::text::${target.type ?? 'text'}${touched} where ${where}`, [
-          subject.tenantId,
-          subject.accountId,
-          change.value,
-        ]);
+        const update = `update ${table} set ${column} = $3::text::${target.type ?? 'text'}${touched} where ${where}`;
+        try {
+          await tx.savepoint((sp) => sp.unsafe(update, [subject.tenantId, subject.accountId, change.value]));
+        } catch (err) {
+          // A value the store refuses (a constraint, a date out of its range) is refused, not failed: the
+          // driver's message would quote it, and it would reach the task's error and the trail.
+          if (!(err instanceof postgres.PostgresError) || !/^2[23]/.test(err.code)) throw err;
+          results.push({ id: change.id, outcome: 'refused', reason: 'The store does not accept this value' });
+          continue;
+        }
         results.push({ id: change.id, outcome: 'corrected', oldValue: (row.old as string | null) ?? null });
       }
       return results;
