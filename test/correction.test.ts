@@ -189,3 +189,15 @@ t.test('values the adapter or the store refuse are refused with a reason, never 
   const trail = JSON.stringify((await get(`/v1/requests/${req.id}/events`)).json());
   t.notOk(trail.includes('0000-01-01') || trail.includes('robot') || trail.includes('Curiouser'), 'no value in the trail');
 });
+
+t.test('a change whose feature failed is reported as not made, with the reason', async (t) => {
+  const { buildCorrectionReceipt } = await import('../src/results/receipt/correction-receipt.js');
+  const { catalogue } = await import('../src/catalogue/catalogue.js');
+  const at = new Date('2026-03-02T09:00:00Z');
+  const request = { id: 'r1', tenantId: 'acme', subjectAccountId: 'dave', createdAt: at, status: 'partially_completed' } as never;
+  const change = { id: 'c1', requestId: 'r1', position: 0, feature: 'address-book', item: 'name', newValue: 'Dave', explanation: 'x', outcome: 'pending', oldValue: null, reason: null, decidedAt: null, erasedAt: null } as const;
+  const task = { feature: 'address-book', status: 'failed', error: "unreachable: the feature's data store could not be reached", adapter: 'built_in' } as never;
+  const receipt = buildCorrectionReceipt({ request, catalogue, tasks: [task], changes: [change] });
+  t.match(receipt.changes, [{ outcome: 'not_made', from: null, to: 'Dave', reason: /could not make the change \(unreachable/ }]);
+  t.same(receipt.recipients, [], 'nothing changed: no recipient to tell');
+});
