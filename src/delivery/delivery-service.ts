@@ -1,7 +1,9 @@
 import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
 import type { Logger } from 'pino';
 import { buffer } from 'node:stream/consumers';
-import { parseDeletionReceipt, type DeletionReceipt } from '../results/receipt/deletion-receipt.js';
+import { parseDeletionReceipt, ReceiptReadError } from '../results/receipt/deletion-receipt.js';
+import { parseCorrectionReceipt } from '../results/receipt/correction-receipt.js';
+import { correctionReceiptHtml } from '../results/receipt/correction-receipt-html.js';
 import { deletionReceiptHtml } from '../results/receipt/deletion-receipt-html.js';
 import { readArchiveEntry, type ArchiveEntryContent } from '../results/zip/archive-reader.js';
 import { pipeline, type Readable } from 'node:stream';
@@ -238,21 +240,23 @@ export class DeliveryService {
     throw notFound('File in the report');
   }
 
-  /** The deletion receipt as a readable page, with its digest and how to verify it. */
+  /** The deletion or correction receipt as a readable page, with its digest and how to verify it. */
   async receiptHtml(tenantId: string, requestId: string): Promise<string> {
     const row = await this.requestOf(tenantId, requestId);
-    if (row.type !== 'deletion') throw notFound('Deletion receipt');
+    if (row.type !== 'deletion' && row.type !== 'correction') throw notFound('Receipt');
     const file = await this.fileOf(row);
-    const body = await this.open(row, file);
-    let receipt: DeletionReceipt;
+    const bytes = await buffer(await this.open(row, file));
     try {
-      receipt = parseDeletionReceipt(await buffer(body));
+      if (row.type === 'deletion') return deletionReceiptHtml(parseDeletionReceipt(bytes));
+      const receipt = parseCorrectionReceipt(JSON.parse(bytes.toString('utf8')));
+      if (!receipt) throw new ReceiptReadError('the stored correction receipt is malformed');
+      return correctionReceiptHtml(receipt);
     } catch (err) {
-      // The message says what is wrong with the receipt, never what it holds.
-      this.log.error({ requestId: row.id, error: (err as Error).message }, 'stored receipt unreadable');
+      // The message says what is wrong with the receipt, never what it holds (JSON.parse's would quote it).
+      const error = err instanceof ReceiptReadError ? err.message : 'the stored receipt is not JSON';
+      this.log.error({ requestId: row.id, error }, 'stored receipt unreadable');
       throw unreadable();
     }
-    return deletionReceiptHtml(receipt);
   }
 
   private async requestOf(tenantId: string, requestId: string): Promise<RequestRow> {

@@ -54,7 +54,7 @@ export async function deliveryRoutes(
       config: { permission: 'requests:download' },
       schema: {
         tags: ['delivery'],
-        summary: 'Download the result: a zip (access, export) or a JSON erasure receipt (deletion); ranges resume',
+        summary: 'Download the result: a zip (access, export) or a JSON receipt (deletion, correction); ranges resume',
         security,
         params: RequestIdParams,
         querystring: ReportQuery,
@@ -87,7 +87,7 @@ export async function deliveryRoutes(
       config: { permission: 'requests:download' },
       schema: {
         tags: ['delivery'],
-        summary: 'The certificate of erasure of a deletion request as a readable page (the JSON is its report)',
+        summary: 'The receipt of a deletion (certificate of erasure) or of a correction as a readable page (the JSON is its report)',
         security,
         params: RequestIdParams,
         response: { 200: Type.String({ description: 'text/html' }), ...errors, 409: Problem, 410: Problem },

@@ -137,6 +137,21 @@ export interface ErasureOutcome {
   note?: string;
 }
 
+/**
+ * One change a correction asks of a feature, read from the request record when the task runs (the
+ * value never travels in a queue job): the catalogue item and the value it should have.
+ */
+export interface CorrectionChange {
+  id: string;
+  item: string;
+  value: string;
+}
+
+/** What became of one change: made (with what the store held before), or refused with a reason the subject reads. */
+export type CorrectionResult =
+  | { id: string; outcome: 'corrected'; oldValue: string | null }
+  | { id: string; outcome: 'refused'; reason: string };
+
 export interface FeatureAdapter {
   readonly feature: FeatureId;
   readonly datasets: DatasetDescription[];
@@ -159,6 +174,11 @@ export interface FeatureAdapter {
    * Must be idempotent: a retried job runs it again on what is left.
    */
   erase(subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]>;
+  /**
+   * Correct the subject's profile items (after an agent approved the correction), answering every
+   * change given. A feature without it has its corrections made by hand (a manual task for its owner).
+   */
+  correct?(subject: Subject, changes: CorrectionChange[], ctx: AdapterContext): Promise<CorrectionResult[]>;
   /** Erase retained rows of every subject of `tenantId` whose retention period has ended; returns rows erased. */
   purgeExpired?(tenantId: string, ctx: AdapterContext, now: Date): Promise<number>;
 }

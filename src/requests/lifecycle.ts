@@ -14,7 +14,7 @@
  *       └──────────┴───────────┴──────────┴──> cancelled   (from awaiting_approval and awaiting_subject too)
  *   partially_completed | failed ──> queued   (retry: their failed tasks run again)
  *
- * A request whose type the tenant reviews is written `awaiting_approval`, with nothing run until an
+ * A request whose type the tenant reviews (a correction always) is written `awaiting_approval`, with nothing run until an
  * agent approves it; `awaiting_subject`: the agent asked the subject for more, the deadline paused.
  * `awaiting_release`: the tenant reviews results before the subject gets them; an agent previews
  * the result and releases it, withholding items with a reason if need be (Art. 15(4)).
@@ -31,7 +31,10 @@
  * A new status is a line in its list, and each way into or out of it a line in its table.
  */
 
-export const REQUEST_TYPES = ['access', 'export', 'deletion'] as const;
+export const REQUEST_TYPES = ['access', 'export', 'deletion', 'correction'] as const;
+/** What became of one change a correction asked for: still to be made, made, or refused with a reason. */
+export const CHANGE_OUTCOMES = ['pending', 'corrected', 'refused'] as const;
+export type ChangeOutcome = (typeof CHANGE_OUTCOMES)[number];
 export const REQUEST_STATUSES = [
   'awaiting_approval',
   'awaiting_subject',

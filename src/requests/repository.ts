@@ -16,7 +16,8 @@ import {
   type TaskTransitionName,
   type Transition,
 } from './lifecycle.js';
-import { IS_OPEN, requests, resultParts, tasks, type RequestRow, type ResultPartRow, type TaskRow } from './tables.js';
+import { IS_OPEN, requestedChanges, requests, resultParts, tasks, type RequestedChangeRow, type RequestRow, type ResultPartRow, type TaskRow } from './tables.js';
+import type { RequestedChange } from './schemas.js';
 import { AuditTrail } from '../audit/trail.js';
 import type { AuditEventRow } from '../audit/tables.js';
 import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
@@ -71,6 +72,7 @@ export class RequestRepository {
     features: readonly string[],
     actor: Actor,
     review = false,
+    changes: readonly RequestedChange[] = [],
   ): Promise<RequestRow | undefined> {
     const status = review ? INITIAL_STATUS.reviewed : INITIAL_STATUS.request;
     return this.db.transaction(async (tx) => {
@@ -84,7 +86,13 @@ export class RequestRepository {
         .returning();
       if (!created) return undefined;
       await tx.insert(tasks).values(features.map((feature) => ({ requestId: created.id, feature, status: INITIAL_STATUS.task })));
-      const detail = { type: created.type, features: [...features], regime: created.regime, verification: created.verificationMethod };
+      if (changes.length > 0) {
+        const rows = changes.map((c, position) => ({ requestId: created.id, position, feature: c.feature, item: c.item, newValue: c.value, explanation: c.explanation }));
+        await tx.insert(requestedChanges).values(rows);
+      }
+      // The trail names the items to correct, never their values.
+      const asked = changes.length > 0 ? { changes: changes.map(({ feature, item }) => ({ feature, item })) } : {};
+      const detail = { type: created.type, features: [...features], regime: created.regime, verification: created.verificationMethod, ...asked };
       await new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: 'received', actor, detail });
       if (review) await new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: status, actor: SYSTEM_ACTOR });
       return created;
@@ -348,6 +356,44 @@ export class RequestRepository {
     });
   }
 
+  /** A correction's changes, in the order asked. */
+  async changesOf(requestId: string, feature?: string): Promise<RequestedChangeRow[]> {
+    const conditions = [eq(requestedChanges.requestId, requestId)];
+    if (feature !== undefined) conditions.push(eq(requestedChanges.feature, feature));
+    return this.db
+      .select()
+      .from(requestedChanges)
+      .where(and(...conditions))
+      .orderBy(asc(requestedChanges.position));
+  }
+
+  /** Records what became of a pending change; a change decided before stays as it was (a job run again). */
+  async decideChange(id: string, decision: { outcome: 'corrected' | 'refused'; oldValue?: string | null; reason?: string | null }): Promise<boolean> {
+    const updated = await this.db
+      .update(requestedChanges)
+      .set({ outcome: decision.outcome, oldValue: decision.oldValue ?? null, reason: decision.reason ?? null, decidedAt: new Date() })
+      .where(and(eq(requestedChanges.id, id), eq(requestedChanges.outcome, 'pending')))
+      .returning({ id: requestedChanges.id });
+    return updated.length > 0;
+  }
+
+  /**
+   * Erases the values of the subject's corrections made before `before` (a deletion of the subject
+   * completed): what was asked and what the stores held are personal data. The items and outcomes stay.
+   */
+  async eraseChangeValues(tenantId: string, accountId: string, before: Date): Promise<number> {
+    const ofSubject = this.db
+      .select({ id: requests.id })
+      .from(requests)
+      .where(and(eq(requests.tenantId, tenantId), eq(requests.subjectAccountId, accountId), lt(requests.createdAt, before)));
+    const erased = await this.db
+      .update(requestedChanges)
+      .set({ newValue: null, oldValue: null, explanation: null, erasedAt: new Date() })
+      .where(and(inArray(requestedChanges.requestId, ofSubject), isNull(requestedChanges.erasedAt)))
+      .returning({ id: requestedChanges.id });
+    return erased.length;
+  }
+
   /** Every file of a result split into parts, for `?part=N`. */
   async parts(requestId: string): Promise<ResultPartRow[]> {
     return this.db.select().from(resultParts).where(eq(resultParts.requestId, requestId)).orderBy(asc(resultParts.part));
@@ -377,7 +423,7 @@ export class RequestRepository {
   }
 
   /**
-   * The subject's access and export requests created before `before` that hold a result (given or
+   * The subject's access, export and correction requests created before `before` that hold a result (given or
    * awaiting release), and erased ones whose result is still on record (stopped between the two steps).
    */
   async resultsOfSubject(tenantId: string, accountId: string, before: Date) {
@@ -388,7 +434,7 @@ export class RequestRepository {
         and(
           eq(requests.tenantId, tenantId),
           eq(requests.subjectAccountId, accountId),
-          inArray(requests.type, ['access', 'export']),
+          inArray(requests.type, ['access', 'export', 'correction']),
           lt(requests.createdAt, before),
           isNotNull(requests.resultKey),
           inArray(requests.status, [...RESULT_STATUSES, ...RELEASE_STATUSES, 'erased']),

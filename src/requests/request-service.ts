@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
-import type { RequestRow, TaskRow } from './tables.js';
+import type { RequestedChangeRow, RequestRow, TaskRow } from './tables.js';
 import type { RequestFlow } from '../queue/flow.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { AppError, badRequest, conflict, loggableError, notFound } from '../errors.js';
@@ -8,9 +8,9 @@ import { isTerminal, type VerificationMethod } from './lifecycle.js';
 import { dueAt, extendedDue } from './deadlines.js';
 import type { RequestRepository } from './repository.js';
 import { wholeResult, type ResultFile } from './result-files.js';
-import type { CreateRequestBody, ExtendBody, ListRequestsQuery, RequestList, RequestStats, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
+import type { ChangeView, CreateRequestBody, ExtendBody, RequestedChange, ListRequestsQuery, RequestList, RequestStats, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
 import type { Actor, Principal } from '../auth/principal.js';
-import type { ApprovalService } from '../tenants/approval.js';
+import { isReviewed, type ApprovalService } from '../tenants/approval.js';
 import { eventView } from '../audit/trail.js';
 import { within } from '../dependencies.js';
 import type { AuditEventView } from '../audit/schemas.js';
@@ -44,15 +44,17 @@ export class RequestService {
     const { tenantId } = principal;
     const verification = verificationOf(principal, body);
     if (principal.kind === 'subject' && body.type === 'deletion') this.requireRecentLogin(principal.authTime);
-    const features = await this.featuresFor(tenantId, body.features);
+    const changes = changesOf(body);
+    const features = changes.length > 0 ? await this.correctionFeatures(tenantId, changes) : await this.featuresFor(tenantId, body.features);
     const subject = await this.subjectOf(principal, body.subject);
     const open = await this.repo.findOpen(tenantId, subject.accountId, body.type);
     if (open) return this.duplicate(open, actor);
     const regime = body.regime ?? (await this.tenants.defaultRegime(tenantId)) ?? 'gdpr';
     // One read of the tenant's settings: whether this type is reviewed, and whether its result is.
     const approval = await this.intake.approval.get(tenantId);
-    const review = approval[body.type] === 'review';
-    const releaseReview = body.type !== 'deletion' && approval.release === 'review';
+    const review = isReviewed(approval, body.type);
+    // Only a report or an export is previewed before release; a receipt goes as it is.
+    const releaseReview = (body.type === 'access' || body.type === 'export') && approval.release === 'review';
     const now = this.now();
     const row = await this.repo.insertWithTasks(
       {
@@ -76,6 +78,7 @@ export class RequestService {
       features,
       actor,
       review,
+      changes,
     );
     if (!row) {
       // Another ask for the same subject and type was written first: it is the open one.
@@ -126,7 +129,8 @@ export class RequestService {
   async get(tenantId: string, id: string): Promise<RequestView> {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw notFound('Request');
-    return toView(row, await this.repo.tasksOf(id));
+    const changes = row.type === 'correction' ? await this.repo.changesOf(id) : undefined;
+    return toView(row, await this.repo.tasksOf(id), changes);
   }
 
   /** A subject lists their own requests only; asking for another account's finds none. */
@@ -241,6 +245,31 @@ export class RequestService {
     );
   }
 
+  /**
+   * The features a correction covers: those of its changes, in catalogue order. Each change must name
+   * a feature the tenant uses and one of its items that a store holds (a value never stored has nothing
+   * to correct), once.
+   */
+  private async correctionFeatures(tenantId: string, changes: RequestedChange[]): Promise<FeatureId[]> {
+    const enabled = (await this.tenants.features(tenantId)) ?? [];
+    const seen = new Set<string>();
+    const errors = changes.flatMap((change, i) => {
+      const feature = this.catalogue.features.find((f) => f.id === change.feature);
+      const item = feature?.items.find((it) => it.id === change.item);
+      const key = `${change.feature}/${change.item}`;
+      const error = (field: string, message: string) => [{ field: `/changes/${i}/${field}`, message }];
+      if (!feature) return error('feature', 'is not a feature of the catalogue');
+      if (!enabled.includes(feature.id)) return error('feature', `feature "${feature.id}" is not enabled for this tenant`);
+      if (!item) return error('item', `is not an item of ${feature.id}`);
+      if (item.processing !== 'stored') return error('item', `is not stored (${item.processing}): there is nothing to correct`);
+      if (seen.has(key)) return error('item', 'is asked for twice');
+      seen.add(key);
+      return [];
+    });
+    if (errors.length > 0) throw new AppError(422, 'invalid-correction', 'Invalid correction', 'Some changes cannot be asked for', errors);
+    return this.catalogue.features.map((f) => f.id).filter((id) => changes.some((c) => c.feature === id));
+  }
+
   private async featuresFor(tenantId: string, asked: FeatureId[] | undefined): Promise<FeatureId[]> {
     const enabled = (await this.tenants.features(tenantId)) ?? [];
     if (!asked) return this.catalogue.features.map((f) => f.id).filter((id) => enabled.includes(id));
@@ -255,6 +284,19 @@ export class RequestService {
 export interface Caller {
   principal: Principal;
   actor: Actor;
+}
+
+/** A correction says what to change, and covers those changes' features; no other type takes changes. */
+function changesOf(body: CreateRequestBody): RequestedChange[] {
+  const invalid = (field: string, message: string) =>
+    new AppError(422, 'invalid-correction', 'Invalid correction', message, [{ field, message }]);
+  if (body.type !== 'correction') {
+    if (body.changes) throw invalid('/changes', 'only a correction takes changes');
+    return [];
+  }
+  if (!body.changes) throw invalid('/changes', 'a correction says what to change');
+  if (body.features) throw invalid('/features', "a correction covers its changes' features");
+  return body.changes;
 }
 
 /** A subject's own token verifies them; a key acting for someone must say how it verified them. */
@@ -283,7 +325,20 @@ function taskView(task: TaskRow): TaskView {
   };
 }
 
-export function toView(row: RequestRow, tasks?: TaskRow[]): RequestView {
+function changeView(change: RequestedChangeRow): ChangeView {
+  return {
+    id: change.id,
+    feature: change.feature as FeatureId,
+    item: change.item,
+    value: change.newValue,
+    explanation: change.explanation,
+    outcome: change.outcome,
+    ...(change.oldValue !== null ? { oldValue: change.oldValue } : {}),
+    ...(change.reason !== null ? { reason: change.reason } : {}),
+  };
+}
+
+export function toView(row: RequestRow, tasks?: TaskRow[], changes?: RequestedChangeRow[]): RequestView {
   const result = wholeResult(row);
   return {
     id: row.id,
@@ -312,6 +367,7 @@ export function toView(row: RequestRow, tasks?: TaskRow[]): RequestView {
     ...(row.releasedAt ? { releasedAt: row.releasedAt.toISOString() } : {}),
     ...(row.withheld?.length ? { withheld: row.withheld.map(({ note: _note, ...shown }) => shown) } : {}),
     ...(tasks ? { tasks: tasks.map(taskView) } : {}),
+    ...(changes ? { changes: changes.map(changeView) } : {}),
   };
 }
 

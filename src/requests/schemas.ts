@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { FeatureId } from '../catalogue/schema.js';
 import { REGIMES } from './deadlines.js';
-import { REJECTION_REASONS, REQUEST_STATUSES, RETRYABLE_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS, WITHHOLDING_REASONS } from './lifecycle.js';
+import { CHANGE_OUTCOMES, REJECTION_REASONS, REQUEST_STATUSES, RETRYABLE_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS, WITHHOLDING_REASONS } from './lifecycle.js';
 import { ActorView } from '../audit/schemas.js';
 
 /** Request API schemas, written once: validation, TypeScript types and OpenAPI come from here. */
@@ -10,7 +10,7 @@ import { ActorView } from '../audit/schemas.js';
 export const RejectionReason = Type.Enum([...REJECTION_REASONS], { description: 'Why the request was refused; shown to the subject' });
 
 export const RequestType = Type.Enum([...REQUEST_TYPES], {
-  description: 'access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)',
+  description: 'access (GDPR Art. 15), export (Art. 20), deletion (Art. 17) or correction (Art. 16, CCPA § 7023, PIPL Art. 46)',
 });
 export const RequestStatus = Type.Enum([...REQUEST_STATUSES]);
 export const Regime = Type.Enum([...REGIMES], {
@@ -64,6 +64,20 @@ export const Verification = Type.Object(
   { additionalProperties: false },
 );
 
+const Slug = { pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 100 };
+
+/** One change a correction asks for. The feature and item are checked against the catalogue (422), not here. */
+export const RequestedChange = Type.Object(
+  {
+    feature: Type.String({ ...Slug, description: 'The catalogue feature holding the item' }),
+    item: Type.String({ ...Slug, description: 'The catalogue item (an item id of the feature); only stored items can be corrected' }),
+    value: Type.String({ minLength: 1, maxLength: 2000, description: 'The value it should have' }),
+    explanation: Type.String({ minLength: 1, maxLength: 2000, description: "Why the current value is wrong, in the subject's words" }),
+  },
+  { additionalProperties: false },
+);
+export type RequestedChange = Static<typeof RequestedChange>;
+
 export const CreateRequestBody = Type.Object(
   {
     type: RequestType,
@@ -78,6 +92,13 @@ export const CreateRequestBody = Type.Object(
       }),
     ),
     regime: Type.Optional(Type.Enum([...REGIMES], { description: "Default: the tenant's default regime (gdpr unless set)" })),
+    changes: Type.Optional(
+      Type.Array(RequestedChange, {
+        minItems: 1,
+        maxItems: 50,
+        description: "correction only (and required there): what to correct; the request covers these changes' features",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -116,6 +137,18 @@ export const WithheldItem = Type.Object(
 );
 export type WithheldItem = Static<typeof WithheldItem>;
 
+export const ChangeView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  feature: FeatureId,
+  item: Type.String(),
+  value: Type.Union([Type.String(), Type.Null()], { description: 'null once erased with the subject\'s data' }),
+  explanation: Type.Union([Type.String(), Type.Null()]),
+  outcome: Type.Enum([...CHANGE_OUTCOMES], { description: 'pending until the feature corrects it (after approval) or its owner answers' }),
+  oldValue: Type.Optional(Type.String({ description: 'What the store held before' })),
+  reason: Type.Optional(Type.String({ description: 'Why it was refused' })),
+});
+export type ChangeView = Static<typeof ChangeView>;
+
 export const RequestView = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -151,6 +184,7 @@ export const RequestView = Type.Object(
     releasedAt: Type.Optional(Type.String({ format: 'date-time' })),
     withheld: Type.Optional(Type.Array(Type.Omit(WithheldItem, ['note']), { description: 'Items an agent withheld from the result, with the reason' })),
     tasks: Type.Optional(Type.Array(TaskView)),
+    changes: Type.Optional(Type.Array(ChangeView, { description: 'A correction: the changes asked for and what became of each' })),
   },
   { $id: 'Request' },
 );
@@ -175,7 +209,7 @@ export const ListRequestsQuery = Type.Object(
 export type ListRequestsQuery = Static<typeof ListRequestsQuery>;
 
 export const RequestList = Type.Object({
-  items: Type.Array(Type.Omit(RequestView, ['tasks'])),
+  items: Type.Array(Type.Omit(RequestView, ['tasks', 'changes'])),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 export type RequestList = Static<typeof RequestList>;

@@ -5,7 +5,7 @@ import type { WithheldItem } from './schemas.js';
 import { tenants } from '../tenants/tables.js';
 import { REGIMES } from './deadlines.js';
 import { ACTOR_TYPES } from '../audit/tables.js';
-import { OPEN_STATUSES, REJECTION_REASONS, REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS } from './lifecycle.js';
+import { CHANGE_OUTCOMES, OPEN_STATUSES, REJECTION_REASONS, REQUEST_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS } from './lifecycle.js';
 
 /**
  * Requests, their per-feature tasks and the parts of their results (their audit trail: src/audit). Postgres holds the truth about every
@@ -127,6 +127,38 @@ export const resultParts = pgTable(
   (t) => [primaryKey({ columns: [t.requestId, t.part] })],
 );
 
+/**
+ * What a correction asked to change, one row per item, and what became of it. The values and the
+ * subject's explanation are personal data: they live here only (never in a queue job, a log or the
+ * audit trail), and are set to null when a later deletion of the subject completes (`erasedAt`).
+ */
+export const requestedChanges = pgTable(
+  'requested_changes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    requestId: uuid('request_id')
+      .notNull()
+      .references(() => requests.id, { onDelete: 'cascade' }),
+    /** The order the subject gave them in. */
+    position: integer('position').notNull(),
+    feature: text('feature').notNull(),
+    /** The catalogue item (DataItem.id of the feature). */
+    item: text('item').notNull(),
+    newValue: text('new_value'),
+    explanation: text('explanation'),
+    outcome: text('outcome', { enum: CHANGE_OUTCOMES }).notNull().default('pending'),
+    /** What the store held before the change, as the adapter read it or the feature's owner reported it. */
+    oldValue: text('old_value'),
+    /** Why a change was refused, in words the subject reads. */
+    reason: text('reason'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** When the values were erased with the subject's data. */
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('requested_changes_request_position_idx').on(t.requestId, t.position)],
+);
+
 export type RequestRow = typeof requests.$inferSelect;
+export type RequestedChangeRow = typeof requestedChanges.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 export type ResultPartRow = typeof resultParts.$inferSelect;

@@ -2,13 +2,14 @@ import { createHash, type KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { preparedTextPrefix, resultKey } from '../blobs/keys.js';
 import type { Catalogue } from '../catalogue/schema.js';
-import type { RequestRow, TaskRow } from '../requests/tables.js';
+import type { RequestedChangeRow, RequestRow, TaskRow } from '../requests/tables.js';
 import type { DatasetDescription } from '../features/adapter.js';
 import { accessDataJson } from './report/access-data-json.js';
 import { addAccessReport } from './report/access-report-html.js';
 import { writeZipArchive, type ArchiveLayout, type WrittenBlob, type WrittenPart } from './zip/archive.js';
 import { accessArchiveSize, copyFiles, exportArchiveSize, prepareSections } from './archive-files.js';
 import { buildDeletionReceipt } from './receipt/deletion-receipt.js';
+import { buildCorrectionReceipt } from './receipt/correction-receipt.js';
 import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export/export-files.js';
 import { signReceipt } from './receipt/receipt-signing.js';
 import { buildSections, resultTimeOf, type FeatureSection } from './report-model.js';
@@ -18,7 +19,8 @@ import { TextPreparation } from './export/text-preparation.js';
  * Turns a request's ended tasks into the one result file the subject receives:
  * access -> zip with index.html, data.json and the original files;
  * export -> zip with JSON and CSV per dataset, the original files, README.txt and manifest.json;
- * deletion -> a JSON receipt, with its digest and, given a key, its signature (receipt-signing.ts).
+ * deletion -> a JSON receipt, with its digest and, given a key, its signature (receipt-signing.ts);
+ * correction -> a JSON receipt of the changes, sealed the same way.
  * Rows are streamed from the partials and files from the feature store, one at a time, and the
  * result is streamed into the results store, so memory stays flat whatever the subject holds.
  */
@@ -27,6 +29,8 @@ export interface AssemblyInput {
   request: RequestRow;
   tasks: TaskRow[];
   catalogue: Catalogue;
+  /** A correction's changes, in the order asked (none for the other types). */
+  changes?: RequestedChangeRow[];
   /** Feature id -> its datasets (empty for features without adapter). */
   datasets: ReadonlyMap<string, DatasetDescription[]>;
   /** Holds the partials; the result goes here too. */
@@ -86,6 +90,8 @@ export async function assembleResult(input: AssemblyInput): Promise<AssembledRes
       return assembleExport(assembly);
     case 'deletion':
       return assembleDeletionReceipt(assembly);
+    case 'correction':
+      return assembleCorrectionReceipt(assembly);
   }
 }
 
@@ -127,10 +133,20 @@ async function assembleExport({ input, sections, asOf }: Assembly): Promise<Asse
 
 async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-deletion-receipt-${input.request.id}.json`;
-  const receipt = signReceipt(buildDeletionReceipt(contextOf(input, sections)), input.signingKey);
-  // Bounded by the catalogue, not by the subject's data, so one buffer is fine here.
-  const body = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
-  const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), body);
+  return writeReceipt(input, fileName, buildDeletionReceipt(contextOf(input, sections)));
+}
+
+async function assembleCorrectionReceipt({ input }: Assembly): Promise<AssembledResult> {
+  const fileName = `dsar-correction-receipt-${input.request.id}.json`;
+  const { request, catalogue, tasks, changes = [] } = input;
+  return writeReceipt(input, fileName, buildCorrectionReceipt({ request, catalogue, tasks, changes }));
+}
+
+async function writeReceipt(input: AssemblyInput, fileName: string, body: object): Promise<AssembledResult> {
+  const receipt = signReceipt(body, input.signingKey);
+  // Bounded by the catalogue (and a correction's 50 changes), not by the subject's data, so one buffer is fine here.
+  const bytes = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
+  const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), bytes);
   return described(input.request.id, fileName, 'application/json', written);
 }
 

@@ -22,6 +22,7 @@ export const REQUEST_TYPE_WORDS: Record<RequestType, string> = {
   access: 'Access to your personal data',
   export: 'Export of your personal data',
   deletion: 'Deletion of your personal data',
+  correction: 'Correction of your personal data',
 };
 
 /** Why an agent withheld data from a result, as the subject reads it. */

@@ -80,6 +80,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       request: { ...request, status },
       tasks,
       catalogue: deps.catalogue,
+      ...(request.type === 'correction' ? { changes: await deps.repo.changesOf(requestId) } : {}),
       datasets,
       results: deps.results,
       featureBlobs: deps.featureBlobs,
@@ -109,8 +110,8 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
 }
 
 /**
- * A deletion that completed (fully or partly) erased the subject's data, so their earlier access and
- * export results go too, given or awaiting release: moved to `erased` first (from then on they answer
+ * A deletion that completed (fully or partly) erased the subject's data, so their earlier access,
+ * export and correction results go too (and the values their corrections asked for), given or awaiting release: moved to `erased` first (from then on they answer
  * 410, through links too), then their bytes and work files deleted. The deletion's own receipt stays.
  */
 async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, closedAt: Date, lastAttempt: boolean): Promise<void> {
@@ -125,6 +126,9 @@ async function eraseEarlierResults(deps: AssemblyDeps, deletion: RequestRow, clo
     erased.push(row.id);
   }
   if (erased.length > 0) await deps.repo.event(deletion.id, 'earlier_results_erased', undefined, { requestIds: erased });
+  // What the subject's corrections asked and what the stores held before: personal data, erased too.
+  const values = await deps.repo.eraseChangeValues(deletion.tenantId, deletion.subjectAccountId, closedAt);
+  if (values > 0) await deps.repo.event(deletion.id, 'correction_values_erased', undefined, { changes: values });
 }
 
 /** Every file of the result on record (one, or the parts of a split archive). */

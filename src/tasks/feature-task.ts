@@ -40,6 +40,11 @@ export async function runFeatureTask(
   await deps.repo.moveRequest(requestId, 'start');
 
   const resolved = await deps.resolveAdapter(request.tenantId, feature);
+  if (request.type === 'correction' && !(resolved.kind !== 'none' && resolved.kind !== 'manual' && resolved.adapter.correct)) {
+    // No adapter corrects this feature: its owner makes the changes and answers the task over the API.
+    await deps.repo.moveTask(requestId, feature, 'awaitAgent', { adapter: 'manual' });
+    return;
+  }
   if (resolved.kind === 'none') {
     await deps.repo.moveTask(requestId, feature, 'notAutomate');
     return;
@@ -58,7 +63,11 @@ export async function runFeatureTask(
     const work = async () => {
       const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
       const values =
-        request.type === 'deletion' ? await erase(adapter, request, ctx) : await collect(deps, adapter, request, ctx, datasets);
+        request.type === 'deletion'
+          ? await erase(adapter, request, ctx)
+          : request.type === 'correction'
+            ? await correct(deps.repo, adapter, request, ctx)
+            : await collect(deps, adapter, request, ctx, datasets);
       return { datasets, values };
     };
     // A feature store that hangs fails the attempt, as one that refuses: the retries and the task's end follow.
@@ -97,6 +106,27 @@ async function erase(adapter: FeatureAdapter, request: RequestRow, ctx: AdapterC
   // a crash then reports the time the first run erased, and the receipt stays the same.
   const record = await recordedErasure(ctx.sql, request.id, adapter.feature);
   return { counts, outcome, ...(record ? { finishedAt: record.erasedAt } : {}) };
+}
+
+/**
+ * Makes the changes asked of this feature that are still pending (a job run again skips those it
+ * recorded), and records what became of each on the request. The values come from the request
+ * record; the trail gets the items and outcomes only.
+ */
+async function correct(repo: RequestRepository, adapter: FeatureAdapter, request: RequestRow, ctx: AdapterContext) {
+  const pending = (await repo.changesOf(request.id, adapter.feature)).filter((c) => c.outcome === 'pending' && c.newValue !== null);
+  const changes = pending.map((c) => ({ id: c.id, item: c.item, value: c.newValue ?? '' }));
+  const results = changes.length > 0 && adapter.correct ? await adapter.correct(subjectOf(request), changes, ctx) : [];
+  for (const result of results) {
+    const decision = result.outcome === 'corrected' ? { outcome: result.outcome, oldValue: result.oldValue } : result;
+    await repo.decideChange(result.id, decision);
+  }
+  const items = new Map(pending.map((c) => [c.id, c.item]));
+  const decided = results.map((r) => ({ item: items.get(r.id), outcome: r.outcome }));
+  if (decided.length > 0) await repo.event(request.id, 'changes_decided', adapter.feature, { changes: decided });
+  const all = await repo.changesOf(request.id, adapter.feature);
+  const counts = { corrected: all.filter((c) => c.outcome === 'corrected').length, refused: all.filter((c) => c.outcome === 'refused').length };
+  return { counts };
 }
 
 /**

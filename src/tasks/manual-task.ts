@@ -13,7 +13,7 @@ import { manualUploadKey } from '../blobs/keys.js';
 import { storePartial } from './partial.js';
 import type { RequestService } from '../requests/request-service.js';
 import type { RequestView } from '../requests/schemas.js';
-import type { UploadedFile } from './schemas.js';
+import type { ChangeDecision, CompleteTaskBody, UploadedFile } from './schemas.js';
 
 /** A manual task's outcome: the agent's note and, for access and export, the files they supplied. */
 export interface ManualOutcome {
@@ -52,6 +52,9 @@ export class ManualTaskService {
     if (request.type === 'deletion') {
       throw conflict('no-upload-for-deletion', 'A deletion task is confirmed with a note, not with files');
     }
+    if (request.type === 'correction') {
+      throw conflict('no-upload-for-correction', 'A correction task is answered with a decision per change, not with files');
+    }
     const blobKey = manualUploadKey(request.id);
     const limit = this.maxUploadBytes;
     const tooLarge = () => new AppError(413, 'payload-too-large', 'Payload too large', `Files are limited to ${limit} bytes`);
@@ -75,13 +78,19 @@ export class ManualTaskService {
     return { name, mediaType, size, sha256: stored.sha256 };
   }
 
-  async complete(tenantId: string, id: string, feature: string, note: string, actor: Actor): Promise<RequestView> {
+  async complete(tenantId: string, id: string, feature: string, body: CompleteTaskBody, actor: Actor): Promise<RequestView> {
     const { request } = await this.openTask(tenantId, id, feature);
+    const { note } = body;
     // The files the partial lists are those recorded when the task completes: no upload lands in between.
     const completed = await this.repo.withTaskLocked(id, feature, async (task, repo) => {
       if (task?.status !== 'action_required') return false;
       const outcome = manualOutcome(task);
       outcome.manual.note = note;
+      if (request.type === 'correction') {
+        const { counts, detail } = await decideChanges(repo, id, feature, body.changes);
+        return (await repo.moveTask(id, feature, 'completeByHand', { counts, outcome, datasets: [] }, detail, actor)) !== undefined;
+      }
+      if (body.changes) throw invalidDecisions([{ field: '/changes', message: 'only a correction task takes changes' }]);
       const values =
         request.type === 'deletion'
           ? { counts: {}, outcome, datasets: [] }
@@ -126,6 +135,34 @@ export class ManualTaskService {
     }
   }
 }
+
+/**
+ * The feature owner's answer to a correction: every change still pending is corrected or refused
+ * with a reason, in the transaction that completes the task. The trail gets items and outcomes only.
+ */
+async function decideChanges(repo: RequestRepository, requestId: string, feature: string, decisions: ChangeDecision[] = []) {
+  const pending = (await repo.changesOf(requestId, feature)).filter((c) => c.outcome === 'pending');
+  const byId = new Map(decisions.map((d) => [d.id, d]));
+  const errors = decisions.flatMap((d, i) => {
+    if (!pending.some((c) => c.id === d.id)) return [{ field: `/changes/${i}/id`, message: `is not a pending change of ${feature}` }];
+    if (d.outcome === 'refused' && !d.reason) return [{ field: `/changes/${i}/reason`, message: 'a refusal says why' }];
+    return [];
+  });
+  for (const change of pending.filter((c) => !byId.has(c.id))) errors.push({ field: '/changes', message: `change ${change.id} is not answered` });
+  if (errors.length > 0) throw invalidDecisions(errors);
+  for (const d of decisions) {
+    await repo.decideChange(d.id, d.outcome === 'corrected' ? { outcome: 'corrected', oldValue: d.oldValue ?? null } : { outcome: 'refused', reason: d.reason ?? null });
+  }
+  const items = new Map(pending.map((c) => [c.id, c.item]));
+  const counted = (outcome: string) => decisions.filter((d) => d.outcome === outcome).length;
+  return {
+    counts: { corrected: counted('corrected'), refused: counted('refused') },
+    detail: { changes: decisions.map((d) => ({ item: items.get(d.id), outcome: d.outcome })) },
+  };
+}
+
+const invalidDecisions = (errors: { field: string; message: string }[]) =>
+  new AppError(422, 'invalid-decisions', 'Invalid answer', "The answer must decide each of the feature's pending changes", errors);
 
 const notWaiting = (status: string) =>
   conflict('task-not-waiting', `This task is ${status}; only a task in action_required is answered by hand`);

@@ -18,18 +18,21 @@ export async function manualTaskRoutes(scope: FastifyInstance, service: ManualTa
       config: { permission: 'tasks:manual' },
       schema: {
         tags: ['manual tasks'],
-        summary: 'Complete a manual task: the data was supplied, or the erasure was done by hand',
+        summary: 'Complete a manual task: the data was supplied, the erasure or the corrections were done by hand',
+        description:
+          "A correction's task answers each of the feature's changes (`changes`): corrected, with the value held before if known, " +
+          'or refused with a reason the subject reads (422 when a change is missing, unknown or refused without a reason).',
         security,
         params: TaskParams,
         body: CompleteTaskBody,
-        response: { 200: RequestView, 400: Problem, 401: Problem, 404: Problem, 409: Problem },
+        response: { 200: RequestView, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem },
       },
     },
     async (request) => service.complete(
         request.tenantId,
         request.params.id,
         request.params.feature,
-        request.body.note,
+        request.body,
         actorOf(request.principal, request.ip),
       ),
   );

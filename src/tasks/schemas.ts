@@ -18,6 +18,17 @@ export const UploadQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const ChangeDecision = Type.Object(
+  {
+    id: Type.String({ format: 'uuid', description: 'The change (`changes[].id` of the request)' }),
+    outcome: Type.Enum(['corrected', 'refused']),
+    oldValue: Type.Optional(Type.String({ maxLength: 2000, description: 'corrected: what the store held before' })),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'refused (and required there): why, in words the subject reads' })),
+  },
+  { additionalProperties: false },
+);
+export type ChangeDecision = Static<typeof ChangeDecision>;
+
 export const CompleteTaskBody = Type.Object(
   {
     note: Type.String({
@@ -25,6 +36,12 @@ export const CompleteTaskBody = Type.Object(
       maxLength: 4000,
       description: 'What was done, e.g. "Exported from the meeting system" or "Erased in the email archive"',
     }),
+    changes: Type.Optional(
+      Type.Array(ChangeDecision, {
+        maxItems: 50,
+        description: "A correction's task (and required there): what became of each of the feature's changes",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -5,9 +5,20 @@ import type { Actor } from '../auth/principal.js';
 import { unknownTenant } from '../auth/api-keys.js';
 import { APPROVAL_STEPS, tenantApproval, tenants } from './tables.js';
 import type { ApprovalSettings } from './schemas.js';
+import type { RequestType } from '../requests/lifecycle.js';
 
 /** Deletions cannot be undone: an agent reviews them unless the tenant chooses otherwise. Results are released as they are. */
 export const DEFAULT_APPROVAL: ApprovalSettings = { access: 'auto', export: 'auto', deletion: 'review', release: 'auto' };
+
+/**
+ * Whether an agent approves a request of this type before it runs. A correction always: it changes
+ * stored data on the subject's word, and the law asks the controller to judge whether the data is
+ * inaccurate first (GDPR Art. 16, CCPA § 7023(b): "the totality of the circumstances", PIPL Art. 46).
+ * Nothing changes before a person has looked, and no tenant setting can skip that.
+ */
+export function isReviewed(settings: ApprovalSettings, type: RequestType): boolean {
+  return type === 'correction' || settings[type] === 'review';
+}
 
 /** Per tenant: each request type runs at once or waits for an agent's approval; results are released at once or after review. */
 export class ApprovalService {

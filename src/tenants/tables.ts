@@ -1,6 +1,5 @@
 import { REGIMES } from '../requests/deadlines.js';
 import { pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
-import { REQUEST_TYPES } from '../requests/lifecycle.js';
 
 /** Tenants and how each answers the catalogue's features. */
 
@@ -44,8 +43,11 @@ export const tenantFeatureSettings = pgTable(
 );
 
 export const APPROVAL_MODES = ['auto', 'review'] as const;
-/** What a tenant may review: each request type before it runs, and access and export results before release. */
-export const APPROVAL_STEPS = [...REQUEST_TYPES, 'release'] as const;
+/**
+ * What a tenant may review: each request type before it runs, and access and export results before
+ * release. Corrections are not a setting: they are always reviewed (tenants/approval.ts).
+ */
+export const APPROVAL_STEPS = ['access', 'export', 'deletion', 'release'] as const;
 
 /**
  * Whether a tenant's requests of one type run at once (auto) or wait for an agent's approval

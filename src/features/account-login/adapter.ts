@@ -1,7 +1,9 @@
+import type { FeatureAdapter } from '../adapter.js';
 import { dataset, declarativeAdapter } from '../declarative.js';
 import { accounts, thirdPartyAccounts } from './tables.js';
+import { correctAccount } from './correct.js';
 
-export const accountLoginAdapter = declarativeAdapter({
+const described = declarativeAdapter({
   feature: 'account-login',
   datasets: [
     dataset({
@@ -34,3 +36,6 @@ export const accountLoginAdapter = declarativeAdapter({
     }),
   ],
 });
+
+/** The declarative adapter, and corrections of its mobile number and email address (correct.ts). */
+export const accountLoginAdapter: FeatureAdapter = { ...described, correct: correctAccount };

@@ -1,10 +1,12 @@
+import type { FeatureAdapter } from '../adapter.js';
 import { dataset, declarativeAdapter, expression } from '../declarative.js';
 import { blobDeletions, contacts, externalContacts } from './tables.js';
+import { correctEntry } from './correct.js';
 
 const profileImageName =
   `'profile-image' || case profile_image_media_type when 'image/png' then '.png' when 'image/jpeg' then '.jpg' else '' end`;
 
-export const addressBookAdapter = declarativeAdapter({
+const described = declarativeAdapter({
   feature: 'address-book',
   blobDeletions,
   datasets: [
@@ -61,3 +63,6 @@ export const addressBookAdapter = declarativeAdapter({
     }),
   ],
 });
+
+/** The declarative adapter, and corrections of the subject's entry (correct.ts). */
+export const addressBookAdapter: FeatureAdapter = { ...described, correct: correctEntry };

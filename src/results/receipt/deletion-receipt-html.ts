@@ -1,4 +1,5 @@
 import type { DeletionReceipt, ReceiptDataset, ReceiptFeature } from './deletion-receipt.js';
+import type { Seal } from './receipt-signing.js';
 import { html, raw } from '../html.js';
 import { documentStart, DOCUMENT_END } from '../views/document.js';
 import { formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS } from '../labels.js';
@@ -20,9 +21,9 @@ export function deletionReceiptHtml(receipt: DeletionReceipt): string {
 }
 
 // Nothing but its own inline style: the receipt shows no images or files.
-const POLICY = "default-src 'none'; style-src 'unsafe-inline'";
+export const POLICY = "default-src 'none'; style-src 'unsafe-inline'";
 
-const STYLE = `
+export const STYLE = `
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f; margin: 0; background: #f6f7f9; }
 main { max-width: 1000px; margin: 0 auto; padding: 24px; }
 header, section { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 16px 24px; margin-bottom: 20px; }
@@ -104,7 +105,7 @@ function datasetNote(d: ReceiptDataset): string {
   return [d.note ?? '', retention].filter(Boolean).join(' ');
 }
 
-function seal(receipt: DeletionReceipt): string {
+export function seal(receipt: Seal): string {
   const { signature } = receipt;
   const rows: [string, string][] = [['Digest (SHA-256)', receipt.digest]];
   if (signature) rows.push(['Signature', `${signature.algorithm}, key ${signature.keyId}`], ['Signature value', signature.value]);
@@ -131,7 +132,7 @@ openssl pkeyutl -verify -pubin -inkey public.pem -rawin -in digest.bin -sigfile 
 `;
 }
 
-function definitionList(rows: [string, string][]): string {
+export function definitionList(rows: [string, string][]): string {
   return `<dl>\n${rows.map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`).join('\n')}\n</dl>`;
 }
 
@@ -139,7 +140,7 @@ function statusWords(status: string): string {
   return STATUS_WORDS[status] ?? status;
 }
 
-function formatIso(iso: string): string {
+export function formatIso(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : formatDate(date);
 }

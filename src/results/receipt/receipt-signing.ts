@@ -1,8 +1,7 @@
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import type { DeletionReceipt, DeletionReceiptBody } from './deletion-receipt.js';
 
 /**
- * Seals a deletion receipt so anyone holding the service's public key can check it was issued by the
+ * Seals a receipt (of a deletion, of a correction) so anyone holding the service's public key can check it was issued by the
  * service and not changed since:
  *
  *   digest    = hex SHA-256 of the canonical JSON of the body (the receipt without `digest` and `signature`);
@@ -14,6 +13,12 @@ import type { DeletionReceipt, DeletionReceiptBody } from './deletion-receipt.js
  */
 
 const SIGNATURE_ALGORITHM = 'Ed25519';
+
+/** What sealing adds to a receipt's body. */
+export interface Seal {
+  digest: string;
+  signature: { algorithm: typeof SIGNATURE_ALGORITHM; keyId: string; value: string } | null;
+}
 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -30,7 +35,7 @@ function canonicalJson(value: unknown): string {
   throw new TypeError(`cannot canonicalize a ${typeof value} value`);
 }
 
-export function receiptDigest(body: DeletionReceiptBody): string {
+export function receiptDigest(body: object): string {
   return createHash('sha256').update(canonicalJson(body), 'utf8').digest('hex');
 }
 
@@ -41,7 +46,7 @@ export function keyIdOf(key: KeyObject): string {
 }
 
 /** The receipt with its digest, signed when a key is given. */
-export function signReceipt(body: DeletionReceiptBody, privateKey: KeyObject | undefined): DeletionReceipt {
+export function signReceipt<B extends object>(body: B, privateKey: KeyObject | undefined): B & Seal {
   const digest = receiptDigest(body);
   if (!privateKey) return { ...body, digest, signature: null };
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('the receipt signing key must be an Ed25519 private key');
@@ -53,7 +58,7 @@ export function signReceipt(body: DeletionReceiptBody, privateKey: KeyObject | u
  * True only when the body matches the digest and the digest carries a valid signature by `publicKey`
  * (a KeyObject or PEM). An unsigned or malformed receipt does not verify.
  */
-export function verifyReceipt(receipt: DeletionReceipt, publicKey: KeyObject | string): boolean {
+export function verifyReceipt(receipt: Seal, publicKey: KeyObject | string): boolean {
   const { digest, signature, ...body } = receipt;
   try {
     const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
