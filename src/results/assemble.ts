@@ -8,7 +8,7 @@ import { accessDataJson } from './report/access-data-json.js';
 import { addAccessReport } from './report/access-report-html.js';
 import { writeZipArchive, type ArchiveLayout, type WrittenBlob, type WrittenPart } from './zip/archive.js';
 import { accessArchiveSize, copyFiles, exportArchiveSize, prepareSections } from './archive-files.js';
-import { buildDeletionReceipt } from './receipt/deletion-receipt.js';
+import { buildDeletionReceipt, type DeletionReceipt } from './receipt/deletion-receipt.js';
 import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export/export-files.js';
 import { signReceipt } from './receipt/receipt-signing.js';
 import { buildSections, resultTimeOf, type FeatureSection } from './report-model.js';
@@ -68,6 +68,8 @@ export interface AssembledResult {
   fileName: string;
   /** Every file of the result in order: one, or the parts of a split archive (each a complete zip). */
   parts: ResultPart[];
+  /** A deletion's receipt as written, kept on the request's record (src/records). */
+  receipt?: DeletionReceipt;
 }
 
 interface Assembly {
@@ -131,7 +133,7 @@ async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<A
   // Bounded by the catalogue, not by the subject's data, so one buffer is fine here.
   const body = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
   const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), body);
-  return described(input.request.id, fileName, 'application/json', written);
+  return { ...described(input.request.id, fileName, 'application/json', written), receipt };
 }
 
 function contextOf(input: AssemblyInput, sections: FeatureSection[]) {
