@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, lt, notExists, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { REQUEST_TYPES, type RequestStatus } from '../requests/lifecycle.js';
 import { requests, tasks, type RequestRow } from '../requests/tables.js';
@@ -131,12 +131,14 @@ export class RequestRecords {
    * one was retried meanwhile and runs again), a batch at a time; returns how many.
    */
   async purge(endedBefore: Date): Promise<number> {
+    // A result kept longer than its record (RESULT_TTL_DAYS above the retention) goes first, by its expiry.
+    const holdsResult = and(eq(requests.id, requestRecords.requestId), isNotNull(requests.resultKey));
     let purged = 0;
     for (;;) {
       const batch = await this.db
         .select({ id: requestRecords.requestId })
         .from(requestRecords)
-        .where(lt(requestRecords.endedAt, endedBefore))
+        .where(and(lt(requestRecords.endedAt, endedBefore), notExists(this.db.select({ one: sql`1` }).from(requests).where(holdsResult))))
         .limit(BATCH);
       if (batch.length === 0) return purged;
       const ids = batch.map((r) => r.id);
@@ -153,7 +155,7 @@ export class RequestRecords {
    * The figures CCPA § 7102 asks for, per request type, of the requests the tenant received in the
    * year (UTC): how many were received, complied with in whole or in part, denied; and the median
    * and mean days to respond, over the requests answered (complied with or denied). Requests not
-   * ended yet have no record and count as received and open.
+   * ended yet have no record and count as received and open; one retried counts as it ended last until it ends again.
    */
   async figures(tenantId: string, year: number): Promise<RecordFigures[]> {
     // Text, not Date: a parameter of raw SQL goes to postgres.js as it is.
