@@ -177,3 +177,36 @@ async function people(): Promise<string[]> {
     select account_id from account_login.accounts where tenant_id = 'globex' order by account_id`;
   return rows.map((r) => r.account_id);
 }
+
+t.test("a manual task's note and file names and a withheld item's note go once the result is gone", async (t) => {
+  const put = (url: string, payload: object) => app.inject({ method: 'PUT', url, headers: auth(keys.acme), payload });
+  t.equal((await put('/v1/tenant/features/clock-in', { enabled: true, adapter: 'manual' })).statusCode, 200);
+  t.equal((await put('/v1/tenant/approval', { access: 'auto', export: 'auto', deletion: 'review', release: 'review' })).statusCode, 200);
+  const req = await createRequest(sys, { type: 'access', subject: { accountId: 'heidi' }, features: ['im', 'clock-in'] });
+  const until = async (status: string) => {
+    for (let i = 0; i < 600 && (await ctx.repo.findById(req.id))?.status !== status; i++) await new Promise((r) => setTimeout(r, 100));
+    t.equal((await ctx.repo.findById(req.id))?.status, status);
+  };
+  await until('action_required');
+  const post = (url: string, payload: object) => app.inject({ method: 'POST', url, headers: auth(keys.acme), payload });
+  const note = 'Exported from the attendance machine in room 4';
+  t.equal((await post(`/v1/requests/${req.id}/tasks/clock-in/complete`, { note })).statusCode, 200);
+  await until('awaiting_release');
+  const withhold = [{ feature: 'im', reason: 'third_party_rights', note: 'names of colleagues' }];
+  t.equal((await post(`/v1/requests/${req.id}/release`, { withhold })).statusCode, 200);
+  await waitForEnd(sys, req.id);
+  const task = async () => (await ctx.repo.tasksOf(req.id)).find((x) => x.feature === 'clock-in');
+  t.match((await task())?.outcome, { manual: { note } });
+
+  await ctx.delivery.expireResults(new Date(Date.now() + (ctx.config.resultTtlDays + 1) * DAY_MS));
+  await ctx.records.housekeep(new Date());
+  const row = await ctx.repo.findById(req.id);
+  t.equal(row?.status, 'expired');
+  t.ok(row?.withheld?.length, 'the withheld items stay');
+  for (const item of row?.withheld ?? []) {
+    t.same(Object.keys(item).sort(), ['dataset', 'feature', 'reason'], 'without their note');
+    t.equal(item.reason, 'third_party_rights');
+  }
+  t.equal((await task())?.outcome, null, "the manual task's note and files are cleared");
+  t.equal((await get(`/v1/requests/${req.id}/record`)).json().outcome, 'complied', 'the record stays');
+});
