@@ -43,6 +43,7 @@ const ConfigSchema = Type.Object({
   linkSigningKey: Type.Optional(Type.String({ pattern: BASE64_32_BYTES })),
   receiptSigningKey: Type.Optional(Type.String({ pattern: '-----BEGIN PRIVATE KEY-----' })),
   resultTtlDays: Type.Integer({ minimum: 1 }),
+  recordRetentionMonths: Type.Integer({ minimum: 24 }),
   resultPartBytes: Type.Integer({ minimum: 1024 * 1024 }),
   linkTtlSeconds: Type.Integer({ minimum: 60 }),
   publicBaseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -143,6 +144,8 @@ export function loadConfig(env: Env = process.env): Config {
     // A PEM in one environment variable often arrives with literal \n.
     receiptSigningKey: env.RECEIPT_SIGNING_KEY?.replaceAll('\\n', '\n') || undefined,
     resultTtlDays: int(env.RESULT_TTL_DAYS, 7),
+    // Request records and receipts, after the request ended (CCPA § 7101: at least 24 months).
+    recordRetentionMonths: int(env.RECORD_RETENTION_MONTHS, 24),
     // Archives above this split into numbered parts, each a complete zip (2 GiB by default).
     resultPartBytes: int(env.RESULT_PART_BYTES, 2 * 1024 ** 3),
     linkTtlSeconds: int(env.LINK_TTL_SECONDS, 7 * 24 * 60 * 60),

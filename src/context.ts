@@ -22,6 +22,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { EncryptedBlobStore } from './blobs/encrypted-blob-store.js';
 import { S3BlobStore, s3Client } from './blobs/s3-blob-store.js';
 import { DeliveryService } from './delivery/delivery-service.js';
+import { RecordService } from './records/record-service.js';
+import { RequestRecords } from './records/records.js';
 import { loadSecrets } from './secrets.js';
 import { DeliveryRepository } from './delivery/repository.js';
 import { AuditTrail } from './audit/trail.js';
@@ -79,6 +81,8 @@ export interface Context {
   metrics: Metrics;
   /** The Idempotency-Keys of POSTs and their answers (the API's hooks; the worker purges what expired). */
   idempotency: IdempotencyStore;
+  /** Requests' records and receipts, their yearly figures, and their housekeeping. */
+  records: RecordService;
   close(): Promise<void>;
 }
 
@@ -178,6 +182,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     receiptSigningKey: keys.receiptSigningKey,
     metrics: new Metrics(log),
     idempotency: new IdempotencyStore(database.db),
+    records: new RecordService(new RequestRecords(database.db), config, log),
     outbound,
     secrets,
     webhooks: new WebhookService(database.db, secrets, outbound),

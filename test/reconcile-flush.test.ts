@@ -47,7 +47,9 @@ t.test('Redis flushed while requests are queued and running: every one completes
 t.test('the schedules are there again after a flush', async (t) => {
   const sys = await startSystem(t, {}, { redisUrl });
   const options = { connection: sys.ctx.redis, prefix: sys.ctx.config.queuePrefix };
-  const queues = ['result-expiry', 'retention-purge', 'idempotency-expiry', 'webhook-delivery-retention'].map((name) => new Queue(name, options));
+  const queues = ['result-expiry', 'retention-purge', 'idempotency-expiry', 'webhook-delivery-retention', 'request-records'].map(
+    (name) => new Queue(name, options),
+  );
   t.teardown(() => Promise.all(queues.map((q) => q.close())));
   const scheduled = async () => (await Promise.all(queues.map((q) => q.getJobScheduler(q.name)))).every((s) => s !== undefined);
   await until(scheduled);

@@ -185,6 +185,8 @@ export const ROWS: Row[] = [
     ok: 201,
     call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/links`, payload: {} }),
   },
+  { route: 'GET /v1/requests/{id}/record', allowed: ADMIN, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.deletion[target]}/record` }) },
+  { route: 'GET /v1/reports/ccpa-metrics', allowed: ADMIN, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/reports/ccpa-metrics?year=2026' }) },
   { route: 'GET /v1/requests/{id}/downloads', allowed: ALL, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/downloads` }) },
   {
     route: 'POST /v1/requests/{id}/tasks/{feature}/complete',

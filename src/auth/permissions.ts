@@ -25,10 +25,12 @@ export const PERMISSIONS = [
   'catalogue:read',
   /** Register webhook endpoints, read their delivery logs, replay a delivery. */
   'webhooks:manage',
+  /** Requests' records (with their receipts) and the yearly figures. */
+  'records:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const ADMIN_ONLY: readonly Permission[] = ['keys:manage', 'tenant:configure', 'audit:read', 'webhooks:manage'];
+const ADMIN_ONLY: readonly Permission[] = ['keys:manage', 'tenant:configure', 'audit:read', 'webhooks:manage', 'records:read'];
 
 /** A subject's permissions reach only their own account's requests (hook.ts, request-service.ts). */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {

@@ -14,6 +14,7 @@ import { manualTaskRoutes } from '../tasks/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
+import { recordRoutes } from '../records/routes.js';
 import { deliveryRoutes, linkRoutes } from '../delivery/routes.js';
 import { operationsRoutes } from '../metrics/operations.js';
 import { registerCors } from './cors.js';
@@ -105,6 +106,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       await deliveryRoutes(v1, ctx.delivery, ctx.receiptSigningKey);
       await auditRoutes(v1, ctx.audit);
       await webhookRoutes(v1, ctx.webhooks);
+      await recordRoutes(v1, ctx.records);
     },
     { prefix: '/v1' },
   );

@@ -21,6 +21,7 @@ import type { RequestedChange } from './schemas.js';
 import { AuditTrail } from '../audit/trail.js';
 import type { AuditEventRow } from '../audit/tables.js';
 import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
+import { RequestRecords } from '../records/records.js';
 
 /** Which ended requests a bulk retry takes: those with a failed task (of the feature, if given). */
 export interface RetryFilter {
@@ -49,6 +50,8 @@ export interface ClosingResult {
   size: number;
   sha256: string;
   parts: PartValues[];
+  /** A deletion's signed receipt: kept on the request's record beyond the result's retention. */
+  receipt?: object;
 }
 export type TaskValues = Omit<Partial<typeof tasks.$inferInsert>, 'id' | 'requestId' | 'feature' | 'status'>;
 
@@ -273,6 +276,8 @@ export class RequestRepository {
     if (moved) {
       const kind = transition.event ?? transition.to;
       await this.trail.record({ tenantId: moved.tenantId, requestId: id, kind, actor, detail });
+      // A transition that stamps completedAt ends the request: its record is kept (src/records).
+      if (transition.stamp === 'completedAt') await new RequestRecords(this.db).keep(moved);
     }
     return moved;
   }
@@ -293,6 +298,7 @@ export class RequestRepository {
     return this.db.transaction(async (tx) => {
       const closed = await new RequestRepository(tx).moveRequest(id, name, values);
       if (closed) await recordParts(tx, id, mediaType, parts);
+      if (closed && result.receipt) await new RequestRecords(tx).keepReceipt(id, result.receipt);
       return closed;
     });
   }

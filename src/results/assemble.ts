@@ -8,7 +8,7 @@ import { accessDataJson } from './report/access-data-json.js';
 import { addAccessReport } from './report/access-report-html.js';
 import { writeZipArchive, type ArchiveLayout, type WrittenBlob, type WrittenPart } from './zip/archive.js';
 import { accessArchiveSize, copyFiles, exportArchiveSize, prepareSections } from './archive-files.js';
-import { buildDeletionReceipt } from './receipt/deletion-receipt.js';
+import { buildDeletionReceipt, type DeletionReceipt } from './receipt/deletion-receipt.js';
 import { buildCorrectionReceipt } from './receipt/correction-receipt.js';
 import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export/export-files.js';
 import { signReceipt } from './receipt/receipt-signing.js';
@@ -72,6 +72,8 @@ export interface AssembledResult {
   fileName: string;
   /** Every file of the result in order: one, or the parts of a split archive (each a complete zip). */
   parts: ResultPart[];
+  /** A deletion's receipt as written, kept on the request's record (src/records). */
+  receipt?: DeletionReceipt;
 }
 
 interface Assembly {
@@ -133,21 +135,24 @@ async function assembleExport({ input, sections, asOf }: Assembly): Promise<Asse
 
 async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-deletion-receipt-${input.request.id}.json`;
-  return writeReceipt(input, fileName, buildDeletionReceipt(contextOf(input, sections)));
+  const { result, receipt } = await writeReceipt(input, fileName, buildDeletionReceipt(contextOf(input, sections)));
+  // The signed receipt is also kept on the request's record (src/records), beyond the result.
+  return { ...result, receipt };
 }
 
 async function assembleCorrectionReceipt({ input }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-correction-receipt-${input.request.id}.json`;
   const { request, catalogue, tasks, changes = [] } = input;
-  return writeReceipt(input, fileName, buildCorrectionReceipt({ request, catalogue, tasks, changes }));
+  return (await writeReceipt(input, fileName, buildCorrectionReceipt({ request, catalogue, tasks, changes }))).result;
 }
 
-async function writeReceipt(input: AssemblyInput, fileName: string, body: object): Promise<AssembledResult> {
+async function writeReceipt<B extends object>(input: AssemblyInput, fileName: string, body: B) {
   const receipt = signReceipt(body, input.signingKey);
   // Bounded by the catalogue (and a correction's 50 changes), not by the subject's data, so one buffer is fine here.
-  const bytes = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
+  const bytes = Buffer.from(`${JSON.stringify(receipt, null, 2)}
+`, 'utf8');
   const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), bytes);
-  return described(input.request.id, fileName, 'application/json', written);
+  return { result: described(input.request.id, fileName, 'application/json', written), receipt };
 }
 
 function contextOf(input: AssemblyInput, sections: FeatureSection[]) {

@@ -92,6 +92,8 @@ export function startWorker(ctx: Context): RunningWorker {
       ctx.log,
       schedule,
     ),
+    // Requests whose result is gone lose their free text; records past RECORD_RETENTION_MONTHS go, with their requests.
+    startScheduledJob({ name: 'request-records', everyMs: HOUR_MS, run: () => ctx.records.housekeep() }, ctx.log, schedule),
     // Idempotency-Keys past their 24 hours (a call with one also clears its own when it finds it expired).
     startScheduledJob({ name: 'idempotency-expiry', everyMs: HOUR_MS, run: () => ctx.idempotency.purgeExpired() }, ctx.log, schedule),
     // The webhook delivery log past WEBHOOK_DELIVERY_RETENTION_DAYS (pending deliveries stay).

@@ -12,10 +12,11 @@ import { PartialReadError, spoolBytes, type SpoolEntry } from '../partials/parti
 import type { DatasetSummary, FeatureSection } from '../report-model.js';
 import { renderDataset, SpoolLineError, type RenderJob, type WithFile } from './row-renderer.js';
 import type { PreparedText, TextPreparation } from './text-preparation.js';
+import { datasetSchema } from './dataset-schema.js';
 
 /**
  * The entries of an export (data portability) result, after the original files:
- * `<feature>/<dataset>.json` and `.csv` per dataset, README.txt, and manifest.json last,
+ * `<feature>/<dataset>.json`, `.csv` and `.schema.json` (the JSON's JSON Schema) per dataset, README.txt, and manifest.json last,
  * listing every other entry with the size and SHA-256 measured while it was written.
  */
 
@@ -62,6 +63,9 @@ export async function addDatasetFiles(archive: ZipArchive, ctx: ExportContext, t
         await archive.add(path, Readable.from(text), { ...TEXT, mediaType, sizeHint: spool?.bytes });
       }
     }
+    // Once per dataset, from its description: a few hundred bytes, no pass over the rows.
+    const schema = `${JSON.stringify(datasetSchema(section, dataset), null, 2)}\n`;
+    await archive.addText(`${base}.schema.json`, [schema], { ...TEXT, mediaType: 'application/schema+json' });
   }
 }
 
@@ -130,6 +134,8 @@ function readmeText(ctx: ExportContext): string {
     'Layout',
     '------',
     '<feature>/<dataset>.json    The rows of one dataset as a JSON array of objects (column -> value).',
+    '<feature>/<dataset>.schema.json  The JSON Schema (draft 2020-12) the JSON file follows: its columns,',
+    '                            and the item of the privacy statement each one carries.',
     '<feature>/<dataset>.csv     The same rows as CSV (RFC 4180: comma separated, first line is the header).',
     "                            Text that begins with =, +, -, @, tab or CR is prefixed with ' so that",
     '                            spreadsheet programs show it instead of running it as a formula.',

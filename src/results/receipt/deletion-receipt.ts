@@ -101,6 +101,11 @@ export function parseDeletionReceipt(bytes: Buffer): DeletionReceipt {
   } catch {
     throw new ReceiptReadError('the stored deletion receipt is not JSON');
   }
+  return readDeletionReceipt(value);
+}
+
+/** A deletion receipt kept as JSON (a request's record), checked against its schema. */
+export function readDeletionReceipt(value: unknown): DeletionReceipt {
   if (!checkReceipt.Check(value)) {
     const [first] = checkReceipt.Errors(value);
     throw new ReceiptReadError(`the stored deletion receipt is malformed: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
