@@ -11,6 +11,7 @@ import { accessArchiveSize, copyFiles, exportArchiveSize, prepareSections } from
 import { buildDeletionReceipt } from './receipt/deletion-receipt.js';
 import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export/export-files.js';
 import { signReceipt } from './receipt/receipt-signing.js';
+import type { Rescan } from './receipt/rescan.js';
 import { buildSections, resultTimeOf, type FeatureSection } from './report-model.js';
 import { TextPreparation } from './export/text-preparation.js';
 
@@ -33,6 +34,8 @@ export interface AssemblyInput {
   results: BlobStore;
   /** Holds the files referenced by FileRef.blobKey. */
   featureBlobs: BlobStore;
+  /** Deletion: the scan of every store after the erasure, set against the receipt (receipt/rescan.ts). */
+  rescan?: Rescan;
   /** Ed25519 private key that signs deletion receipts; without it receipts carry `signature: null`. */
   signingKey?: KeyObject;
   /** Rows a listing of index.html shows before it moves to pages of its own (default 1000). */
@@ -127,7 +130,7 @@ async function assembleExport({ input, sections, asOf }: Assembly): Promise<Asse
 
 async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-deletion-receipt-${input.request.id}.json`;
-  const receipt = signReceipt(buildDeletionReceipt(contextOf(input, sections)), input.signingKey);
+  const receipt = signReceipt(buildDeletionReceipt({ ...contextOf(input, sections), rescan: input.rescan }), input.signingKey);
   // Bounded by the catalogue, not by the subject's data, so one buffer is fine here.
   const body = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
   const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), body);
