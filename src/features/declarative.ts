@@ -14,7 +14,6 @@ import {
   type ErasureOutcome,
   type FeatureAdapter,
   type FileRef,
-  type RetentionRule,
   type SerializedPart,
   type Subject,
 } from './adapter.js';
