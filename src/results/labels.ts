@@ -109,8 +109,9 @@ function erasureWords(outcome: ErasureResult, account: ItemAccount, rows: string
   const { word, explanation } = ERASURE_OUTCOMES[outcome];
   switch (outcome) {
     case 'retained': {
-      const restricted = account.restricted && account.until ? ` ${restrictionWords('that obligation', account.until)}.` : '';
-      return `${word} (${rows})${account.until ? ` until ${account.until}` : ''}: ${account.reason ?? ''}${restricted} ${explanation}`;
+      // Rows marked restricted say so with the date; the explanation says it for those that are not marked.
+      const restricted = account.restricted && account.until ? `${restrictionWords('that obligation', account.until)}, used for nothing else.` : explanation;
+      return `${word} (${rows})${account.until ? ` until ${account.until}` : ''}: ${account.reason ?? ''} ${restricted}`;
     }
     case 'deleted':
       return `${word} (${rows}). ${explanation}`;
