@@ -173,6 +173,8 @@ t.test('deletion: an erasure killed after its commit reports, run again, what it
   const receipt = await receiptOf(sys, deletion.id);
   const expected = await receiptOf(other, uninterrupted.id);
   t.same(receipt.features, expected.features, 'the receipt says what an uninterrupted deletion says');
+  t.same(receipt.rescan, expected.rescan, 'and found the same left after the erasure');
+  t.ok(receipt.rescan?.features.every((f) => f.status === 'confirmed'), 'which its words account for');
   t.equal(receipt.status, expected.status, 'and ends in the same status');
   t.equal(receipt.createdAt, await resultTime(deletion.id), 'the time of the request');
   t.notOk('completedAt' in receipt || receipt.features.some((f) => 'finishedAt' in f), 'and no time of its work, which a rerun changes');

@@ -15,6 +15,7 @@ import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
 import { ZipFile } from './zip.js';
 import { NOW, requestRow, taskRow } from './fixtures/rows.js';
 import { writePartial } from '../src/results/partials/partials.js';
+import { ERASURE_OUTCOMES } from '../src/features/erasure-outcomes.js';
 
 /**
  * Every catalogue item of every feature is accounted for exactly once, with the right outcome, in
@@ -352,9 +353,9 @@ t.test('the HTML receipt shows every feature, each outcome and the digest', asyn
   t.equal(page.match(/<tr><td>/g)?.length, ITEM_COUNT + receipt.features.reduce((n, f) => n + f.datasets.length, 0), 'a row per item and dataset');
   t.match(page, receipt.digest);
   t.match(page, receipt.signature!.value);
-  t.match(page, `Kept for a legal obligation until ${RETAINED_UNTIL}`);
-  t.match(page, 'Kept because other people share it');
-  t.match(page, 'Anonymized: your identity was removed');
+  t.match(page, `Retained (4 rows) until ${RETAINED_UNTIL}: ${RETENTION.reason} ${ERASURE_OUTCOMES.retained.explanation}`);
+  t.match(page, `Kept (3 rows). ${ERASURE_OUTCOMES.kept.explanation}`);
+  t.match(page, `Anonymized (2 rows). ${ERASURE_OUTCOMES.anonymized.explanation}`);
   t.match(page, 'How to verify');
   t.match(page, 'openssl pkeyutl -verify');
 });

@@ -580,7 +580,7 @@ t.test('deletion receipt', async (t) => {
     reason: 'Kept 7 years for tax law.',
     until: '2031-05-02',
   }, 'the least complete erasure of an item wins');
-  t.strictSame(im.items[4], { id: 'read-receipts', label: 'Read receipts', outcome: 'kept', count: 1 });
+  t.strictSame(im.items[4], { id: 'read-receipts', label: 'Read receipts', outcome: 'kept', count: 1, reason: 'Legal hold.' }, 'kept, and why');
   t.strictSame(im.datasets[3], {
     dataset: 'group-messages',
     title: 'Group messages',
@@ -619,7 +619,7 @@ t.test('deletion receipt', async (t) => {
   for (const feature of receipt.features) t.match(page, `<h2>${feature.name}</h2>`, `shows ${feature.id}`);
   t.match(page, receipt.digest);
   t.match(page, receipt.signature!.keyId);
-  t.match(page, 'Kept for a legal obligation until 2031-05-02: Kept 7 years for tax law. (3 rows)');
+  t.match(page, 'Retained (3 rows) until 2031-05-02: Kept 7 years for tax law.');
   t.match(page, 'How to verify');
 });
 

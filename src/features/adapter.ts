@@ -119,8 +119,6 @@ export function rowValues(record: CollectedRecord): Row {
   return record.row instanceof RowJson ? record.row.toJSON() : record.row;
 }
 
-export type ErasureAction = 'deleted' | 'anonymized' | 'kept';
-
 export interface ErasureOutcome {
   dataset: string;
   deleted: number;
@@ -131,8 +129,16 @@ export interface ErasureOutcome {
   retained?: number;
   retainedUntil?: string;
   retentionReason?: string;
+  /** The retained rows are marked restricted to the legal purpose in the feature's store. */
+  restricted?: boolean;
   /** Catalogue item ids this dataset carries. */
   items: string[];
+  /**
+   * Of `items`, those a shared row (anonymized or kept) no longer holds of the subject: their identity.
+   * The others stay with the rows' content, so the receipt says they were kept, not anonymized.
+   * Absent (an external feature's report), every item of an anonymized row counts as anonymized.
+   */
+  identityItems?: string[];
   /** Why something was anonymized or kept, in words the subject can read. */
   note?: string;
 }

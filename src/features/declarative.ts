@@ -14,12 +14,13 @@ import {
   type ErasureOutcome,
   type FeatureAdapter,
   type FileRef,
-  type RetentionRule,
   type SerializedPart,
   type Subject,
 } from './adapter.js';
 import { bindSubject, bindSubjectToSettings, tableName } from './sql-text.js';
 import { recordedErasure, recordErasure } from './erasures/records.js';
+import { restrictionWords } from './erasure-outcomes.js';
+import type { LegalRetention } from './retention.js';
 import { others } from './words.js';
 
 /**
@@ -89,10 +90,18 @@ export function dataset<T extends PgTable>(spec: DatasetSpec<ColumnOf<T>> & { ta
   return spec;
 }
 
-export interface RetentionSpec<K extends string = string> extends RetentionRule {
+export interface RetentionSpec<K extends string = string> extends LegalRetention {
   /** The timestamp column the period counts from. */
   since: K;
+  /**
+   * A nullable date column an erasure sets on the rows it must keep: from then on they are restricted
+   * to the legal purpose until that date, and every result shows them so (in a `restriction` column).
+   */
+  restricted: K;
 }
+
+/** The output column that says a row is restricted to its legal purpose (null for rows that are not). */
+export const RESTRICTION_COLUMN = 'restriction';
 
 export interface KeepLatestSpec<K extends string = string> {
   count: number;
@@ -146,6 +155,8 @@ interface DatasetSql {
   row: string;
   where: string;
   columns: Record<string, string | null>;
+  /** Output columns computed from the row, by name: their SQL expressions. */
+  computed: Record<string, string>;
   /** The ORDER BY as SQL terms. */
   orderBy?: string[];
   /** Set when the order is plain columns, ascending: the key a large dataset can be split at. */
@@ -156,8 +167,9 @@ interface DatasetSql {
   keepLatest?: { count: number; per: string; by: string };
 }
 
-interface RetentionSql extends RetentionRule {
+interface RetentionSql extends LegalRetention {
   since: string;
+  restricted: string;
 }
 
 type Tx = postgres.TransactionSql;
@@ -215,6 +227,7 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
     row: getTableConfig(d.table).name,
     where: d.where,
     columns: Object.fromEntries(Object.entries(d.columns).map(([key, item]) => [column(key), item ?? null])),
+    computed: {},
   };
   if (d.orderBy) {
     resolved.orderBy = d.orderBy.map(term);
@@ -232,9 +245,24 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
     };
   }
   if (d.erase) resolved.erase = { ...d.erase, anonymize: (d.erase.anonymize ?? []).map(column) };
-  if (d.retention) resolved.retention = { ...d.retention, since: column(d.retention.since) };
+  if (d.retention) {
+    const retention = { ...d.retention, since: column(d.retention.since), restricted: column(d.retention.restricted) };
+    resolved.retention = retention;
+    resolved.columns[RESTRICTION_COLUMN] = null;
+    resolved.computed[RESTRICTION_COLUMN] = restrictionSql(retention);
+  }
   if (d.keepLatest) resolved.keepLatest = { ...d.keepLatest, per: column(d.keepLatest.per), by: column(d.keepLatest.by) };
   return resolved;
+}
+
+/** The sentence restrictionWords makes, built by Postgres from the row's date; the purpose is static code. */
+function restrictionSql(r: RetentionSql): string {
+  const [before, after] = restrictionWords(r.purpose, '\u0000').split('\u0000').map(literal);
+  return `case when ${r.restricted} is null then null else ${before} || to_char(${r.restricted}, 'YYYY-MM-DD') || ${after} end`;
+}
+
+function literal(text: string | undefined): string {
+  return `'${(text ?? '').replaceAll("'", "''")}'`;
 }
 
 function describe(d: DatasetSql): DatasetDescription {
@@ -245,6 +273,17 @@ function describe(d: DatasetSql): DatasetDescription {
   const description: DatasetDescription = { name: d.name, title: d.title, columns: Object.keys(d.columns), items };
   if (d.retention) description.retention = { days: d.retention.days, reason: d.retention.reason };
   return description;
+}
+
+/**
+ * Items that only columns the erasure clears carry (who wrote, owns, organized a row): a shared row
+ * kept without the subject holds none of them. Every other item stays with the row's content.
+ */
+function identityItemsOf(d: DatasetSql): string[] {
+  const cleared = new Set(d.erase?.anonymize ?? []);
+  const columnsOf = new Map<string, string[]>();
+  for (const [column, item] of Object.entries(d.columns)) if (item) columnsOf.set(item, [...(columnsOf.get(item) ?? []), column]);
+  return [...columnsOf].filter(([item, columns]) => item !== d.file?.item && columns.every((c) => cleared.has(c))).map(([item]) => item);
 }
 
 function itemsOf(d: DatasetSql): string[] {
@@ -411,7 +450,11 @@ const FILE_PARTS = ['blobKey', 'name', 'mediaType', 'size', 'sha256'] as const;
 function selectSql(d: DatasetSql, asText: ReadonlySet<string>, range?: string): string {
   const columns = Object.keys(d.columns);
   // A json or array column stays one value, its JSON text: rows hold scalars only.
-  const inner = columns.map((c) => (asText.has(c) ? `${c}::text as "${c}"` : c));
+  const inner = columns.map((c) => {
+    const computed = d.computed[c];
+    if (computed) return `${computed} as "${c}"`;
+    return asText.has(c) ? `${c}::text as "${c}"` : c;
+  });
   if (d.file) inner.push(...FILE_PARTS.map((p) => `${d.file?.[p] ?? 'null'} as "file:${p}"`));
   const order = d.orderBy ? ` order by ${d.orderBy.join(', ')}` : '';
   // Without a file the subquery's row is the row: serialized whole, with no subplan per row (~7 % of Postgres' time).
@@ -536,7 +579,7 @@ async function plan(tx: Tx, d: DatasetSql, subject: Subject): Promise<Plan> {
     dataset: d,
     shared: Number(counts?.shared ?? 0),
     others: await countOthers(tx, d, subject),
-    retained: await countRetained(tx, d, subject, where),
+    retained: await restrictRetained(tx, d, subject, where),
   };
 }
 
@@ -545,13 +588,18 @@ function withinPeriod(r: RetentionSql, now: string): string {
   return `(${r.since} > ${now} - make_interval(days => ${r.days}))`;
 }
 
-async function countRetained(tx: Tx, d: DatasetSql, subject: Subject, where: string): Promise<Retained> {
+/**
+ * Marks the rows the law makes the feature keep as restricted to that purpose, each until the end of
+ * its own period (GDPR Art. 18(2)): from now on every result shows them so. Counts them for the receipt.
+ */
+async function restrictRetained(tx: Tx, d: DatasetSql, subject: Subject, where: string): Promise<Retained> {
   if (!d.retention) return { count: 0, until: null };
-  const { since, days } = d.retention;
+  const { since, days, restricted } = d.retention;
   const [row] = await tx.unsafe(
     bindSubject(
-      `select count(*)::int as n, to_char((max(${since}) + make_interval(days => ${days})) at time zone 'UTC', 'YYYY-MM-DD') as until ` +
-        `from ${d.table} where ${where} and ${withinPeriod(d.retention, 'now()')}`,
+      `with marked as (update ${d.table} set ${restricted} = ((${since} + make_interval(days => ${days})) at time zone 'UTC')::date ` +
+        `where ${where} and ${withinPeriod(d.retention, 'now()')} returning ${restricted} as until) ` +
+        `select count(*)::int as n, to_char(max(until), 'YYYY-MM-DD') as until from marked`,
     ),
     params(tx, subject, d.name),
   );
@@ -580,10 +628,11 @@ async function apply(tx: Tx, spec: FeatureSql, p: Plan, subject: Subject): Promi
   const deleted = await deleteRows(tx, spec, d, subject);
   const anonymized = await anonymizeRows(tx, d, subject);
   const kept = p.shared - anonymized;
-  const outcome: ErasureOutcome = { dataset: d.name, deleted, anonymized, kept, items: itemsOf(d) };
+  const outcome: ErasureOutcome = { dataset: d.name, deleted, anonymized, kept, items: itemsOf(d), identityItems: identityItemsOf(d) };
   if (p.shared > 0 && d.erase?.note) outcome.note = d.erase.note.replaceAll('{others}', others(p.others));
   if (d.retention) {
     outcome.retained = p.retained.count;
+    outcome.restricted = true;
     if (p.retained.until) Object.assign(outcome, { retainedUntil: p.retained.until, retentionReason: d.retention.reason });
   }
   return outcome;

@@ -12,6 +12,7 @@ import { buildDeletionReceipt, type DeletionReceipt } from './receipt/deletion-r
 import { buildCorrectionReceipt } from './receipt/correction-receipt.js';
 import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './export/export-files.js';
 import { signReceipt } from './receipt/receipt-signing.js';
+import type { Rescan } from './receipt/rescan.js';
 import { buildSections, resultTimeOf, type FeatureSection } from './report-model.js';
 import { TextPreparation } from './export/text-preparation.js';
 
@@ -37,6 +38,8 @@ export interface AssemblyInput {
   results: BlobStore;
   /** Holds the files referenced by FileRef.blobKey. */
   featureBlobs: BlobStore;
+  /** Deletion: the scan of every store after the erasure, set against the receipt (receipt/rescan.ts). */
+  rescan?: Rescan;
   /** Ed25519 private key that signs deletion receipts; without it receipts carry `signature: null`. */
   signingKey?: KeyObject;
   /** Rows a listing of index.html shows before it moves to pages of its own (default 1000). */
@@ -135,7 +138,7 @@ async function assembleExport({ input, sections, asOf }: Assembly): Promise<Asse
 
 async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-deletion-receipt-${input.request.id}.json`;
-  const { result, receipt } = await writeReceipt(input, fileName, buildDeletionReceipt(contextOf(input, sections)));
+  const { result, receipt } = await writeReceipt(input, fileName, buildDeletionReceipt({ ...contextOf(input, sections), rescan: input.rescan }));
   // The signed receipt is also kept on the request's record (src/records), beyond the result.
   return { ...result, receipt };
 }
@@ -149,8 +152,7 @@ async function assembleCorrectionReceipt({ input }: Assembly): Promise<Assembled
 async function writeReceipt<B extends object>(input: AssemblyInput, fileName: string, body: B) {
   const receipt = signReceipt(body, input.signingKey);
   // Bounded by the catalogue (and a correction's 50 changes), not by the subject's data, so one buffer is fine here.
-  const bytes = Buffer.from(`${JSON.stringify(receipt, null, 2)}
-`, 'utf8');
+  const bytes = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
   const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), bytes);
   return { result: described(input.request.id, fileName, 'application/json', written), receipt };
 }

@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import { Processing, type DataItem } from '../catalogue/schema.js';
 import type { RequestType } from '../requests/lifecycle.js';
 import type { DatasetDescription, ErasureOutcome, RetentionRule } from '../features/adapter.js';
+import { ERASURE_RESULTS, LEAST_COMPLETE_FIRST, type ErasureResult } from '../features/erasure-outcomes.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /**
@@ -16,10 +17,8 @@ const ItemOutcome = Type.Enum([
   'found',
   'none_held',
   'not_stored',
-  'retained',
-  'deleted',
-  'anonymized',
-  'kept',
+  // What an erasure did: the words and what they mean are erasure-outcomes.ts'.
+  ...ERASURE_RESULTS,
   'not_automated',
   'manual',
   'failed',
@@ -37,10 +36,15 @@ export const ItemAccount = Type.Object(
     count: Type.Optional(Type.Integer({ minimum: 0 })),
     /** not_stored: how the privacy statement says the item is handled (never `stored`). */
     processing: Type.Optional(Type.Exclude(Processing, Type.Literal('stored'))),
-    /** not_stored: the statement's own words; retained: the legal obligation; failed: why the task failed; withheld: why an agent withheld it (a WITHHOLDING_REASONS code). */
+    /**
+     * not_stored: the statement's own words; retained: the legal obligation; anonymized, kept: why the
+     * rows stay; failed: why the task failed; withheld: why an agent withheld it (a WITHHOLDING_REASONS code).
+     */
     reason: Type.Optional(Type.String()),
-    /** retained: the date the last retained row is erased (ISO). */
+    /** retained: the date the last retained row is erased (ISO); until then the rows are restricted to the legal purpose. */
     until: Type.Optional(Type.String()),
+    /** retained: the rows are marked restricted to the legal purpose in the feature's store. */
+    restricted: Type.Optional(Type.Boolean()),
     /** found: rows the law makes the feature keep for a period, even past a deletion request. */
     retained: Type.Optional(Type.Object({ days: Type.Integer({ minimum: 0 }), reason: Type.String() }, { additionalProperties: false })),
     /** none_held: why nothing can be held; manual: what the person who answered wrote. */
@@ -108,29 +112,46 @@ function longest(rules: RetentionRule[]): RetentionRule | undefined {
 
 /**
  * Where several datasets carry an item, the least complete erasure wins, so the receipt never
- * overstates: retained (kept whole for the law), then kept (shared, authorship removed where
- * possible), then anonymized, then deleted.
+ * overstates (LEAST_COMPLETE_FIRST). A shared row kept without the subject is `anonymized` for the
+ * items that said who they were (`identityItems`), and `kept` for the items its content carries.
  */
 function erasureOutcome(itemId: string, outcomes: ErasureOutcome[]): Outcome {
   const carrying = outcomes.filter((o) => o.items.includes(itemId));
-  const retained = sum(carrying.map((o) => o.retained ?? 0));
-  if (retained > 0) return retainedOutcome(carrying.filter((o) => (o.retained ?? 0) > 0), retained);
-  for (const action of ['kept', 'anonymized', 'deleted'] as const) {
-    const count = sum(carrying.map((o) => o[action]));
-    if (count > 0) return { outcome: action, count };
+  const counts: Record<ErasureResult, number> = { retained: 0, kept: 0, anonymized: 0, deleted: 0 };
+  const notes: Record<ErasureResult, string[]> = { retained: [], kept: [], anonymized: [], deleted: [] };
+  for (const o of carrying) {
+    for (const [action, n] of sharedAs(itemId, o)) {
+      counts[action] += n;
+      if (n > 0 && o.note) notes[action].push(o.note);
+    }
+    counts.deleted += o.deleted;
+    counts.retained += o.retained ?? 0;
   }
-  return { outcome: 'none_held' };
+  const action = LEAST_COMPLETE_FIRST.find((a) => counts[a] > 0);
+  if (!action) return { outcome: 'none_held' };
+  if (action === 'retained') return retainedOutcome(carrying.filter((o) => (o.retained ?? 0) > 0), counts.retained);
+  const reasons = [...new Set(notes[action])];
+  return { outcome: action, count: counts[action], ...(reasons.length > 0 ? { reason: reasons.join(' ') } : {}) };
+}
+
+/** How a dataset's shared rows count for one item: as anonymized or as kept. */
+function sharedAs(itemId: string, o: ErasureOutcome): [ErasureResult, number][] {
+  // An external feature that names no identity items is taken at its word.
+  if (!o.identityItems) return [['anonymized', o.anonymized], ['kept', o.kept]];
+  return o.identityItems.includes(itemId) ? [['anonymized', o.anonymized + o.kept]] : [['kept', o.anonymized + o.kept]];
 }
 
 function retainedOutcome(retaining: ErasureOutcome[], count: number): Outcome {
   const reasons = [...new Set(retaining.flatMap((o) => (o.retentionReason ? [o.retentionReason] : [])))];
   // ISO dates compare as strings; the latest is when the last of the item's rows goes.
   const until = retaining.flatMap((o) => (o.retainedUntil ? [o.retainedUntil] : [])).sort().at(-1);
+  const restricted = retaining.every((o) => o.restricted === true);
   return {
     outcome: 'retained',
     count,
     reason: reasons.length > 0 ? reasons.join('; ') : 'kept for a legal obligation',
     ...(until ? { until } : {}),
+    ...(restricted ? { restricted } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { DataItem, Processing, Source } from '../catalogue/schema.js';
 import type { RequestType, WithholdingReason } from '../requests/lifecycle.js';
 import type { ItemAccount } from './item-accounting.js';
+import { ERASURE_OUTCOMES, restrictionWords, type ErasureResult } from '../features/erasure-outcomes.js';
 import type { DatasetSummary, FeatureSection } from './report-model.js';
 
 /** The words results use for catalogue and status codes, so HTML and README say the same thing. */
@@ -87,13 +88,10 @@ export function itemOutcomeWords(account: ItemAccount): string {
     case 'not_stored':
       return `Not stored: ${account.processing ? PROCESSING_MARKS[account.processing] : 'no store holds it'} (privacy statement: "${account.reason ?? ''}")`;
     case 'retained':
-      return `Kept for a legal obligation${account.until ? ` until ${account.until}` : ''}: ${account.reason ?? ''} (${rows})`;
     case 'deleted':
-      return `Deleted (${rows})`;
     case 'anonymized':
-      return `Anonymized: your identity was removed (${rows})`;
     case 'kept':
-      return `Kept because other people share it (${rows})`;
+      return erasureWords(account.outcome, account, rows);
     case 'not_automated':
       return 'Not automated: answered separately by your organization';
     case 'manual':
@@ -104,6 +102,22 @@ export function itemOutcomeWords(account: ItemAccount): string {
       return 'Cancelled';
     case 'withheld':
       return `Withheld: ${WITHHOLDING_WORDS[account.reason as WithholdingReason] ?? account.reason}`;
+  }
+}
+
+/** An erasure's outcome: its word, what it means (erasure-outcomes.ts), and this item's particulars. */
+function erasureWords(outcome: ErasureResult, account: ItemAccount, rows: string): string {
+  const { word, explanation } = ERASURE_OUTCOMES[outcome];
+  switch (outcome) {
+    case 'retained': {
+      // Rows marked restricted say so with the date; the explanation says it for those that are not marked.
+      const restricted = account.restricted && account.until ? `${restrictionWords('that obligation', account.until)}, used for nothing else.` : explanation;
+      return `${word} (${rows})${account.until ? ` until ${account.until}` : ''}: ${account.reason ?? ''} ${restricted}`;
+    }
+    case 'deleted':
+      return `${word} (${rows}). ${explanation}`;
+    default:
+      return `${word} (${rows}). ${explanation}${account.reason ? ` Why: ${account.reason}` : ''}`;
   }
 }
 

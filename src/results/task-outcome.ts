@@ -28,10 +28,12 @@ function isOutcome(value: unknown): value is ErasureOutcome {
     [value.deleted, value.anonymized, value.kept].every(isCount) &&
     Array.isArray(value.items) &&
     value.items.every((i) => typeof i === 'string') &&
+    optional(value.identityItems, (ids) => Array.isArray(ids) && ids.every(isString)) &&
     (value.note === null || optional(value.note, isString)) &&
     optional(value.retained, isCount) &&
     optional(value.retainedUntil, isString) &&
-    optional(value.retentionReason, isString)
+    optional(value.retentionReason, isString) &&
+    optional(value.restricted, (v) => typeof v === 'boolean')
   );
 }
 

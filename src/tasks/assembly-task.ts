@@ -12,6 +12,10 @@ import { errorKind } from './feature-task.js';
 import { deleteResult } from '../requests/result-files.js';
 import { deleteWorkFiles, keepsWorkFiles } from '../requests/work-files.js';
 import { SYSTEM_ACTOR } from '../auth/principal.js';
+import type { ResolvedAdapter } from '../features/adapter-resolver.js';
+import { buildSections } from '../results/report-model.js';
+import { compareRescan, rescanConfirms, type Rescan } from '../results/receipt/rescan.js';
+import { rescanAfterErasure } from './erasure-rescan.js';
 
 /** How a deletion ends when it erased the subject's data, all of it or in part. */
 const ERASING_STATUSES: readonly RequestRow['status'][] = ['completed', 'partially_completed'];
@@ -27,6 +31,8 @@ export interface AssemblyDeps {
   results: BlobStore;
   log: Logger;
   featureSql(feature: string): Sql;
+  /** The adapters that erased, to scan their stores again once all of them ran. */
+  resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
   receiptSigningKey?: KeyObject;
   /** taskTimeoutMs: how long a feature's store may take to forget a request's pseudonyms. */
   config: { resultPartBytes: number; taskTimeoutMs: number };
@@ -61,7 +67,10 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   }
   try {
     const now = new Date();
-    const closing = closingTransition(tasks);
+    // Each task recorded the datasets its adapter described when it ran.
+    const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
+    const rescan = request.type === 'deletion' ? await rescanErasure(deps, request, tasks, datasets) : undefined;
+    const closing = closingOf(tasks, rescan);
     const status = REQUEST_TRANSITIONS[closing].to;
     // Before the deletion shows as completed, so that by then the subject's earlier results answer 410.
     if (request.type === 'deletion' && closing !== 'fail') await eraseEarlierResults(deps, request, now, lastAttempt);
@@ -74,8 +83,6 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     // The tenant reviews results before release: the partials stay until it is released as it is or without withheld items.
     const awaitsRelease = request.releaseReview && !request.releasedAt && closing !== 'fail';
     const previous = request.resultKey ? await resultKeys(deps, request) : [];
-    // Each task recorded the datasets its adapter described when it ran.
-    const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
     const result = await assembleResult({
       request: { ...request, status },
       tasks,
@@ -85,6 +92,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       results: deps.results,
       featureBlobs: deps.featureBlobs,
       signingKey: deps.receiptSigningKey,
+      ...(rescan ? { rescan } : {}),
       partBytes: deps.config.resultPartBytes,
     });
     const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now);
@@ -107,6 +115,18 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     }
     throw err;
   }
+}
+
+/** After every eraser ran: each store scanned again for the subject, set against what the receipt will say. */
+async function rescanErasure(deps: AssemblyDeps, request: RequestRow, tasks: TaskRow[], datasets: Map<string, DatasetDescription[]>): Promise<Rescan> {
+  const scans = await rescanAfterErasure(deps, request, tasks);
+  return compareRescan(buildSections({ request, catalogue: deps.catalogue, tasks, datasets }), scans);
+}
+
+/** A deletion whose re-scan found more than its receipt says remains does not claim full completion. */
+function closingOf(tasks: TaskRow[], rescan: Rescan | undefined): ReturnType<typeof closingTransition> {
+  const closing = closingTransition(tasks);
+  return closing === 'complete' && rescan && !rescanConfirms(rescan) ? 'completePartially' : closing;
 }
 
 /**

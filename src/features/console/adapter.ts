@@ -33,7 +33,7 @@ export const consoleAdapter = declarativeAdapter({
         ipAddress: 'ip-address',
       },
       orderBy: ['occurredAt', 'id'],
-      retention: { ...NETWORK_LOGS, since: 'occurredAt' },
+      retention: { ...NETWORK_LOGS, since: 'occurredAt', restricted: 'restrictedUntil' },
     }),
   ],
 });

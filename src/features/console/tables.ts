@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, date, index, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /** The management console's store: its administrators and what they did (kept for a while, see the adapter). */
 export const consoleStore = pgSchema('console');
@@ -34,6 +34,8 @@ export const operationLogs = consoleStore.table(
     target: text('target'),
     result: text('result', { enum: ['success', 'failed'] }).notNull(),
     ipAddress: text('ip_address'),
+    /** Set by an erasure on a row the law makes the feature keep: from then on it serves only that obligation, until this date (retention.ts). */
+    restrictedUntil: date('restricted_until', { mode: 'string' }),
   },
   (t) => [
     index('operation_logs_tenant_account_idx').on(t.tenantId, t.accountId, t.occurredAt),

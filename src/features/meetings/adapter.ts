@@ -115,10 +115,15 @@ const meetingsSpec: FeatureSpec = {
       orderBy: ['startedAt', 'id'],
       file: { blobKey: 'blobKey', name: 'fileName', mediaType: 'mediaType', size: 'size', sha256: 'sha256', item: 'audio-video-stream' },
       erase: {
-        where: `recordings.recorded_by_account_id = :account or recordings.meeting_id in (${aloneIn})`,
+        // Every recording the subject is in, not only those they made: each is the subject's data too.
+        where:
+          `recordings.recorded_by_account_id = :account or recordings.meeting_id in (${attended}) ` +
+          `or recordings.meeting_id in (${aloneIn})`,
         sharedWith: peopleOf('recordings.meeting_id'),
         anonymize: ['recordedByAccountId'],
-        note: 'Kept for the {others} who took part in those meetings; you are no longer named as who recorded them.',
+        note:
+          'Kept for the {others} who took part in those meetings: a recording shows everyone in it. ' +
+          'You are no longer listed as a participant, nor named as who recorded them.',
       },
     }),
     dataset({

@@ -51,7 +51,7 @@ export const redEnvelopeAdapter = declarativeAdapter({
         paidAt: null,
       },
       orderBy: ['paidAt', 'id'],
-      retention: { ...PAYMENT_RECORDS, since: 'paidAt' },
+      retention: { ...PAYMENT_RECORDS, since: 'paidAt', restricted: 'restrictedUntil' },
     }),
   ],
 });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, numeric, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, date, index, integer, numeric, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * The red envelope store: the Alipay accounts people bound, envelopes sent, who claimed what, and
@@ -70,6 +70,8 @@ export const payments = redEnvelope.table(
     alipayAccount: text('alipay_account').notNull(),
     tradeNo: text('trade_no').notNull(),
     paidAt: timestamp('paid_at', { withTimezone: true }).notNull(),
+    /** Set by an erasure on a row the law makes the feature keep: from then on it serves only that obligation, until this date (retention.ts). */
+    restrictedUntil: date('restricted_until', { mode: 'string' }),
   },
   (t) => [
     index('payments_tenant_account_idx').on(t.tenantId, t.accountId, t.paidAt),

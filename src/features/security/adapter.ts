@@ -53,7 +53,7 @@ export const securityAdapter = declarativeAdapter({
         ipAddress: 'network-information',
       },
       orderBy: ['occurredAt', 'id'],
-      retention: { ...NETWORK_LOGS, since: 'occurredAt' },
+      retention: { ...NETWORK_LOGS, since: 'occurredAt', restricted: 'restrictedUntil' },
     }),
     dataset({
       name: 'operation-logs',
@@ -70,7 +70,7 @@ export const securityAdapter = declarativeAdapter({
         ipAddress: 'network-information',
       },
       orderBy: ['occurredAt', 'id'],
-      retention: { ...NETWORK_LOGS, since: 'occurredAt' },
+      retention: { ...NETWORK_LOGS, since: 'occurredAt', restricted: 'restrictedUntil' },
     }),
   ],
 });

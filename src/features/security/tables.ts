@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { check, date, index, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * The security management store: the feature's copy of each user, their managed devices, and the
@@ -53,6 +53,8 @@ export const operationLogs = security.table(
     result: text('result', { enum: ['success', 'denied', 'failed'] }).notNull(),
     deviceId: text('device_id'),
     ipAddress: text('ip_address'),
+    /** Set by an erasure on a row the law makes the feature keep: from then on it serves only that obligation, until this date (retention.ts). */
+    restrictedUntil: date('restricted_until', { mode: 'string' }),
   },
   (t) => [
     index('operation_logs_tenant_account_idx').on(t.tenantId, t.accountId, t.occurredAt),
@@ -74,6 +76,8 @@ export const loginLogs = security.table(
     client: text('client'),
     deviceId: text('device_id'),
     ipAddress: text('ip_address'),
+    /** Set by an erasure on a row the law makes the feature keep: from then on it serves only that obligation, until this date (retention.ts). */
+    restrictedUntil: date('restricted_until', { mode: 'string' }),
   },
   (t) => [
     index('login_logs_tenant_account_idx').on(t.tenantId, t.accountId, t.occurredAt),

@@ -1,5 +1,6 @@
 import type { DeletionReceipt, ReceiptDataset, ReceiptFeature } from './deletion-receipt.js';
 import type { Seal } from './receipt-signing.js';
+import type { RescanFeature } from './rescan.js';
 import { html, raw } from '../html.js';
 import { documentStart, DOCUMENT_END } from '../views/document.js';
 import { formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS } from '../labels.js';
@@ -15,6 +16,7 @@ export function deletionReceiptHtml(receipt: DeletionReceipt): string {
     documentStart(`Certificate of erasure — request ${receipt.requestId}`, { style: STYLE, policy: POLICY }),
     header(receipt),
     ...receipt.features.map(featureSection),
+    rescanSection(receipt),
     seal(receipt),
     DOCUMENT_END,
   ].join('');
@@ -103,6 +105,32 @@ function datasetNote(d: ReceiptDataset): string {
   const retention =
     d.retained > 0 ? `Retained${d.retainedUntil ? ` until ${d.retainedUntil}` : ''}: ${d.retentionReason ?? 'a legal obligation'}` : '';
   return [d.note ?? '', retention].filter(Boolean).join(' ');
+}
+
+const RESCAN_WORDS: Record<RescanFeature['status'], string> = {
+  confirmed: 'Confirmed',
+  mismatch: 'Does not match this certificate',
+  failed: 'Could not be checked',
+  not_scanned: 'Not checked: nothing was erased automatically',
+};
+
+/** The scan of every store after the erasure: what remains, item by item, and any finding. */
+function rescanSection(receipt: DeletionReceipt): string {
+  if (!receipt.rescan) return '';
+  const names = new Map(receipt.features.map((f) => [f.id, f.name]));
+  const features = receipt.rescan.features.map((f) => {
+    const remaining = f.items.map((i) => html`<li>${i.label}: ${i.rows} ${i.rows === 1 ? 'record' : 'records'} (${i.outcome})</li>`);
+    const findings = f.findings.map((finding) => html`<li class="error">${finding}</li>`);
+    const lists = [...remaining, ...findings];
+    return html`<h3>${names.get(f.id) ?? f.id}: ${RESCAN_WORDS[f.status]}</h3>
+${raw(lists.length > 0 ? `<ul>\n${lists.join('\n')}\n</ul>` : f.status === 'confirmed' ? html`<p>Nothing of yours remains.</p>` : '')}
+`;
+  });
+  return html`<section id="rescan">
+<h2>Checked after the erasure</h2>
+<p>Once every feature was erased, each store was searched again for you, as a request for access would search it. Only what this certificate says is kept or retained may remain; anything else is listed as a finding.</p>
+${raw(features.join(''))}</section>
+`;
 }
 
 export function seal(receipt: Seal): string {

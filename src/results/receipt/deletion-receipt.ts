@@ -4,6 +4,7 @@ import type { RequestRow } from '../../requests/tables.js';
 import { REQUEST_STATUSES, TASK_STATUSES } from '../../requests/lifecycle.js';
 import { accountItems, ItemAccount } from '../item-accounting.js';
 import type { FeatureSection } from '../report-model.js';
+import { Rescan } from './rescan.js';
 
 /**
  * The receipt of a deletion request, a certificate of erasure: per feature, when it was handled and
@@ -60,6 +61,8 @@ const bodyFields = {
   completedAt: Type.Optional(Type.String()),
   status: Type.Enum(REQUEST_STATUSES),
   features: Type.Array(ReceiptFeature),
+  /** What a scan of every store found of the subject once the erasure ended; absent from receipts issued before it. */
+  rescan: Type.Optional(Rescan),
 };
 
 export const DeletionReceiptBody = Type.Object(bodyFields, { additionalProperties: false });
@@ -117,6 +120,7 @@ interface ReceiptInput {
   request: RequestRow;
   catalogueVersion: string;
   sections: FeatureSection[];
+  rescan?: Rescan | undefined;
 }
 
 export function buildDeletionReceipt(input: ReceiptInput): DeletionReceiptBody {
@@ -130,6 +134,7 @@ export function buildDeletionReceipt(input: ReceiptInput): DeletionReceiptBody {
     // The worker decides the request's status from its tasks; the receipt repeats it, never recomputes it.
     status: input.request.status,
     features: input.sections.map(receiptFeature),
+    ...(input.rescan ? { rescan: input.rescan } : {}),
   };
 }
 
