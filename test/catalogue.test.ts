@@ -152,7 +152,7 @@ t.test('catalogue.json validates against the schema', async (t) => {
   const errors = Value.Errors(Catalogue, rawCatalogue).map((e) => `${e.instancePath} ${e.message}`);
   t.same(errors, []);
   t.ok(Value.Check(Catalogue, rawCatalogue));
-  t.equal(catalogue.version, '1.0.0');
+  t.equal(catalogue.version, '1.1.0');
 });
 
 t.test('the features in statement order', async (t) => {

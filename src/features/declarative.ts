@@ -13,6 +13,7 @@ import {
   type DatasetDescription,
   type ErasureOutcome,
   type FeatureAdapter,
+  type ReachedRecipient,
   type FileRef,
   type RetentionRule,
   type SerializedPart,
@@ -82,6 +83,8 @@ export interface DatasetSpec<K extends string = string> {
   retention?: RetentionSpec<K>;
   /** Only the latest rows per person are stored: the purge erases the older ones. */
   keepLatest?: KeepLatestSpec<K>;
+  /** The subject's rows mean their data went to this catalogue recipient; `named`: the column saying which one. */
+  recipients?: { recipient: string; named?: K };
 }
 
 /** A dataset of `spec.table`, its column keys checked against that table. */
@@ -154,6 +157,7 @@ interface DatasetSql {
   erase?: { where?: string; sharedWith?: string; anonymize: string[]; note?: string };
   retention?: RetentionSql;
   keepLatest?: { count: number; per: string; by: string };
+  recipients?: { recipient: string; named?: string };
 }
 
 interface RetentionSql extends RetentionRule {
@@ -234,6 +238,10 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
   if (d.erase) resolved.erase = { ...d.erase, anonymize: (d.erase.anonymize ?? []).map(column) };
   if (d.retention) resolved.retention = { ...d.retention, since: column(d.retention.since) };
   if (d.keepLatest) resolved.keepLatest = { ...d.keepLatest, per: column(d.keepLatest.per), by: column(d.keepLatest.by) };
+  if (d.recipients) {
+    const { recipient, named } = d.recipients;
+    resolved.recipients = named === undefined ? { recipient } : { recipient, named: column(named) };
+  }
   return resolved;
 }
 
@@ -244,6 +252,7 @@ function describe(d: DatasetSql): DatasetDescription {
   if (d.file) items.file = d.file.item;
   const description: DatasetDescription = { name: d.name, title: d.title, columns: Object.keys(d.columns), items };
   if (d.retention) description.retention = { days: d.retention.days, reason: d.retention.reason };
+  if (d.recipients) description.recipients = { ...d.recipients };
   return description;
 }
 
@@ -512,6 +521,7 @@ interface Plan {
   shared: number;
   others: number;
   retained: Retained;
+  recipients?: ReachedRecipient;
 }
 
 interface Retained {
@@ -537,7 +547,21 @@ async function plan(tx: Tx, d: DatasetSql, subject: Subject): Promise<Plan> {
     shared: Number(counts?.shared ?? 0),
     others: await countOthers(tx, d, subject),
     retained: await countRetained(tx, d, subject, where),
+    ...(await reachedRecipients(tx, d, subject)),
   };
+}
+
+/** Read before the rows go: the recipients the subject's rows show their data went to. */
+async function reachedRecipients(tx: Tx, d: DatasetSql, subject: Subject): Promise<{ recipients?: ReachedRecipient }> {
+  if (!d.recipients) return {};
+  const { recipient, named } = d.recipients;
+  const from = `from ${d.table} where ${scope(d, d.where)}`;
+  if (named === undefined) {
+    const [row] = await tx.unsafe(bindSubject(`select exists (select 1 ${from}) as reached`), params(tx, subject, d.name));
+    return row?.reached ? { recipients: { recipient, named: [] } } : {};
+  }
+  const rows = await tx.unsafe(bindSubject(`select distinct ${named}::text as name ${from} order by 1`), params(tx, subject, d.name));
+  return rows.length > 0 ? { recipients: { recipient, named: rows.map((r) => String(r.name)) } } : {};
 }
 
 /** Rows still inside their retention period at `now` (an SQL expression). */
@@ -582,6 +606,7 @@ async function apply(tx: Tx, spec: FeatureSql, p: Plan, subject: Subject): Promi
   const kept = p.shared - anonymized;
   const outcome: ErasureOutcome = { dataset: d.name, deleted, anonymized, kept, items: itemsOf(d) };
   if (p.shared > 0 && d.erase?.note) outcome.note = d.erase.note.replaceAll('{others}', others(p.others));
+  if (p.recipients) outcome.recipients = p.recipients;
   if (d.retention) {
     outcome.retained = p.retained.count;
     if (p.retained.until) Object.assign(outcome, { retainedUntil: p.retained.until, retentionReason: d.retention.reason });

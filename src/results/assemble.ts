@@ -13,6 +13,8 @@ import { addDatasetFiles, addManifest, addReadme, prepareDatasetFiles } from './
 import { signReceipt } from './receipt/receipt-signing.js';
 import { buildSections, resultTimeOf, type FeatureSection } from './report-model.js';
 import { TextPreparation } from './export/text-preparation.js';
+import type { TenantNotice } from '../notice/schemas.js';
+import { overallNotice } from '../notice/subject-notice.js';
 
 /**
  * Turns a request's ended tasks into the one result file the subject receives:
@@ -27,6 +29,8 @@ export interface AssemblyInput {
   request: RequestRow;
   tasks: TaskRow[];
   catalogue: Catalogue;
+  /** The tenant's notice as of the version the request recorded (request.noticeVersion); undefined for none. */
+  notice?: TenantNotice;
   /** Feature id -> its datasets (empty for features without adapter). */
   datasets: ReadonlyMap<string, DatasetDescription[]>;
   /** Holds the partials; the result goes here too. */
@@ -135,7 +139,14 @@ async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<A
 }
 
 function contextOf(input: AssemblyInput, sections: FeatureSection[]) {
-  return { request: input.request, catalogueVersion: input.catalogue.version, sections, results: input.results };
+  return {
+    request: input.request,
+    catalogueVersion: input.catalogue.version,
+    sections,
+    results: input.results,
+    tenantNotice: input.notice,
+    notice: overallNotice(input.catalogue, input.notice, input.request.noticeVersion),
+  };
 }
 
 async function writeBuffer(store: BlobStore, key: string, body: Buffer): Promise<WrittenBlob> {

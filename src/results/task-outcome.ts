@@ -31,8 +31,13 @@ function isOutcome(value: unknown): value is ErasureOutcome {
     (value.note === null || optional(value.note, isString)) &&
     optional(value.retained, isCount) &&
     optional(value.retainedUntil, isString) &&
-    optional(value.retentionReason, isString)
+    optional(value.retentionReason, isString) &&
+    optional(value.recipients, isReached)
   );
+}
+
+function isReached(value: unknown): boolean {
+  return isObject(value) && isString(value.recipient) && Array.isArray(value.named) && value.named.every(isString);
 }
 
 function isCount(value: unknown): boolean {

@@ -12,6 +12,7 @@ import { errorKind } from './feature-task.js';
 import { deleteResult } from '../requests/result-files.js';
 import { deleteWorkFiles, keepsWorkFiles } from '../requests/work-files.js';
 import { SYSTEM_ACTOR } from '../auth/principal.js';
+import type { NoticeService } from '../notice/notice-service.js';
 
 /** How a deletion ends when it erased the subject's data, all of it or in part. */
 const ERASING_STATUSES: readonly RequestRow['status'][] = ['completed', 'partially_completed'];
@@ -28,6 +29,8 @@ export interface AssemblyDeps {
   log: Logger;
   featureSql(feature: string): Sql;
   receiptSigningKey?: KeyObject;
+  /** The tenant's notice in the version each request recorded. */
+  notices: Pick<NoticeService, 'version'>;
   /** taskTimeoutMs: how long a feature's store may take to forget a request's pseudonyms. */
   config: { resultPartBytes: number; taskTimeoutMs: number };
 }
@@ -76,10 +79,12 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     const previous = request.resultKey ? await resultKeys(deps, request) : [];
     // Each task recorded the datasets its adapter described when it ran.
     const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
+    const notice = await deps.notices.version(request.tenantId, request.noticeVersion);
     const result = await assembleResult({
       request: { ...request, status },
       tasks,
       catalogue: deps.catalogue,
+      notice: notice?.notice,
       datasets,
       results: deps.results,
       featureBlobs: deps.featureBlobs,
