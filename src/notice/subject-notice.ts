@@ -1,4 +1,5 @@
 import type { Catalogue, Feature, FeatureRetention, RecipientRole, Transfer } from '../catalogue/schema.js';
+import type { DatasetDescription, ErasureOutcome } from '../features/adapter.js';
 import { missingParts, retentionCriteria } from './notice-service.js';
 import type { NoticeContact, NoticePart, NoticeTransfer, Safeguard, TenantNotice } from './schemas.js';
 
@@ -190,4 +191,46 @@ export function retentionNoticeWords(notice: FeatureNotice): string[] {
 /** Every recipient's name by id, for transfers that name one. */
 export function recipientNames(notice: FeatureNotice): Map<string, string> {
   return new Map(notice.recipients.map((r) => [r.id, r.name]));
+}
+
+/** What the controller tells each recipient of an erasure (GDPR Art. 19, Art. 28(3)(g); CCPA § 1798.105(c); PIPL Art. 47). */
+export const ERASURE_TELL: Record<RecipientRole, string> = {
+  processor:
+    "Instruct it to erase the subject's data of this feature that it processes on the organization's behalf, " +
+    'apart from what this receipt says is kept or retained (GDPR Art. 28(3)(g), Art. 19).',
+  independent_controller:
+    'Tell it that the subject had their data erased here (GDPR Art. 19); it decides on its own copy under its own privacy ' +
+    'statement, and the subject may ask it to erase that copy.',
+  subject_account:
+    "Tell it that the subject's data of this feature was erased here (GDPR Art. 19); the account itself is the subject's own, " +
+    'held under their own agreement with it.',
+};
+
+/**
+ * The recipients a feature's erasure must be told of: the statement's and the organization's; a
+ * recipient the subject's rows decide (perSubject) only when the erasure found it, named as the rows
+ * named it, or, when the adapter could not tell (a connector, an answer by hand), unnamed.
+ */
+export function erasureRecipients(
+  feature: Feature,
+  notice: TenantNotice | undefined,
+  descriptions: readonly DatasetDescription[],
+  erasure: readonly ErasureOutcome[],
+): RecipientNotice[] {
+  const perSubject = new Set(feature.recipients.filter((r) => r.perSubject).map((r) => r.id));
+  return featureNotice(feature, notice).recipients.flatMap((r) => {
+    if (!perSubject.has(r.id)) return [r];
+    const tracked = descriptions.some((d) => d.recipients?.recipient === r.id);
+    const reached = erasure.flatMap((o) => (o.recipients?.recipient === r.id ? [o.recipients] : []));
+    if (!tracked) return [r];
+    if (reached.length === 0) return [];
+    const named = [...new Set(reached.flatMap((x) => x.named))].sort();
+    return [named.length > 0 ? { ...r, named } : r];
+  });
+}
+
+/** Ids for the admin console, no personal data: a recipient's id, and `<id>:<name>` for each named one (an applet). */
+export function recipientIds(recipients: readonly Pick<RecipientNotice, 'id' | 'named'>[]): string[] {
+  const ids = recipients.flatMap((r) => [r.id, ...(r.named ?? []).map((name) => `${r.id}:${name}`)]);
+  return [...new Set(ids)];
 }

@@ -14,7 +14,7 @@ import { signReceipt } from './receipt/receipt-signing.js';
 import { buildSections, resultTimeOf, type FeatureSection } from './report-model.js';
 import { TextPreparation } from './export/text-preparation.js';
 import type { TenantNotice } from '../notice/schemas.js';
-import { overallNotice } from '../notice/subject-notice.js';
+import { overallNotice, recipientIds } from '../notice/subject-notice.js';
 
 /**
  * Turns a request's ended tasks into the one result file the subject receives:
@@ -72,6 +72,8 @@ export interface AssembledResult {
   fileName: string;
   /** Every file of the result in order: one, or the parts of a split archive (each a complete zip). */
   parts: ResultPart[];
+  /** Deletion: the ids of every recipient the receipt lists (recipientIds), for the webhook of its completion. */
+  recipients?: string[];
 }
 
 interface Assembly {
@@ -135,7 +137,8 @@ async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<A
   // Bounded by the catalogue, not by the subject's data, so one buffer is fine here.
   const body = Buffer.from(`${JSON.stringify(receipt, null, 2)}\n`, 'utf8');
   const written = await writeBuffer(input.results, resultKey(input.request.id, fileName), body);
-  return described(input.request.id, fileName, 'application/json', written);
+  const recipients = recipientIds((receipt.recipients ?? []).flatMap((f) => f.recipients));
+  return { ...described(input.request.id, fileName, 'application/json', written), recipients };
 }
 
 function contextOf(input: AssemblyInput, sections: FeatureSection[]) {

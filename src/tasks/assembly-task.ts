@@ -91,7 +91,9 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       signingKey: deps.receiptSigningKey,
       partBytes: deps.config.resultPartBytes,
     });
-    const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now);
+    // A deletion's closing event names the recipients to tell of it, so the admin console can (its webhook carries them).
+    const detail = result.recipients && closing !== 'fail' ? { recipients: result.recipients } : undefined;
+    const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now, detail);
     if (!closed) {
       // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record;
       // a retried request cancelled meanwhile keeps no result at all (this one was written over the earlier one).

@@ -1,4 +1,5 @@
-import type { DeletionReceipt, ReceiptDataset, ReceiptFeature } from './deletion-receipt.js';
+import type { DeletionReceipt, ReceiptDataset, ReceiptFeature, ReceiptRecipients } from './deletion-receipt.js';
+import { ROLE_WORDS } from '../../notice/subject-notice.js';
 import { html, raw } from '../html.js';
 import { documentStart, DOCUMENT_END } from '../views/document.js';
 import { formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS } from '../labels.js';
@@ -14,6 +15,7 @@ export function deletionReceiptHtml(receipt: DeletionReceipt): string {
     documentStart(`Certificate of erasure — request ${receipt.requestId}`, { style: STYLE, policy: POLICY }),
     header(receipt),
     ...receipt.features.map(featureSection),
+    recipientsSection(receipt.recipients),
     seal(receipt),
     DOCUMENT_END,
   ].join('');
@@ -102,6 +104,28 @@ function datasetNote(d: ReceiptDataset): string {
   const retention =
     d.retained > 0 ? `Retained${d.retainedUntil ? ` until ${d.retainedUntil}` : ''}: ${d.retentionReason ?? 'a legal obligation'}` : '';
   return [d.note ?? '', retention].filter(Boolean).join(' ');
+}
+
+/** GDPR Art. 19: who the data went to, feature by feature, and what the organization tells each of them. */
+function recipientsSection(recipients: ReceiptRecipients[] | undefined): string {
+  if (!recipients) return '';
+  const rows = recipients.flatMap(({ name: feature, recipients: list }) =>
+    list.map((r) => {
+      const named = r.named?.length ? html`<br><span class="meta">Yours: ${r.named.join(', ')}</span>` : '';
+      return html`<tr><td>${feature}</td><td>${r.name}${raw(named)}</td><td>${ROLE_WORDS[r.role]}</td><td>${r.tell}</td></tr>`;
+    }),
+  );
+  return html`<section id="recipients">
+<h2>Recipients told of this erasure</h2>
+<p>Everyone your data went to, feature by feature. Your organization tells each of them of this erasure (GDPR Art. 19), and tells you who they are when you ask: they are these.</p>
+<div class="scroll"><table>
+<thead><tr><th>Feature</th><th>Recipient</th><th>Role</th><th>What your organization tells them</th></tr></thead>
+<tbody>
+${raw(rows.join('\n'))}
+</tbody>
+</table></div>
+</section>
+`;
 }
 
 function seal(receipt: DeletionReceipt): string {
