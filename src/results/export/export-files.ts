@@ -181,8 +181,8 @@ function noticeLines(section: FeatureSection, tenantNotice: TenantNotice | undef
   const notice = featureNotice(section.feature, tenantNotice);
   const block = (title: string, lines: string[], gap: string | undefined) => [
     `  ${title}:`,
-    ...lines.map((line) => `    - ${line}`),
-    ...(gap ? [`    - Not said: ${gap}`] : []),
+    ...lines.map((line) => `      - ${line}`),
+    ...(gap ? [`      - Not said: ${gap}`] : []),
   ];
   return [
     ...block('Who receives it', notice.recipients.map(recipientWords), notice.gaps.recipients),

@@ -112,7 +112,7 @@ function recipientsSection(recipients: ReceiptRecipients[] | undefined): string 
   const rows = recipients.flatMap(({ name: feature, recipients: list }) =>
     list.map((r) => {
       const named = r.named?.length ? html`<br><span class="meta">Yours: ${r.named.join(', ')}</span>` : '';
-      return html`<tr><td>${feature}</td><td>${r.name}${raw(named)}</td><td>${ROLE_WORDS[r.role]}</td><td>${r.tell}</td></tr>`;
+      return html`<tr class="recipient"><td>${feature}</td><td>${r.name}${raw(named)}</td><td>${ROLE_WORDS[r.role]}</td><td>${r.tell}</td></tr>`;
     }),
   );
   return html`<section id="recipients">
