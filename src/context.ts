@@ -30,6 +30,7 @@ import { AuditTrail } from './audit/trail.js';
 import { ReviewService } from './requests/review-service.js';
 import { RetryService } from './requests/retry-service.js';
 import { ApprovalService } from './tenants/approval.js';
+import { NoticeService } from './notice/notice-service.js';
 import { LinkSigner } from './delivery/signing.js';
 import { SecretSealer } from './connectors/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
@@ -60,6 +61,7 @@ export interface Context {
   review: ReviewService;
   retries: RetryService;
   approval: ApprovalService;
+  notices: NoticeService;
   apiKeys: ApiKeyService;
   /** Verifies data subjects' tokens (and mints them for the demo, `dsar token`). */
   subjectTokens: SubjectTokens;
@@ -129,6 +131,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
   const tenants = new TenantService(database.db);
   const apiKeys = new ApiKeyService(database.db);
   const approval = new ApprovalService(database.db);
+  const notices = new NoticeService(database.db, catalogue);
   const requests = new RequestService(
     repo,
     tenants,
@@ -137,7 +140,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     () => context.clock(),
     log,
     (tenantId, by) => resolveSubject(featureSql('account-login'), tenantId, by),
-    { approval, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds },
+    { approval, notices, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds },
   );
   const featureBlobs = new LocalBlobStore(config.blobDir);
   // Connector and webhook secrets at rest (each sealed to its own row).
@@ -173,6 +176,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     review: new ReviewService(repo, requests, flow, () => context.clock()),
     retries: new RetryService(repo, requests),
     approval,
+    notices,
     apiKeys,
     subjectTokens: new SubjectTokens(subjectTokenSettings(config, keys.subjectTokenSecret)),
     featureSettings,

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { NO_AUTOMATED_DECISIONS, SILENT_NOTICE } from './fixtures/catalogue-notice.js';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ const UNZIP_ENV = { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
 const catalogue: Catalogue = {
   version: '1.0.0-parts',
   sourceSha256: '0'.repeat(64),
+  automatedDecisions: NO_AUTOMATED_DECISIONS,
   features: [
     {
       id: 'knowledge',
@@ -30,6 +32,7 @@ const catalogue: Catalogue = {
       purpose: 'For sharing documents.',
       categories: ['Documents'],
       sources: ['end_user'],
+      ...SILENT_NOTICE,
       items: [
         { id: 'documents', label: 'Documents', processing: 'stored', statementText: 'documents' },
         { id: 'notes', label: 'Notes', processing: 'stored', statementText: 'notes' },

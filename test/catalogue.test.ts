@@ -152,7 +152,7 @@ t.test('catalogue.json validates against the schema', async (t) => {
   const errors = Value.Errors(Catalogue, rawCatalogue).map((e) => `${e.instancePath} ${e.message}`);
   t.same(errors, []);
   t.ok(Value.Check(Catalogue, rawCatalogue));
-  t.equal(catalogue.version, '1.0.0');
+  t.equal(catalogue.version, '1.1.0');
 });
 
 t.test('the features in statement order', async (t) => {
@@ -278,4 +278,33 @@ t.test('loader helpers and validation', async (t) => {
   const badProcessing = JSON.parse(JSON.stringify(catalogue)) as { features: { items: { processing: string }[] }[] };
   badProcessing.features[0]!.items[0]!.processing = 'kept';
   t.throws(() => parseCatalogue(badProcessing), /Invalid catalogue/);
+});
+
+t.test('recipients, transfers and retention say what the statement says, nothing more', async (t) => {
+  const { builtInAdapters } = await import('../src/features/registry.js');
+  catalogue.features.forEach((feature, index) => {
+    const record = records[index]!;
+    const fields = `${record.purpose}\n${record.items}`;
+    for (const recipient of feature.recipients) {
+      t.ok(fields.includes(recipient.statementText), `${feature.id}: ${recipient.id} comes from the statement's "${recipient.statementText}"`);
+      if (!recipient.perSubject) continue;
+      // A recipient the subject's rows decide is found by the built-in adapter before an erasure.
+      const adapter = builtInAdapters.get(feature.id);
+      t.ok(adapter?.datasets.some((d) => d.recipients?.recipient === recipient.id), `${feature.id}: a dataset of the adapter names ${recipient.id}`);
+    }
+    t.equal(feature.recipients[0]?.id, 'welink', `${feature.id}: the suite's service processes it for the enterprise`);
+    // The statement says nothing about transfers; its only retention words are the search keywords'.
+    t.equal(feature.transfers, 'not_stated', `${feature.id}: no transfers invented`);
+    if (feature.retention.kind === 'stated') t.ok(fields.includes(feature.retention.statementText), `${feature.id}: retention from the statement`);
+  });
+  t.same(
+    catalogue.features.filter((f) => f.retention.kind === 'stated').map((f) => f.id),
+    ['search'],
+    'retention stated for search only',
+  );
+  t.same(
+    catalogue.features.flatMap((f) => f.recipients.filter((r) => r.id !== 'welink').map((r) => `${f.id}:${r.id}:${r.role}`)),
+    ['account-login:huawei-id:subject_account', 'wecode:wecode-applets:independent_controller', 'console:huawei-cloud:processor', 'red-envelope:alipay:subject_account'],
+  );
+  t.equal(catalogue.automatedDecisions.described, false, 'the statement describes no automated decisions');
 });

@@ -351,6 +351,9 @@ t.test('the HTML receipt shows every feature, each outcome and the digest', asyn
   t.notMatch(page, /<script|(src|href)="(https?:)?\/\//i, 'offline: no scripts, nothing external');
   for (const feature of catalogue.features) t.match(page, `<h2>${escapeHtml(feature.name)}</h2>`, `shows ${feature.id}`);
   t.equal(page.match(/<tr><td>/g)?.length, ITEM_COUNT + receipt.features.reduce((n, f) => n + f.datasets.length, 0), 'a row per item and dataset');
+  const recipients = (receipt.recipients ?? []).reduce((n, f) => n + f.recipients.length, 0);
+  t.ok(recipients >= catalogue.features.length, 'every erased feature has its recipients');
+  t.equal(page.match(/<tr class="recipient">/g)?.length, recipients, 'a row per recipient to tell');
   t.match(page, receipt.digest);
   t.match(page, receipt.signature!.value);
   t.match(page, `Retained (4 rows) until ${RETAINED_UNTIL}: ${RETENTION.reason} ${ERASURE_OUTCOMES.retained.explanation}`);

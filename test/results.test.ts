@@ -1,4 +1,5 @@
 import t from 'tap';
+import { NO_AUTOMATED_DECISIONS, SILENT_NOTICE } from './fixtures/catalogue-notice.js';
 import type { Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -35,6 +36,7 @@ const UNICODE_BYTES = Buffer.from('geheim: Grüße 你好\n', 'utf8');
 const catalogue: Catalogue = {
   version: '9.9.9-test',
   sourceSha256: '0'.repeat(64),
+  automatedDecisions: NO_AUTOMATED_DECISIONS,
   features: [
     {
       id: 'im',
@@ -42,6 +44,7 @@ const catalogue: Catalogue = {
       purpose: 'For sending messages to colleagues.',
       categories: ['Message content'],
       sources: ['end_user', 'app'],
+      ...SILENT_NOTICE,
       items: [
         { id: 'text-messages', label: 'Text messages', processing: 'stored', statementText: 'text messages' },
         { id: 'images', label: 'Images', processing: 'stored', examples: ['photos'], statementText: 'images' },
@@ -56,6 +59,7 @@ const catalogue: Catalogue = {
       purpose: 'For email.',
       categories: ['Email'],
       sources: ['enterprise'],
+      ...SILENT_NOTICE,
       items: [
         { id: 'email-address', label: 'Email address', processing: 'stored', statementText: 'email address' },
         {
@@ -72,6 +76,7 @@ const catalogue: Catalogue = {
       purpose: 'For meetings.',
       categories: ['Schedule'],
       sources: ['end_user'],
+      ...SILENT_NOTICE,
       items: [{ id: 'events', label: 'Events', processing: 'stored', statementText: 'events' }],
     },
     {
@@ -80,6 +85,7 @@ const catalogue: Catalogue = {
       purpose: 'For files.',
       categories: ['Files'],
       sources: ['end_user'],
+      ...SILENT_NOTICE,
       items: [{ id: 'files', label: 'Files', processing: 'stored', statementText: 'files' }],
     },
     {
@@ -88,6 +94,7 @@ const catalogue: Catalogue = {
       purpose: 'For search.',
       categories: ['Search history'],
       sources: ['end_user'],
+      ...SILENT_NOTICE,
       items: [
         {
           id: 'search-keywords',

@@ -224,6 +224,14 @@ export const ROWS: Row[] = [
     targets: OWN_ONLY,
     call: () => ({ url: '/v1/tenant/policy', payload: { sharedData: 'own_only' } }),
   },
+  { route: 'GET /v1/tenant/notice', allowed: KEYS, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/tenant/notice' }) },
+  {
+    route: 'PUT /v1/tenant/notice',
+    allowed: ADMIN,
+    ok: 200,
+    targets: OWN_ONLY,
+    call: () => ({ url: '/v1/tenant/notice', payload: { region: 'European Economic Area' } }),
+  },
   { route: 'GET /v1/tenant/approval', allowed: ADMIN, ok: 200, targets: OWN_ONLY, call: () => ({ url: '/v1/tenant/approval' }) },
   {
     route: 'PUT /v1/tenant/approval',

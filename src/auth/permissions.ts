@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'audit:read',
   'keys:manage',
   'tenant:configure',
+  /** The tenant's notice to subjects (agents answer subjects' questions with it; admins change it with tenant:configure). */
+  'notice:read',
   'catalogue:read',
   /** Register webhook endpoints, read their delivery logs, replay a delivery. */
   'webhooks:manage',

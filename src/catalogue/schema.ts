@@ -55,6 +55,50 @@ export const DataItem = Type.Object({
 });
 export type DataItem = Static<typeof DataItem>;
 
+export const RECIPIENT_ROLES = ['processor', 'independent_controller', 'subject_account'] as const;
+export const RecipientRole = Type.Enum([...RECIPIENT_ROLES], {
+  description:
+    'processor: processes the data on the enterprise\'s behalf; independent_controller: decides on its own copy under its own ' +
+    "privacy statement; subject_account: the subject's own account with a third party",
+});
+export type RecipientRole = Static<typeof RecipientRole>;
+
+const Slug = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 64 });
+
+/** Someone the feature's data goes to (GDPR Art. 15(1)(c), Art. 19), as the privacy statement names them. */
+export const Recipient = Type.Object({
+  id: Slug,
+  name: Type.String({ minLength: 1 }),
+  role: RecipientRole,
+  receives: Type.String({ minLength: 1, description: 'What it receives and why, as far as the statement says' }),
+  /**
+   * The feature's data names which ones a subject's data went to (the applets a subject authorized):
+   * results name them from the subject's rows (DatasetDescription.recipients).
+   */
+  perSubject: Type.Optional(Type.Boolean()),
+  statementText: Type.String({ description: 'The phrase of the privacy statement that names it' }),
+});
+export type Recipient = Static<typeof Recipient>;
+
+/** A transfer outside the subject's region (GDPR Art. 15(2), Art. 44-49; PIPL Art. 38-39) and the safeguard relied on. */
+export const Transfer = Type.Object({
+  recipient: Slug,
+  destination: Type.String({ minLength: 1 }),
+  safeguard: Type.String({ minLength: 1 }),
+  statementText: Type.String(),
+});
+export type Transfer = Static<typeof Transfer>;
+
+/**
+ * What the statement says about how long a feature keeps data (Art. 15(1)(d): the period, or the
+ * criteria used to decide it). `not_stated`: the statement is silent, and the tenant's notice must say it.
+ */
+export const FeatureRetention = Type.Union([
+  Type.Object({ kind: Type.Literal('stated'), text: Type.String({ minLength: 1 }), statementText: Type.String() }),
+  Type.Object({ kind: Type.Literal('not_stated') }),
+]);
+export type FeatureRetention = Static<typeof FeatureRetention>;
+
 export const Feature = Type.Object({
   id: FeatureId,
   name: Type.String(),
@@ -62,6 +106,10 @@ export const Feature = Type.Object({
   categories: Type.Array(Type.String()),
   sources: Type.Array(Source, { minItems: 1 }),
   items: Type.Array(DataItem, { minItems: 1 }),
+  recipients: Type.Array(Recipient, { minItems: 1 }),
+  /** `not_stated`: the statement says nothing about transfers outside the subject's region for this feature. */
+  transfers: Type.Union([Type.Literal('not_stated'), Type.Array(Transfer)]),
+  retention: FeatureRetention,
   notes: Type.Optional(Type.Array(Type.String())),
 });
 export type Feature = Static<typeof Feature>;
@@ -70,5 +118,10 @@ export const Catalogue = Type.Object({
   version: Type.String({ description: 'Catalogue version; every request records the version it ran against' }),
   sourceSha256: Type.String({ description: 'SHA-256 of the privacy statement the catalogue was made from' }),
   features: Type.Array(Feature, { minItems: 1 }),
+  /**
+   * GDPR Art. 15(1)(h): whether the statement describes automated decision-making, including profiling,
+   * and in what words; whether the enterprise makes any is its notice's to say.
+   */
+  automatedDecisions: Type.Object({ described: Type.Boolean(), text: Type.String({ minLength: 1 }) }),
 });
 export type Catalogue = Static<typeof Catalogue>;

@@ -42,6 +42,25 @@ export interface DatasetDescription {
   items: Record<string, string>;
   /** Set when the law makes the feature keep these rows past a deletion request. */
   retention?: RetentionRule;
+  /** The subject's rows here mean their data went to this recipient (RecipientRule). */
+  recipients?: RecipientRule;
+}
+
+/**
+ * A catalogue recipient (Recipient.id of this feature) that the subject's data went to when they have
+ * rows in a dataset: the Alipay account they bound, the applets they authorized. `named` says which
+ * column names the one it went to (an applet), for recipients that are many.
+ */
+export interface RecipientRule {
+  recipient: string;
+  named?: string;
+}
+
+/** The recipients a subject's rows in a dataset named, found before they were erased (for the receipt, GDPR Art. 19). */
+export interface ReachedRecipient {
+  recipient: string;
+  /** Which ones, when the rule names them (applet names: never personal data). */
+  named: string[];
 }
 
 /**
@@ -141,6 +160,8 @@ export interface ErasureOutcome {
   identityItems?: string[];
   /** Why something was anonymized or kept, in words the subject can read. */
   note?: string;
+  /** The recipient the erased (or retained) rows show the subject's data went to (DatasetDescription.recipients). */
+  recipients?: ReachedRecipient;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type DatasetDescription,
   type ErasureOutcome,
   type FeatureAdapter,
+  type ReachedRecipient,
   type FileRef,
   type SerializedPart,
   type Subject,
@@ -83,6 +84,8 @@ export interface DatasetSpec<K extends string = string> {
   retention?: RetentionSpec<K>;
   /** Only the latest rows per person are stored: the purge erases the older ones. */
   keepLatest?: KeepLatestSpec<K>;
+  /** The subject's rows mean their data went to this catalogue recipient; `named`: the column saying which one. */
+  recipients?: { recipient: string; named?: K };
 }
 
 /** A dataset of `spec.table`, its column keys checked against that table. */
@@ -165,6 +168,7 @@ interface DatasetSql {
   erase?: { where?: string; sharedWith?: string; anonymize: string[]; note?: string };
   retention?: RetentionSql;
   keepLatest?: { count: number; per: string; by: string };
+  recipients?: { recipient: string; named?: string };
 }
 
 interface RetentionSql extends LegalRetention {
@@ -252,6 +256,10 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
     resolved.computed[RESTRICTION_COLUMN] = restrictionSql(retention);
   }
   if (d.keepLatest) resolved.keepLatest = { ...d.keepLatest, per: column(d.keepLatest.per), by: column(d.keepLatest.by) };
+  if (d.recipients) {
+    const { recipient, named } = d.recipients;
+    resolved.recipients = named === undefined ? { recipient } : { recipient, named: column(named) };
+  }
   return resolved;
 }
 
@@ -272,6 +280,7 @@ function describe(d: DatasetSql): DatasetDescription {
   if (d.file) items.file = d.file.item;
   const description: DatasetDescription = { name: d.name, title: d.title, columns: Object.keys(d.columns), items };
   if (d.retention) description.retention = { days: d.retention.days, reason: d.retention.reason };
+  if (d.recipients) description.recipients = { ...d.recipients };
   return description;
 }
 
@@ -555,6 +564,7 @@ interface Plan {
   shared: number;
   others: number;
   retained: Retained;
+  recipients?: ReachedRecipient;
 }
 
 interface Retained {
@@ -580,7 +590,21 @@ async function plan(tx: Tx, d: DatasetSql, subject: Subject): Promise<Plan> {
     shared: Number(counts?.shared ?? 0),
     others: await countOthers(tx, d, subject),
     retained: await restrictRetained(tx, d, subject, where),
+    ...(await reachedRecipients(tx, d, subject)),
   };
+}
+
+/** Read before the rows go: the recipients the subject's rows show their data went to. */
+async function reachedRecipients(tx: Tx, d: DatasetSql, subject: Subject): Promise<{ recipients?: ReachedRecipient }> {
+  if (!d.recipients) return {};
+  const { recipient, named } = d.recipients;
+  const from = `from ${d.table} where ${scope(d, d.where)}`;
+  if (named === undefined) {
+    const [row] = await tx.unsafe(bindSubject(`select exists (select 1 ${from}) as reached`), params(tx, subject, d.name));
+    return row?.reached ? { recipients: { recipient, named: [] } } : {};
+  }
+  const rows = await tx.unsafe(bindSubject(`select distinct ${named}::text as name ${from} order by 1`), params(tx, subject, d.name));
+  return rows.length > 0 ? { recipients: { recipient, named: rows.map((r) => String(r.name)) } } : {};
 }
 
 /** Rows still inside their retention period at `now` (an SQL expression). */
@@ -630,6 +654,7 @@ async function apply(tx: Tx, spec: FeatureSql, p: Plan, subject: Subject): Promi
   const kept = p.shared - anonymized;
   const outcome: ErasureOutcome = { dataset: d.name, deleted, anonymized, kept, items: itemsOf(d), identityItems: identityItemsOf(d) };
   if (p.shared > 0 && d.erase?.note) outcome.note = d.erase.note.replaceAll('{others}', others(p.others));
+  if (p.recipients) outcome.recipients = p.recipients;
   if (d.retention) {
     outcome.retained = p.retained.count;
     outcome.restricted = true;

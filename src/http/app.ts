@@ -12,6 +12,7 @@ import { catalogueRoutes } from '../catalogue/routes.js';
 import { requestRoutes } from '../requests/routes.js';
 import { manualTaskRoutes } from '../tasks/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
+import { noticeRoutes } from '../notice/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import { recordRoutes } from '../records/routes.js';
@@ -103,6 +104,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       await requestRoutes(v1, ctx.requests, ctx.review, ctx.retries);
       await manualTaskRoutes(v1, ctx.manualTasks, ctx.config.maxUploadBytes);
       await tenantRoutes(v1, ctx.featureSettings, ctx.approval);
+      await noticeRoutes(v1, ctx.notices);
       await deliveryRoutes(v1, ctx.delivery, ctx.receiptSigningKey);
       await auditRoutes(v1, ctx.audit);
       await webhookRoutes(v1, ctx.webhooks);

@@ -291,12 +291,14 @@ export class RequestRepository {
     name: 'complete' | 'completePartially' | 'fail' | 'awaitRelease',
     result: ClosingResult,
     completedAt: Date,
+    /** Goes into the closing event (and so its webhook): ids only, never personal data. */
+    detail?: Record<string, unknown>,
   ): Promise<RequestRow | undefined> {
     const { key, mediaType, size, sha256, parts } = result;
     // A result awaiting release has not been given yet: its retention starts on release.
     const values = { completedAt: name === 'awaitRelease' ? null : completedAt, resultKey: key, resultMediaType: mediaType, resultSize: size, resultSha256: sha256 };
     return this.db.transaction(async (tx) => {
-      const closed = await new RequestRepository(tx).moveRequest(id, name, values);
+      const closed = await new RequestRepository(tx).moveRequest(id, name, values, SYSTEM_ACTOR, detail);
       if (closed) await recordParts(tx, id, mediaType, parts);
       if (closed && result.receipt) await new RequestRecords(tx).keepReceipt(id, result.receipt);
       return closed;

@@ -11,6 +11,7 @@ import { wholeResult, type ResultFile } from './result-files.js';
 import type { ChangeView, CreateRequestBody, ExtendBody, RequestedChange, ListRequestsQuery, RequestList, RequestStats, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
 import type { Actor, Principal } from '../auth/principal.js';
 import { isReviewed, type ApprovalService } from '../tenants/approval.js';
+import type { NoticeService } from '../notice/notice-service.js';
 import { eventView } from '../audit/trail.js';
 import { within } from '../dependencies.js';
 import type { AuditEventView } from '../audit/schemas.js';
@@ -31,7 +32,7 @@ export class RequestService {
     private readonly now: () => Date,
     private readonly log: Logger,
     private readonly resolveSubject: (tenantId: string, by: SubjectIdentifier) => Promise<SubjectResolution>,
-    private readonly intake: { approval: Pick<ApprovalService, 'get'>; stepUpMaxAgeSeconds: number },
+    private readonly intake: { approval: Pick<ApprovalService, 'get'>; notices: Pick<NoticeService, 'currentVersion'>; stepUpMaxAgeSeconds: number },
   ) {}
 
   /**
@@ -55,6 +56,8 @@ export class RequestService {
     const review = isReviewed(approval, body.type);
     // Only a report or an export is previewed before release; a receipt goes as it is.
     const releaseReview = (body.type === 'access' || body.type === 'export') && approval.release === 'review';
+    // The notice in force now answers this request, whenever and however often its result is built.
+    const noticeVersion = await this.intake.notices.currentVersion(tenantId);
     const now = this.now();
     const row = await this.repo.insertWithTasks(
       {
@@ -64,6 +67,7 @@ export class RequestService {
         subjectIdentifiedBy: subject.identifiedBy,
         features,
         catalogueVersion: this.catalogue.version,
+        noticeVersion,
         regime,
         dueAt: dueAt(regime, now),
         requestedByType: actor.type,

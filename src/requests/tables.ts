@@ -44,6 +44,11 @@ export const requests = pgTable(
     infoRequestNote: text('info_request_note'),
     subjectResponseNote: text('subject_response_note'),
     catalogueVersion: text('catalogue_version').notNull(),
+    /**
+     * The tenant's notice in force when the request was made (notice/tables.ts), which its result
+     * states; null when the tenant had none. Recorded, not read at assembly, so results are reproducible.
+     */
+    noticeVersion: integer('notice_version'),
     /** The law the request answers under (deadlines.ts). */
     regime: text('regime', { enum: REGIMES }).notNull().default('gdpr'),
     dueAt: timestamp('due_at', { withTimezone: true }).notNull(),

@@ -15,6 +15,8 @@ import { signReceipt } from './receipt/receipt-signing.js';
 import type { Rescan } from './receipt/rescan.js';
 import { buildSections, resultTimeOf, type FeatureSection } from './report-model.js';
 import { TextPreparation } from './export/text-preparation.js';
+import type { TenantNotice } from '../notice/schemas.js';
+import { overallNotice, recipientIds } from '../notice/subject-notice.js';
 
 /**
  * Turns a request's ended tasks into the one result file the subject receives:
@@ -32,6 +34,8 @@ export interface AssemblyInput {
   catalogue: Catalogue;
   /** A correction's changes, in the order asked (none for the other types). */
   changes?: RequestedChangeRow[];
+  /** The tenant's notice as of the version the request recorded (request.noticeVersion); undefined for none. */
+  notice?: TenantNotice;
   /** Feature id -> its datasets (empty for features without adapter). */
   datasets: ReadonlyMap<string, DatasetDescription[]>;
   /** Holds the partials; the result goes here too. */
@@ -77,6 +81,8 @@ export interface AssembledResult {
   parts: ResultPart[];
   /** A deletion's receipt as written, kept on the request's record (src/records). */
   receipt?: DeletionReceipt;
+  /** Deletion: the ids of every recipient the receipt lists (recipientIds), for the webhook of its completion. */
+  recipients?: string[];
 }
 
 interface Assembly {
@@ -139,8 +145,9 @@ async function assembleExport({ input, sections, asOf }: Assembly): Promise<Asse
 async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-deletion-receipt-${input.request.id}.json`;
   const { result, receipt } = await writeReceipt(input, fileName, buildDeletionReceipt({ ...contextOf(input, sections), rescan: input.rescan }));
+  const recipients = recipientIds((receipt.recipients ?? []).flatMap((f) => f.recipients));
   // The signed receipt is also kept on the request's record (src/records), beyond the result.
-  return { ...result, receipt };
+  return { ...result, receipt, recipients };
 }
 
 async function assembleCorrectionReceipt({ input }: Assembly): Promise<AssembledResult> {
@@ -158,7 +165,14 @@ async function writeReceipt<B extends object>(input: AssemblyInput, fileName: st
 }
 
 function contextOf(input: AssemblyInput, sections: FeatureSection[]) {
-  return { request: input.request, catalogueVersion: input.catalogue.version, sections, results: input.results };
+  return {
+    request: input.request,
+    catalogueVersion: input.catalogue.version,
+    sections,
+    results: input.results,
+    tenantNotice: input.notice,
+    notice: overallNotice(input.catalogue, input.notice, input.request.noticeVersion),
+  };
 }
 
 async function writeBuffer(store: BlobStore, key: string, body: Buffer): Promise<WrittenBlob> {

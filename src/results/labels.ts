@@ -158,5 +158,3 @@ export function retentionWords(section: FeatureSection): string[] {
   );
   return [...new Set([...notes, ...periods])];
 }
-
-export const NO_RETENTION_SENTENCE = 'The privacy statement sets no fixed retention period for this feature.';

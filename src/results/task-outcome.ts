@@ -33,8 +33,13 @@ function isOutcome(value: unknown): value is ErasureOutcome {
     optional(value.retained, isCount) &&
     optional(value.retainedUntil, isString) &&
     optional(value.retentionReason, isString) &&
-    optional(value.restricted, (v) => typeof v === 'boolean')
+    optional(value.restricted, (v) => typeof v === 'boolean') &&
+    optional(value.recipients, isReached)
   );
+}
+
+function isReached(value: unknown): boolean {
+  return isObject(value) && isString(value.recipient) && Array.isArray(value.named) && value.named.every(isString);
 }
 
 function isCount(value: unknown): boolean {

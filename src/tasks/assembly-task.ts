@@ -16,6 +16,7 @@ import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import { buildSections } from '../results/report-model.js';
 import { compareRescan, rescanConfirms, type Rescan } from '../results/receipt/rescan.js';
 import { rescanAfterErasure } from './erasure-rescan.js';
+import type { NoticeService } from '../notice/notice-service.js';
 
 /** How a deletion ends when it erased the subject's data, all of it or in part. */
 const ERASING_STATUSES: readonly RequestRow['status'][] = ['completed', 'partially_completed'];
@@ -34,6 +35,8 @@ export interface AssemblyDeps {
   /** The adapters that erased, to scan their stores again once all of them ran. */
   resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
   receiptSigningKey?: KeyObject;
+  /** The tenant's notice in the version each request recorded. */
+  notices: Pick<NoticeService, 'version'>;
   /** taskTimeoutMs: how long a feature's store may take to forget a request's pseudonyms. */
   config: { resultPartBytes: number; taskTimeoutMs: number };
 }
@@ -83,11 +86,13 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     // The tenant reviews results before release: the partials stay until it is released as it is or without withheld items.
     const awaitsRelease = request.releaseReview && !request.releasedAt && closing !== 'fail';
     const previous = request.resultKey ? await resultKeys(deps, request) : [];
+    const notice = await deps.notices.version(request.tenantId, request.noticeVersion);
     const result = await assembleResult({
       request: { ...request, status },
       tasks,
       catalogue: deps.catalogue,
       ...(request.type === 'correction' ? { changes: await deps.repo.changesOf(requestId) } : {}),
+      notice: notice?.notice,
       datasets,
       results: deps.results,
       featureBlobs: deps.featureBlobs,
@@ -95,7 +100,9 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
       ...(rescan ? { rescan } : {}),
       partBytes: deps.config.resultPartBytes,
     });
-    const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now);
+    // A deletion's closing event names the recipients to tell of it, so the admin console can (its webhook carries them).
+    const detail = result.recipients && closing !== 'fail' ? { recipients: result.recipients } : undefined;
+    const closed = await deps.repo.closeWithResult(requestId, awaitsRelease ? 'awaitRelease' : closing, result, now, detail);
     if (!closed) {
       // Cancelled (or assembled by a concurrent job) meanwhile: drop this copy unless it is the one on record;
       // a retried request cancelled meanwhile keeps no result at all (this one was written over the earlier one).

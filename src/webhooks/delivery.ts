@@ -199,5 +199,12 @@ async function payloadOf(db: Db, delivery: { id: string; eventId: number; reques
     status,
     ...(delivery.type === 'request.status_changed' && previousStatus ? { previousStatus } : {}),
     sequence: delivery.eventId,
+    ...recipientsOf(event.detail),
   };
+}
+
+/** A deletion's closing event lists the recipients to tell (assembly-task.ts); read back, so checked. */
+function recipientsOf(detail: unknown): { recipients?: string[] } {
+  const recipients = (detail as { recipients?: unknown } | null)?.recipients;
+  return Array.isArray(recipients) && recipients.every((r) => typeof r === 'string') ? { recipients } : {};
 }

@@ -81,6 +81,14 @@ export const WebhookPayload = Type.Object(
     status: Type.String({ description: "The request's status after the event" }),
     previousStatus: Type.Optional(Type.String()),
     sequence: Type.Integer({ description: 'Increases with every event of the tenant: order by it' }),
+    recipients: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'A completed deletion: the ids of every recipient its receipt lists, to be told of the erasure (GDPR Art. 19): ' +
+          'a recipient id of the catalogue or the tenant notice, and `<id>:<name>` for each one the subject\'s data named (an applet). ' +
+          'The receipt says what to tell each',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

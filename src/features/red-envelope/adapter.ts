@@ -13,6 +13,7 @@ export const redEnvelopeAdapter = declarativeAdapter({
       table: alipayAccounts,
       where: 'alipay_accounts.account_id = :account',
       columns: { accountId: 'account-id', name: 'name', alipayAccount: 'alipay-account', boundAt: null },
+      recipients: { recipient: 'alipay' },
     }),
     dataset({
       name: 'sent',
@@ -52,6 +53,7 @@ export const redEnvelopeAdapter = declarativeAdapter({
       },
       orderBy: ['paidAt', 'id'],
       retention: { ...PAYMENT_RECORDS, since: 'paidAt', restricted: 'restrictedUntil' },
+      recipients: { recipient: 'alipay' },
     }),
   ],
 });

@@ -11,6 +11,8 @@ export const wecodeAdapter = declarativeAdapter({
       where: 'authorizations.account_id = :account',
       columns: { accountId: 'account-id', name: 'name', applet: null, scopes: null, grantedAt: null },
       orderBy: ['grantedAt', 'id'],
+      // Each applet authorized received the account id and name (the catalogue's recipient).
+      recipients: { recipient: 'wecode-applets', named: 'applet' },
     }),
     dataset({
       name: 'usage',

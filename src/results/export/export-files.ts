@@ -6,13 +6,23 @@ import { DEFLATED_ENTRIES, type ArchiveEntry, type ZipArchive } from '../zip/arc
 import { FileNumbering, sanitizeFileName } from '../file-names.js';
 import { accountItems } from '../item-accounting.js';
 import { withheldJson } from '../report/access-data-json.js';
-import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, rowCountWords, statusWords } from '../labels.js';
+import { featureName, formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS, retentionWords, rowCountWords, statusWords } from '../labels.js';
 import { MISSING_FILE_REASON, outputRow } from '../output-rows.js';
 import { PartialReadError, spoolBytes, type SpoolEntry } from '../partials/partials.js';
 import type { DatasetSummary, FeatureSection } from '../report-model.js';
 import { renderDataset, SpoolLineError, type RenderJob, type WithFile } from './row-renderer.js';
 import type { PreparedText, TextPreparation } from './text-preparation.js';
 import { datasetSchema } from './dataset-schema.js';
+import type { TenantNotice } from '../../notice/schemas.js';
+import {
+  contactWords,
+  featureNotice,
+  recipientNames,
+  recipientWords,
+  retentionNoticeWords,
+  transferWords,
+  type OverallNotice,
+} from '../../notice/subject-notice.js';
 
 /**
  * The entries of an export (data portability) result, after the original files:
@@ -25,6 +35,8 @@ interface ExportContext {
   catalogueVersion: string;
   sections: FeatureSection[];
   results: BlobStore;
+  tenantNotice: TenantNotice | undefined;
+  notice: OverallNotice;
 }
 
 const TEXT = { compress: true } as const;
@@ -144,9 +156,13 @@ function readmeText(ctx: ExportContext): string {
     'manifest.json               Every other file of this archive with its size and SHA-256 checksum,',
     '                            and what came of each item of each feature (as below).',
     '',
+    ...rightsLines(ctx.notice),
+    '',
     'Features, and what came of each item the privacy statement names',
     '-----------------------------------------------------------------',
-    ...ctx.sections.flatMap((section) => featureLines(section, request.type)),
+    'Per feature: who receives its data, transfers outside your region, how long it is kept, then each item.',
+    '',
+    ...ctx.sections.flatMap((section) => featureLines(section, request.type, ctx.tenantNotice)),
   ];
   if (missing > 0) {
     lines.push(
@@ -158,8 +174,49 @@ function readmeText(ctx: ExportContext): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-function featureLines(section: FeatureSection, type: RequestType): string[] {
-  return [featureLine(section), ...accountItems(section, type).map((item) => `    ${item.label}: ${itemOutcomeWords(item)}`)];
+function featureLines(section: FeatureSection, type: RequestType, tenantNotice: TenantNotice | undefined): string[] {
+  return [
+    featureLine(section),
+    ...noticeLines(section, tenantNotice),
+    ...accountItems(section, type).map((item) => `    ${item.label}: ${itemOutcomeWords(item)}`),
+  ];
+}
+
+function noticeLines(section: FeatureSection, tenantNotice: TenantNotice | undefined): string[] {
+  if (!section.feature) return [];
+  const notice = featureNotice(section.feature, tenantNotice);
+  const block = (title: string, lines: string[], gap: string | undefined) => [
+    `  ${title}:`,
+    ...lines.map((line) => `      - ${line}`),
+    ...(gap ? [`      - Not said: ${gap}`] : []),
+  ];
+  return [
+    ...block('Who receives it', notice.recipients.map(recipientWords), notice.gaps.recipients),
+    ...block('Transfers outside your region', transferWords(notice, recipientNames(notice)), notice.gaps.transfers),
+    ...block('How long it is kept', [...retentionNoticeWords(notice), ...retentionWords(section).map((l) => `Kept by law: ${l}`)], notice.gaps.retention),
+    '  What came of each item:',
+  ];
+}
+
+/** Once per README: who is responsible, the rights and how to use them here, complaints, automated decisions. */
+function rightsLines(notice: OverallNotice): string[] {
+  const contact = (value: OverallNotice['controller'], missing: string) => (value ? contactWords(value) : missing);
+  return [
+    'Your rights',
+    '-----------',
+    'Your organization is responsible for your data (the controller); the collaboration suite processes it for it.',
+    `Controller:              ${contact(notice.controller, 'Not given by your organization')}`,
+    `Data protection officer: ${contact(notice.dpo, 'Not named by your organization')}`,
+    `Supervisory authority:   ${contact(notice.supervisoryAuthority, 'Not named by your organization')}`,
+    `Your region:             ${notice.region ?? 'Not given by your organization'}`,
+    ...(notice.gaps.length > 0 ? ['', 'What your organization has not told us:', ...notice.gaps.map((g) => `  - ${g}`)] : []),
+    '',
+    'Your rights and how to use them here:',
+    ...notice.rights.map((r) => `  - ${r.right} (${r.law}): ${r.how}`),
+    '',
+    `Complaints: ${notice.complaint}`,
+    `Automated decisions: ${notice.automatedDecisions.words}`,
+  ];
 }
 
 function featureLine(section: FeatureSection): string {

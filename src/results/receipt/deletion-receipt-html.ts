@@ -1,6 +1,7 @@
-import type { DeletionReceipt, ReceiptDataset, ReceiptFeature } from './deletion-receipt.js';
 import type { Seal } from './receipt-signing.js';
 import type { RescanFeature } from './rescan.js';
+import type { DeletionReceipt, ReceiptDataset, ReceiptFeature, ReceiptRecipients } from './deletion-receipt.js';
+import { ROLE_WORDS } from '../../notice/subject-notice.js';
 import { html, raw } from '../html.js';
 import { documentStart, DOCUMENT_END } from '../views/document.js';
 import { formatDate, itemOutcomeWords, REQUEST_TYPE_WORDS } from '../labels.js';
@@ -17,6 +18,7 @@ export function deletionReceiptHtml(receipt: DeletionReceipt): string {
     header(receipt),
     ...receipt.features.map(featureSection),
     rescanSection(receipt),
+    recipientsSection(receipt.recipients),
     seal(receipt),
     DOCUMENT_END,
   ].join('');
@@ -130,6 +132,28 @@ ${raw(lists.length > 0 ? `<ul>\n${lists.join('\n')}\n</ul>` : f.status === 'conf
 <h2>Checked after the erasure</h2>
 <p>Once every feature was erased, each store was searched again for you, as a request for access would search it. Only what this certificate says is kept or retained may remain; anything else is listed as a finding.</p>
 ${raw(features.join(''))}</section>
+`;
+}
+
+/** GDPR Art. 19: who the data went to, feature by feature, and what the organization tells each of them. */
+function recipientsSection(recipients: ReceiptRecipients[] | undefined): string {
+  if (!recipients) return '';
+  const rows = recipients.flatMap(({ name: feature, recipients: list }) =>
+    list.map((r) => {
+      const named = r.named?.length ? html`<br><span class="meta">Yours: ${r.named.join(', ')}</span>` : '';
+      return html`<tr class="recipient"><td>${feature}</td><td>${r.name}${raw(named)}</td><td>${ROLE_WORDS[r.role]}</td><td>${r.tell}</td></tr>`;
+    }),
+  );
+  return html`<section id="recipients">
+<h2>Recipients told of this erasure</h2>
+<p>Everyone your data went to, feature by feature. Your organization tells each of them of this erasure (GDPR Art. 19), and tells you who they are when you ask: they are these.</p>
+<div class="scroll"><table>
+<thead><tr><th>Feature</th><th>Recipient</th><th>Role</th><th>What your organization tells them</th></tr></thead>
+<tbody>
+${raw(rows.join('\n'))}
+</tbody>
+</table></div>
+</section>
 `;
 }
 

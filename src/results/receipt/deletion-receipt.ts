@@ -5,6 +5,9 @@ import { REQUEST_STATUSES, TASK_STATUSES } from '../../requests/lifecycle.js';
 import { accountItems, ItemAccount } from '../item-accounting.js';
 import type { FeatureSection } from '../report-model.js';
 import { Rescan } from './rescan.js';
+import { RecipientRole } from '../../catalogue/schema.js';
+import type { TenantNotice } from '../../notice/schemas.js';
+import { ERASURE_TELL, erasureRecipients } from '../../notice/subject-notice.js';
 
 /**
  * The receipt of a deletion request, a certificate of erasure: per feature, when it was handled and
@@ -50,6 +53,27 @@ export const ReceiptFeature = Type.Object(
 );
 export type ReceiptFeature = Static<typeof ReceiptFeature>;
 
+/** Someone the subject's data of a feature went to, and what the controller must tell them (GDPR Art. 19). */
+export const ReceiptRecipient = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    role: RecipientRole,
+    source: Type.Enum(['statement', 'organization'], { description: "Named by the privacy statement, or by the organization's notice" }),
+    /** Which ones the subject's data went to, as their rows named them (the applets they authorized). */
+    named: Type.Optional(Type.Array(Type.String())),
+    tell: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type ReceiptRecipient = Static<typeof ReceiptRecipient>;
+
+export const ReceiptRecipients = Type.Object(
+  { feature: Type.String(), name: Type.String(), recipients: Type.Array(ReceiptRecipient) },
+  { additionalProperties: false },
+);
+export type ReceiptRecipients = Static<typeof ReceiptRecipients>;
+
 const bodyFields = {
   requestId: Type.String(),
   type: Type.Literal('deletion'),
@@ -63,6 +87,8 @@ const bodyFields = {
   features: Type.Array(ReceiptFeature),
   /** What a scan of every store found of the subject once the erasure ended; absent from receipts issued before it. */
   rescan: Type.Optional(Rescan),
+  /** Per erased feature, every recipient to tell of the erasure; absent from receipts issued before it was listed. */
+  recipients: Type.Optional(Type.Array(ReceiptRecipients)),
 };
 
 export const DeletionReceiptBody = Type.Object(bodyFields, { additionalProperties: false });
@@ -121,6 +147,8 @@ interface ReceiptInput {
   catalogueVersion: string;
   sections: FeatureSection[];
   rescan?: Rescan | undefined;
+  /** The tenant's notice the request recorded: its own recipients are told too. */
+  tenantNotice: TenantNotice | undefined;
 }
 
 export function buildDeletionReceipt(input: ReceiptInput): DeletionReceiptBody {
@@ -135,7 +163,24 @@ export function buildDeletionReceipt(input: ReceiptInput): DeletionReceiptBody {
     status: input.request.status,
     features: input.sections.map(receiptFeature),
     ...(input.rescan ? { rescan: input.rescan } : {}),
+    recipients: receiptRecipients(input.sections, input.tenantNotice),
   };
+}
+
+/** The features whose data was erased (completed tasks), each with the recipients to tell. */
+export function receiptRecipients(sections: FeatureSection[], tenantNotice: TenantNotice | undefined): ReceiptRecipients[] {
+  return sections.flatMap((section) => {
+    if (section.status !== 'completed' || !section.feature) return [];
+    const recipients = erasureRecipients(section.feature, tenantNotice, section.descriptions, section.erasure).map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      source: r.source,
+      ...(r.named ? { named: r.named } : {}),
+      tell: ERASURE_TELL[r.role],
+    }));
+    return [{ feature: section.id, name: section.feature.name, recipients }];
+  });
 }
 
 function receiptFeature(section: FeatureSection): ReceiptFeature {

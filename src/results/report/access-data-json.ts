@@ -6,11 +6,15 @@ import { accountItem } from '../item-accounting.js';
 import { outputRow } from '../output-rows.js';
 import { readDataset } from '../partials/partials.js';
 import type { FeatureSection } from '../report-model.js';
+import type { TenantNotice } from '../../notice/schemas.js';
+import { featureNotice, type OverallNotice } from '../../notice/subject-notice.js';
 
 /**
  * data.json of an access result, the machine-readable twin of index.html:
- * `{ request, catalogue: { version }, features: [ { id, name, purpose, categories, sources, items,
- * status, error?, withheld?, datasets: { <name>: [rows...] } } ] }`. Each item is its account
+ * `{ request, catalogue: { version }, notice, features: [ { id, name, purpose, categories, sources,
+ * notice, items, status, error?, withheld?, datasets: { <name>: [rows...] } } ] }`. `notice` is what the
+ * report says once (controller, rights, complaints, automated decisions, what the organization has not
+ * given) and per feature (recipients, transfers, retention, gaps): see notice/subject-notice.ts. Each item is its account
  * (`{ id, label, outcome, count?, reason?, until?, ... }`, see item-accounting.ts) with the catalogue's
  * processing, examples and retention.
  * Written piece by piece: each row is serialized on its own as it is read from the partial,
@@ -22,16 +26,19 @@ interface AccessDataContext {
   catalogueVersion: string;
   sections: FeatureSection[];
   results: BlobStore;
+  tenantNotice: TenantNotice | undefined;
+  notice: OverallNotice;
 }
 
 export async function* accessDataJson(ctx: AccessDataContext): AsyncGenerator<string> {
   yield `{\n"request": ${JSON.stringify(requestJson(ctx.request))},\n`;
-  yield `"catalogue": ${JSON.stringify({ version: ctx.catalogueVersion })},\n"features": [`;
+  yield `"catalogue": ${JSON.stringify({ version: ctx.catalogueVersion })},\n`;
+  yield `"notice": ${JSON.stringify(ctx.notice)},\n"features": [`;
   let first = true;
   for (const section of ctx.sections) {
     yield `${first ? '' : ','}\n`;
     first = false;
-    yield* featureJson(section, ctx.request.type, ctx.results);
+    yield* featureJson(section, ctx, ctx.results);
   }
   yield '\n]\n}\n';
 }
@@ -47,8 +54,8 @@ function requestJson(request: RequestRow) {
   };
 }
 
-async function* featureJson(section: FeatureSection, type: RequestType, results: BlobStore): AsyncGenerator<string> {
-  yield `${openObject(featureFields(section, type), 'datasets')}{`;
+async function* featureJson(section: FeatureSection, ctx: AccessDataContext, results: BlobStore): AsyncGenerator<string> {
+  yield `${openObject(featureFields(section, ctx.request.type, ctx.tenantNotice), 'datasets')}{`;
   if (section.status === 'completed') {
     let first = true;
     for (const dataset of section.datasets) {
@@ -71,7 +78,7 @@ async function* datasetRows(section: FeatureSection, dataset: string, results: B
   if (!first) yield '\n';
 }
 
-function featureFields(section: FeatureSection, type: RequestType): Record<string, unknown> {
+function featureFields(section: FeatureSection, type: RequestType, tenantNotice: TenantNotice | undefined): Record<string, unknown> {
   const feature = section.feature;
   return {
     id: section.id,
@@ -79,6 +86,7 @@ function featureFields(section: FeatureSection, type: RequestType): Record<strin
     purpose: feature?.purpose ?? null,
     categories: feature?.categories ?? [],
     sources: feature?.sources ?? [],
+    notice: feature ? featureNotice(feature, tenantNotice) : null,
     items: (feature?.items ?? []).map((item) => ({
       ...accountItem(item, section, type),
       processing: item.processing,

@@ -12,7 +12,6 @@ import {
   itemNotes,
   itemOutcomeWords,
   NO_DATA_SENTENCE,
-  NO_RETENTION_SENTENCE,
   REQUEST_TYPE_WORDS,
   retentionWords,
   rowCountWords,
@@ -23,6 +22,16 @@ import {
 import { totalRows, type FeatureSection } from '../report-model.js';
 import { documentStart, DOCUMENT_END } from '../views/document.js';
 import { featureListings, type Listing, type RowRange } from '../views/index.js';
+import type { TenantNotice } from '../../notice/schemas.js';
+import {
+  contactWords,
+  featureNotice,
+  recipientNames,
+  recipientWords,
+  retentionNoticeWords,
+  transferWords,
+  type OverallNotice,
+} from '../../notice/subject-notice.js';
 
 /**
  * The human-readable part of an access result: index.html, a page the subject opens offline from
@@ -40,6 +49,9 @@ interface AccessReportContext {
   catalogueVersion: string;
   sections: FeatureSection[];
   results: BlobStore;
+  /** The tenant's notice the request recorded (undefined: none), and what the result says once. */
+  tenantNotice: TenantNotice | undefined;
+  notice: OverallNotice;
   /** Rows a listing shows in index.html before it moves to pages of its own. */
   pageRows?: number;
 }
@@ -93,6 +105,7 @@ async function* indexHtml(ctx: AccessReportContext, features: FeatureListings[],
   yield summaryTable(ctx.sections);
   yield redactionLine(ctx.sections);
   yield withheldLine(ctx.sections);
+  yield rightsSection(ctx.notice);
   for (const feature of features) yield* featureSection(feature, ctx, pageRows);
   yield DOCUMENT_END;
 }
@@ -108,7 +121,8 @@ function requestHeader(ctx: AccessReportContext): string {
   ];
   return html`<header>
 <h1>Your personal data</h1>
-<p>This is the personal data the collaboration suite holds about your account, feature by feature, with what each feature uses it for. Files you uploaded are in the <code>files</code> folder next to this page; the same data in machine-readable form is in <code>data.json</code>.</p>
+<p>This is the personal data the collaboration suite holds about your account, feature by feature, with what each feature uses it for, who receives it, where it goes and how long it is kept. Files you uploaded are in the <code>files</code> folder next to this page; the same data in machine-readable form is in <code>data.json</code>.</p>
+<p>Who is responsible for your data, your rights and how to use them, and where to complain: <a href="#your-rights">Your rights</a>.</p>
 <dl class="request">
 ${raw(rows.map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`).join('\n'))}
 </dl>
@@ -140,7 +154,7 @@ function foundCell(section: FeatureSection): string {
 
 async function* featureSection({ section, listings }: FeatureListings, ctx: AccessReportContext, pageRows: number): AsyncGenerator<string> {
   yield html`<section class="feature" id="${anchor(section)}">\n<h2>${featureName(section)}</h2>\n`;
-  yield catalogueDescription(section, ctx.request.type);
+  yield catalogueDescription(section, ctx.request.type, ctx.tenantNotice);
   yield '<h3>Data we found</h3>\n';
   if (section.manualNote !== undefined) {
     // The files the person supplied follow as the feature's data.
@@ -198,7 +212,7 @@ async function* redactionBox(section: FeatureSection, results: BlobStore): Async
  * What the catalogue (the privacy statement) says this feature does with personal data, how long
  * it is kept, and what came of each item it names for this subject.
  */
-function catalogueDescription(section: FeatureSection, type: RequestType): string {
+function catalogueDescription(section: FeatureSection, type: RequestType, tenantNotice: TenantNotice | undefined): string {
   const feature = section.feature;
   if (!feature) return '';
   const rows = feature.items.map((item) => {
@@ -207,20 +221,75 @@ function catalogueDescription(section: FeatureSection, type: RequestType): strin
     const account = accountItem(item, section, type);
     return html`<tr class="item ${account.outcome}"><td>${item.label}${raw(examples)}${raw(notes.join(''))}</td><td>${itemOutcomeWords(account)}</td></tr>`;
   });
-  const retention = retentionWords(section);
   return html`<div class="facts">
 <p><strong>Purpose:</strong> ${feature.purpose}</p>
 <p><strong>Categories:</strong> ${feature.categories.join(', ')}</p>
 <p><strong>Sources:</strong> ${sourceWords(section).join('; ')}</p>
-<p><strong>Retention:</strong> ${retention.length > 0 ? retention.join(' ') : NO_RETENTION_SENTENCE}</p>
 </div>
-<h3>What this feature handles</h3>
+${raw(noticeBlock(section, tenantNotice))}<h3>What this feature handles</h3>
 <div class="scroll"><table class="items stack">
 <thead><tr><th>Item</th><th>For you</th></tr></thead>
 <tbody>
 ${raw(rows.join('\n'))}
 </tbody>
 </table></div>
+`;
+}
+
+/** Who receives the feature's data, transfers outside the subject's region, how long it is kept; and what nobody has said. */
+function noticeBlock(section: FeatureSection, tenantNotice: TenantNotice | undefined): string {
+  if (!section.feature) return '';
+  const notice = featureNotice(section.feature, tenantNotice);
+  const kept = [...retentionNoticeWords(notice), ...retentionWords(section).map((line) => `Kept by law: ${line}`)];
+  return html`<div class="facts notice-block">
+<h3>Who receives it, transfers, how long</h3>
+<h4>Who receives it</h4>
+${raw(noticeList(notice.recipients.map(recipientWords), notice.gaps.recipients))}
+<h4>Transfers outside your region</h4>
+${raw(noticeList(transferWords(notice, recipientNames(notice)), notice.gaps.transfers))}
+<h4>How long it is kept</h4>
+${raw(noticeList(kept, notice.gaps.retention))}
+</div>
+`;
+}
+
+/** A list of what is said, then what is not, marked as such. */
+function noticeList(lines: string[], gap: string | undefined): string {
+  const items = lines.map((line) => html`<li>${line}</li>`);
+  if (gap) items.push(html`<li class="gap"><strong>Not said:</strong> ${gap}</li>`);
+  return `<ul>\n${items.join('\n')}\n</ul>`;
+}
+
+/** Once per report: who is responsible, the subject's rights and how to use them here, complaints, automated decisions. */
+function rightsSection(notice: OverallNotice): string {
+  const contact = (label: string, value: OverallNotice['controller'], missing: string) =>
+    html`<dt>${label}</dt><dd>${value ? contactWords(value) : missing}</dd>`;
+  const rows = notice.rights.map((r) => html`<tr><td>${r.right}</td><td>${r.how}</td><td>${r.law}</td></tr>`);
+  const gaps =
+    notice.gaps.length === 0
+      ? ''
+      : html`<div class="notice gaps" role="note"><h4>What your organization has not told us</h4>\n<ul>\n${raw(notice.gaps.map((g) => html`<li>${g}</li>`).join('\n'))}\n</ul></div>\n`;
+  return html`<section id="your-rights">
+<h2>Your rights</h2>
+<p>What this report means: your organization is responsible for your data (the controller); the collaboration suite processes it for it. Each feature below says who receives its data, whether it leaves your region and how long it is kept.</p>
+<dl class="request">
+${raw(contact('Controller', notice.controller, 'Not given by your organization'))}
+${raw(contact('Data protection officer', notice.dpo, 'Not named by your organization'))}
+${raw(contact('Supervisory authority', notice.supervisoryAuthority, 'Not named by your organization'))}
+<dt>Your region</dt><dd>${notice.region ?? 'Not given by your organization'}</dd>
+</dl>
+${raw(gaps)}<h3>Your rights and how to use them here</h3>
+<div class="scroll"><table class="rights stack">
+<thead><tr><th>Right</th><th>How to use it here</th><th>Law</th></tr></thead>
+<tbody>
+${raw(rows.join('\n'))}
+</tbody>
+</table></div>
+<h3>Complaints</h3>
+<p>${notice.complaint}</p>
+<h3>Automated decisions</h3>
+<p>${notice.automatedDecisions.words}</p>
+</section>
 `;
 }
 

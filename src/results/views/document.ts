@@ -40,6 +40,7 @@ tbody tr:hover { background: #fafbfc; }
 .count, .meta { font-weight: normal; font-size: 0.88em; }
 .notice { background: #eaf1fd; border-left: 4px solid #4a7bd0; padding: 8px 12px; border-radius: 0 6px 6px 0; }
 .notice.error, .missing { color: #9b1c1c; } .notice.error { background: #fdeeee; border-left-color: #c53030; }
+.gap { color: #8a4b00; } .notice.gaps { background: #fff6e5; border-left-color: #d08a1a; }
 td img { display: block; max-width: 200px; max-height: 200px; margin-top: 4px; border-radius: 4px; }
 .facts p { margin: 4px 0; }
 nav.pages ol { display: flex; flex-wrap: wrap; gap: 6px 10px; list-style: none; padding: 0; margin: 8px 0; }
