@@ -197,7 +197,7 @@ t.test('a change whose feature failed is reported as not made, with the reason',
   const request = { id: 'r1', tenantId: 'acme', subjectAccountId: 'dave', createdAt: at, status: 'partially_completed' } as never;
   const change = { id: 'c1', requestId: 'r1', position: 0, feature: 'address-book', item: 'name', newValue: 'Dave', explanation: 'x', outcome: 'pending', oldValue: null, reason: null, decidedAt: null, erasedAt: null } as const;
   const task = { feature: 'address-book', status: 'failed', error: "unreachable: the feature's data store could not be reached", adapter: 'built_in' } as never;
-  const receipt = buildCorrectionReceipt({ request, catalogue, tasks: [task], changes: [change] });
+  const receipt = buildCorrectionReceipt({ request, catalogue, tasks: [task], changes: [change], notice: undefined });
   t.match(receipt.changes, [{ outcome: 'not_made', from: null, to: 'Dave', reason: /could not make the change \(unreachable/ }]);
   t.same(receipt.recipients, [], 'nothing changed: no recipient to tell');
 });

@@ -206,6 +206,19 @@ export const ERASURE_TELL: Record<RecipientRole, string> = {
     'held under their own agreement with it.',
 };
 
+/** What the controller tells each recipient of a correction (GDPR Art. 19, Art. 28(3)(g); PIPL Art. 46). */
+export const RECTIFICATION_TELL: Record<RecipientRole, string> = {
+  processor:
+    "Instruct it to correct the subject's data of this feature that it processes on the organization's behalf, as this receipt " +
+    'says was changed (GDPR Art. 28(3)(g), Art. 19).',
+  independent_controller:
+    "Tell it that the subject's data was corrected here as this receipt says (GDPR Art. 19); it decides on its own copy under " +
+    'its own privacy statement, and the subject may ask it to correct that copy.',
+  subject_account:
+    "Tell it that the subject's data of this feature was corrected here (GDPR Art. 19); the account itself is the subject's own, " +
+    'and the subject corrects it with the third party.',
+};
+
 /**
  * The recipients a feature's erasure must be told of: the statement's and the organization's; a
  * recipient the subject's rows decide (perSubject) only when the erasure found it, named as the rows

@@ -153,7 +153,7 @@ async function assembleDeletionReceipt({ input, sections }: Assembly): Promise<A
 async function assembleCorrectionReceipt({ input }: Assembly): Promise<AssembledResult> {
   const fileName = `dsar-correction-receipt-${input.request.id}.json`;
   const { request, catalogue, tasks, changes = [] } = input;
-  return (await writeReceipt(input, fileName, buildCorrectionReceipt({ request, catalogue, tasks, changes }))).result;
+  return (await writeReceipt(input, fileName, buildCorrectionReceipt({ request, catalogue, tasks, changes, notice: input.notice }))).result;
 }
 
 async function writeReceipt<B extends object>(input: AssemblyInput, fileName: string, body: B) {

@@ -1,4 +1,5 @@
 import type { CorrectionReceipt, ReceiptChange } from './correction-receipt.js';
+import { ROLE_WORDS } from '../../notice/subject-notice.js';
 import { html, raw } from '../html.js';
 import { documentStart, DOCUMENT_END } from '../views/document.js';
 import { REQUEST_TYPE_WORDS } from '../labels.js';
@@ -62,16 +63,16 @@ ${raw(rows.join('\n'))}
 `;
 }
 
+/** GDPR Art. 19: who the corrected data went to, feature by feature, and what the organization tells each of them. */
 function recipientsSection(receipt: CorrectionReceipt): string {
-  const rows = receipt.recipients.map((f) => {
-    const names = f.recipients.map((r) => `${r.name} (${r.role})`).join('; ');
-    return html`<tr><td>${f.featureName}</td><td>${names || 'No recipient outside your organization'}</td></tr>`;
-  });
+  const rows = receipt.recipients.flatMap((f) =>
+    f.recipients.map((r) => html`<tr class="recipient"><td>${f.featureName}</td><td>${r.name}</td><td>${ROLE_WORDS[r.role]}</td><td>${r.tell}</td></tr>`),
+  );
   if (rows.length === 0) return '';
   return html`<section id="recipients">
 <h2>Recipients told of the correction</h2>
 <div class="scroll"><table>
-<thead><tr><th>Feature</th><th>Recipients</th></tr></thead>
+<thead><tr><th>Feature</th><th>Recipient</th><th>Role</th><th>What your organization tells them</th></tr></thead>
 <tbody>
 ${raw(rows.join('\n'))}
 </tbody>

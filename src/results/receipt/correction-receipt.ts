@@ -3,7 +3,9 @@ import { Compile } from 'typebox/compile';
 import type { Catalogue } from '../../catalogue/schema.js';
 import { REQUEST_STATUSES } from '../../requests/lifecycle.js';
 import type { RequestedChangeRow, RequestRow, TaskRow } from '../../requests/tables.js';
-import { Recipient, recipientsOf } from './recipients.js';
+import type { TenantNotice } from '../../notice/schemas.js';
+import { ReceiptRecipient } from './deletion-receipt.js';
+import { correctionRecipients } from './recipients.js';
 
 /**
  * The receipt of a correction (GDPR Art. 16 and 19, CCPA § 7023, PIPL Art. 46): every change the
@@ -41,7 +43,7 @@ export const ReceiptRecipients = Type.Object(
   {
     feature: Type.String(),
     featureName: Type.String(),
-    recipients: Type.Array(Recipient),
+    recipients: Type.Array(ReceiptRecipient),
   },
   { additionalProperties: false },
 );
@@ -86,6 +88,8 @@ interface ReceiptInput {
   catalogue: Catalogue;
   tasks: TaskRow[];
   changes: RequestedChangeRow[];
+  /** The tenant's notice the request recorded: its own recipients are told too. */
+  notice: TenantNotice | undefined;
 }
 
 export function buildCorrectionReceipt(input: ReceiptInput): CorrectionReceiptBody {
@@ -102,7 +106,7 @@ export function buildCorrectionReceipt(input: ReceiptInput): CorrectionReceiptBo
     // The worker decides the request's status from its tasks; the receipt repeats it.
     status: request.status,
     changes,
-    recipients: changed.map((f) => ({ feature: f.id, featureName: f.name, recipients: recipientsOf(f) })),
+    recipients: changed.map((f) => ({ feature: f.id, featureName: f.name, recipients: correctionRecipients(f, input.notice) })),
   };
 }
 

@@ -1,22 +1,20 @@
-import Type, { type Static } from 'typebox';
 import type { Feature } from '../../catalogue/schema.js';
+import type { TenantNotice } from '../../notice/schemas.js';
+import { featureNotice, RECTIFICATION_TELL } from '../../notice/subject-notice.js';
+import type { ReceiptRecipient } from './deletion-receipt.js';
 
 /**
- * Whom a feature's data went to (GDPR Art. 19: the controller tells each recipient of a rectification
- * or erasure). The catalogue is the one home of recipients (issue 16, item 2); this is the seam
- * receipts read them through, and answers none until the catalogue names them.
+ * Whom a corrected feature's data went to, and what the controller tells each of them (GDPR Art. 19):
+ * the statement's recipients and the organization's, as the request's notice named them. A correction
+ * reads no rows, so a recipient the subject's own rows decide (an applet they authorized) is listed
+ * unnamed.
  */
-
-export const Recipient = Type.Object(
-  {
-    name: Type.String(),
-    /** processor, independent controller, or the subject's own third-party account. */
-    role: Type.String(),
-  },
-  { additionalProperties: false },
-);
-export type Recipient = Static<typeof Recipient>;
-
-export function recipientsOf(_feature: Feature): Recipient[] {
-  return [];
+export function correctionRecipients(feature: Feature, notice: TenantNotice | undefined): ReceiptRecipient[] {
+  return featureNotice(feature, notice).recipients.map((r) => ({
+    id: r.id,
+    name: r.name,
+    role: r.role,
+    source: r.source,
+    tell: RECTIFICATION_TELL[r.role],
+  }));
 }
