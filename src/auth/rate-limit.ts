@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
+import { declareProblems } from '../http/openapi.js';
 
 export interface RateLimits {
   /** Calls a minute for each API key. */
@@ -15,6 +16,7 @@ export interface RateLimits {
  * the count. Registered after the auth hook: the caller is known when a route's limit is checked.
  */
 export async function limitRate(scope: FastifyInstance, redis: Redis, nameSpace: string, limits: RateLimits): Promise<void> {
+  scope.addHook('onRoute', (route) => declareProblems(route, [429]));
   await scope.register(rateLimit, {
     redis,
     nameSpace,

@@ -53,4 +53,18 @@ export type DownloadView = Static<typeof DownloadView>;
 export const DownloadList = Type.Object({ items: Type.Array(DownloadView) });
 export type DownloadList = Static<typeof DownloadList>;
 
-export const FileResponse = Type.Unsafe<unknown>({ type: 'string', format: 'binary', description: 'The result file, or the range asked for' });
+/** Examples for the document, valid against the schemas above. */
+export const DELIVERY_EXAMPLES = {
+  createLink: { expiresInSeconds: 604800, maxDownloads: 3 },
+  link: {
+    id: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a',
+    url: 'https://dsar.example.com/downloads/k3J9xQ2mP7vR4tY8wZ1aB6cD0eF5gH',
+    expiresAt: '2026-12-12T10:05:00.000Z',
+    maxDownloads: 3,
+  },
+  downloads: {
+    items: [
+      { id: 7, at: '2026-12-05T10:06:00.000Z', linkId: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a', part: 1, range: { start: 0, end: 48212 }, bytesSent: 48213 },
+    ],
+  },
+};
