@@ -27,15 +27,19 @@ const fileResponses = {
   200: content(
     'The result: a zip (access, export) or the signed erasure receipt (deletion)',
     { 'application/zip': Binary, 'application/json': DeletionReceipt },
-    fileHeaders,
+    { headers: fileHeaders, examples: { 'application/json': DELIVERY_EXAMPLES.receipt } },
   ),
-  206: content('The range asked for', { 'application/zip': Binary, 'application/json': Binary }, { ...fileHeaders, 'Content-Range': responseHeader.contentRange }),
+  206: content(
+    'The range asked for',
+    { 'application/zip': Binary, 'application/json': Binary },
+    { headers: { ...fileHeaders, 'Content-Range': responseHeader.contentRange } },
+  ),
   ...problems(404, 409, 410, 416),
 };
 
 /** A page or file of the access report, from the stored archive; its own links are relative to it. */
 const viewResponses = {
-  200: content('A page or file of the report, of its own media type', { 'text/html': Type.String(), '*/*': Binary }, resultHeaders),
+  200: content('A page or file of the report, of its own media type', { 'text/html': Type.String(), '*/*': Binary }, { headers: resultHeaders }),
   302: empty('An empty path: to the report\'s index.html', { Location: responseHeader.location }),
   ...problems(404, 409, 410),
 };
@@ -117,7 +121,7 @@ export async function deliveryRoutes(
         description: 'A deletion request only (404 otherwise); 409 until it has ended, 410 once the receipt was deleted.',
         security,
         params: RequestIdParams,
-        response: { 200: content('The certificate, as a page', { 'text/html': Type.String() }, resultHeaders), ...problems(409, 410) },
+        response: { 200: content('The certificate, as a page', { 'text/html': Type.String() }, { headers: resultHeaders }), ...problems(409, 410) },
       },
     },
     async (request, reply) => {
