@@ -40,7 +40,7 @@ const fileResponses = {
 /** A page or file of the access report, from the stored archive; its own links are relative to it. */
 const viewResponses = {
   200: content('A page or file of the report, of its own media type', { 'text/html': Type.String(), '*/*': Binary }, { headers: resultHeaders }),
-  302: empty('An empty path: to the report\'s index.html', { Location: responseHeader.location }),
+  302: empty('An empty path: to the report\'s index.html', { Location: responseHeader.reportIndex }),
   ...problems(404, 409, 410),
 };
 

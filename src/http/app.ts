@@ -23,14 +23,16 @@ import { registerPaginationLinks } from './pagination-links.js';
 import { registerChallenges } from './challenges.js';
 import { registerIdempotency } from '../idempotency/idempotency-keys.js';
 import { declareProblems, swaggerOptions, validationProblems } from './openapi.js';
-import { Problem } from '../errors.js';
 import { RequestList, RequestSummary, RequestView, TaskView } from '../requests/schemas.js';
 import { ApiKeyView } from '../auth/schemas.js';
 import { AuditEventView } from '../audit/schemas.js';
 import { DeliveryView, WebhookView } from '../webhooks/schemas.js';
 
-/** The schemas the document names (components.schemas), each registered once; routes reference them with ref(). */
-const NAMED_SCHEMAS = [Problem, RequestView, RequestSummary, RequestList, TaskView, ApiKeyView, AuditEventView, WebhookView, DeliveryView];
+/**
+ * The schemas the document names (components.schemas), each registered once; routes reference them with
+ * ref(). Problem is registered with the problem handlers (problems.ts).
+ */
+const NAMED_SCHEMAS = [RequestView, RequestSummary, RequestList, TaskView, ApiKeyView, AuditEventView, WebhookView, DeliveryView];
 
 /**
  * The HTTP API. Plugin order matters: error handling and OpenAPI first (swagger must see

@@ -29,6 +29,7 @@ export type Headers = Record<string, HeaderSchema>;
 /** Response headers, as the server sends them. */
 export const responseHeader = {
   location: { type: 'string', description: 'Where the resource created or found is: /v1/requests/{id}' },
+  reportIndex: { type: 'string', description: "index.html, relative to this path: the report's first page" },
   etag: { type: 'string', description: 'The version of this answer: send it back as If-None-Match (If-Range for a file)' },
   cacheControl: { type: 'string', description: 'private, no-cache (JSON a client polls) or private, no-store (result content)' },
   retryAfter: { type: 'integer', description: 'Seconds to wait before asking again' },
@@ -39,6 +40,9 @@ export const responseHeader = {
   acceptRanges: { type: 'string', description: 'bytes: a download resumes with Range' },
   contentDisposition: { type: 'string', description: 'attachment; filename="…"' },
   digest: { type: 'string', description: 'sha-256=<base64 of the SHA-256 of the whole file>' },
+  rateLimit: { type: 'integer', description: 'Calls a minute this caller may make' },
+  rateRemaining: { type: 'integer', description: 'Calls left in this minute' },
+  rateReset: { type: 'integer', description: 'Seconds until the count starts again' },
   wwwAuthenticate: { type: 'string', description: 'How to authenticate: Bearer (with error="invalid_token" for a refused token)' },
   requestId: { type: 'string', description: 'The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one' },
 } as const satisfies Headers;
@@ -133,6 +137,16 @@ export function declareProblems(route: RouteOptions, statuses: number[]): void {
   const response = (schema.response ?? {}) as Record<string, unknown>;
   const added = Object.fromEntries(statuses.filter((status) => response[status] === undefined).map((status) => [status, problem(status)]));
   route.schema = { ...schema, response: { ...response, ...added } };
+}
+
+/** Adds headers a layer sends to the route's answers of the statuses chosen (e.g. every 2xx). */
+export function declareHeaders(route: RouteOptions, headers: Headers, statuses: (status: string) => boolean): void {
+  const schema = route.schema ?? {};
+  const response = (schema.response ?? {}) as Record<string, { headers?: Headers }>;
+  const marked = Object.entries(response).map(([status, answer]) =>
+    statuses(status) ? [status, { ...answer, headers: { ...answer.headers, ...headers } }] : [status, answer],
+  );
+  route.schema = { ...schema, response: Object.fromEntries(marked) };
 }
 
 /** What fastify refuses before the handler runs, from what the route validates. */

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteOptions } from 'fastify';
 import Type, { type TSchema } from 'typebox';
 import { AppError, loggableError } from '../errors.js';
-import { declareProblems, responseHeader } from '../http/openapi.js';
+import { declareHeaders, declareProblems, responseHeader } from '../http/openapi.js';
 import type { Principal } from '../auth/principal.js';
 import { type HeldKey, type IdempotencyStore, KEY_TTL_HOURS, type StoredAnswer } from './idempotency-store.js';
 
@@ -123,14 +123,9 @@ function keptHeaders(reply: FastifyReply): Record<string, string> {
 function declareHeader(route: RouteOptions): void {
   const schema = route.schema ?? {};
   const headers = (schema.headers ?? Type.Object({})) as { properties?: Record<string, TSchema> };
-  const response = (schema.response ?? {}) as Record<string, { headers?: object }>;
-  const marked = Object.fromEntries(
-    Object.entries(response).map(([status, answer]) =>
-      status.startsWith('2') ? [status, { ...answer, headers: { ...answer.headers, 'Idempotent-Replayed': responseHeader.idempotentReplayed } }] : [status, answer],
-    ),
-  );
-  route.schema = { ...schema, headers: { ...headers, type: 'object', properties: { ...headers.properties, [HEADER]: KeyHeader } }, response: marked };
+  route.schema = { ...schema, headers: { ...headers, type: 'object', properties: { ...headers.properties, [HEADER]: KeyHeader } } };
   declareProblems(route, [400, 409, 422]);
+  declareHeaders(route, { 'Idempotent-Replayed': responseHeader.idempotentReplayed }, (status) => status.startsWith('2'));
 }
 
 export function registerIdempotency(scope: FastifyInstance, store: IdempotencyStore): void {
