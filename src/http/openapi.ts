@@ -6,7 +6,7 @@ import { Problem } from '../errors.js';
 /**
  * The API contract's building blocks: the document's frame (servers, tags, security schemes), references
  * to the named schemas, and the answers every route declares the same way. A route states its
- * operationId, summary and description, tags, security, its own answers (`json`, `empty`, `file`) with
+ * operationId, summary and description, tags, security, its own answers (`json`, `content`, `empty`) with
  * an example, and the problems only it gives (`problems(404, 409)`); the layers in front of it declare
  * theirs when the route is added (auth: 401/403/503, rate limit: 429, validation: 400/404/413/415,
  * idempotency: 409/422), so that every status a route can answer is in the document once.
@@ -139,14 +139,19 @@ export function declareProblems(route: RouteOptions, statuses: number[]): void {
   route.schema = { ...schema, response: { ...response, ...added } };
 }
 
-/** Adds headers a layer sends to the route's answers of the statuses chosen (e.g. every 2xx). */
-export function declareHeaders(route: RouteOptions, headers: Headers, statuses: (status: string) => boolean): void {
-  const schema = route.schema ?? {};
-  const response = (schema.response ?? {}) as Record<string, { headers?: Headers }>;
+type Answers = Record<string, { headers?: Headers }>;
+
+function withHeaders(response: Answers, headers: Headers, statuses: (status: string) => boolean): Answers {
   const marked = Object.entries(response).map(([status, answer]) =>
     statuses(status) ? [status, { ...answer, headers: { ...answer.headers, ...headers } }] : [status, answer],
   );
-  route.schema = { ...schema, response: Object.fromEntries(marked) };
+  return Object.fromEntries(marked);
+}
+
+/** Adds headers a layer sends to the route's answers of the statuses chosen (e.g. every 2xx). */
+export function declareHeaders(route: RouteOptions, headers: Headers, statuses: (status: string) => boolean): void {
+  const schema = route.schema ?? {};
+  route.schema = { ...schema, response: withHeaders((schema.response ?? {}) as Answers, headers, statuses) };
 }
 
 /** What fastify refuses before the handler runs, from what the route validates. */
@@ -205,12 +210,8 @@ function defaultsOptional(schema: Record<string, unknown>) {
 
 /** Every answer names its call (X-Request-Id, http/request-id.ts). */
 function withRequestId(schema: Record<string, unknown>) {
-  const response = schema.response as Record<string, { headers?: Headers }> | undefined;
-  if (!response) return schema;
-  const answers = Object.fromEntries(
-    Object.entries(response).map(([status, answer]) => [status, { ...answer, headers: { ...answer.headers, 'X-Request-Id': responseHeader.requestId } }]),
-  );
-  return { ...schema, response: answers };
+  const response = schema.response as Answers | undefined;
+  return response ? { ...schema, response: withHeaders(response, { 'X-Request-Id': responseHeader.requestId }, () => true) } : schema;
 }
 
 /** @fastify/swagger's options: the frame of the document, and how routes become operations. */
