@@ -11,33 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {unknown} */
-                            status: "ok" | "unavailable";
-                            checks?: {
-                                [key: string]: "ok" | "failing";
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Liveness
+         * @description The process answers; it checks nothing else.
+         */
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -53,48 +31,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Postgres and Redis answer */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {unknown} */
-                            status: "ok" | "unavailable";
-                            checks?: {
-                                [key: string]: "ok" | "failing";
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {unknown} */
-                            status: "ok" | "unavailable";
-                            checks?: {
-                                [key: string]: "ok" | "failing";
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Readiness: Postgres and Redis answer
+         * @description Each dependency gets 2 s; a load balancer sends no calls while this is 503.
+         */
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -110,69 +51,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics (text exposition format), for the operator's scraper */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The metrics */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": string;
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Prometheus metrics (text exposition format), for the operator's scraper
+         * @description Nothing personal, but much about the operation: with the METRICS_TOKEN only.
+         */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -188,152 +71,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download a result through a link; ranges resume */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Part of a result split into several files; default: the result */
-                    part?: number;
-                };
-                header?: {
-                    /** @description One byte range, e.g. bytes=0-1048575 or bytes=1048576- to resume */
-                    range?: string;
-                    /** @description The ETag of the copy being resumed; another ETag gets the whole file */
-                    "if-range"?: string;
-                };
-                path: {
-                    /** @description The token of a download link */
-                    token: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The result file, or the range asked for */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                    };
-                };
-                /** @description The result file, or the range asked for */
-                206: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                416: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Download a result through a link; ranges resume
+         * @description For the data subject: the signed token is the only credential. 403: not a valid link; 410: expired or used up.
+         */
+        get: operations["downloadResultByLink"];
         put?: never;
         post?: never;
         delete?: never;
@@ -342,144 +84,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/downloads/{token}/view/{*}": {
+    "/downloads/{token}/view/{path}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** View the access report online through a link (for a browser: no API key needed) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The token of a download link */
-                    token: string;
-                    /** @description Path inside the archive; empty for index.html */
-                    "*": string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The result file, or the range asked for */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * View the access report online through a link (for a browser: no API key needed)
+         * @description As viewReport, with the link as the credential (403: not a valid link; 410: expired or used up).
+         */
+        get: operations["viewReportByLink"];
         put?: never;
         post?: never;
         delete?: never;
@@ -495,245 +111,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's live keys: prefix, name, role, when created and last used (never the key) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: uuid */
-                                id: string;
-                                /** @description The first characters of the key, to tell keys apart */
-                                prefix: string;
-                                name: string;
-                                /**
-                                 * @description admin: everything, including keys and the tenant's configuration; agent: works the tenant's requests
-                                 * @enum {unknown}
-                                 */
-                                role: "admin" | "agent";
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** @description To the minute */
-                                lastUsedAt: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * The tenant's live keys: prefix, name, role, when created and last used (never the key)
+         * @description Revoked keys are not listed.
+         */
+        get: operations["listApiKeys"];
         put?: never;
-        /** Mint an API key for an admin or a support agent; the key is shown in this answer only */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Who or what uses the key, e.g. "support team" or "admin console" */
-                        name: string;
-                        /**
-                         * @description admin: everything, including keys and the tenant's configuration; agent: works the tenant's requests
-                         * @enum {unknown}
-                         */
-                        role: "admin" | "agent";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** @description The first characters of the key, to tell keys apart */
-                            prefix: string;
-                            name: string;
-                            /**
-                             * @description admin: everything, including keys and the tenant's configuration; agent: works the tenant's requests
-                             * @enum {unknown}
-                             */
-                            role: "admin" | "agent";
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description To the minute */
-                            lastUsedAt: string | null;
-                            /** @description The key itself: shown in this answer only, stored hashed */
-                            key: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Mint an API key for an admin or a support agent; the key is shown in this answer only
+         * @description The key is stored hashed: keep it from this answer, it cannot be read again.
+         */
+        post: operations["createApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -750,91 +138,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a key: its next call answers 401 */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description API key id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Revoke a key: its next call answers 401
+         * @description At once and for good; the audit trail keeps who revoked it.
+         */
+        delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -847,59 +155,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The disclosure catalogue: every feature, its purpose, categories, sources and data items */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Catalogue version; every request records the version it ran against */
-                            version: string;
-                            /** @description SHA-256 of the privacy statement the catalogue was made from */
-                            sourceSha256: string;
-                            features: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                id: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                name: string;
-                                purpose: string;
-                                categories: string[];
-                                sources: ("end_user" | "app" | "enterprise")[];
-                                items: {
-                                    id: string;
-                                    label: string;
-                                    /** @enum {unknown} */
-                                    processing: "stored" | "processed_not_saved" | "read_not_saved" | "authentication_only_not_collected";
-                                    examples?: string[];
-                                    retention?: {
-                                        /** @enum {string} */
-                                        kind: "latest_n";
-                                        count: number;
-                                        note: string;
-                                    };
-                                    /** @description The phrase of the privacy statement this item comes from */
-                                    statementText: string;
-                                }[];
-                                notes?: string[];
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * The disclosure catalogue: every feature, its purpose, categories, sources and data items
+         * @description What a request can cover and what its answer tells the subject; the example shows its first feature.
+         */
+        get: operations["getCatalogue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -915,682 +175,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List this tenant's requests, newest first */
-        get: {
-            parameters: {
-                query: {
-                    status?: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                    /** @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17) */
-                    type?: "access" | "export" | "deletion";
-                    /** @description The data subject's account id in the suite */
-                    accountId?: string;
-                    /** @description true: only open requests past their deadline */
-                    overdue?: boolean;
-                    /** @description Only requests due before this time */
-                    dueBefore?: string;
-                    limit: number;
-                    /** @description nextCursor of the previous page */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: uuid */
-                                id: string;
-                                /**
-                                 * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                                 * @enum {unknown}
-                                 */
-                                type: "access" | "export" | "deletion";
-                                /** @enum {unknown} */
-                                status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                                subject: {
-                                    /** @description The data subject's account id in the suite */
-                                    accountId: string;
-                                    /** @enum {unknown} */
-                                    identifiedBy?: "accountId" | "email" | "mobile";
-                                };
-                                features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                                catalogueVersion: string;
-                                /**
-                                 * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                                 * @enum {unknown}
-                                 */
-                                regime: "gdpr" | "ccpa" | "pipl";
-                                /**
-                                 * Format: date-time
-                                 * @description Legal deadline, from the regime; moved by an extension and by pauses
-                                 */
-                                dueAt: string;
-                                /** @description The one extension of the deadline */
-                                extension?: {
-                                    /** Format: date-time */
-                                    at: string;
-                                    reason: string;
-                                };
-                                /**
-                                 * Format: date-time
-                                 * @description Since when the deadline is paused, waiting for the subject
-                                 */
-                                pausedAt?: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** Format: date-time */
-                                completedAt?: string;
-                                result?: {
-                                    href: string;
-                                    fileName: string;
-                                    mediaType: string;
-                                    size: number;
-                                    sha256: string;
-                                };
-                                /** @description Who made the request: the subject, or the key acting for them */
-                                requestedBy: {
-                                    /** @enum {unknown} */
-                                    type: "api_key" | "subject" | "system";
-                                    /** @description The key's id or the subject's account id; null for the system */
-                                    id: string | null;
-                                    /** @description The key's name */
-                                    name: string | null;
-                                };
-                                /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                                verification?: {
-                                    /** @enum {unknown} */
-                                    method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                    note?: string;
-                                };
-                                rejection?: {
-                                    /**
-                                     * @description Why the request was refused; shown to the subject
-                                     * @enum {unknown}
-                                     */
-                                    reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                    note?: string;
-                                };
-                                /** @description What an agent asked the subject, and the subject's answer */
-                                infoRequest?: {
-                                    note: string;
-                                    response?: string;
-                                };
-                                /** @description true: the result waits in awaiting_release until an agent releases it */
-                                releaseReview: boolean;
-                                /** Format: date-time */
-                                releasedAt?: string;
-                                /** @description Items an agent withheld from the result, with the reason */
-                                withheld?: {
-                                    /**
-                                     * @description Stable id (slug) of a catalogue feature
-                                     * @enum {unknown}
-                                     */
-                                    feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                    /** @description The dataset withheld; without it, all of the feature's data */
-                                    dataset?: string;
-                                    /**
-                                     * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                     * @enum {unknown}
-                                     */
-                                    reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                                }[];
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * List this tenant's requests, newest first
+         * @description Filtered by status, type, subject and deadline; a page at a time (`nextCursor`, and a `Link` header to the next page).
+         */
+        get: operations["listRequests"];
         put?: never;
         /**
          * Open an access, export or deletion request for one data subject
          * @description 202: taken (awaiting_approval when the tenant reviews this type, else queued). 200: the subject already has an open request of this type; that one is returned and its trail records the new ask. A key must say how it verified the subject (`verification`, else 422); a subject's own deletion needs a recent login (401 step-up-required).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                         * @enum {unknown}
-                         */
-                        type: "access" | "export" | "deletion";
-                        /** @description Exactly one of accountId, email or mobile; email and mobile are resolved to one account (422 if none or several). Required with an API key; a data subject may leave it out, and may name only their own account (422 otherwise) */
-                        subject?: {
-                            /** @description The data subject's account id in the suite */
-                            accountId?: string;
-                            /**
-                             * Format: email
-                             * @description The subject's email address
-                             */
-                            email?: string;
-                            /** @description The subject's mobile number */
-                            mobile?: string;
-                        };
-                        verification?: {
-                            /**
-                             * @description How the agent verified the subject's identity
-                             * @enum {unknown}
-                             */
-                            method: "sso" | "email_code" | "id_document" | "in_person";
-                            /** @description What was checked (no copies of documents) */
-                            note: string;
-                        };
-                        /** @description Catalogue features to cover; default: every feature the tenant uses */
-                        features?: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                        /**
-                         * @description Default: the tenant's default regime (gdpr unless set)
-                         * @enum {unknown}
-                         */
-                        regime?: "gdpr" | "ccpa" | "pipl";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1604,55 +199,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How many of this tenant's requests are in each status, and how many are overdue */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description How many of the tenant's requests are in each status */
-                            byStatus: {
-                                [key: string]: number;
-                            };
-                            /** @description Open requests past their deadline (paused ones are not counted) */
-                            overdue: number;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * How many of this tenant's requests are in each status, and how many are overdue
+         * @description For a dashboard: counts by status, and the open requests past their deadline (paused ones are not counted).
+         */
+        get: operations["getRequestStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1670,287 +221,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Extend the request's deadline once, with a reason, as far as its regime allows (gdpr: 2 months; ccpa: 45 days; pipl: none) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Why more time is needed (recorded in the trail; no personal data) */
-                        reason: string;
-                        /** @description gdpr: further months, at most 2 (default 2) */
-                        months?: number;
-                        /** @description ccpa: further days, at most 45 (default 45) */
-                        days?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Extend the request's deadline once, with a reason, as far as its regime allows (gdpr: 2 months; ccpa: 45 days; pipl: none)
+         * @description 409: the request has ended or was extended already. 422 extension-not-allowed: its regime allows no (such) extension.
+         */
+        post: operations["extendRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1970,163 +245,7 @@ export interface paths {
          * Retry this tenant's failed and partially completed requests that match, in bulk
          * @description Takes the requests with a failed task (of `feature`, if given) in the statuses given (default: failed and partially_completed), created in [createdAfter, createdBefore), oldest first, and retries each as POST /v1/requests/{id}/retry does: all its failed tasks run again. At most 500 a call (`truncated`: call again for the rest). Requests that cannot be retried any more (changed meanwhile, or the subject has another open request of the type) are skipped. Answers how many were retried, and which.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Only requests in these statuses (default: both) */
-                        status?: ("failed" | "partially_completed")[];
-                        /**
-                         * @description Stable id (slug) of a catalogue feature
-                         * @enum {unknown}
-                         */
-                        feature?: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                        /**
-                         * Format: date-time
-                         * @description Only requests created at or after this time
-                         */
-                        createdAfter?: string;
-                        /**
-                         * Format: date-time
-                         * @description Only requests created before this time
-                         */
-                        createdBefore?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description How many requests were retried */
-                            retried: number;
-                            /** @description The retried requests, oldest first */
-                            ids: string[];
-                            /** @description true: more requests matched than one call retries (500); call again for the rest */
-                            truncated: boolean;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["retryRequests"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2146,275 +265,7 @@ export interface paths {
          * Retry a failed or partially completed request from where it failed: only its failed tasks run again
          * @description The failed tasks go back to pending and the request to queued; the tasks that completed are not run again (their collected data was kept), nor features without an adapter or answered by hand. The result is then built again from the kept and the new data and replaces the previous one; where the tenant reviews results, it waits for release again. The deadline keeps its due date. 409 not-retryable: the request is in another status, has no failed task, or the subject has another open request of its type.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["retryRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2432,240 +283,7 @@ export interface paths {
          * A request with one task per feature
          * @description Sent with an ETag: polling with `If-None-Match` answers 304 (no body) until the request changes.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The ETag of the last answer */
-                    "if-none-match"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Not modified: the ETag given is current */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getRequest"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2683,276 +301,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a request that has not ended */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Cancel a request that has not ended
+         * @description 409: the request has ended, or its result waits for release.
+         */
+        post: operations["cancelRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2966,137 +319,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A request's audit trail, oldest first: what happened, when, by whom and from where */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: string;
-                                /** Format: date-time */
-                                at: string;
-                                /** @description What happened, e.g. received, approved, extended, result_downloaded, approval_changed */
-                                kind: string;
-                                /** Format: uuid */
-                                requestId?: string;
-                                feature?: string;
-                                actor: {
-                                    /** @enum {unknown} */
-                                    type: "api_key" | "subject" | "system";
-                                    /** @description The key's id or the subject's account id; null for the system */
-                                    id: string | null;
-                                    /** @description The key's name */
-                                    name: string | null;
-                                    ip: string | null;
-                                };
-                                detail?: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * A request's audit trail, oldest first: what happened, when, by whom and from where
+         * @description Every step of the request, without personal data beyond ids.
+         */
+        get: operations["listRequestEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3114,276 +341,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve a request awaiting approval: it runs */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Approve a request awaiting approval: it runs
+         * @description An agent decides a request under review (409: it is not awaiting that decision).
+         */
+        post: operations["approveRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3399,287 +361,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject a request under review, with a reason shown to the subject; nothing runs */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description Why the request was refused; shown to the subject
-                         * @enum {unknown}
-                         */
-                        reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                        note?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Reject a request under review, with a reason shown to the subject; nothing runs
+         * @description An agent decides a request under review (409: it is not awaiting that decision).
+         */
+        post: operations["rejectRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3695,282 +381,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ask the subject for more before deciding (awaiting_subject); the deadline pauses until they answer */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        note: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Ask the subject for more before deciding (awaiting_subject); the deadline pauses until they answer
+         * @description An agent decides a request under review (409: it is not awaiting that decision).
+         */
+        post: operations["requestInfo"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3986,282 +401,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The subject's answer to what was asked: back to awaiting_approval, the deadline moved on by the pause */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        note: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * The subject's answer to what was asked: back to awaiting_approval, the deadline moved on by the pause
+         * @description The data subject answers (their own token); 409: nothing was asked.
+         */
+        post: operations["respondToRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4281,297 +425,7 @@ export interface paths {
          * Release a result awaiting release to the subject, withholding items with a reason if need be
          * @description The agent has previewed the result (report, view, download). Without `withhold` the result goes to the subject as it is; withheld items (a dataset of a feature, or all of its data) are left out when the result is built again, and listed in it with their reason (e.g. third_party_rights, GDPR Art. 15(4)). The request completes once the worker has done so.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Items left out of the result, each with its reason */
-                        withhold?: {
-                            /**
-                             * @description Stable id (slug) of a catalogue feature
-                             * @enum {unknown}
-                             */
-                            feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                            /** @description The dataset withheld; without it, all of the feature's data */
-                            dataset?: string;
-                            /**
-                             * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                             * @enum {unknown}
-                             */
-                            reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            /** @description For the trail; not shown to the subject */
-                            note?: string;
-                        }[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["releaseRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4587,264 +441,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Complete a manual task: the data was supplied, or the erasure was done by hand */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                    /** @description Stable id (slug) of a catalogue feature */
-                    feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description What was done, e.g. "Exported from the meeting system" or "Erased in the email archive" */
-                        note: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description access (GDPR Art. 15), export (Art. 20) or deletion (Art. 17)
-                             * @enum {unknown}
-                             */
-                            type: "access" | "export" | "deletion";
-                            /** @enum {unknown} */
-                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
-                            subject: {
-                                /** @description The data subject's account id in the suite */
-                                accountId: string;
-                                /** @enum {unknown} */
-                                identifiedBy?: "accountId" | "email" | "mobile";
-                            };
-                            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
-                            catalogueVersion: string;
-                            /**
-                             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
-                             * @enum {unknown}
-                             */
-                            regime: "gdpr" | "ccpa" | "pipl";
-                            /**
-                             * Format: date-time
-                             * @description Legal deadline, from the regime; moved by an extension and by pauses
-                             */
-                            dueAt: string;
-                            /** @description The one extension of the deadline */
-                            extension?: {
-                                /** Format: date-time */
-                                at: string;
-                                reason: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description Since when the deadline is paused, waiting for the subject
-                             */
-                            pausedAt?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: date-time */
-                            completedAt?: string;
-                            result?: {
-                                href: string;
-                                fileName: string;
-                                mediaType: string;
-                                size: number;
-                                sha256: string;
-                            };
-                            /** @description Who made the request: the subject, or the key acting for them */
-                            requestedBy: {
-                                /** @enum {unknown} */
-                                type: "api_key" | "subject" | "system";
-                                /** @description The key's id or the subject's account id; null for the system */
-                                id: string | null;
-                                /** @description The key's name */
-                                name: string | null;
-                            };
-                            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
-                            verification?: {
-                                /** @enum {unknown} */
-                                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
-                                note?: string;
-                            };
-                            rejection?: {
-                                /**
-                                 * @description Why the request was refused; shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
-                                note?: string;
-                            };
-                            /** @description What an agent asked the subject, and the subject's answer */
-                            infoRequest?: {
-                                note: string;
-                                response?: string;
-                            };
-                            /** @description true: the result waits in awaiting_release until an agent releases it */
-                            releaseReview: boolean;
-                            /** Format: date-time */
-                            releasedAt?: string;
-                            /** @description Items an agent withheld from the result, with the reason */
-                            withheld?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description The dataset withheld; without it, all of the feature's data */
-                                dataset?: string;
-                                /**
-                                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
-                                 * @enum {unknown}
-                                 */
-                                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
-                            }[];
-                            tasks?: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @enum {unknown} */
-                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
-                                /** @description Rows found (access, export) or erased (deletion) per dataset */
-                                counts: {
-                                    [key: string]: number;
-                                };
-                                error?: string;
-                                /** Format: date-time */
-                                startedAt?: string;
-                                /** Format: date-time */
-                                finishedAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Complete a manual task: the data was supplied, the erasure or the corrections were done by hand
+         * @description 409 task-not-waiting: the task is not in action_required. A correction's task answers each of the feature's changes (`changes`): corrected, with the value held before if known, or refused with a reason the subject reads (422 when a change is missing, unknown or refused without a reason).
+         */
+        post: operations["completeManualTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4860,169 +461,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a file as this feature's data for an access or export request (raw body) */
-        post: {
-            parameters: {
-                query: {
-                    /** @description File name as the subject should see it */
-                    name: string;
-                };
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                    /** @description Stable id (slug) of a catalogue feature */
-                    feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            name: string;
-                            mediaType: string;
-                            size: number;
-                            sha256: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Add a file as this feature's data for an access or export request (raw body)
+         * @description The body is the file, sent as it is with its own Content-Type (default application/octet-stream). 409: the task is not in action_required, or the request is a deletion. 413: the file is over MAX_UPLOAD_BYTES.
+         */
+        post: operations["uploadManualTaskFile"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5036,67 +479,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every catalogue feature: whether this tenant uses it and how it is answered */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /**
-                                 * @description Stable id (slug) of a catalogue feature
-                                 * @enum {unknown}
-                                 */
-                                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                                /** @description Whether the tenant uses this feature; requests cover enabled features by default */
-                                enabled: boolean;
-                                /**
-                                 * @description built_in: this service reads the feature store; http: the feature service answers through the HTTP connector (openapi/feature-connector.yaml); manual: a support agent answers the task over the API
-                                 * @enum {unknown}
-                                 */
-                                adapter: "built_in" | "http" | "manual";
-                                builtInAvailable: boolean;
-                                connector?: {
-                                    baseUrl: string;
-                                };
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Every catalogue feature: whether this tenant uses it and how it is answered
+         * @description One entry per feature of the catalogue, enabled or not.
+         */
+        get: operations["listFeatureSettings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5113,43 +500,5096 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Enable or disable a feature and choose its adapter (built-in, HTTP connector, manual) */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Stable id (slug) of a catalogue feature */
-                    feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
-                };
-                cookie?: never;
+        /**
+         * Enable or disable a feature and choose its adapter (built-in, HTTP connector, manual)
+         * @description An HTTP connector needs its base URL (https, a public address unless OUTBOUND_ALLOW_HOSTS allows it: else 400) and its secret.
+         */
+        put: operations["putFeatureSetting"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenant/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What access and export results hold of other people's data in shared spaces
+         * @description own_only or pseudonymized (GDPR Art. 15(4)).
+         */
+        get: operations["getTenantPolicy"];
+        /**
+         * Choose what access and export results hold of other people's data in shared spaces
+         * @description own_only or pseudonymized (GDPR Art. 15(4)), for access and export results.
+         */
+        put: operations["putTenantPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenant/approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per request type: run at once (auto) or wait for an agent (review)
+         * @description auto or review per request type, and for the release of access and export results.
+         */
+        get: operations["getApprovalSettings"];
+        /**
+         * Choose per request type whether requests run at once (auto) or wait for an agent (review)
+         * @description auto or review for access, export and deletion requests, and for the release of access and export results.
+         */
+        put: operations["putApprovalSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenant/notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's notice to subjects (controller, DPO, supervisory authority, recipients, transfers, retention) and what it lacks
+         * @description What results tell subjects besides the privacy statement, in its current version; `missing` lists the required parts not filled in.
+         */
+        get: operations["getTenantNotice"];
+        /**
+         * Replace the notice; requests made from now on are answered with this version, earlier ones keep theirs
+         * @description A new version each time (recorded in the audit trail). 400 names the field of a recipient id used twice or clashing with the statement's, a transfer to an unknown recipient, or a feature given retention criteria twice.
+         */
+        put: operations["putTenantNotice"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the result: a zip (access, export) or a JSON receipt (deletion, correction); ranges resume
+         * @description 409: the request has not ended, or its result waits for release (an agent previews it here). 410: the result was deleted (retention, or erasure). A Range resumes a download; If-Range with the ETag makes sure it is the same file.
+         */
+        get: operations["downloadResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/report/view/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * View the access report online: index.html and every page and file it links to, from the stored archive
+         * @description An access request only (404 otherwise); 409 and 410 as for the download.
+         */
+        get: operations["viewReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The receipt of a deletion (certificate of erasure) or of a correction as a readable page (the JSON is its report)
+         * @description A deletion or correction request only (404 otherwise); 409 until it has ended, 410 once the receipt was deleted.
+         */
+        get: operations["getDeletionReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/receipts/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Ed25519 public key that verifies deletion receipts (signature over the digest)
+         * @description Receipts name the key that signed them by its keyId.
+         */
+        get: operations["getReceiptPublicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a link that downloads the result without an API key, for the data subject
+         * @description The link is signed and expires; 409 and 410 as for the download.
+         */
+        post: operations["createDownloadLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/downloads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every download of the result: by which key or link, when, which part and bytes
+         * @description Oldest first.
+         */
+        get: operations["listDownloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's audit trail, newest first, filtered by kind, actor, request and time
+         * @description For admins and the data protection officer; a page at a time (`nextCursor`, and a `Link` header to the next page).
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's webhook endpoints (never their secrets)
+         * @description Each endpoint with the events it gets.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register an endpoint for request events; its signing secret is shown in this answer only
+         * @description The URL must be https and resolve to public addresses only (OUTBOUND_ALLOW_HOSTS aside): anything else answers 400.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove an endpoint with its delivery log; nothing more is sent to it
+         * @description Its delivery log goes with it; the audit trail keeps who removed it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint's delivery log, newest event first: state, attempts, last status code and error kind
+         * @description A page at a time (`nextCursor`, and a `Link` header to the next page).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again (a failed one, or any): the same payload, with a fresh signature
+         * @description The delivery is queued to be sent again; its entry in the log shows the outcome.
+         */
+        post: operations["replayWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An ended request's record, with the signed receipt it was answered with (kept after its result expired)
+         * @description Type, regime, outcome and dates, no personal data beyond the account id, and a deletion's signed receipt as issued. Kept RECORD_RETENTION_MONTHS (default 24) after the request ended, whatever happened to its result, whose downloads answer 410 once it expired or was erased. 404 while the request has not ended, and once the record was purged.
+         */
+        get: operations["getRequestRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/ccpa-metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The yearly figures of CCPA § 7102, per request type, of the requests received in the year
+         * @description How many requests were received, complied with in whole or in part, and denied, and the median and mean days to respond (over those complied with or denied), computed from the request records; also how many failed, were withdrawn (cancelled) or are still open.
+         */
+        get: operations["getCcpaMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** Problem (RFC 9457) */
+        Problem: {
+            /** @description URI identifying the problem type */
+            type: string;
+            title: string;
+            status: number;
+            detail?: string;
+            instance?: string;
+            errors?: {
+                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
+                field: string;
+                message: string;
+            }[];
+        };
+        /** @description A data subject request, with one task per feature */
+        Request: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description access (GDPR Art. 15), export (Art. 20), deletion (Art. 17) or correction (Art. 16, CCPA § 7023, PIPL Art. 46)
+             * @enum {unknown}
+             */
+            type: "access" | "export" | "deletion" | "correction";
+            /** @enum {unknown} */
+            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
+            subject: {
+                /** @description The data subject's account id in the suite */
+                accountId: string;
+                /** @enum {unknown} */
+                identifiedBy?: "accountId" | "email" | "mobile";
             };
-            requestBody: {
+            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
+            catalogueVersion: string;
+            /**
+             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
+             * @enum {unknown}
+             */
+            regime: "gdpr" | "ccpa" | "pipl";
+            /**
+             * Format: date-time
+             * @description Legal deadline, from the regime; moved by an extension and by pauses
+             */
+            dueAt: string;
+            /** @description The one extension of the deadline */
+            extension?: {
+                /** Format: date-time */
+                at: string;
+                reason: string;
+            };
+            /**
+             * Format: date-time
+             * @description Since when the deadline is paused, waiting for the subject
+             */
+            pausedAt?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            completedAt?: string;
+            result?: {
+                href: string;
+                fileName: string;
+                mediaType: string;
+                size: number;
+                sha256: string;
+            };
+            /** @description Who made the request: the subject, or the key acting for them */
+            requestedBy: {
+                /** @enum {unknown} */
+                type: "api_key" | "subject" | "system";
+                /** @description The key's id or the subject's account id; null for the system */
+                id: string | null;
+                /** @description The key's name */
+                name: string | null;
+            };
+            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
+            verification?: {
+                /** @enum {unknown} */
+                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
+                note?: string;
+            };
+            rejection?: {
+                /**
+                 * @description Why the request was refused; shown to the subject
+                 * @enum {unknown}
+                 */
+                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
+                note?: string;
+            };
+            /** @description What an agent asked the subject, and the subject's answer */
+            infoRequest?: {
+                note: string;
+                response?: string;
+            };
+            /** @description true: the result waits in awaiting_release until an agent releases it */
+            releaseReview: boolean;
+            /** Format: date-time */
+            releasedAt?: string;
+            /** @description Items an agent withheld from the result, with the reason */
+            withheld?: {
+                /**
+                 * @description Stable id (slug) of a catalogue feature
+                 * @enum {unknown}
+                 */
+                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                /** @description The dataset withheld; without it, all of the feature's data */
+                dataset?: string;
+                /**
+                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
+                 * @enum {unknown}
+                 */
+                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
+            }[];
+            tasks?: components["schemas"]["Task"][];
+            /** @description A correction: the changes asked for and what became of each */
+            changes?: {
+                /** Format: uuid */
+                id: string;
+                /**
+                 * @description Stable id (slug) of a catalogue feature
+                 * @enum {unknown}
+                 */
+                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                item: string;
+                /** @description null once erased with the subject's data */
+                value: string | null;
+                explanation: string | null;
+                /**
+                 * @description pending until the feature corrects it (after approval) or its owner answers
+                 * @enum {unknown}
+                 */
+                outcome: "pending" | "corrected" | "refused";
+                /** @description What the store held before */
+                oldValue?: string;
+                /** @description Why it was refused */
+                reason?: string;
+            }[];
+        };
+        /** @description A request as lists show it: without its tasks and changes */
+        RequestSummary: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description access (GDPR Art. 15), export (Art. 20), deletion (Art. 17) or correction (Art. 16, CCPA § 7023, PIPL Art. 46)
+             * @enum {unknown}
+             */
+            type: "access" | "export" | "deletion" | "correction";
+            /** @enum {unknown} */
+            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
+            subject: {
+                /** @description The data subject's account id in the suite */
+                accountId: string;
+                /** @enum {unknown} */
+                identifiedBy?: "accountId" | "email" | "mobile";
+            };
+            features: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
+            catalogueVersion: string;
+            /**
+             * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
+             * @enum {unknown}
+             */
+            regime: "gdpr" | "ccpa" | "pipl";
+            /**
+             * Format: date-time
+             * @description Legal deadline, from the regime; moved by an extension and by pauses
+             */
+            dueAt: string;
+            /** @description The one extension of the deadline */
+            extension?: {
+                /** Format: date-time */
+                at: string;
+                reason: string;
+            };
+            /**
+             * Format: date-time
+             * @description Since when the deadline is paused, waiting for the subject
+             */
+            pausedAt?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            completedAt?: string;
+            result?: {
+                href: string;
+                fileName: string;
+                mediaType: string;
+                size: number;
+                sha256: string;
+            };
+            /** @description Who made the request: the subject, or the key acting for them */
+            requestedBy: {
+                /** @enum {unknown} */
+                type: "api_key" | "subject" | "system";
+                /** @description The key's id or the subject's account id; null for the system */
+                id: string | null;
+                /** @description The key's name */
+                name: string | null;
+            };
+            /** @description How the subject's identity was verified: subject_token (their own login) or what the agent checked */
+            verification?: {
+                /** @enum {unknown} */
+                method: "subject_token" | "sso" | "email_code" | "id_document" | "in_person";
+                note?: string;
+            };
+            rejection?: {
+                /**
+                 * @description Why the request was refused; shown to the subject
+                 * @enum {unknown}
+                 */
+                reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
+                note?: string;
+            };
+            /** @description What an agent asked the subject, and the subject's answer */
+            infoRequest?: {
+                note: string;
+                response?: string;
+            };
+            /** @description true: the result waits in awaiting_release until an agent releases it */
+            releaseReview: boolean;
+            /** Format: date-time */
+            releasedAt?: string;
+            /** @description Items an agent withheld from the result, with the reason */
+            withheld?: {
+                /**
+                 * @description Stable id (slug) of a catalogue feature
+                 * @enum {unknown}
+                 */
+                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                /** @description The dataset withheld; without it, all of the feature's data */
+                dataset?: string;
+                /**
+                 * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
+                 * @enum {unknown}
+                 */
+                reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
+            }[];
+        };
+        /** @description A page of requests, newest first */
+        RequestPage: {
+            items: components["schemas"]["RequestSummary"][];
+            /** @description The cursor of the next page (also in the Link header); null on the last */
+            nextCursor: string | null;
+        };
+        /** @description One feature's part of a request */
+        Task: {
+            /**
+             * @description Stable id (slug) of a catalogue feature
+             * @enum {unknown}
+             */
+            feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+            /** @enum {unknown} */
+            status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
+            /** @description Rows found (access, export) or erased (deletion) per dataset */
+            counts: {
+                [key: string]: number;
+            };
+            error?: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
+        };
+        /** @description An API key as listed: never the key itself */
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            /** @description The first characters of the key, to tell keys apart */
+            prefix: string;
+            name: string;
+            /**
+             * @description admin: everything, including keys and the tenant's configuration; agent: works the tenant's requests
+             * @enum {unknown}
+             */
+            role: "admin" | "agent";
+            /** Format: date-time */
+            createdAt: string;
+            /** @description To the minute */
+            lastUsedAt: string | null;
+        };
+        /** @description One step of a request, or a change to the tenant */
+        AuditEvent: {
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /** @description What happened, e.g. received, approved, extended, result_downloaded, approval_changed */
+            kind: string;
+            /** Format: uuid */
+            requestId?: string;
+            feature?: string;
+            actor: {
+                /** @enum {unknown} */
+                type: "api_key" | "subject" | "system";
+                /** @description The key's id or the subject's account id; null for the system */
+                id: string | null;
+                /** @description The key's name */
+                name: string | null;
+                ip: string | null;
+            };
+            detail?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description An endpoint of the tenant's, and the events it gets */
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: ("request.status_changed" | "request.extended")[];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description One event sent to one endpoint: its state and attempts */
+        WebhookDelivery: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description request.status_changed: a request's status changed (approval and release included); request.extended: its deadline was extended
+             * @enum {unknown}
+             */
+            type: "request.status_changed" | "request.extended";
+            /** Format: uuid */
+            requestId: string;
+            /** @description The event's place in the tenant's history: the payload's sequence */
+            sequence: number;
+            /**
+             * @description failed: every attempt failed (a replay tries again)
+             * @enum {unknown}
+             */
+            state: "pending" | "delivered" | "failed";
+            attempts: number;
+            lastStatusCode: number | null;
+            /** @description What went wrong last: http-status, timeout, network, redirect, outbound-refused */
+            lastError: string | null;
+            lastAttemptAt: string | null;
+            deliveredAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive */
+            200: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": {
-                        enabled: boolean;
-                        /**
-                         * @description built_in: this service reads the feature store; http: the feature service answers through the HTTP connector (openapi/feature-connector.yaml); manual: a support agent answers the task over the API
-                         * @enum {unknown}
-                         */
-                        adapter: "built_in" | "http" | "manual";
-                        connector?: {
-                            /** Format: uri */
-                            baseUrl: string;
-                            /** @description Shared HMAC secret; write-only */
-                            secret: string;
+                        /** @enum {unknown} */
+                        status: "ok" | "unavailable";
+                        checks?: {
+                            [key: string]: "ok" | "failing";
                         };
                     };
                 };
             };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready */
+            200: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "checks": {
+                     *         "postgres": "ok",
+                     *         "redis": "ok"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {unknown} */
+                        status: "ok" | "unavailable";
+                        checks?: {
+                            [key: string]: "ok" | "failing";
+                        };
                     };
-                    content: {
-                        "application/json": {
+                };
+            };
+            /** @description Not ready: the failing dependency is named */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "unavailable",
+                     *       "checks": {
+                     *         "postgres": "ok",
+                     *         "redis": "failing"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {unknown} */
+                        status: "ok" | "unavailable";
+                        checks?: {
+                            [key: string]: "ok" | "failing";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics */
+            200: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description No valid METRICS_TOKEN (WWW-Authenticate: Bearer realm="metrics") */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Metrics are off: the deployment has no METRICS_TOKEN */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadResultByLink: {
+        parameters: {
+            query?: {
+                /** @description Part of a result split into several files; default: the result */
+                part?: number;
+            };
+            header?: {
+                /** @description One byte range, e.g. bytes=0-1048575 or bytes=1048576- to resume */
+                range?: string;
+                /** @description The ETag of the copy being resumed; another ETag gets the whole file */
+                "if-range"?: string;
+            };
+            path: {
+                /** @description The token of a download link */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The result: a zip (access, export) or the signed erasure receipt (deletion) */
+            200: {
+                headers: {
+                    /** @description private, no-cache (JSON a client polls) or private, no-store (result content) */
+                    "Cache-Control"?: string;
+                    /** @description attachment; filename="…" */
+                    "Content-Disposition"?: string;
+                    /** @description The version of this answer: send it back as If-None-Match (If-Range for a file) */
+                    ETag?: string;
+                    /** @description bytes: a download resumes with Range */
+                    "Accept-Ranges"?: string;
+                    /** @description sha-256=<base64 of the SHA-256 of the whole file> */
+                    Digest?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                    /**
+                     * @example {
+                     *       "requestId": "7e6d5c4b-3a29-4187-9f6e-5d4c3b2a1908",
+                     *       "type": "deletion",
+                     *       "accountId": "carol",
+                     *       "tenantId": "acme",
+                     *       "catalogueVersion": "2026-11",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "status": "completed",
+                     *       "features": [
+                     *         {
+                     *           "id": "calendar",
+                     *           "name": "Calendar",
+                     *           "status": "completed",
+                     *           "datasets": [
+                     *             {
+                     *               "dataset": "events",
+                     *               "title": "Events",
+                     *               "deleted": 14,
+                     *               "anonymized": 3,
+                     *               "kept": 0,
+                     *               "retained": 0,
+                     *               "retainedUntil": null,
+                     *               "retentionReason": null,
+                     *               "items": [
+                     *                 "Event title"
+                     *               ],
+                     *               "note": null
+                     *             }
+                     *           ],
+                     *           "items": []
+                     *         }
+                     *       ],
+                     *       "digest": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+                     *       "signature": {
+                     *         "algorithm": "Ed25519",
+                     *         "keyId": "3f5a9c1e7b2d4f60",
+                     *         "value": "q2l0c2lnbmF0dXJlLW9mLXRoZS0zMi1ieXRlLWRpZ2VzdC1leGFtcGxlLi4uLi4="
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        requestId: string;
+                        /** @enum {string} */
+                        type: "deletion";
+                        accountId: string;
+                        tenantId: string;
+                        catalogueVersion: string;
+                        createdAt: string;
+                        completedAt?: string;
+                        /** @enum {unknown} */
+                        status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
+                        features: {
+                            id: string;
+                            name: string;
+                            /** @enum {unknown} */
+                            status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
+                            error?: string;
+                            finishedAt?: string | null;
+                            datasets: {
+                                dataset: string;
+                                title: string;
+                                deleted: number;
+                                anonymized: number;
+                                kept: number;
+                                retained: number;
+                                retainedUntil: string | null;
+                                retentionReason: string | null;
+                                items: string[];
+                                note: string | null;
+                            }[];
+                            items: {
+                                id: string;
+                                label: string;
+                                /** @enum {unknown} */
+                                outcome: "found" | "none_held" | "not_stored" | "deleted" | "anonymized" | "kept" | "retained" | "not_automated" | "manual" | "failed" | "cancelled" | "withheld";
+                                count?: number;
+                                processing?: "processed_not_saved" | "read_not_saved" | "authentication_only_not_collected";
+                                reason?: string;
+                                until?: string;
+                                restricted?: boolean;
+                                retained?: {
+                                    days: number;
+                                    reason: string;
+                                };
+                                note?: string;
+                            }[];
+                        }[];
+                        rescan?: {
+                            features: {
+                                id: string;
+                                /** @enum {unknown} */
+                                status: "confirmed" | "mismatch" | "failed" | "not_scanned";
+                                datasets: {
+                                    dataset: string;
+                                    title: string;
+                                    rows: number;
+                                }[];
+                                items: {
+                                    id: string;
+                                    label: string;
+                                    rows: number;
+                                    outcome: string;
+                                }[];
+                                findings: string[];
+                            }[];
+                        };
+                        recipients?: {
+                            feature: string;
+                            name: string;
+                            recipients: {
+                                id: string;
+                                name: string;
+                                /**
+                                 * @description processor: processes the data on the enterprise's behalf; independent_controller: decides on its own copy under its own privacy statement; subject_account: the subject's own account with a third party
+                                 * @enum {unknown}
+                                 */
+                                role: "processor" | "independent_controller" | "subject_account";
+                                /**
+                                 * @description Named by the privacy statement, or by the organization's notice
+                                 * @enum {unknown}
+                                 */
+                                source: "statement" | "organization";
+                                named?: string[];
+                                tell: string;
+                            }[];
+                        }[];
+                        digest: string;
+                        signature: {
+                            /** @enum {string} */
+                            algorithm: "Ed25519";
+                            keyId: string;
+                            value: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description The range asked for */
+            206: {
+                headers: {
+                    /** @description private, no-cache (JSON a client polls) or private, no-store (result content) */
+                    "Cache-Control"?: string;
+                    /** @description attachment; filename="…" */
+                    "Content-Disposition"?: string;
+                    /** @description The version of this answer: send it back as If-None-Match (If-Range for a file) */
+                    ETag?: string;
+                    /** @description bytes: a download resumes with Range */
+                    "Accept-Ranges"?: string;
+                    /** @description sha-256=<base64 of the SHA-256 of the whole file> */
+                    Digest?: string;
+                    /** @description The bytes sent of the whole file: bytes 0-1048575/5242880 (416: bytes *\/5242880) */
+                    "Content-Range"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                    "application/json": string;
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: the result expired or was erased, or the link expired */
+            410: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The range asked for is outside the file (Content-Range says its size) */
+            416: {
+                headers: {
+                    /** @description The bytes sent of the whole file: bytes 0-1048575/5242880 (416: bytes *\/5242880) */
+                    "Content-Range"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    viewReportByLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token of a download link */
+                token: string;
+                /** @description Path inside the archive; empty for index.html */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page or file of the report, of its own media type */
+            200: {
+                headers: {
+                    /** @description private, no-cache (JSON a client polls) or private, no-store (result content) */
+                    "Cache-Control"?: string;
+                    /** @description attachment; filename="…" */
+                    "Content-Disposition"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "*/*": string;
+                };
+            };
+            /** @description An empty path: to the report's index.html */
+            302: {
+                headers: {
+                    /** @description index.html, relative to this path: the report's first page */
+                    Location?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: the result expired or was erased, or the link expired */
+            410: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *           "prefix": "dsar_3kq9",
+                     *           "name": "support team",
+                     *           "role": "agent",
+                     *           "createdAt": "2026-12-01T09:00:00.000Z",
+                     *           "lastUsedAt": "2026-12-05T10:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["ApiKey"][];
+                    };
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "support team",
+                 *       "role": "agent"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Who or what uses the key, e.g. "support team" or "admin console" */
+                    name: string;
+                    /**
+                     * @description admin: everything, including keys and the tenant's configuration; agent: works the tenant's requests
+                     * @enum {unknown}
+                     */
+                    role: "admin" | "agent";
+                };
+            };
+        };
+        responses: {
+            /** @description The new key, with the key itself */
+            201: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *       "prefix": "dsar_3kq9",
+                     *       "name": "support team",
+                     *       "role": "agent",
+                     *       "createdAt": "2026-12-01T09:00:00.000Z",
+                     *       "lastUsedAt": null,
+                     *       "key": "dsar_3kq9Xw2rT8mB5nV1cZ7yL4pQ6sD0fG9hJ"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @description The first characters of the key, to tell keys apart */
+                        prefix: string;
+                        name: string;
+                        /**
+                         * @description admin: everything, including keys and the tenant's configuration; agent: works the tenant's requests
+                         * @enum {unknown}
+                         */
+                        role: "admin" | "agent";
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description To the minute */
+                        lastUsedAt: string | null;
+                        /** @description The key itself: shown in this answer only, stored hashed */
+                        key: string;
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description API key id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCatalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": "1.1.0",
+                     *       "sourceSha256": "80a96b69fcbd9a158ee723d38e31d261953b618784e718b531c8c8ec51580edb",
+                     *       "features": [
+                     *         {
+                     *           "id": "account-login",
+                     *           "name": "Account login",
+                     *           "purpose": "For providing the account verification capability for enterprises or organizations to check whether your login account belongs to the corresponding enterprise or organization.",
+                     *           "categories": [
+                     *             "Account information",
+                     *             "Authentication information"
+                     *           ],
+                     *           "sources": [
+                     *             "end_user",
+                     *             "enterprise"
+                     *           ],
+                     *           "items": [
+                     *             {
+                     *               "id": "account-id",
+                     *               "label": "Account ID",
+                     *               "processing": "stored",
+                     *               "statementText": "Account ID"
+                     *             },
+                     *             {
+                     *               "id": "mobile-number",
+                     *               "label": "Mobile number",
+                     *               "processing": "stored",
+                     *               "statementText": "mobile number"
+                     *             },
+                     *             {
+                     *               "id": "email-address",
+                     *               "label": "Email address",
+                     *               "processing": "stored",
+                     *               "statementText": "email address"
+                     *             },
+                     *             {
+                     *               "id": "welink-login-password",
+                     *               "label": "WeLink login password",
+                     *               "processing": "stored",
+                     *               "statementText": "WeLink login password"
+                     *             },
+                     *             {
+                     *               "id": "third-party-account",
+                     *               "label": "Third-party account",
+                     *               "processing": "stored",
+                     *               "examples": [
+                     *                 "Huawei ID"
+                     *               ],
+                     *               "statementText": "third-party account (Huawei ID)"
+                     *             }
+                     *           ],
+                     *           "recipients": [
+                     *             {
+                     *               "id": "welink",
+                     *               "name": "WeLink, the collaboration suite's service",
+                     *               "role": "processor",
+                     *               "receives": "Everything this feature handles, to provide the feature for your organization; it processes it on your organization's behalf.",
+                     *               "statementText": "For providing the account verification capability for enterprises or organizations to check whether your login account belongs to the corresponding enterprise or organization."
+                     *             },
+                     *             {
+                     *               "id": "huawei-id",
+                     *               "name": "Huawei ID",
+                     *               "role": "subject_account",
+                     *               "receives": "Your login is linked to your own Huawei ID account, if you use one to sign in; the statement does not say what else is sent to it.",
+                     *               "statementText": "third-party account (Huawei ID)"
+                     *             }
+                     *           ],
+                     *           "transfers": "not_stated",
+                     *           "retention": {
+                     *             "kind": "not_stated"
+                     *           },
+                     *           "notes": [
+                     *             "The statement gives no qualifier for the WeLink login password, so it is recorded as stored. It is a credential: exports should say it is held rather than reveal it."
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "automatedDecisions": {
+                     *         "described": false,
+                     *         "text": "The privacy statement describes no automated decision-making, including profiling, that produces legal effects concerning you or similarly significantly affects you."
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Catalogue version; every request records the version it ran against */
+                        version: string;
+                        /** @description SHA-256 of the privacy statement the catalogue was made from */
+                        sourceSha256: string;
+                        features: {
+                            /**
+                             * @description Stable id (slug) of a catalogue feature
+                             * @enum {unknown}
+                             */
+                            id: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                            name: string;
+                            purpose: string;
+                            categories: string[];
+                            sources: ("end_user" | "app" | "enterprise")[];
+                            items: {
+                                id: string;
+                                label: string;
+                                /** @enum {unknown} */
+                                processing: "stored" | "processed_not_saved" | "read_not_saved" | "authentication_only_not_collected";
+                                examples?: string[];
+                                retention?: {
+                                    /** @enum {string} */
+                                    kind: "latest_n";
+                                    count: number;
+                                    note: string;
+                                };
+                                /** @description The phrase of the privacy statement this item comes from */
+                                statementText: string;
+                            }[];
+                            recipients: {
+                                id: string;
+                                name: string;
+                                /**
+                                 * @description processor: processes the data on the enterprise's behalf; independent_controller: decides on its own copy under its own privacy statement; subject_account: the subject's own account with a third party
+                                 * @enum {unknown}
+                                 */
+                                role: "processor" | "independent_controller" | "subject_account";
+                                /** @description What it receives and why, as far as the statement says */
+                                receives: string;
+                                perSubject?: boolean;
+                                /** @description The phrase of the privacy statement that names it */
+                                statementText: string;
+                            }[];
+                            transfers: "not_stated" | {
+                                recipient: string;
+                                destination: string;
+                                safeguard: string;
+                                statementText: string;
+                            }[];
+                            retention: {
+                                /** @enum {string} */
+                                kind: "stated";
+                                text: string;
+                                statementText: string;
+                            } | {
+                                /** @enum {string} */
+                                kind: "not_stated";
+                            };
+                            notes?: string[];
+                        }[];
+                        automatedDecisions: {
+                            described: boolean;
+                            text: string;
+                        };
+                    };
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRequests: {
+        parameters: {
+            query?: {
+                status?: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
+                /** @description access (GDPR Art. 15), export (Art. 20), deletion (Art. 17) or correction (Art. 16, CCPA § 7023, PIPL Art. 46) */
+                type?: "access" | "export" | "deletion" | "correction";
+                /** @description The data subject's account id in the suite */
+                accountId?: string;
+                /** @description true: only open requests past their deadline */
+                overdue?: boolean;
+                /** @description Only requests due before this time */
+                dueBefore?: string;
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of requests */
+            200: {
+                headers: {
+                    /** @description The next page, when there is one: <…?cursor=…>; rel="next" (RFC 8288) */
+                    Link?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *           "type": "access",
+                     *           "status": "completed",
+                     *           "subject": {
+                     *             "accountId": "alice",
+                     *             "identifiedBy": "accountId"
+                     *           },
+                     *           "features": [
+                     *             "im",
+                     *             "calendar"
+                     *           ],
+                     *           "catalogueVersion": "2026-11",
+                     *           "regime": "gdpr",
+                     *           "dueAt": "2027-01-05T10:00:00.000Z",
+                     *           "createdAt": "2026-12-05T10:00:00.000Z",
+                     *           "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *           "completedAt": "2026-12-05T10:02:10.000Z",
+                     *           "result": {
+                     *             "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *             "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *             "mediaType": "application/zip",
+                     *             "size": 48213,
+                     *             "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *           },
+                     *           "requestedBy": {
+                     *             "type": "api_key",
+                     *             "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *             "name": "support team"
+                     *           },
+                     *           "verification": {
+                     *             "method": "sso",
+                     *             "note": "Signed in through the company SSO"
+                     *           },
+                     *           "releaseReview": false
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RequestPage"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "access",
+                 *       "subject": {
+                 *         "accountId": "alice"
+                 *       },
+                 *       "features": [
+                 *         "im",
+                 *         "calendar"
+                 *       ],
+                 *       "verification": {
+                 *         "method": "sso",
+                 *         "note": "Signed in through the company SSO"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description access (GDPR Art. 15), export (Art. 20), deletion (Art. 17) or correction (Art. 16, CCPA § 7023, PIPL Art. 46)
+                     * @enum {unknown}
+                     */
+                    type: "access" | "export" | "deletion" | "correction";
+                    /** @description Exactly one of accountId, email or mobile; email and mobile are resolved to one account (422 if none or several). Required with an API key; a data subject may leave it out, and may name only their own account (422 otherwise) */
+                    subject?: {
+                        /** @description The data subject's account id in the suite */
+                        accountId?: string;
+                        /**
+                         * Format: email
+                         * @description The subject's email address
+                         */
+                        email?: string;
+                        /** @description The subject's mobile number */
+                        mobile?: string;
+                    };
+                    verification?: {
+                        /**
+                         * @description How the agent verified the subject's identity
+                         * @enum {unknown}
+                         */
+                        method: "sso" | "email_code" | "id_document" | "in_person";
+                        /** @description What was checked (no copies of documents) */
+                        note: string;
+                    };
+                    /** @description Catalogue features to cover; default: every feature the tenant uses */
+                    features?: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
+                    /**
+                     * @description Default: the tenant's default regime (gdpr unless set)
+                     * @enum {unknown}
+                     */
+                    regime?: "gdpr" | "ccpa" | "pipl";
+                    /** @description correction only (and required there): what to correct; the request covers these changes' features */
+                    changes?: {
+                        /** @description The catalogue feature holding the item */
+                        feature: string;
+                        /** @description The catalogue item (an item id of the feature); only stored items can be corrected */
+                        item: string;
+                        /** @description The value it should have */
+                        value: string;
+                        /** @description Why the current value is wrong, in the subject's words */
+                        explanation: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The subject already has an open request of this type: that one (its trail records the new ask) */
+            200: {
+                headers: {
+                    /** @description Where the resource created or found is: /v1/requests/{id} */
+                    Location?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description Taken: awaiting_approval when the tenant reviews this type, else queued */
+            202: {
+                headers: {
+                    /** @description Where the resource created or found is: /v1/requests/{id} */
+                    Location?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRequestStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "byStatus": {
+                     *         "queued": 2,
+                     *         "processing": 1,
+                     *         "completed": 40
+                     *       },
+                     *       "overdue": 1
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description How many of the tenant's requests are in each status */
+                        byStatus: {
+                            [key: string]: number;
+                        };
+                        /** @description Open requests past their deadline (paused ones are not counted) */
+                        overdue: number;
+                    };
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    extendRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Many sources to search for this account",
+                 *       "months": 2
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why more time is needed (recorded in the trail; no personal data) */
+                    reason: string;
+                    /** @description gdpr: further months, at most 2 (default 2) */
+                    months?: number;
+                    /** @description ccpa: further days, at most 45 (default 45) */
+                    days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The request, with its new deadline */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryRequests: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": [
+                 *         "failed"
+                 *       ],
+                 *       "feature": "im",
+                 *       "createdAfter": "2026-12-01T00:00:00.000Z"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only requests in these statuses (default: both) */
+                    status?: ("failed" | "partially_completed")[];
+                    /**
+                     * @description Stable id (slug) of a catalogue feature
+                     * @enum {unknown}
+                     */
+                    feature?: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                    /**
+                     * Format: date-time
+                     * @description Only requests created at or after this time
+                     */
+                    createdAfter?: string;
+                    /**
+                     * Format: date-time
+                     * @description Only requests created before this time
+                     */
+                    createdBefore?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description How many were retried, and which */
+            202: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "retried": 1,
+                     *       "ids": [
+                     *         "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23"
+                     *       ],
+                     *       "truncated": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description How many requests were retried */
+                        retried: number;
+                        /** @description The retried requests, oldest first */
+                        ids: string[];
+                        /** @description true: more requests matched than one call retries (500); call again for the rest */
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again: its failed tasks run */
+            202: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the last answer */
+                "if-none-match"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    /** @description The version of this answer: send it back as If-None-Match (If-Range for a file) */
+                    ETag?: string;
+                    /** @description private, no-cache (JSON a client polls) or private, no-store (result content) */
+                    "Cache-Control"?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description Not modified: the ETag given is current */
+            304: {
+                headers: {
+                    /** @description The version of this answer: send it back as If-None-Match (If-Range for a file) */
+                    ETag?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, cancelled */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRequestEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The trail */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "1042",
+                     *           "at": "2026-12-05T10:00:00.000Z",
+                     *           "kind": "received",
+                     *           "requestId": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *           "actor": {
+                     *             "type": "api_key",
+                     *             "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *             "name": "support team",
+                     *             "ip": "203.0.113.7"
+                     *           },
+                     *           "detail": {
+                     *             "type": "access"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["AuditEvent"][];
+                    };
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, queued */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejectRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "manifestly_unfounded",
+                 *       "note": "The same request was answered last week"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Why the request was refused; shown to the subject
+                     * @enum {unknown}
+                     */
+                    reason: "identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other";
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request, rejected */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestInfo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Please confirm the email address the account used in 2024"
+                 *     }
+                 */
+                "application/json": {
+                    note: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request, awaiting the subject */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    respondToRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "It was alice@acme.example"
+                 *     }
+                 */
+                "application/json": {
+                    note: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request, awaiting approval again */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    releaseRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "withhold": [
+                 *         {
+                 *           "feature": "im",
+                 *           "dataset": "messages",
+                 *           "reason": "third_party_rights",
+                 *           "note": "Messages of a colleague"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Items left out of the result, each with its reason */
+                    withhold?: {
+                        /**
+                         * @description Stable id (slug) of a catalogue feature
+                         * @enum {unknown}
+                         */
+                        feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                        /** @description The dataset withheld; without it, all of the feature's data */
+                        dataset?: string;
+                        /**
+                         * @description Why it is withheld (third_party_rights: GDPR Art. 15(4), another person's rights and freedoms); shown to the subject
+                         * @enum {unknown}
+                         */
+                        reason: "third_party_rights" | "legal_privilege" | "trade_secret" | "legal_exemption" | "other";
+                        /** @description For the trail; not shown to the subject */
+                        note?: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The request, released: it completes once the result is built */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeManualTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+                /** @description Stable id (slug) of a catalogue feature */
+                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Exported from the meeting system"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description What was done, e.g. "Exported from the meeting system" or "Erased in the email archive" */
+                    note: string;
+                    /** @description A correction's task (and required there): what became of each of the feature's changes */
+                    changes?: {
+                        /**
+                         * Format: uuid
+                         * @description The change (`changes[].id` of the request)
+                         */
+                        id: string;
+                        /** @enum {unknown} */
+                        outcome: "corrected" | "refused";
+                        /** @description corrected: what the store held before */
+                        oldValue?: string;
+                        /** @description refused (and required there): why, in words the subject reads */
+                        reason?: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The request, with the task completed */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "type": "access",
+                     *       "status": "completed",
+                     *       "subject": {
+                     *         "accountId": "alice",
+                     *         "identifiedBy": "accountId"
+                     *       },
+                     *       "features": [
+                     *         "im",
+                     *         "calendar"
+                     *       ],
+                     *       "catalogueVersion": "2026-11",
+                     *       "regime": "gdpr",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T10:02:10.000Z",
+                     *       "completedAt": "2026-12-05T10:02:10.000Z",
+                     *       "result": {
+                     *         "href": "/v1/requests/0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23/report",
+                     *         "fileName": "dsar-0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23.zip",
+                     *         "mediaType": "application/zip",
+                     *         "size": 48213,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *       },
+                     *       "requestedBy": {
+                     *         "type": "api_key",
+                     *         "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *         "name": "support team"
+                     *       },
+                     *       "verification": {
+                     *         "method": "sso",
+                     *         "note": "Signed in through the company SSO"
+                     *       },
+                     *       "releaseReview": false,
+                     *       "tasks": [
+                     *         {
+                     *           "feature": "im",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "messages": 120
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:01:30.000Z"
+                     *         },
+                     *         {
+                     *           "feature": "calendar",
+                     *           "status": "completed",
+                     *           "counts": {
+                     *             "events": 14
+                     *           },
+                     *           "startedAt": "2026-12-05T10:00:01.000Z",
+                     *           "finishedAt": "2026-12-05T10:00:40.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadManualTaskFile: {
+        parameters: {
+            query: {
+                /** @description File name as the subject should see it */
+                name: string;
+            };
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+                /** @description Stable id (slug) of a catalogue feature */
+                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description The file, stored */
+            201: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "clock-in-2026.csv",
+                     *       "mediaType": "text/csv",
+                     *       "size": 18231,
+                     *       "sha256": "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        mediaType: string;
+                        size: number;
+                        sha256: string;
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFeatureSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The features */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "feature": "im",
+                     *           "enabled": true,
+                     *           "adapter": "built_in",
+                     *           "builtInAvailable": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
                             /**
                              * @description Stable id (slug) of a catalogue feature
                              * @enum {unknown}
@@ -5166,167 +5606,293 @@ export interface paths {
                             connector?: {
                                 baseUrl: string;
                             };
-                        };
+                        }[];
                     };
                 };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putFeatureSetting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Stable id (slug) of a catalogue feature */
+                feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "adapter": "http",
+                 *       "connector": {
+                 *         "baseUrl": "https://clock-in.internal.example.com/dsar",
+                 *         "secret": "a-shared-secret-of-32-characters"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    enabled: boolean;
+                    /**
+                     * @description built_in: this service reads the feature store; http: the feature service answers through the HTTP connector (openapi/feature-connector.yaml); manual: a support agent answers the task over the API
+                     * @enum {unknown}
+                     */
+                    adapter: "built_in" | "http" | "manual";
+                    connector?: {
+                        /** Format: uri */
+                        baseUrl: string;
+                        /** @description Shared HMAC secret; write-only */
+                        secret: string;
                     };
                 };
             };
         };
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+        responses: {
+            /** @description The feature as now set (never the secret) */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "feature": "clock-in",
+                     *       "enabled": true,
+                     *       "adapter": "http",
+                     *       "builtInAvailable": true,
+                     *       "connector": {
+                     *         "baseUrl": "https://clock-in.internal.example.com/dsar"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Stable id (slug) of a catalogue feature
+                         * @enum {unknown}
+                         */
+                        feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                        /** @description Whether the tenant uses this feature; requests cover enabled features by default */
+                        enabled: boolean;
+                        /**
+                         * @description built_in: this service reads the feature store; http: the feature service answers through the HTTP connector (openapi/feature-connector.yaml); manual: a support agent answers the task over the API
+                         * @enum {unknown}
+                         */
+                        adapter: "built_in" | "http" | "manual";
+                        builtInAvailable: boolean;
+                        connector?: {
+                            baseUrl: string;
+                        };
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    "/v1/tenant/policy": {
+    getTenantPolicy: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** What access and export results hold of other people's data in shared spaces */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description What access and export results hold of other people in shared spaces (chats, meetings, calendar events, shared files). own_only: the subject's own content only; pseudonymized: whole conversations, every other person replaced by a pseudonym ("Participant 2"). Either way the result lists what was left out or pseudonymized, and why (GDPR Art. 15(4)).
-                             * @enum {unknown}
-                             */
-                            sharedData: "own_only" | "pseudonymized";
-                        };
-                    };
+        requestBody?: never;
+        responses: {
+            /** @description The policy */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        /** Choose what access and export results hold of other people's data in shared spaces */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "sharedData": "own_only"
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description What access and export results hold of other people in shared spaces (chats, meetings, calendar events, shared files). own_only: the subject's own content only; pseudonymized: whole conversations, every other person replaced by a pseudonym ("Participant 2"). Either way the result lists what was left out or pseudonymized, and why (GDPR Art. 15(4)).
@@ -5336,175 +5902,260 @@ export interface paths {
                     };
                 };
             };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description What access and export results hold of other people in shared spaces (chats, meetings, calendar events, shared files). own_only: the subject's own content only; pseudonymized: whole conversations, every other person replaced by a pseudonym ("Participant 2"). Either way the result lists what was left out or pseudonymized, and why (GDPR Art. 15(4)).
-                             * @enum {unknown}
-                             */
-                            sharedData: "own_only" | "pseudonymized";
-                        };
-                    };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
     };
-    "/v1/tenant/approval": {
+    putTenantPolicy: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Per request type: run at once (auto) or wait for an agent (review) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Per request type, and for the release of results; deletion is review unless set */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
-                             * @enum {unknown}
-                             */
-                            access: "auto" | "review";
-                            /**
-                             * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
-                             * @enum {unknown}
-                             */
-                            export: "auto" | "review";
-                            /**
-                             * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
-                             * @enum {unknown}
-                             */
-                            deletion: "auto" | "review";
-                            /**
-                             * @description Access and export results. auto: the subject gets them when ready; review: they wait in awaiting_release until an agent releases them
-                             * @enum {unknown}
-                             */
-                            release: "auto" | "review";
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "sharedData": "own_only"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description What access and export results hold of other people in shared spaces (chats, meetings, calendar events, shared files). own_only: the subject's own content only; pseudonymized: whole conversations, every other person replaced by a pseudonym ("Participant 2"). Either way the result lists what was left out or pseudonymized, and why (GDPR Art. 15(4)).
+                     * @enum {unknown}
+                     */
+                    sharedData: "own_only" | "pseudonymized";
                 };
             };
         };
-        /** Choose per request type whether requests run at once (auto) or wait for an agent (review) */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            /** @description Per request type, and for the release of results; deletion is review unless set */
-            requestBody: {
+        responses: {
+            /** @description The policy as now set */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
                 content: {
+                    /**
+                     * @example {
+                     *       "sharedData": "own_only"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description What access and export results hold of other people in shared spaces (chats, meetings, calendar events, shared files). own_only: the subject's own content only; pseudonymized: whole conversations, every other person replaced by a pseudonym ("Participant 2"). Either way the result lists what was left out or pseudonymized, and why (GDPR Art. 15(4)).
+                         * @enum {unknown}
+                         */
+                        sharedData: "own_only" | "pseudonymized";
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApprovalSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access": "auto",
+                     *       "export": "auto",
+                     *       "deletion": "review",
+                     *       "release": "review"
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
@@ -5529,1767 +6180,3012 @@ export interface paths {
                     };
                 };
             };
-            responses: {
-                /** @description Per request type, and for the release of results; deletion is review unless set */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
-                             * @enum {unknown}
-                             */
-                            access: "auto" | "review";
-                            /**
-                             * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
-                             * @enum {unknown}
-                             */
-                            export: "auto" | "review";
-                            /**
-                             * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
-                             * @enum {unknown}
-                             */
-                            deletion: "auto" | "review";
-                            /**
-                             * @description Access and export results. auto: the subject gets them when ready; review: they wait in awaiting_release until an agent releases them
-                             * @enum {unknown}
-                             */
-                            release: "auto" | "review";
-                        };
-                    };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/requests/{id}/report": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Download the result: a zip (access, export) or a JSON erasure receipt (deletion); ranges resume */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Part of a result split into several files; default: the result */
-                    part?: number;
-                };
-                header?: {
-                    /** @description One byte range, e.g. bytes=0-1048575 or bytes=1048576- to resume */
-                    range?: string;
-                    /** @description The ETag of the copy being resumed; another ETag gets the whole file */
-                    "if-range"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The result file, or the range asked for */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                    };
-                };
-                /** @description The result file, or the range asked for */
-                206: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                416: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/requests/{id}/report/view/{*}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** View the access report online: index.html and every page and file it links to, from the stored archive */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Request id */
-                    id: string;
-                    /** @description Path inside the archive; empty for index.html */
-                    "*": string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The result file, or the range asked for */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/requests/{id}/receipt": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The certificate of erasure of a deletion request as a readable page (the JSON is its report) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description text/html */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/receipts/public-key": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The Ed25519 public key that verifies deletion receipts (signature over the digest) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            algorithm: "Ed25519";
-                            /** @description First 16 hex digits of the SHA-256 of the key (SPKI DER); receipts name it */
-                            keyId: string;
-                            publicKeyPem: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/requests/{id}/links": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Create a link that downloads the result without an API key, for the data subject */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description Lifetime of the link; default LINK_TTL_SECONDS (7 days) */
-                        expiresInSeconds?: number;
-                        /** @description Requests the link serves (a resumed range counts); default: no limit */
-                        maxDownloads?: number;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** @description Opens the result without an API key; share it only with the data subject */
-                            url: string;
-                            /** Format: date-time */
-                            expiresAt: string;
-                            maxDownloads: number | null;
-                        };
-                    };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/requests/{id}/downloads": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Every download of the result: by which key or link, when, which part and bytes */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Request id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: number;
-                                /** Format: date-time */
-                                at: string;
-                                /**
-                                 * Format: uuid
-                                 * @description The API key that downloaded
-                                 */
-                                apiKeyId?: string;
-                                /**
-                                 * Format: uuid
-                                 * @description The link that downloaded
-                                 */
-                                linkId?: string;
-                                part: number;
-                                /** @description Bytes asked for, inclusive */
-                                range: {
-                                    start: number;
-                                    end: number;
-                                };
-                                bytesSent: number;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The tenant's audit trail, newest first, filtered by kind, actor, request and time */
-        get: {
-            parameters: {
-                query: {
-                    /** @description Only events of this kind */
-                    kind?: string;
-                    actorType?: "api_key" | "subject" | "system";
-                    /** @description Only events by this key id or subject account id */
-                    actorId?: string;
-                    requestId?: string;
-                    /** @description Events at or after this time */
-                    from?: string;
-                    /** @description Events before this time */
-                    to?: string;
-                    limit: number;
-                    /** @description nextCursor of the previous page */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: string;
-                                /** Format: date-time */
-                                at: string;
-                                /** @description What happened, e.g. received, approved, extended, result_downloaded, approval_changed */
-                                kind: string;
-                                /** Format: uuid */
-                                requestId?: string;
-                                feature?: string;
-                                actor: {
-                                    /** @enum {unknown} */
-                                    type: "api_key" | "subject" | "system";
-                                    /** @description The key's id or the subject's account id; null for the system */
-                                    id: string | null;
-                                    /** @description The key's name */
-                                    name: string | null;
-                                    ip: string | null;
-                                };
-                                detail?: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/webhooks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The tenant's webhook endpoints (never their secrets) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: uuid */
-                                id: string;
-                                url: string;
-                                events: ("request.status_changed" | "request.extended")[];
-                                /** Format: date-time */
-                                createdAt: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        /**
-         * Register an endpoint for request events; its signing secret is shown in this answer only
-         * @description The URL must be https and resolve to public addresses only (OUTBOUND_ALLOW_HOSTS aside): anything else answers 400.
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putApprovalSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per request type, and for the release of results; deletion is review unless set */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "access": "auto",
+                 *       "export": "auto",
+                 *       "deletion": "review",
+                 *       "release": "review"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
+                     * @enum {unknown}
+                     */
+                    access: "auto" | "review";
+                    /**
+                     * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
+                     * @enum {unknown}
+                     */
+                    export: "auto" | "review";
+                    /**
+                     * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
+                     * @enum {unknown}
+                     */
+                    deletion: "auto" | "review";
+                    /**
+                     * @description Access and export results. auto: the subject gets them when ready; review: they wait in awaiting_release until an agent releases them
+                     * @enum {unknown}
+                     */
+                    release: "auto" | "review";
+                };
+            };
+        };
+        responses: {
+            /** @description The settings as now set */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access": "auto",
+                     *       "export": "auto",
+                     *       "deletion": "review",
+                     *       "release": "review"
+                     *     }
+                     */
                     "application/json": {
                         /**
-                         * Format: uri
-                         * @description Where events are POSTed: https, a public address
+                         * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
+                         * @enum {unknown}
                          */
+                        access: "auto" | "review";
+                        /**
+                         * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
+                         * @enum {unknown}
+                         */
+                        export: "auto" | "review";
+                        /**
+                         * @description auto: the request runs at once; review: it waits in awaiting_approval until an agent approves it
+                         * @enum {unknown}
+                         */
+                        deletion: "auto" | "review";
+                        /**
+                         * @description Access and export results. auto: the subject gets them when ready; review: they wait in awaiting_release until an agent releases them
+                         * @enum {unknown}
+                         */
+                        release: "auto" | "review";
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice and what it lacks */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": 3,
+                     *       "updatedAt": "2026-12-01T09:00:00.000Z",
+                     *       "notice": {
+                     *         "controller": {
+                     *           "name": "Acme GmbH",
+                     *           "email": "privacy@acme.example",
+                     *           "address": "Hauptstraße 1, 10115 Berlin, Germany"
+                     *         },
+                     *         "dpo": {
+                     *           "name": "Data Protection Officer",
+                     *           "email": "dpo@acme.example"
+                     *         },
+                     *         "supervisoryAuthority": {
+                     *           "name": "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
+                     *           "url": "https://www.datenschutz-berlin.de"
+                     *         },
+                     *         "region": "European Economic Area",
+                     *         "recipients": [
+                     *           {
+                     *             "id": "payroll-provider",
+                     *             "name": "Payroll Services Ltd",
+                     *             "role": "processor",
+                     *             "receives": "Clock-in records, to pay wages",
+                     *             "features": [
+                     *               "clock-in"
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "transfers": [],
+                     *         "retention": {
+                     *           "default": "Kept while the account exists, and deleted 90 days after it is closed"
+                     *         },
+                     *         "automatedDecisions": {
+                     *           "made": false
+                     *         }
+                     *       },
+                     *       "missing": []
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Null until the notice is first put */
+                        version: number | null;
+                        updatedAt: string | null;
+                        notice: {
+                            controller?: {
+                                name: string;
+                                /** Format: email */
+                                email?: string;
+                                address?: string;
+                                /** Format: uri */
+                                url?: string;
+                            };
+                            dpo?: {
+                                name: string;
+                                /** Format: email */
+                                email?: string;
+                                address?: string;
+                                /** Format: uri */
+                                url?: string;
+                            };
+                            supervisoryAuthority?: {
+                                name: string;
+                                /** Format: email */
+                                email?: string;
+                                address?: string;
+                                /** Format: uri */
+                                url?: string;
+                            };
+                            /** @description The region subjects' data is kept in, from which a transfer goes out ("European Economic Area") */
+                            region?: string;
+                            /** @description Recipients besides the statement's; [] for none */
+                            recipients?: {
+                                id: string;
+                                name: string;
+                                /**
+                                 * @description processor: processes the data on the enterprise's behalf; independent_controller: decides on its own copy under its own privacy statement; subject_account: the subject's own account with a third party
+                                 * @enum {unknown}
+                                 */
+                                role: "processor" | "independent_controller" | "subject_account";
+                                /** @description What it receives and why */
+                                receives: string;
+                                /** @description The features whose data it receives; all when left out */
+                                features?: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
+                            }[];
+                            /** @description Transfers outside the region; [] for none */
+                            transfers?: {
+                                /** @description A recipient's id: the statement's (catalogue) or this notice's */
+                                recipient: string;
+                                /** @description Country or region the data goes to */
+                                destination: string;
+                                /**
+                                 * @description What a transfer relies on: GDPR Art. 45 adequacy decision, Art. 46 standard contractual clauses, binding corporate rules, an approved code of conduct or certification, an Art. 49 derogation; PIPL Art. 38 security assessment, certification or standard contract
+                                 * @enum {unknown}
+                                 */
+                                safeguard: "adequacy_decision" | "standard_contractual_clauses" | "binding_corporate_rules" | "code_of_conduct_or_certification" | "derogation" | "pipl_security_assessment" | "pipl_certification" | "pipl_standard_contract";
+                                /** @description Where a copy of the safeguard can be obtained, or more about it */
+                                details?: string;
+                                features?: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
+                            }[];
+                            retention?: {
+                                /** @description How long data is kept, or the criteria used to decide it, for every feature without its own */
+                                default?: string;
+                                features?: {
+                                    /**
+                                     * @description Stable id (slug) of a catalogue feature
+                                     * @enum {unknown}
+                                     */
+                                    feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                                    criteria: string;
+                                }[];
+                            };
+                            automatedDecisions?: {
+                                made: boolean;
+                                /** @description The logic involved, and its significance and envisaged consequences */
+                                details?: string;
+                            };
+                        };
+                        /** @description Required parts not filled in: results tell the subject plainly that the organization has not given them */
+                        missing: ("controller" | "supervisoryAuthority" | "recipients" | "transfers" | "retention" | "automatedDecisions")[];
+                    };
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putTenantNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "controller": {
+                 *         "name": "Acme GmbH",
+                 *         "email": "privacy@acme.example",
+                 *         "address": "Hauptstraße 1, 10115 Berlin, Germany"
+                 *       },
+                 *       "dpo": {
+                 *         "name": "Data Protection Officer",
+                 *         "email": "dpo@acme.example"
+                 *       },
+                 *       "supervisoryAuthority": {
+                 *         "name": "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
+                 *         "url": "https://www.datenschutz-berlin.de"
+                 *       },
+                 *       "region": "European Economic Area",
+                 *       "recipients": [
+                 *         {
+                 *           "id": "payroll-provider",
+                 *           "name": "Payroll Services Ltd",
+                 *           "role": "processor",
+                 *           "receives": "Clock-in records, to pay wages",
+                 *           "features": [
+                 *             "clock-in"
+                 *           ]
+                 *         }
+                 *       ],
+                 *       "transfers": [],
+                 *       "retention": {
+                 *         "default": "Kept while the account exists, and deleted 90 days after it is closed"
+                 *       },
+                 *       "automatedDecisions": {
+                 *         "made": false
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    controller?: {
+                        name: string;
+                        /** Format: email */
+                        email?: string;
+                        address?: string;
+                        /** Format: uri */
+                        url?: string;
+                    };
+                    dpo?: {
+                        name: string;
+                        /** Format: email */
+                        email?: string;
+                        address?: string;
+                        /** Format: uri */
+                        url?: string;
+                    };
+                    supervisoryAuthority?: {
+                        name: string;
+                        /** Format: email */
+                        email?: string;
+                        address?: string;
+                        /** Format: uri */
+                        url?: string;
+                    };
+                    /** @description The region subjects' data is kept in, from which a transfer goes out ("European Economic Area") */
+                    region?: string;
+                    /** @description Recipients besides the statement's; [] for none */
+                    recipients?: {
+                        id: string;
+                        name: string;
+                        /**
+                         * @description processor: processes the data on the enterprise's behalf; independent_controller: decides on its own copy under its own privacy statement; subject_account: the subject's own account with a third party
+                         * @enum {unknown}
+                         */
+                        role: "processor" | "independent_controller" | "subject_account";
+                        /** @description What it receives and why */
+                        receives: string;
+                        /** @description The features whose data it receives; all when left out */
+                        features?: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
+                    }[];
+                    /** @description Transfers outside the region; [] for none */
+                    transfers?: {
+                        /** @description A recipient's id: the statement's (catalogue) or this notice's */
+                        recipient: string;
+                        /** @description Country or region the data goes to */
+                        destination: string;
+                        /**
+                         * @description What a transfer relies on: GDPR Art. 45 adequacy decision, Art. 46 standard contractual clauses, binding corporate rules, an approved code of conduct or certification, an Art. 49 derogation; PIPL Art. 38 security assessment, certification or standard contract
+                         * @enum {unknown}
+                         */
+                        safeguard: "adequacy_decision" | "standard_contractual_clauses" | "binding_corporate_rules" | "code_of_conduct_or_certification" | "derogation" | "pipl_security_assessment" | "pipl_certification" | "pipl_standard_contract";
+                        /** @description Where a copy of the safeguard can be obtained, or more about it */
+                        details?: string;
+                        features?: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
+                    }[];
+                    retention?: {
+                        /** @description How long data is kept, or the criteria used to decide it, for every feature without its own */
+                        default?: string;
+                        features?: {
+                            /**
+                             * @description Stable id (slug) of a catalogue feature
+                             * @enum {unknown}
+                             */
+                            feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                            criteria: string;
+                        }[];
+                    };
+                    automatedDecisions?: {
+                        made: boolean;
+                        /** @description The logic involved, and its significance and envisaged consequences */
+                        details?: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The notice as now in force */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": 3,
+                     *       "updatedAt": "2026-12-01T09:00:00.000Z",
+                     *       "notice": {
+                     *         "controller": {
+                     *           "name": "Acme GmbH",
+                     *           "email": "privacy@acme.example",
+                     *           "address": "Hauptstraße 1, 10115 Berlin, Germany"
+                     *         },
+                     *         "dpo": {
+                     *           "name": "Data Protection Officer",
+                     *           "email": "dpo@acme.example"
+                     *         },
+                     *         "supervisoryAuthority": {
+                     *           "name": "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
+                     *           "url": "https://www.datenschutz-berlin.de"
+                     *         },
+                     *         "region": "European Economic Area",
+                     *         "recipients": [
+                     *           {
+                     *             "id": "payroll-provider",
+                     *             "name": "Payroll Services Ltd",
+                     *             "role": "processor",
+                     *             "receives": "Clock-in records, to pay wages",
+                     *             "features": [
+                     *               "clock-in"
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "transfers": [],
+                     *         "retention": {
+                     *           "default": "Kept while the account exists, and deleted 90 days after it is closed"
+                     *         },
+                     *         "automatedDecisions": {
+                     *           "made": false
+                     *         }
+                     *       },
+                     *       "missing": []
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Null until the notice is first put */
+                        version: number | null;
+                        updatedAt: string | null;
+                        notice: {
+                            controller?: {
+                                name: string;
+                                /** Format: email */
+                                email?: string;
+                                address?: string;
+                                /** Format: uri */
+                                url?: string;
+                            };
+                            dpo?: {
+                                name: string;
+                                /** Format: email */
+                                email?: string;
+                                address?: string;
+                                /** Format: uri */
+                                url?: string;
+                            };
+                            supervisoryAuthority?: {
+                                name: string;
+                                /** Format: email */
+                                email?: string;
+                                address?: string;
+                                /** Format: uri */
+                                url?: string;
+                            };
+                            /** @description The region subjects' data is kept in, from which a transfer goes out ("European Economic Area") */
+                            region?: string;
+                            /** @description Recipients besides the statement's; [] for none */
+                            recipients?: {
+                                id: string;
+                                name: string;
+                                /**
+                                 * @description processor: processes the data on the enterprise's behalf; independent_controller: decides on its own copy under its own privacy statement; subject_account: the subject's own account with a third party
+                                 * @enum {unknown}
+                                 */
+                                role: "processor" | "independent_controller" | "subject_account";
+                                /** @description What it receives and why */
+                                receives: string;
+                                /** @description The features whose data it receives; all when left out */
+                                features?: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
+                            }[];
+                            /** @description Transfers outside the region; [] for none */
+                            transfers?: {
+                                /** @description A recipient's id: the statement's (catalogue) or this notice's */
+                                recipient: string;
+                                /** @description Country or region the data goes to */
+                                destination: string;
+                                /**
+                                 * @description What a transfer relies on: GDPR Art. 45 adequacy decision, Art. 46 standard contractual clauses, binding corporate rules, an approved code of conduct or certification, an Art. 49 derogation; PIPL Art. 38 security assessment, certification or standard contract
+                                 * @enum {unknown}
+                                 */
+                                safeguard: "adequacy_decision" | "standard_contractual_clauses" | "binding_corporate_rules" | "code_of_conduct_or_certification" | "derogation" | "pipl_security_assessment" | "pipl_certification" | "pipl_standard_contract";
+                                /** @description Where a copy of the safeguard can be obtained, or more about it */
+                                details?: string;
+                                features?: ("account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope")[];
+                            }[];
+                            retention?: {
+                                /** @description How long data is kept, or the criteria used to decide it, for every feature without its own */
+                                default?: string;
+                                features?: {
+                                    /**
+                                     * @description Stable id (slug) of a catalogue feature
+                                     * @enum {unknown}
+                                     */
+                                    feature: "account-login" | "address-book" | "im" | "email" | "calendar" | "security" | "meetings" | "live-streaming" | "clouddrive" | "knowledge" | "clock-in" | "athena" | "translation" | "approval" | "wecode" | "weform" | "search" | "console" | "red-envelope";
+                                    criteria: string;
+                                }[];
+                            };
+                            automatedDecisions?: {
+                                made: boolean;
+                                /** @description The logic involved, and its significance and envisaged consequences */
+                                details?: string;
+                            };
+                        };
+                        /** @description Required parts not filled in: results tell the subject plainly that the organization has not given them */
+                        missing: ("controller" | "supervisoryAuthority" | "recipients" | "transfers" | "retention" | "automatedDecisions")[];
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadResult: {
+        parameters: {
+            query?: {
+                /** @description Part of a result split into several files; default: the result */
+                part?: number;
+            };
+            header?: {
+                /** @description One byte range, e.g. bytes=0-1048575 or bytes=1048576- to resume */
+                range?: string;
+                /** @description The ETag of the copy being resumed; another ETag gets the whole file */
+                "if-range"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The result: a zip (access, export) or the signed erasure receipt (deletion) */
+            200: {
+                headers: {
+                    /** @description private, no-cache (JSON a client polls) or private, no-store (result content) */
+                    "Cache-Control"?: string;
+                    /** @description attachment; filename="…" */
+                    "Content-Disposition"?: string;
+                    /** @description The version of this answer: send it back as If-None-Match (If-Range for a file) */
+                    ETag?: string;
+                    /** @description bytes: a download resumes with Range */
+                    "Accept-Ranges"?: string;
+                    /** @description sha-256=<base64 of the SHA-256 of the whole file> */
+                    Digest?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                    /**
+                     * @example {
+                     *       "requestId": "7e6d5c4b-3a29-4187-9f6e-5d4c3b2a1908",
+                     *       "type": "deletion",
+                     *       "accountId": "carol",
+                     *       "tenantId": "acme",
+                     *       "catalogueVersion": "2026-11",
+                     *       "createdAt": "2026-12-05T10:00:00.000Z",
+                     *       "status": "completed",
+                     *       "features": [
+                     *         {
+                     *           "id": "calendar",
+                     *           "name": "Calendar",
+                     *           "status": "completed",
+                     *           "datasets": [
+                     *             {
+                     *               "dataset": "events",
+                     *               "title": "Events",
+                     *               "deleted": 14,
+                     *               "anonymized": 3,
+                     *               "kept": 0,
+                     *               "retained": 0,
+                     *               "retainedUntil": null,
+                     *               "retentionReason": null,
+                     *               "items": [
+                     *                 "Event title"
+                     *               ],
+                     *               "note": null
+                     *             }
+                     *           ],
+                     *           "items": []
+                     *         }
+                     *       ],
+                     *       "digest": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+                     *       "signature": {
+                     *         "algorithm": "Ed25519",
+                     *         "keyId": "3f5a9c1e7b2d4f60",
+                     *         "value": "q2l0c2lnbmF0dXJlLW9mLXRoZS0zMi1ieXRlLWRpZ2VzdC1leGFtcGxlLi4uLi4="
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        requestId: string;
+                        /** @enum {string} */
+                        type: "deletion";
+                        accountId: string;
+                        tenantId: string;
+                        catalogueVersion: string;
+                        createdAt: string;
+                        completedAt?: string;
+                        /** @enum {unknown} */
+                        status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
+                        features: {
+                            id: string;
+                            name: string;
+                            /** @enum {unknown} */
+                            status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
+                            error?: string;
+                            finishedAt?: string | null;
+                            datasets: {
+                                dataset: string;
+                                title: string;
+                                deleted: number;
+                                anonymized: number;
+                                kept: number;
+                                retained: number;
+                                retainedUntil: string | null;
+                                retentionReason: string | null;
+                                items: string[];
+                                note: string | null;
+                            }[];
+                            items: {
+                                id: string;
+                                label: string;
+                                /** @enum {unknown} */
+                                outcome: "found" | "none_held" | "not_stored" | "deleted" | "anonymized" | "kept" | "retained" | "not_automated" | "manual" | "failed" | "cancelled" | "withheld";
+                                count?: number;
+                                processing?: "processed_not_saved" | "read_not_saved" | "authentication_only_not_collected";
+                                reason?: string;
+                                until?: string;
+                                restricted?: boolean;
+                                retained?: {
+                                    days: number;
+                                    reason: string;
+                                };
+                                note?: string;
+                            }[];
+                        }[];
+                        rescan?: {
+                            features: {
+                                id: string;
+                                /** @enum {unknown} */
+                                status: "confirmed" | "mismatch" | "failed" | "not_scanned";
+                                datasets: {
+                                    dataset: string;
+                                    title: string;
+                                    rows: number;
+                                }[];
+                                items: {
+                                    id: string;
+                                    label: string;
+                                    rows: number;
+                                    outcome: string;
+                                }[];
+                                findings: string[];
+                            }[];
+                        };
+                        recipients?: {
+                            feature: string;
+                            name: string;
+                            recipients: {
+                                id: string;
+                                name: string;
+                                /**
+                                 * @description processor: processes the data on the enterprise's behalf; independent_controller: decides on its own copy under its own privacy statement; subject_account: the subject's own account with a third party
+                                 * @enum {unknown}
+                                 */
+                                role: "processor" | "independent_controller" | "subject_account";
+                                /**
+                                 * @description Named by the privacy statement, or by the organization's notice
+                                 * @enum {unknown}
+                                 */
+                                source: "statement" | "organization";
+                                named?: string[];
+                                tell: string;
+                            }[];
+                        }[];
+                        digest: string;
+                        signature: {
+                            /** @enum {string} */
+                            algorithm: "Ed25519";
+                            keyId: string;
+                            value: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description The range asked for */
+            206: {
+                headers: {
+                    /** @description private, no-cache (JSON a client polls) or private, no-store (result content) */
+                    "Cache-Control"?: string;
+                    /** @description attachment; filename="…" */
+                    "Content-Disposition"?: string;
+                    /** @description The version of this answer: send it back as If-None-Match (If-Range for a file) */
+                    ETag?: string;
+                    /** @description bytes: a download resumes with Range */
+                    "Accept-Ranges"?: string;
+                    /** @description sha-256=<base64 of the SHA-256 of the whole file> */
+                    Digest?: string;
+                    /** @description The bytes sent of the whole file: bytes 0-1048575/5242880 (416: bytes *\/5242880) */
+                    "Content-Range"?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                    "application/json": string;
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: the result expired or was erased, or the link expired */
+            410: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The range asked for is outside the file (Content-Range says its size) */
+            416: {
+                headers: {
+                    /** @description The bytes sent of the whole file: bytes 0-1048575/5242880 (416: bytes *\/5242880) */
+                    "Content-Range"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    viewReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Request id */
+                id: string;
+                /** @description Path inside the archive; empty for index.html */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page or file of the report, of its own media type */
+            200: {
+                headers: {
+                    /** @description private, no-cache (JSON a client polls) or private, no-store (result content) */
+                    "Cache-Control"?: string;
+                    /** @description attachment; filename="…" */
+                    "Content-Disposition"?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "*/*": string;
+                };
+            };
+            /** @description An empty path: to the report's index.html */
+            302: {
+                headers: {
+                    /** @description index.html, relative to this path: the report's first page */
+                    Location?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: the result expired or was erased, or the link expired */
+            410: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDeletionReceipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The certificate, as a page */
+            200: {
+                headers: {
+                    /** @description private, no-cache (JSON a client polls) or private, no-store (result content) */
+                    "Cache-Control"?: string;
+                    /** @description attachment; filename="…" */
+                    "Content-Disposition"?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: the result expired or was erased, or the link expired */
+            410: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReceiptPublicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "algorithm": "Ed25519",
+                     *       "keyId": "3f5a9c1e7b2d4f60",
+                     *       "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        algorithm: "Ed25519";
+                        /** @description First 16 hex digits of the SHA-256 of the key (SPKI DER); receipts name it */
+                        keyId: string;
+                        publicKeyPem: string;
+                    };
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createDownloadLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expiresInSeconds": 604800,
+                 *       "maxDownloads": 3
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Lifetime of the link; default LINK_TTL_SECONDS (7 days) */
+                    expiresInSeconds?: number;
+                    /** @description Requests the link serves (a resumed range counts); default: no limit */
+                    maxDownloads?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The link */
+            201: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+                     *       "url": "https://dsar.example.com/downloads/k3J9xQ2mP7vR4tY8wZ1aB6cD0eF5gH",
+                     *       "expiresAt": "2026-12-12T10:05:00.000Z",
+                     *       "maxDownloads": 3
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Opens the result without an API key; share it only with the data subject */
+                        url: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        maxDownloads: number | null;
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: the result expired or was erased, or the link expired */
+            410: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDownloads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Request id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The downloads */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 7,
+                     *           "at": "2026-12-05T10:06:00.000Z",
+                     *           "linkId": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+                     *           "part": 1,
+                     *           "range": {
+                     *             "start": 0,
+                     *             "end": 48212
+                     *           },
+                     *           "bytesSent": 48213
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            id: number;
+                            /** Format: date-time */
+                            at: string;
+                            /**
+                             * Format: uuid
+                             * @description The API key that downloaded
+                             */
+                            apiKeyId?: string;
+                            /**
+                             * Format: uuid
+                             * @description The link that downloaded
+                             */
+                            linkId?: string;
+                            part: number;
+                            /** @description Bytes asked for, inclusive */
+                            range: {
+                                start: number;
+                                end: number;
+                            };
+                            bytesSent: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this kind */
+                kind?: string;
+                actorType?: "api_key" | "subject" | "system";
+                /** @description Only events by this key id or subject account id */
+                actorId?: string;
+                requestId?: string;
+                /** @description Events at or after this time */
+                from?: string;
+                /** @description Events before this time */
+                to?: string;
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    /** @description The next page, when there is one: <…?cursor=…>; rel="next" (RFC 8288) */
+                    Link?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "1042",
+                     *           "at": "2026-12-05T10:00:00.000Z",
+                     *           "kind": "received",
+                     *           "requestId": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *           "actor": {
+                     *             "type": "api_key",
+                     *             "id": "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                     *             "name": "support team",
+                     *             "ip": "203.0.113.7"
+                     *           },
+                     *           "detail": {
+                     *             "type": "access"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "MTA0Mg"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["AuditEvent"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3c8e5f1a-7b2d-4c6e-9f0a-1b2c3d4e5f60",
+                     *           "url": "https://console.example.com/dsar-events",
+                     *           "events": [
+                     *             "request.status_changed"
+                     *           ],
+                     *           "createdAt": "2026-12-01T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["Webhook"][];
+                    };
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://console.example.com/dsar-events",
+                 *       "events": [
+                 *         "request.status_changed"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uri
+                     * @description Where events are POSTed: https, a public address
+                     */
+                    url: string;
+                    events: ("request.status_changed" | "request.extended")[];
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its signing secret */
+            201: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3c8e5f1a-7b2d-4c6e-9f0a-1b2c3d4e5f60",
+                     *       "url": "https://console.example.com/dsar-events",
+                     *       "events": [
+                     *         "request.status_changed"
+                     *       ],
+                     *       "createdAt": "2026-12-01T09:00:00.000Z",
+                     *       "secret": "whsec_9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
                         url: string;
                         events: ("request.status_changed" | "request.extended")[];
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description The signing secret: shown in this answer only. Each delivery carries X-DSAR-Timestamp and X-DSAR-Signature (v1=HMAC-SHA256 as the feature connector signs: "<timestamp>.POST.<path>.<hex SHA-256 of body>") */
+                        secret: string;
                     };
                 };
             };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            url: string;
-                            events: ("request.status_changed" | "request.extended")[];
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description The signing secret: shown in this answer only. Each delivery carries X-DSAR-Timestamp and X-DSAR-Signature (v1=HMAC-SHA256 as the feature connector signs: "<timestamp>.POST.<path>.<hex SHA-256 of body>") */
-                            secret: string;
-                        };
-                    };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
     };
-    "/v1/webhooks/{id}": {
+    deleteWebhook: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description Webhook id */
+                id: string;
+            };
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Remove an endpoint with its delivery log; nothing more is sent to it */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Webhook id */
-                    id: string;
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                cookie?: never;
+                content?: never;
             };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
     };
-    "/v1/webhooks/{id}/deliveries": {
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    /** @description The next page, when there is one: <…?cursor=…>; rel="next" (RFC 8288) */
+                    Link?: string;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *           "type": "request.status_changed",
+                     *           "requestId": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *           "sequence": 17,
+                     *           "state": "delivered",
+                     *           "attempts": 1,
+                     *           "lastStatusCode": 204,
+                     *           "lastError": null,
+                     *           "lastAttemptAt": "2026-12-05T10:02:11.000Z",
+                     *           "deliveredAt": "2026-12-05T10:02:11.000Z",
+                     *           "createdAt": "2026-12-05T10:02:10.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["WebhookDelivery"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replayWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Webhook id */
+                id: string;
+                /** @description Delivery id */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, queued again */
+            202: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the first answer to the same Idempotency-Key, given again */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *       "type": "request.status_changed",
+                     *       "requestId": "0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23",
+                     *       "sequence": 17,
+                     *       "state": "delivered",
+                     *       "attempts": 1,
+                     *       "lastStatusCode": 204,
+                     *       "lastError": null,
+                     *       "lastAttemptAt": "2026-12-05T10:02:11.000Z",
+                     *       "deliveredAt": "2026-12-05T10:02:11.000Z",
+                     *       "createdAt": "2026-12-05T10:02:10.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    /** @description With idempotency-key-in-use: seconds to wait before retrying the call */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused: see the problem type */
+            422: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRequestRecord: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description Request id */
+                id: string;
+            };
             cookie?: never;
         };
-        /** The endpoint's delivery log, newest event first: state, attempts, last status code and error kind */
-        get: {
-            parameters: {
-                query: {
-                    limit: number;
-                    /** @description nextCursor of the previous page */
-                    cursor?: string;
+        requestBody?: never;
+        responses: {
+            /** @description The record */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
                 };
-                header?: never;
-                path: {
-                    /** @description Webhook id */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: uuid */
-                                id: string;
-                                /**
-                                 * @description request.status_changed: a request's status changed (approval and release included); request.extended: its deadline was extended
-                                 * @enum {unknown}
-                                 */
-                                type: "request.status_changed" | "request.extended";
-                                /** Format: uuid */
-                                requestId: string;
-                                /** @description The event's place in the tenant's history: the payload's sequence */
-                                sequence: number;
-                                /**
-                                 * @description failed: every attempt failed (a replay tries again)
-                                 * @enum {unknown}
-                                 */
-                                state: "pending" | "delivered" | "failed";
-                                attempts: number;
-                                lastStatusCode: number | null;
-                                /** @description What went wrong last: http-status, timeout, network, redirect, outbound-refused */
-                                lastError: string | null;
-                                lastAttemptAt: string | null;
-                                deliveredAt: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/webhooks/{id}/deliveries/{deliveryId}/replay": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send a delivery again (a failed one, or any): the same payload, with a fresh signature */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry of this call safe: the same key with the same request within 24 hours answers the first response again (status, body, X-Request-Id; with `Idempotent-Replayed: true`); the key with another request is 422, and while the first call runs, 409. Keys are per caller; a UUID is a good one. */
-                    "idempotency-key"?: string;
-                };
-                path: {
-                    /** @description Webhook id */
-                    id: string;
-                    /** @description Delivery id */
-                    deliveryId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * @description request.status_changed: a request's status changed (approval and release included); request.extended: its deadline was extended
-                             * @enum {unknown}
-                             */
-                            type: "request.status_changed" | "request.extended";
-                            /** Format: uuid */
+                content: {
+                    /**
+                     * @example {
+                     *       "requestId": "7e6d5c4b-3a29-4187-9f6e-5d4c3b2a1908",
+                     *       "accountId": "carol",
+                     *       "type": "deletion",
+                     *       "regime": "gdpr",
+                     *       "outcome": "complied",
+                     *       "rejectionReason": null,
+                     *       "receivedAt": "2026-12-05T10:00:00.000Z",
+                     *       "dueAt": "2027-01-05T10:00:00.000Z",
+                     *       "endedAt": "2026-12-05T10:02:10.000Z",
+                     *       "keptUntil": "2028-12-05T10:02:10.000Z",
+                     *       "receipt": {
+                     *         "requestId": "7e6d5c4b-3a29-4187-9f6e-5d4c3b2a1908",
+                     *         "type": "deletion",
+                     *         "accountId": "carol",
+                     *         "tenantId": "acme",
+                     *         "catalogueVersion": "2026-11",
+                     *         "createdAt": "2026-12-05T10:00:00.000Z",
+                     *         "status": "completed",
+                     *         "features": [
+                     *           {
+                     *             "id": "calendar",
+                     *             "name": "Calendar",
+                     *             "status": "completed",
+                     *             "datasets": [
+                     *               {
+                     *                 "dataset": "events",
+                     *                 "title": "Events",
+                     *                 "deleted": 14,
+                     *                 "anonymized": 3,
+                     *                 "kept": 0,
+                     *                 "retained": 0,
+                     *                 "retainedUntil": null,
+                     *                 "retentionReason": null,
+                     *                 "items": [
+                     *                   "Event title"
+                     *                 ],
+                     *                 "note": null
+                     *               }
+                     *             ],
+                     *             "items": []
+                     *           }
+                     *         ],
+                     *         "digest": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+                     *         "signature": {
+                     *           "algorithm": "Ed25519",
+                     *           "keyId": "3f5a9c1e7b2d4f60",
+                     *           "value": "q2l0c2lnbmF0dXJlLW9mLXRoZS0zMi1ieXRlLWRpZ2VzdC1leGFtcGxlLi4uLi4="
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        requestId: string;
+                        accountId: string;
+                        /**
+                         * @description access (GDPR Art. 15), export (Art. 20), deletion (Art. 17) or correction (Art. 16, CCPA § 7023, PIPL Art. 46)
+                         * @enum {unknown}
+                         */
+                        type: "access" | "export" | "deletion" | "correction";
+                        /**
+                         * @description The law the request answers under, which sets its deadline: gdpr (one calendar month, extendable by two), ccpa (45 days, extendable by 45), pipl (15 working days, Monday to Friday; not extendable)
+                         * @enum {unknown}
+                         */
+                        regime: "gdpr" | "ccpa" | "pipl";
+                        /**
+                         * @description complied (in whole), complied_in_part, denied (rejected), failed (not answered), withdrawn (cancelled)
+                         * @enum {unknown}
+                         */
+                        outcome: "complied" | "complied_in_part" | "denied" | "failed" | "withdrawn";
+                        rejectionReason: ("identity_not_verified" | "manifestly_unfounded" | "excessive" | "legal_exemption" | "other") | null;
+                        /** Format: date-time */
+                        receivedAt: string;
+                        /** Format: date-time */
+                        dueAt: string;
+                        /** Format: date-time */
+                        endedAt: string;
+                        /**
+                         * Format: date-time
+                         * @description When the record is deleted (RECORD_RETENTION_MONTHS after the request ended)
+                         */
+                        keptUntil: string;
+                        /** @description The signed receipt the request was answered with (deletion), as issued */
+                        receipt: {
                             requestId: string;
-                            /** @description The event's place in the tenant's history: the payload's sequence */
-                            sequence: number;
-                            /**
-                             * @description failed: every attempt failed (a replay tries again)
-                             * @enum {unknown}
-                             */
-                            state: "pending" | "delivered" | "failed";
-                            attempts: number;
-                            lastStatusCode: number | null;
-                            /** @description What went wrong last: http-status, timeout, network, redirect, outbound-refused */
-                            lastError: string | null;
-                            lastAttemptAt: string | null;
-                            deliveredAt: string | null;
-                            /** Format: date-time */
+                            /** @enum {string} */
+                            type: "deletion";
+                            accountId: string;
+                            tenantId: string;
+                            catalogueVersion: string;
                             createdAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
+                            completedAt?: string;
+                            /** @enum {unknown} */
+                            status: "awaiting_approval" | "awaiting_subject" | "received" | "queued" | "processing" | "action_required" | "awaiting_release" | "completed" | "partially_completed" | "failed" | "cancelled" | "rejected" | "expired" | "erased";
+                            features: {
+                                id: string;
+                                name: string;
+                                /** @enum {unknown} */
+                                status: "pending" | "running" | "action_required" | "completed" | "failed" | "not_automated" | "cancelled";
+                                error?: string;
+                                finishedAt?: string | null;
+                                datasets: {
+                                    dataset: string;
+                                    title: string;
+                                    deleted: number;
+                                    anonymized: number;
+                                    kept: number;
+                                    retained: number;
+                                    retainedUntil: string | null;
+                                    retentionReason: string | null;
+                                    items: string[];
+                                    note: string | null;
+                                }[];
+                                items: {
+                                    id: string;
+                                    label: string;
+                                    /** @enum {unknown} */
+                                    outcome: "found" | "none_held" | "not_stored" | "deleted" | "anonymized" | "kept" | "retained" | "not_automated" | "manual" | "failed" | "cancelled" | "withheld";
+                                    count?: number;
+                                    processing?: "processed_not_saved" | "read_not_saved" | "authentication_only_not_collected";
+                                    reason?: string;
+                                    until?: string;
+                                    restricted?: boolean;
+                                    retained?: {
+                                        days: number;
+                                        reason: string;
+                                    };
+                                    note?: string;
+                                }[];
                             }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
+                            rescan?: {
+                                features: {
+                                    id: string;
+                                    /** @enum {unknown} */
+                                    status: "confirmed" | "mismatch" | "failed" | "not_scanned";
+                                    datasets: {
+                                        dataset: string;
+                                        title: string;
+                                        rows: number;
+                                    }[];
+                                    items: {
+                                        id: string;
+                                        label: string;
+                                        rows: number;
+                                        outcome: string;
+                                    }[];
+                                    findings: string[];
+                                }[];
+                            };
+                            recipients?: {
+                                feature: string;
+                                name: string;
+                                recipients: {
+                                    id: string;
+                                    name: string;
+                                    /**
+                                     * @description processor: processes the data on the enterprise's behalf; independent_controller: decides on its own copy under its own privacy statement; subject_account: the subject's own account with a third party
+                                     * @enum {unknown}
+                                     */
+                                    role: "processor" | "independent_controller" | "subject_account";
+                                    /**
+                                     * @description Named by the privacy statement, or by the organization's notice
+                                     * @enum {unknown}
+                                     */
+                                    source: "statement" | "organization";
+                                    named?: string[];
+                                    tell: string;
+                                }[];
                             }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description URI identifying the problem type */
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail?: string;
-                            instance?: string;
-                            errors?: {
-                                /** @description JSON pointer of the offending field, e.g. /subject/accountId */
-                                field: string;
-                                message: string;
-                            }[];
-                        };
+                            digest: string;
+                            signature: {
+                                /** @enum {string} */
+                                algorithm: "Ed25519";
+                                keyId: string;
+                                value: string;
+                            } | null;
+                        } | null;
                     };
                 };
             };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    };
+    getCcpaMetrics: {
+        parameters: {
+            query: {
+                /** @description The calendar year (UTC) the requests were received in */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures, one entry per request type */
+            200: {
+                headers: {
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "year": 2026,
+                     *       "types": [
+                     *         {
+                     *           "type": "access",
+                     *           "received": 120,
+                     *           "compliedInWhole": 112,
+                     *           "compliedInPart": 4,
+                     *           "denied": 2,
+                     *           "failed": 0,
+                     *           "withdrawn": 1,
+                     *           "open": 1,
+                     *           "medianDaysToRespond": 0.4,
+                     *           "meanDaysToRespond": 2.1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        year: number;
+                        types: {
+                            /**
+                             * @description access (GDPR Art. 15), export (Art. 20), deletion (Art. 17) or correction (Art. 16, CCPA § 7023, PIPL Art. 46)
+                             * @enum {unknown}
+                             */
+                            type: "access" | "export" | "deletion" | "correction";
+                            received: number;
+                            compliedInWhole: number;
+                            compliedInPart: number;
+                            denied: number;
+                            /** @description Ended without an answer (its tasks failed) */
+                            failed: number;
+                            /** @description Cancelled before it was answered */
+                            withdrawn: number;
+                            /** @description Not ended yet */
+                            open: number;
+                            /** @description Median days from receipt to the response, over the requests complied with or denied; null if none */
+                            medianDaysToRespond: number | null;
+                            meanDaysToRespond: number | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed: its query, headers or body (`errors` names each field) */
+            400: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (WWW-Authenticate says how to authenticate) */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer (with error="invalid_token" for a refused token) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this operation needs */
+            403: {
+                headers: {
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many calls a minute for this caller (Retry-After says when to call again) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description Calls a minute this caller may make */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Calls left in this minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the count starts again */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis) is down (Retry-After says when to call again) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    /** @description The id of this call in the logs: the X-Request-Id sent (if well formed), else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
 }
-export type webhooks = Record<string, never>;
-export interface components {
-    schemas: never;
-    responses: never;
-    parameters: never;
-    requestBodies: never;
-    headers: never;
-    pathItems: never;
-}
-export type $defs = Record<string, never>;
-export type operations = Record<string, never>;

@@ -48,7 +48,8 @@ function operationsOf(doc: OpenApi): Operation[] {
       path,
       parameters: op.parameters ?? [],
       body: op.requestBody?.content['application/json']?.schema,
-      rawBody: method === 'post' && !op.requestBody && path.endsWith('/files'),
+      // An upload's body is bytes of any media type (`*/*`).
+      rawBody: op.requestBody !== undefined && op.requestBody.content['application/json'] === undefined,
     })),
   );
 }
@@ -105,10 +106,10 @@ function pathPart(parameter: Parameter, op: Operation, pools: Pools): Part<strin
       ? op.path.startsWith('/v1/api-keys') ? pools.spareKeyIds : pools.requestIds
       : parameter.name === 'token'
         ? pools.linkTokens
-        : parameter.name === '*'
+        : parameter.name === 'path'
           ? pools.viewPaths
           : ['clock-in', 'im'];
-  const segments = parameter.name === '*' ? fc.array(oddString, { minLength: 1, maxLength: 4 }).map((parts) => parts.map(encode).join('/')) : oddString.map(encode);
+  const segments = parameter.name === 'path' ? fc.array(oddString, { minLength: 1, maxLength: 4 }).map((parts) => parts.map(encode).join('/')) : oddString.map(encode);
   return {
     good: fc.oneof(
       { weight: 3, arbitrary: fc.constantFrom(...real).map(encode) },

@@ -172,7 +172,7 @@ export const ROWS: Row[] = [
   },
   { route: 'GET /v1/requests/{id}/report', allowed: ALL, ok: 200, call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/report` }) },
   {
-    route: 'GET /v1/requests/{id}/report/view/{*}',
+    route: 'GET /v1/requests/{id}/report/view/{path}',
     allowed: ALL,
     ok: 200,
     call: (target, f) => ({ url: `/v1/requests/${f.access[target]}/report/view/index.html` }),

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Problem } from '../errors.js';
+import { responseHeader, json } from '../http/openapi.js';
 import type { AuditTrail } from './trail.js';
-import { AuditList, AuditQuery } from './schemas.js';
+import { AUDIT_EXAMPLES, AuditList, AuditQuery } from './schemas.js';
 
 /** The tenant's audit trail, for its admins and data protection officer. */
 export async function auditRoutes(scope: FastifyInstance, trail: AuditTrail): Promise<void> {
@@ -12,11 +12,13 @@ export async function auditRoutes(scope: FastifyInstance, trail: AuditTrail): Pr
     {
       config: { permission: 'audit:read' },
       schema: {
+        operationId: 'listAuditEvents',
         tags: ['audit'],
         summary: "The tenant's audit trail, newest first, filtered by kind, actor, request and time",
+        description: 'For admins and the data protection officer; a page at a time (`nextCursor`, and a `Link` header to the next page).',
         security: [{ apiKey: [] }],
         querystring: AuditQuery,
-        response: { 200: AuditList, 400: Problem, 401: Problem, 403: Problem },
+        response: { 200: json(AuditList, 'A page of events', { example: AUDIT_EXAMPLES.page, headers: { Link: responseHeader.link } }) },
       },
     },
     async (request) => trail.list(request.tenantId, request.query),

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { ACTOR_TYPES } from './tables.js';
+import { ref } from '../http/openapi.js';
 
 /** Audit trail API schemas. */
 
@@ -20,11 +21,11 @@ export const AuditEventView = Type.Object(
     actor: ActorView,
     detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
-  { title: 'AuditEvent' },
+  { $id: 'AuditEvent', description: 'One step of a request, or a change to the tenant' },
 );
 export type AuditEventView = Static<typeof AuditEventView>;
 
-export const AuditEventList = Type.Object({ items: Type.Array(AuditEventView) });
+export const AuditEventList = Type.Object({ items: Type.Array(ref(AuditEventView)) });
 
 export const AuditQuery = Type.Object(
   {
@@ -42,7 +43,21 @@ export const AuditQuery = Type.Object(
 export type AuditQuery = Static<typeof AuditQuery>;
 
 export const AuditList = Type.Object({
-  items: Type.Array(AuditEventView),
+  items: Type.Array(ref(AuditEventView)),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 export type AuditList = Static<typeof AuditList>;
+
+const EVENT_EXAMPLE = {
+  id: '1042',
+  at: '2026-12-05T10:00:00.000Z',
+  kind: 'received',
+  requestId: '0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23',
+  actor: { type: 'api_key', id: '6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b', name: 'support team', ip: '203.0.113.7' },
+  detail: { type: 'access' },
+};
+/** Examples for the document, valid against the schemas above. */
+export const AUDIT_EXAMPLES = {
+  events: { items: [EVENT_EXAMPLE] },
+  page: { items: [EVENT_EXAMPLE], nextCursor: 'MTA0Mg' },
+};

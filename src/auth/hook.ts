@@ -4,6 +4,7 @@ import type { SubjectTokens } from './subject-tokens.js';
 import { notFound, unauthorized } from '../errors.js';
 import { forbidden, isPermission, ROLE_PERMISSIONS } from './permissions.js';
 import type { Principal } from './principal.js';
+import { declareProblems } from '../http/openapi.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,7 +34,11 @@ export function requireAuth(scope: FastifyInstance, auth: Authentication): void 
   scope.decorateRequest('tenantId', '');
   scope.decorateRequest('principal');
   scope.addHook('onRoute', (route) => {
-    if (!isPermission(route.config?.permission)) throw new Error(`${route.method} ${route.url} declares no permission`);
+    const permission = route.config?.permission;
+    if (!isPermission(permission)) throw new Error(`${route.method} ${route.url} declares no permission`);
+    // What the sign-in answers (it reads Postgres), and 403 where some role lacks the permission.
+    const everyRole = Object.values(ROLE_PERMISSIONS).every((held) => held.has(permission));
+    declareProblems(route, everyRole ? [401, 503] : [401, 403, 503]);
   });
   scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = await authenticate(request, reply, auth);

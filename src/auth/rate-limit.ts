@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
+import { declareHeaders, declareProblems, responseHeader } from '../http/openapi.js';
 
 export interface RateLimits {
   /** Calls a minute for each API key. */
@@ -15,6 +16,11 @@ export interface RateLimits {
  * the count. Registered after the auth hook: the caller is known when a route's limit is checked.
  */
 export async function limitRate(scope: FastifyInstance, redis: Redis, nameSpace: string, limits: RateLimits): Promise<void> {
+  scope.addHook('onRoute', (route) => {
+    declareProblems(route, [429]);
+    const counts = { 'X-RateLimit-Limit': responseHeader.rateLimit, 'X-RateLimit-Remaining': responseHeader.rateRemaining, 'X-RateLimit-Reset': responseHeader.rateReset };
+    declareHeaders(route, counts, (status) => status.startsWith('2') || status === '429');
+  });
   await scope.register(rateLimit, {
     redis,
     nameSpace,

@@ -1,28 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
-import { Problem } from '../errors.js';
+import { empty, json, problems, withExample } from '../http/openapi.js';
 import type { ApiKeyService } from './api-keys.js';
 import { actorOf } from './principal.js';
-import { ApiKeyList, ApiKeyParams, CreateApiKeyBody, CreatedApiKey } from './schemas.js';
+import { ApiKeyList, ApiKeyParams, CreateApiKeyBody, CreatedApiKey, KEY_EXAMPLES } from './schemas.js';
 
 /** Admins mint, list and revoke their tenant's keys. */
 export async function apiKeyRoutes(scope: FastifyInstance, keys: ApiKeyService): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
   const config = { permission: 'keys:manage' } as const;
-  const errors = { 401: Problem, 403: Problem };
 
   app.post(
     '/api-keys',
     {
       config,
       schema: {
+        operationId: 'createApiKey',
         tags: ['keys'],
         summary: 'Mint an API key for an admin or a support agent; the key is shown in this answer only',
+        description: 'The key is stored hashed: keep it from this answer, it cannot be read again.',
         security,
-        body: CreateApiKeyBody,
-        response: { 201: CreatedApiKey, ...errors, 400: Problem },
+        body: withExample(CreateApiKeyBody, KEY_EXAMPLES.create),
+        response: { 201: json(CreatedApiKey, 'The new key, with the key itself', { example: KEY_EXAMPLES.created }) },
       },
     },
     async (request, reply) => reply.code(201).send(await keys.createView(request.tenantId, request.body.name, request.body.role, actorOf(request.principal, request.ip))),
@@ -33,10 +33,12 @@ export async function apiKeyRoutes(scope: FastifyInstance, keys: ApiKeyService):
     {
       config,
       schema: {
+        operationId: 'listApiKeys',
         tags: ['keys'],
         summary: "The tenant's live keys: prefix, name, role, when created and last used (never the key)",
+        description: 'Revoked keys are not listed.',
         security,
-        response: { 200: ApiKeyList, ...errors },
+        response: { 200: json(ApiKeyList, 'The keys', { example: KEY_EXAMPLES.list }) },
       },
     },
     async (request) => keys.list(request.tenantId),
@@ -47,11 +49,13 @@ export async function apiKeyRoutes(scope: FastifyInstance, keys: ApiKeyService):
     {
       config,
       schema: {
+        operationId: 'revokeApiKey',
         tags: ['keys'],
         summary: 'Revoke a key: its next call answers 401',
+        description: 'At once and for good; the audit trail keeps who revoked it.',
         security,
         params: ApiKeyParams,
-        response: { 204: Type.Null(), ...errors, 404: Problem },
+        response: { 204: empty('Revoked'), ...problems(404) },
       },
     },
     async (request, reply) => {

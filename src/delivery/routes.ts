@@ -6,10 +6,11 @@ import Type from 'typebox';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { keyIdOf } from '../results/receipt/receipt-signing.js';
 import type { ArchiveEntryContent } from '../results/zip/archive-reader.js';
-import { Problem } from '../errors.js';
+import { Binary, content, empty, responseHeader, json, problems, withExample } from '../http/openapi.js';
+import { DeletionReceipt } from '../results/receipt/deletion-receipt.js';
 import { RequestIdParams } from '../requests/schemas.js';
 import { etagOf, RangeNotSatisfiable, REPORT_INDEX, type Delivery, type DeliveryService, type DownloadAsk } from './delivery-service.js';
-import { CreateLinkBody, DownloadList, FileResponse, LinkView, ReportQuery, TokenParams } from './schemas.js';
+import { CreateLinkBody, DELIVERY_EXAMPLES, DownloadList, LinkView, ReportQuery, TokenParams } from './schemas.js';
 
 /** Thin routes: validate (schemas), authorize (tenant from the key, or a signed link), call the service. */
 
@@ -18,21 +19,44 @@ const RangeHeaders = Type.Object({
   'if-range': Type.Optional(Type.String({ description: 'The ETag of the copy being resumed; another ETag gets the whole file' })),
 });
 
+const resultHeaders = { 'Cache-Control': responseHeader.cacheControl, 'Content-Disposition': responseHeader.contentDisposition };
+const fileHeaders = { ...resultHeaders, ETag: responseHeader.etag, 'Accept-Ranges': responseHeader.acceptRanges, Digest: responseHeader.digest };
+
+/** A result file, whole or a range of it, and what refuses it. */
 const fileResponses = {
-  200: FileResponse,
-  206: FileResponse,
-  404: Problem,
-  410: Problem,
-  416: Problem,
+  200: content(
+    'The result: a zip (access, export) or the signed erasure receipt (deletion)',
+    { 'application/zip': Binary, 'application/json': DeletionReceipt },
+    { headers: fileHeaders, examples: { 'application/json': DELIVERY_EXAMPLES.receipt } },
+  ),
+  206: content(
+    'The range asked for',
+    { 'application/zip': Binary, 'application/json': Binary },
+    { headers: { ...fileHeaders, 'Content-Range': responseHeader.contentRange } },
+  ),
+  ...problems(404, 409, 410, 416),
 };
 
-/** The owner's routes, inside the authenticated /v1 scope. */
+/** A page or file of the access report, from the stored archive; its own links are relative to it. */
+const viewResponses = {
+  200: content('A page or file of the report, of its own media type', { 'text/html': Type.String(), '*/*': Binary }, { headers: resultHeaders }),
+  302: empty('An empty path: to the report\'s index.html', { Location: responseHeader.reportIndex }),
+  ...problems(404, 409, 410),
+};
+
 const ReceiptKey = Type.Object({
   algorithm: Type.Literal('Ed25519'),
   keyId: Type.String({ description: 'First 16 hex digits of the SHA-256 of the key (SPKI DER); receipts name it' }),
   publicKeyPem: Type.String(),
 });
 
+const RECEIPT_KEY_EXAMPLE = {
+  algorithm: 'Ed25519',
+  keyId: '3f5a9c1e7b2d4f60',
+  publicKeyPem: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n',
+};
+
+/** The owner's routes, inside the authenticated /v1 scope. */
 export async function deliveryRoutes(
   scope: FastifyInstance,
   service: DeliveryService,
@@ -46,20 +70,23 @@ export async function deliveryRoutes(
   };
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
-  const errors = { 400: Problem, 401: Problem, 404: Problem };
 
   app.get(
     '/requests/:id/report',
     {
       config: { permission: 'requests:download' },
       schema: {
+        operationId: 'downloadResult',
         tags: ['delivery'],
         summary: 'Download the result: a zip (access, export) or a JSON receipt (deletion, correction); ranges resume',
+        description:
+          '409: the request has not ended, or its result waits for release (an agent previews it here). 410: the result ' +
+          'was deleted (retention, or erasure). A Range resumes a download; If-Range with the ETag makes sure it is the same file.',
         security,
         params: RequestIdParams,
         querystring: ReportQuery,
         headers: RangeHeaders,
-        response: { ...fileResponses, ...errors, 409: Problem },
+        response: fileResponses,
       },
     },
     async (request, reply) =>
@@ -71,11 +98,13 @@ export async function deliveryRoutes(
     {
       config: { permission: 'requests:download' },
       schema: {
+        operationId: 'viewReport',
         tags: ['delivery'],
         summary: 'View the access report online: index.html and every page and file it links to, from the stored archive',
+        description: 'An access request only (404 otherwise); 409 and 410 as for the download.',
         security,
         params: Type.Object({ id: RequestIdParams.properties.id, '*': ViewPath }),
-        response: { 200: FileResponse, ...errors, 409: Problem, 410: Problem },
+        response: viewResponses,
       },
     },
     async (request, reply) => view(reply, request.params['*'], (path) => service.ownerView(request.tenantId, request.params.id, path, actorOf(request.principal, request.ip))),
@@ -86,11 +115,13 @@ export async function deliveryRoutes(
     {
       config: { permission: 'requests:download' },
       schema: {
+        operationId: 'getDeletionReceipt',
         tags: ['delivery'],
         summary: 'The receipt of a deletion (certificate of erasure) or of a correction as a readable page (the JSON is its report)',
+        description: 'A deletion or correction request only (404 otherwise); 409 until it has ended, 410 once the receipt was deleted.',
         security,
         params: RequestIdParams,
-        response: { 200: Type.String({ description: 'text/html' }), ...errors, 409: Problem, 410: Problem },
+        response: { 200: content('The certificate, as a page', { 'text/html': Type.String() }, { headers: resultHeaders }), ...problems(409, 410) },
       },
     },
     async (request, reply) => {
@@ -104,10 +135,12 @@ export async function deliveryRoutes(
     {
       config: { permission: 'requests:download' },
       schema: {
+        operationId: 'getReceiptPublicKey',
         tags: ['delivery'],
         summary: 'The Ed25519 public key that verifies deletion receipts (signature over the digest)',
+        description: 'Receipts name the key that signed them by its keyId.',
         security,
-        response: { 200: ReceiptKey, 401: Problem },
+        response: { 200: json(ReceiptKey, 'The key', { example: RECEIPT_KEY_EXAMPLE }) },
       },
     },
     async () => receiptKey,
@@ -118,12 +151,14 @@ export async function deliveryRoutes(
     {
       config: { permission: 'links:create' },
       schema: {
+        operationId: 'createDownloadLink',
         tags: ['delivery'],
         summary: 'Create a link that downloads the result without an API key, for the data subject',
+        description: 'The link is signed and expires; 409 and 410 as for the download.',
         security,
         params: RequestIdParams,
-        body: CreateLinkBody,
-        response: { 201: LinkView, ...errors, 409: Problem, 410: Problem },
+        body: withExample(CreateLinkBody, DELIVERY_EXAMPLES.createLink),
+        response: { 201: json(LinkView, 'The link', { example: DELIVERY_EXAMPLES.link }), ...problems(409, 410) },
       },
     },
     async (request, reply) => {
@@ -138,11 +173,13 @@ export async function deliveryRoutes(
     {
       config: { permission: 'requests:read' },
       schema: {
+        operationId: 'listDownloads',
         tags: ['delivery'],
         summary: 'Every download of the result: by which key or link, when, which part and bytes',
+        description: 'Oldest first.',
         security,
         params: RequestIdParams,
-        response: { 200: DownloadList, ...errors },
+        response: { 200: json(DownloadList, 'The downloads', { example: DELIVERY_EXAMPLES.downloads }) },
       },
     },
     async (request) => service.listDownloads(request.tenantId, request.params.id),
@@ -156,12 +193,15 @@ export async function linkRoutes(scope: FastifyInstance, service: DeliveryServic
     '/downloads/:token',
     {
       schema: {
+        operationId: 'downloadResultByLink',
         tags: ['delivery'],
         summary: 'Download a result through a link; ranges resume',
+        description: 'For the data subject: the signed token is the only credential. 403: not a valid link; 410: expired or used up.',
+        security: [],
         params: TokenParams,
         querystring: ReportQuery,
         headers: RangeHeaders,
-        response: { ...fileResponses, 400: Problem, 403: Problem },
+        response: { ...fileResponses, ...problems(403, 503) },
       },
     },
     async (request, reply) => send(reply, () => service.linkDownload(request.params.token, askOf(request, request.query), request.ip)),
@@ -171,10 +211,13 @@ export async function linkRoutes(scope: FastifyInstance, service: DeliveryServic
     '/downloads/:token/view/*',
     {
       schema: {
+        operationId: 'viewReportByLink',
         tags: ['delivery'],
         summary: 'View the access report online through a link (for a browser: no API key needed)',
+        description: 'As viewReport, with the link as the credential (403: not a valid link; 410: expired or used up).',
+        security: [],
         params: Type.Object({ token: TokenParams.properties.token, '*': ViewPath }),
-        response: { 200: FileResponse, 400: Problem, 403: Problem, 404: Problem, 409: Problem, 410: Problem },
+        response: { ...viewResponses, ...problems(400, 403, 503) },
       },
     },
     async (request, reply) => view(reply, request.params['*'], (path) => service.linkView(request.params.token, path, request.ip)),

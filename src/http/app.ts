@@ -24,6 +24,17 @@ import { answerClientError } from './client-errors.js';
 import { registerPaginationLinks } from './pagination-links.js';
 import { registerChallenges } from './challenges.js';
 import { registerIdempotency } from '../idempotency/idempotency-keys.js';
+import { declareProblems, swaggerOptions, validationProblems } from './openapi.js';
+import { RequestList, RequestSummary, RequestView, TaskView } from '../requests/schemas.js';
+import { ApiKeyView } from '../auth/schemas.js';
+import { AuditEventView } from '../audit/schemas.js';
+import { DeliveryView, WebhookView } from '../webhooks/schemas.js';
+
+/**
+ * The schemas the document names (components.schemas), each registered once; routes reference them with
+ * ref(). Problem is registered with the problem handlers (problems.ts).
+ */
+const NAMED_SCHEMAS = [RequestView, RequestSummary, RequestList, TaskView, ApiKeyView, AuditEventView, WebhookView, DeliveryView];
 
 /**
  * The HTTP API. Plugin order matters: error handling and OpenAPI first (swagger must see
@@ -59,28 +70,20 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   await registerCors(app, ctx.config.corsOrigins);
   // The API takes JSON (uploads have a parser of their own): a text/plain body is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'DSAR backend',
-        version: '0.1.0',
-        description:
-          'Access (GDPR Art. 15), export (Art. 20) and deletion (Art. 17) requests for the collaboration suite, ' +
-          'answered per feature of its disclosure catalogue.',
-      },
-      components: {
-        securitySchemes: {
-          apiKey: {
-            type: 'http',
-            scheme: 'bearer',
-            description: "A tenant API key (dsar_…, role admin or agent), or a data subject's token from the suite's login (a JWT)",
-          },
-          metricsToken: { type: 'http', scheme: 'bearer', description: "The deployment's METRICS_TOKEN (its Prometheus scraper's)" },
-        },
-      },
-    },
-  });
+  // The contract (http/openapi.ts): named schemas are registered once and referenced with ref().
+  for (const schema of NAMED_SCHEMAS) app.addSchema(schema);
+  app.addHook('onRoute', (route) => declareProblems(route, validationProblems(route)));
+  await app.register(
+    swagger,
+    swaggerOptions({
+      title: 'DSAR backend',
+      version: '0.1.0',
+      description:
+        'Access (GDPR Art. 15), export (Art. 20) and deletion (Art. 17) requests for the collaboration suite, ' +
+        'answered per feature of its disclosure catalogue. Errors are application/problem+json (RFC 9457); every ' +
+        'POST under /v1 takes an Idempotency-Key; every answer carries X-Request-Id.',
+    }),
+  );
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

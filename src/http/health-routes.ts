@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { Context } from '../context.js';
 import { answers } from '../dependencies.js';
+import { responseHeader, json } from './openapi.js';
 
 const Health = Type.Object({
   status: Type.Enum(['ok', 'unavailable']),
@@ -14,13 +15,39 @@ async function check(probe: () => Promise<unknown>): Promise<'ok' | 'failing'> {
 }
 
 export async function healthRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness', response: { 200: Health } } }, async () => ({
-    status: 'ok' as const,
-  }));
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        operationId: 'getLiveness',
+        tags: ['health'],
+        summary: 'Liveness',
+        description: 'The process answers; it checks nothing else.',
+        security: [],
+        response: { 200: json(Health, 'Alive', { example: { status: 'ok' } }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'Readiness: Postgres and Redis answer', response: { 200: Health, 503: Health } } },
+    {
+      schema: {
+        operationId: 'getReadiness',
+        tags: ['health'],
+        summary: 'Readiness: Postgres and Redis answer',
+        description: 'Each dependency gets 2 s; a load balancer sends no calls while this is 503.',
+        security: [],
+        response: {
+          200: json(Health, 'Ready', { example: { status: 'ok', checks: { postgres: 'ok', redis: 'ok' } } }),
+          503: json(Health, 'Not ready: the failing dependency is named', {
+            example: { status: 'unavailable', checks: { postgres: 'ok', redis: 'failing' } },
+            headers: { 'Retry-After': responseHeader.retryAfter },
+          }),
+        },
+      },
+    },
     async (_request, reply) => {
       const [postgres, redis] = await Promise.all([check(() => ctx.database.sql`select 1`), check(() => ctx.redis.ping())]);
       const checks = { postgres, redis };

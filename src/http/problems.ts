@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { AppError, loggableError, type FieldError, type Problem } from '../errors.js';
+import { AppError, loggableError, type FieldError, Problem } from '../errors.js';
 import { serviceUnavailable, unavailable } from '../dependencies.js';
 
 /** Renders every error as application/problem+json; the only place that turns errors into HTTP. */
@@ -82,6 +82,8 @@ export function errorHandler(retryAfterSeconds: number): ErrorHandler {
 
 /** `retryAfterSeconds`: how long a caller waits before asking again while a dependency is down (a 503's Retry-After). */
 export function registerProblemHandlers(app: FastifyInstance, retryAfterSeconds: number): void {
+  // The one schema of every problem answer (openapi.ts problems() refers to it).
+  app.addSchema(Problem);
   const handleError = errorHandler(retryAfterSeconds);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) =>

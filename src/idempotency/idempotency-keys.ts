@@ -1,8 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform, pipeline } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteOptions } from 'fastify';
 import Type, { type TSchema } from 'typebox';
-import { AppError, loggableError, Problem } from '../errors.js';
+import { AppError, loggableError } from '../errors.js';
+import { declareHeaders, declareProblems, responseHeader } from '../http/openapi.js';
 import type { Principal } from '../auth/principal.js';
 import { type HeldKey, type IdempotencyStore, KEY_TTL_HOURS, type StoredAnswer } from './idempotency-store.js';
 
@@ -114,21 +116,22 @@ function keptHeaders(reply: FastifyReply): Record<string, string> {
   return kept;
 }
 
-/** The header in each POST's schema: validated (400 when malformed) and documented in the OpenAPI. */
-function declareHeader(schema: { headers?: unknown; response?: unknown } = {}) {
+/**
+ * The header in each POST's schema: validated (400 when malformed) and documented in the OpenAPI, with
+ * its answers (409 in use, 422 reused) and the mark of a replayed success.
+ */
+function declareHeader(route: RouteOptions): void {
+  const schema = route.schema ?? {};
   const headers = (schema.headers ?? Type.Object({})) as { properties?: Record<string, TSchema> };
-  const response = (schema.response ?? {}) as Record<string, unknown>;
-  return {
-    ...schema,
-    headers: { ...headers, type: 'object', properties: { ...headers.properties, [HEADER]: KeyHeader } },
-    response: { ...response, 409: response[409] ?? Problem, 422: response[422] ?? Problem },
-  };
+  route.schema = { ...schema, headers: { ...headers, type: 'object', properties: { ...headers.properties, [HEADER]: KeyHeader } } };
+  declareProblems(route, [400, 409, 422]);
+  declareHeaders(route, { 'Idempotent-Replayed': responseHeader.idempotentReplayed }, (status) => status.startsWith('2'));
 }
 
 export function registerIdempotency(scope: FastifyInstance, store: IdempotencyStore): void {
   scope.decorateRequest('idempotency');
   scope.addHook('onRoute', (route) => {
-    if ([route.method].flat().includes('POST')) route.schema = declareHeader(route.schema);
+    if ([route.method].flat().includes('POST')) declareHeader(route);
   });
 
   // After sign-in and validation (preHandler): only calls the handler will run claim a key.

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { AppError, Problem } from '../errors.js';
+import { AppError } from '../errors.js';
+import { content, problem } from '../http/openapi.js';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -27,13 +28,15 @@ export async function metricsRoutes(app: FastifyInstance, metrics: Metrics, toke
     '/metrics',
     {
       schema: {
+        operationId: 'getMetrics',
         tags: ['operations'],
         summary: "Prometheus metrics (text exposition format), for the operator's scraper",
+        description: 'Nothing personal, but much about the operation: with the METRICS_TOKEN only.',
         security: [{ metricsToken: [] }],
         response: {
-          200: { description: 'The metrics', content: { 'text/plain': { schema: Type.String() } } },
-          401: Problem,
-          404: Problem,
+          200: content('The metrics', { 'text/plain': Type.String() }),
+          401: problem(401, 'No valid METRICS_TOKEN (WWW-Authenticate: Bearer realm="metrics")'),
+          404: problem(404, 'Metrics are off: the deployment has no METRICS_TOKEN'),
         },
       },
     },

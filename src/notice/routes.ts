@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../auth/principal.js';
-import { Problem } from '../errors.js';
+import { json, withExample } from '../http/openapi.js';
 import type { NoticeService } from './notice-service.js';
-import { TenantNotice, TenantNoticeView } from './schemas.js';
+import { NOTICE_EXAMPLES, TenantNotice, TenantNoticeView } from './schemas.js';
 
 /** The tenant's notice: what results tell subjects beyond the privacy statement. Agents read it; admins write it. */
 export async function noticeRoutes(scope: FastifyInstance, notices: NoticeService): Promise<void> {
@@ -15,10 +15,12 @@ export async function noticeRoutes(scope: FastifyInstance, notices: NoticeServic
     {
       config: { permission: 'notice:read' },
       schema: {
+        operationId: 'getTenantNotice',
         tags: ['configuration'],
         summary: "The organization's notice to subjects (controller, DPO, supervisory authority, recipients, transfers, retention) and what it lacks",
+        description: 'What results tell subjects besides the privacy statement, in its current version; `missing` lists the required parts not filled in.',
         security,
-        response: { 200: TenantNoticeView, 401: Problem },
+        response: { 200: json(TenantNoticeView, 'The notice and what it lacks', { example: NOTICE_EXAMPLES.view }) },
       },
     },
     async (request) => notices.get(request.tenantId),
@@ -29,11 +31,15 @@ export async function noticeRoutes(scope: FastifyInstance, notices: NoticeServic
     {
       config: { permission: 'tenant:configure' },
       schema: {
+        operationId: 'putTenantNotice',
         tags: ['configuration'],
         summary: 'Replace the notice; requests made from now on are answered with this version, earlier ones keep theirs',
+        description:
+          'A new version each time (recorded in the audit trail). 400 names the field of a recipient id used twice or clashing with ' +
+          "the statement's, a transfer to an unknown recipient, or a feature given retention criteria twice.",
         security,
-        body: TenantNotice,
-        response: { 200: TenantNoticeView, 400: Problem, 401: Problem, 404: Problem },
+        body: withExample(TenantNotice, NOTICE_EXAMPLES.notice),
+        response: { 200: json(TenantNoticeView, 'The notice as now in force', { example: NOTICE_EXAMPLES.view }) },
       },
     },
     async (request) => notices.put(request.tenantId, request.body, actorOf(request.principal, request.ip)),

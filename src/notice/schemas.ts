@@ -107,3 +107,19 @@ export const TenantNoticeView = Type.Object({
   }),
 });
 export type TenantNoticeView = Static<typeof TenantNoticeView>;
+
+const NOTICE_EXAMPLE = {
+  controller: { name: 'Acme GmbH', email: 'privacy@acme.example', address: 'Hauptstraße 1, 10115 Berlin, Germany' },
+  dpo: { name: 'Data Protection Officer', email: 'dpo@acme.example' },
+  supervisoryAuthority: { name: 'Berliner Beauftragte für Datenschutz und Informationsfreiheit', url: 'https://www.datenschutz-berlin.de' },
+  region: 'European Economic Area',
+  recipients: [{ id: 'payroll-provider', name: 'Payroll Services Ltd', role: 'processor', receives: 'Clock-in records, to pay wages', features: ['clock-in'] }],
+  transfers: [],
+  retention: { default: 'Kept while the account exists, and deleted 90 days after it is closed' },
+  automatedDecisions: { made: false },
+} satisfies TenantNotice;
+
+export const NOTICE_EXAMPLES = {
+  notice: NOTICE_EXAMPLE,
+  view: { version: 3, updatedAt: '2026-12-01T09:00:00.000Z', notice: NOTICE_EXAMPLE, missing: [] },
+};

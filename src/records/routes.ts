@@ -1,21 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Problem } from '../errors.js';
+import { json, problems } from '../http/openapi.js';
 import { RequestIdParams } from '../requests/schemas.js';
 import type { RecordService } from './record-service.js';
-import { CcpaMetrics, MetricsQuery, RequestRecordView } from './schemas.js';
+import { CcpaMetrics, MetricsQuery, RECORD_EXAMPLES, RequestRecordView } from './schemas.js';
 
 /** Thin routes: a request's record, and the yearly figures, for the tenant's admins. */
 export async function recordRoutes(scope: FastifyInstance, service: RecordService): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
-  const errors = { 400: Problem, 401: Problem, 403: Problem };
 
   app.get(
     '/requests/:id/record',
     {
       config: { permission: 'records:read' },
       schema: {
+        operationId: 'getRequestRecord',
         tags: ['records'],
         summary: "An ended request's record, with the signed receipt it was answered with (kept after its result expired)",
         description:
@@ -24,7 +24,7 @@ export async function recordRoutes(scope: FastifyInstance, service: RecordServic
           'downloads answer 410 once it expired or was erased. 404 while the request has not ended, and once the record was purged.',
         security,
         params: RequestIdParams,
-        response: { 200: RequestRecordView, ...errors, 404: Problem },
+        response: { 200: json(RequestRecordView, 'The record', { example: RECORD_EXAMPLES.record }), ...problems(404) },
       },
     },
     async (request) => service.get(request.tenantId, request.params.id),
@@ -35,6 +35,7 @@ export async function recordRoutes(scope: FastifyInstance, service: RecordServic
     {
       config: { permission: 'records:read' },
       schema: {
+        operationId: 'getCcpaMetrics',
         tags: ['records'],
         summary: 'The yearly figures of CCPA § 7102, per request type, of the requests received in the year',
         description:
@@ -43,7 +44,7 @@ export async function recordRoutes(scope: FastifyInstance, service: RecordServic
           'were withdrawn (cancelled) or are still open.',
         security,
         querystring: MetricsQuery,
-        response: { 200: CcpaMetrics, ...errors },
+        response: { 200: json(CcpaMetrics, 'The figures, one entry per request type', { example: RECORD_EXAMPLES.metrics }) },
       },
     },
     async (request) => service.ccpaMetrics(request.tenantId, request.query.year),

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { DeletionReceipt } from '../results/receipt/deletion-receipt.js';
+import { DELIVERY_EXAMPLES } from '../delivery/schemas.js';
 import { Regime, RejectionReason, RequestType } from '../requests/schemas.js';
 import { RECORD_OUTCOMES } from './tables.js';
 
@@ -61,3 +62,36 @@ export const CcpaMetrics = Type.Object(
   { additionalProperties: false },
 );
 export type CcpaMetrics = Static<typeof CcpaMetrics>;
+
+export const RECORD_EXAMPLES = {
+  record: {
+    requestId: DELIVERY_EXAMPLES.receipt.requestId,
+    accountId: 'carol',
+    type: 'deletion',
+    regime: 'gdpr',
+    outcome: 'complied',
+    rejectionReason: null,
+    receivedAt: '2026-12-05T10:00:00.000Z',
+    dueAt: '2027-01-05T10:00:00.000Z',
+    endedAt: '2026-12-05T10:02:10.000Z',
+    keptUntil: '2028-12-05T10:02:10.000Z',
+    receipt: DELIVERY_EXAMPLES.receipt,
+  },
+  metrics: {
+    year: 2026,
+    types: [
+      {
+        type: 'access',
+        received: 120,
+        compliedInWhole: 112,
+        compliedInPart: 4,
+        denied: 2,
+        failed: 0,
+        withdrawn: 1,
+        open: 1,
+        medianDaysToRespond: 0.4,
+        meanDaysToRespond: 2.1,
+      },
+    ],
+  },
+};

@@ -2,34 +2,42 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../auth/principal.js';
-import { AuditEventList } from '../audit/schemas.js';
-import { Problem } from '../errors.js';
+import { AUDIT_EXAMPLES, AuditEventList } from '../audit/schemas.js';
+import { empty, type Headers, json, problems, ref, responseHeader, withExample } from '../http/openapi.js';
 import type { RequestService } from './request-service.js';
 import type { ReviewService } from './review-service.js';
 import type { RetryService } from './retry-service.js';
 import { conditionalGet } from '../http/conditional-get.js';
-import { BULK_RETRY_LIMIT, BulkRetryBody, BulkRetryResult, CreateRequestBody, ExtendBody, NoteBody, RejectBody, ReleaseBody, ListRequestsQuery, RequestIdParams, RequestList, RequestStats, RequestView } from './schemas.js';
+import { BULK_RETRY_LIMIT, EXAMPLES, BulkRetryBody, BulkRetryResult, CreateRequestBody, ExtendBody, NoteBody, RejectBody, ReleaseBody, ListRequestsQuery, RequestIdParams, RequestList, RequestStats, RequestView } from './schemas.js';
 
 /** Thin routes: validate (schemas), authorize (config.permission, auth/hook.ts), call the service. */
 export async function requestRoutes(scope: FastifyInstance, service: RequestService, review: ReviewService, retries: RetryService): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
-  const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
+  const tags = ['requests'];
+  const answer = (description: string, headers?: Headers) =>
+    json(ref(RequestView), description, { example: EXAMPLES.request, ...(headers ? { headers } : {}) });
+  const location = { Location: responseHeader.location };
 
   app.post(
     '/requests',
     {
       config: { permission: 'requests:create' },
       schema: {
-        tags: ['requests'],
+        operationId: 'createRequest',
+        tags,
         summary: 'Open an access, export or deletion request for one data subject',
         description:
           '202: taken (awaiting_approval when the tenant reviews this type, else queued). 200: the subject already has an ' +
           'open request of this type; that one is returned and its trail records the new ask. A key must say how it ' +
           "verified the subject (`verification`, else 422); a subject's own deletion needs a recent login (401 step-up-required).",
         security,
-        body: CreateRequestBody,
-        response: { 200: RequestView, 202: RequestView, ...errors, 413: Problem, 422: Problem },
+        body: withExample(CreateRequestBody, EXAMPLES.createRequest),
+        response: {
+          200: answer('The subject already has an open request of this type: that one (its trail records the new ask)', location),
+          202: answer('Taken: awaiting_approval when the tenant reviews this type, else queued', location),
+          ...problems(409, 422),
+        },
       },
     },
     async (request, reply) => {
@@ -44,11 +52,13 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:read' },
       schema: {
-        tags: ['requests'],
+        operationId: 'listRequests',
+        tags,
         summary: "List this tenant's requests, newest first",
+        description: 'Filtered by status, type, subject and deadline; a page at a time (`nextCursor`, and a `Link` header to the next page).',
         security,
         querystring: ListRequestsQuery,
-        response: { 200: RequestList, ...errors },
+        response: { 200: json(ref(RequestList), 'A page of requests', { example: EXAMPLES.requestList, headers: { Link: responseHeader.link } }) },
       },
     },
     async (request) => service.list(request.principal, request.query),
@@ -59,10 +69,12 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:read' },
       schema: {
-        tags: ['requests'],
+        operationId: 'getRequestStats',
+        tags,
         summary: "How many of this tenant's requests are in each status, and how many are overdue",
+        description: 'For a dashboard: counts by status, and the open requests past their deadline (paused ones are not counted).',
         security,
-        response: { 200: RequestStats, 401: Problem },
+        response: { 200: json(RequestStats, 'The counts', { example: EXAMPLES.stats }) },
       },
     },
     async (request) => service.stats(request.principal),
@@ -73,12 +85,15 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:approve' },
       schema: {
-        tags: ['requests'],
+        operationId: 'extendRequest',
+        tags,
+        description:
+          '409: the request has ended or was extended already. 422 extension-not-allowed: its regime allows no (such) extension.',
         summary: "Extend the request's deadline once, with a reason, as far as its regime allows (gdpr: 2 months; ccpa: 45 days; pipl: none)",
         security,
         params: RequestIdParams,
-        body: ExtendBody,
-        response: { 200: RequestView, ...errors, 409: Problem, 422: Problem },
+        body: withExample(ExtendBody, EXAMPLES.extend),
+        response: { 200: answer('The request, with its new deadline'), ...problems(409, 422) },
       },
     },
     async (request) => service.extend(request.tenantId, request.params.id, request.body, actorOf(request.principal, request.ip)),
@@ -89,7 +104,8 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:retry' },
       schema: {
-        tags: ['requests'],
+        operationId: 'retryRequests',
+        tags,
         summary: "Retry this tenant's failed and partially completed requests that match, in bulk",
         description:
           'Takes the requests with a failed task (of `feature`, if given) in the statuses given (default: failed and ' +
@@ -98,8 +114,8 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
           'call again for the rest). Requests that cannot be retried any more (changed meanwhile, or the subject has ' +
           'another open request of the type) are skipped. Answers how many were retried, and which.',
         security,
-        body: BulkRetryBody,
-        response: { 202: BulkRetryResult, 400: Problem, 401: Problem, 403: Problem },
+        body: withExample(BulkRetryBody, EXAMPLES.bulkRetry),
+        response: { 202: json(BulkRetryResult, 'How many were retried, and which', { example: EXAMPLES.bulkRetried }) },
       },
     },
     async (request, reply) => reply.code(202).send(await retries.retryAll(request.tenantId, request.body, actorOf(request.principal, request.ip))),
@@ -110,7 +126,8 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:retry' },
       schema: {
-        tags: ['requests'],
+        operationId: 'retryRequest',
+        tags,
         summary: "Retry a failed or partially completed request from where it failed: only its failed tasks run again",
         description:
           'The failed tasks go back to pending and the request to queued; the tasks that completed are not run again ' +
@@ -120,7 +137,7 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
           'status, has no failed task, or the subject has another open request of its type.',
         security,
         params: RequestIdParams,
-        response: { 202: RequestView, ...errors, 409: Problem },
+        response: { 202: answer('Queued again: its failed tasks run'), ...problems(409) },
       },
     },
     async (request, reply) => reply.code(202).send(await retries.retry(request.tenantId, request.params.id, actorOf(request.principal, request.ip))),
@@ -131,13 +148,17 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:read' },
       schema: {
-        tags: ['requests'],
+        operationId: 'getRequest',
+        tags,
         summary: 'A request with one task per feature',
         description: 'Sent with an ETag: polling with `If-None-Match` answers 304 (no body) until the request changes.',
         security,
         params: RequestIdParams,
         headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ description: 'The ETag of the last answer' })) }),
-        response: { 200: RequestView, 304: Type.Null({ description: 'Not modified: the ETag given is current' }), ...errors },
+        response: {
+          200: answer('The request', { ETag: responseHeader.etag, 'Cache-Control': responseHeader.cacheControl }),
+          304: empty('Not modified: the ETag given is current', { ETag: responseHeader.etag }),
+        },
       },
       onSend: conditionalGet,
     },
@@ -149,11 +170,13 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:cancel' },
       schema: {
-        tags: ['requests'],
+        operationId: 'cancelRequest',
+        tags,
         summary: 'Cancel a request that has not ended',
+        description: '409: the request has ended, or its result waits for release.',
         security,
         params: RequestIdParams,
-        response: { 200: RequestView, ...errors, 409: Problem },
+        response: { 200: answer('The request, cancelled'), ...problems(409) },
       },
     },
     async (request) => service.cancel(request.tenantId, request.params.id, actorOf(request.principal, request.ip)),
@@ -164,27 +187,32 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:read' },
       schema: {
+        operationId: 'listRequestEvents',
         tags: ['audit'],
         summary: "A request's audit trail, oldest first: what happened, when, by whom and from where",
+        description: 'Every step of the request, without personal data beyond ids.',
         security,
         params: RequestIdParams,
-        response: { 200: AuditEventList, ...errors },
+        response: { 200: json(AuditEventList, 'The trail', { example: AUDIT_EXAMPLES.events }) },
       },
     },
     async (request) => ({ items: await service.events(request.tenantId, request.params.id) }),
   );
 
-  const decision = { ...errors, 409: Problem };
+  const decided = (description: string) => ({ 200: answer(description), ...problems(409) });
+  const decision = 'An agent decides a request under review (409: it is not awaiting that decision).';
   app.post(
     '/requests/:id/approve',
     {
       config: { permission: 'requests:approve' },
       schema: {
+        operationId: 'approveRequest',
         tags: ['review'],
         summary: 'Approve a request awaiting approval: it runs',
+        description: decision,
         security,
         params: RequestIdParams,
-        response: { 200: RequestView, ...decision },
+        response: decided('The request, queued'),
       },
     },
     async (request) => review.approve(request.tenantId, request.params.id, actorOf(request.principal, request.ip)),
@@ -195,12 +223,14 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:approve' },
       schema: {
+        operationId: 'rejectRequest',
         tags: ['review'],
         summary: 'Reject a request under review, with a reason shown to the subject; nothing runs',
+        description: decision,
         security,
         params: RequestIdParams,
-        body: RejectBody,
-        response: { 200: RequestView, ...decision },
+        body: withExample(RejectBody, EXAMPLES.reject),
+        response: decided('The request, rejected'),
       },
     },
     async (request) => review.reject(request.tenantId, request.params.id, request.body, actorOf(request.principal, request.ip)),
@@ -211,12 +241,14 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:approve' },
       schema: {
+        operationId: 'requestInfo',
         tags: ['review'],
         summary: 'Ask the subject for more before deciding (awaiting_subject); the deadline pauses until they answer',
+        description: decision,
         security,
         params: RequestIdParams,
-        body: NoteBody,
-        response: { 200: RequestView, ...decision },
+        body: withExample(NoteBody, EXAMPLES.note),
+        response: decided('The request, awaiting the subject'),
       },
     },
     async (request) => review.requestInfo(request.tenantId, request.params.id, request.body.note, actorOf(request.principal, request.ip)),
@@ -227,12 +259,14 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:respond' },
       schema: {
+        operationId: 'respondToRequest',
         tags: ['review'],
         summary: "The subject's answer to what was asked: back to awaiting_approval, the deadline moved on by the pause",
+        description: 'The data subject answers (their own token); 409: nothing was asked.',
         security,
         params: RequestIdParams,
-        body: NoteBody,
-        response: { 200: RequestView, ...decision },
+        body: withExample(NoteBody, EXAMPLES.respond),
+        response: decided('The request, awaiting approval again'),
       },
     },
     async (request) =>
@@ -244,6 +278,7 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
     {
       config: { permission: 'requests:approve' },
       schema: {
+        operationId: 'releaseRequest',
         tags: ['review'],
         summary: 'Release a result awaiting release to the subject, withholding items with a reason if need be',
         description:
@@ -252,8 +287,8 @@ export async function requestRoutes(scope: FastifyInstance, service: RequestServ
           'with their reason (e.g. third_party_rights, GDPR Art. 15(4)). The request completes once the worker has done so.',
         security,
         params: RequestIdParams,
-        body: ReleaseBody,
-        response: { 200: RequestView, ...decision, 422: Problem },
+        body: withExample(ReleaseBody, EXAMPLES.release),
+        response: { ...decided('The request, released: it completes once the result is built'), ...problems(422) },
       },
     },
     async (request) => review.release(request.tenantId, request.params.id, request.body, actorOf(request.principal, request.ip)),

@@ -3,6 +3,7 @@ import { FeatureId } from '../catalogue/schema.js';
 import { REGIMES } from './deadlines.js';
 import { CHANGE_OUTCOMES, REJECTION_REASONS, REQUEST_STATUSES, RETRYABLE_STATUSES, REQUEST_TYPES, TASK_STATUSES, VERIFICATION_METHODS, WITHHOLDING_REASONS } from './lifecycle.js';
 import { ActorView } from '../audit/schemas.js';
+import { ref } from '../http/openapi.js';
 
 /** Request API schemas, written once: validation, TypeScript types and OpenAPI come from here. */
 
@@ -113,7 +114,7 @@ export const TaskView = Type.Object({
   error: Type.Optional(Type.String()),
   startedAt: Type.Optional(Type.String({ format: 'date-time' })),
   finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
-});
+}, { $id: 'Task', description: "One feature's part of a request" });
 export type TaskView = Static<typeof TaskView>;
 
 export const ResultLink = Type.Object({
@@ -183,10 +184,10 @@ export const RequestView = Type.Object(
     releaseReview: Type.Boolean({ description: 'true: the result waits in awaiting_release until an agent releases it' }),
     releasedAt: Type.Optional(Type.String({ format: 'date-time' })),
     withheld: Type.Optional(Type.Array(Type.Omit(WithheldItem, ['note']), { description: 'Items an agent withheld from the result, with the reason' })),
-    tasks: Type.Optional(Type.Array(TaskView)),
+    tasks: Type.Optional(Type.Array(ref(TaskView))),
     changes: Type.Optional(Type.Array(ChangeView, { description: 'A correction: the changes asked for and what became of each' })),
   },
-  { $id: 'Request' },
+  { $id: 'Request', description: 'A data subject request, with one task per feature' },
 );
 export type RequestView = Static<typeof RequestView>;
 
@@ -208,10 +209,18 @@ export const ListRequestsQuery = Type.Object(
 );
 export type ListRequestsQuery = Static<typeof ListRequestsQuery>;
 
-export const RequestList = Type.Object({
-  items: Type.Array(Type.Omit(RequestView, ['tasks', 'changes'])),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
+export const RequestSummary = Type.Omit(RequestView, ['tasks', 'changes'], {
+  $id: 'RequestSummary',
+  description: 'A request as lists show it: without its tasks and changes',
 });
+
+export const RequestList = Type.Object(
+  {
+    items: Type.Array(ref(RequestSummary)),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'The cursor of the next page (also in the Link header); null on the last' }),
+  },
+  { $id: 'RequestPage', description: 'A page of requests, newest first' },
+);
 export type RequestList = Static<typeof RequestList>;
 
 export const RequestStats = Type.Object({
@@ -268,3 +277,48 @@ export const BulkRetryResult = Type.Object({
   truncated: Type.Boolean({ description: `true: more requests matched than one call retries (${BULK_RETRY_LIMIT}); call again for the rest` }),
 });
 export type BulkRetryResult = Static<typeof BulkRetryResult>;
+
+/** Examples for the document, valid against the schemas above. */
+const REQUEST_ID = '0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23';
+const SUMMARY_EXAMPLE = {
+  id: REQUEST_ID,
+  type: 'access',
+  status: 'completed',
+  subject: { accountId: 'alice', identifiedBy: 'accountId' },
+  features: ['im', 'calendar'],
+  catalogueVersion: '2026-11',
+  regime: 'gdpr',
+  dueAt: '2027-01-05T10:00:00.000Z',
+  createdAt: '2026-12-05T10:00:00.000Z',
+  updatedAt: '2026-12-05T10:02:10.000Z',
+  completedAt: '2026-12-05T10:02:10.000Z',
+  result: {
+    href: `/v1/requests/${REQUEST_ID}/report`,
+    fileName: `dsar-${REQUEST_ID}.zip`,
+    mediaType: 'application/zip',
+    size: 48213,
+    sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  },
+  requestedBy: { type: 'api_key', id: '6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b', name: 'support team' },
+  verification: { method: 'sso', note: 'Signed in through the company SSO' },
+  releaseReview: false,
+};
+export const EXAMPLES = {
+  createRequest: { type: 'access', subject: { accountId: 'alice' }, features: ['im', 'calendar'], verification: { method: 'sso', note: 'Signed in through the company SSO' } },
+  request: {
+    ...SUMMARY_EXAMPLE,
+    tasks: [
+      { feature: 'im', status: 'completed', counts: { messages: 120 }, startedAt: '2026-12-05T10:00:01.000Z', finishedAt: '2026-12-05T10:01:30.000Z' },
+      { feature: 'calendar', status: 'completed', counts: { events: 14 }, startedAt: '2026-12-05T10:00:01.000Z', finishedAt: '2026-12-05T10:00:40.000Z' },
+    ],
+  },
+  requestList: { items: [SUMMARY_EXAMPLE], nextCursor: null },
+  stats: { byStatus: { queued: 2, processing: 1, completed: 40 }, overdue: 1 },
+  extend: { reason: 'Many sources to search for this account', months: 2 },
+  reject: { reason: 'manifestly_unfounded', note: 'The same request was answered last week' },
+  note: { note: 'Please confirm the email address the account used in 2024' },
+  respond: { note: 'It was alice@acme.example' },
+  release: { withhold: [{ feature: 'im', dataset: 'messages', reason: 'third_party_rights', note: 'Messages of a colleague' }] },
+  bulkRetry: { status: ['failed'], feature: 'im', createdAfter: '2026-12-01T00:00:00.000Z' },
+  bulkRetried: { retried: 1, ids: [REQUEST_ID], truncated: false },
+};

@@ -2,10 +2,10 @@ import { actorOf } from '../auth/principal.js';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
-import { Problem } from '../errors.js';
-import { RequestView } from '../requests/schemas.js';
+import { json, problems, rawBody, ref, withExample } from '../http/openapi.js';
+import { EXAMPLES, RequestView } from '../requests/schemas.js';
 import type { ManualTaskService } from './manual-task.js';
-import { CompleteTaskBody, TaskParams, UploadQuery, UploadedFile } from './schemas.js';
+import { CompleteTaskBody, TASK_EXAMPLES, TaskParams, UploadQuery, UploadedFile } from './schemas.js';
 
 /** Support agents answer manual tasks: supply a feature's data as files, then complete with a note. */
 export async function manualTaskRoutes(scope: FastifyInstance, service: ManualTaskService, maxUploadBytes: number) {
@@ -17,15 +17,17 @@ export async function manualTaskRoutes(scope: FastifyInstance, service: ManualTa
     {
       config: { permission: 'tasks:manual' },
       schema: {
+        operationId: 'completeManualTask',
         tags: ['manual tasks'],
         summary: 'Complete a manual task: the data was supplied, the erasure or the corrections were done by hand',
         description:
+          '409 task-not-waiting: the task is not in action_required. ' +
           "A correction's task answers each of the feature's changes (`changes`): corrected, with the value held before if known, " +
           'or refused with a reason the subject reads (422 when a change is missing, unknown or refused without a reason).',
         security,
         params: TaskParams,
-        body: CompleteTaskBody,
-        response: { 200: RequestView, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem },
+        body: withExample(CompleteTaskBody, TASK_EXAMPLES.complete),
+        response: { 200: json(ref(RequestView), 'The request, with the task completed', { example: EXAMPLES.request }), ...problems(409, 422) },
       },
     },
     async (request) => service.complete(
@@ -47,12 +49,17 @@ export async function manualTaskRoutes(scope: FastifyInstance, service: ManualTa
         config: { permission: 'tasks:manual' },
         bodyLimit: maxUploadBytes,
         schema: {
+          operationId: 'uploadManualTaskFile',
           tags: ['manual tasks'],
           summary: "Add a file as this feature's data for an access or export request (raw body)",
+          description:
+            'The body is the file, sent as it is with its own Content-Type (default application/octet-stream). ' +
+            '409: the task is not in action_required, or the request is a deletion. 413: the file is over MAX_UPLOAD_BYTES.',
           security,
           params: TaskParams,
           querystring: UploadQuery,
-          response: { 201: UploadedFile, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 413: Problem },
+          ...rawBody("The file's bytes, of any media type (its Content-Type is kept with it)"),
+          response: { 201: json(UploadedFile, 'The file, stored', { example: TASK_EXAMPLES.uploaded }), ...problems(409, 413) },
         },
       },
       async (request, reply) => {

@@ -54,3 +54,9 @@ export const UploadedFile = Type.Object({
   sha256: Type.String(),
 });
 export type UploadedFile = Static<typeof UploadedFile>;
+
+/** Examples for the document, valid against the schemas above. */
+export const TASK_EXAMPLES = {
+  complete: { note: 'Exported from the meeting system' },
+  uploaded: { name: 'clock-in-2026.csv', mediaType: 'text/csv', size: 18231, sha256: '2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae' },
+};

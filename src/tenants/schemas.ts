@@ -65,3 +65,12 @@ export const ApprovalSettings = Type.Object(
   { additionalProperties: false, description: 'Per request type, and for the release of results; deletion is review unless set' },
 );
 export type ApprovalSettings = Static<typeof ApprovalSettings>;
+
+/** Examples for the document, valid against the schemas above. */
+export const TENANT_EXAMPLES = {
+  feature: { feature: 'clock-in', enabled: true, adapter: 'http', builtInAvailable: true, connector: { baseUrl: 'https://clock-in.internal.example.com/dsar' } },
+  putFeature: { enabled: true, adapter: 'http', connector: { baseUrl: 'https://clock-in.internal.example.com/dsar', secret: 'a-shared-secret-of-32-characters' } },
+  features: { items: [{ feature: 'im', enabled: true, adapter: 'built_in', builtInAvailable: true }] },
+  policy: { sharedData: 'own_only' },
+  approval: { access: 'auto', export: 'auto', deletion: 'review', release: 'review' },
+};

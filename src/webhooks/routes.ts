@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
-import { Problem } from '../errors.js';
+import { empty, responseHeader, json, problems, ref, withExample } from '../http/openapi.js';
 import { actorOf } from '../auth/principal.js';
 import type { WebhookService } from './webhook-service.js';
-import { CreatedWebhook, CreateWebhookBody, DeliveryList, DeliveryParams, DeliveryQuery, DeliveryView, WebhookList, WebhookParams } from './schemas.js';
+import { CreatedWebhook, CreateWebhookBody, DeliveryList, DeliveryParams, DeliveryQuery, DeliveryView, WEBHOOK_EXAMPLES, WebhookList, WebhookParams } from './schemas.js';
 
 /** Admins register their tenant's webhook endpoints, read each one's delivery log and replay a delivery. */
 export async function webhookRoutes(scope: FastifyInstance, webhooks: WebhookService): Promise<void> {
@@ -12,19 +11,19 @@ export async function webhookRoutes(scope: FastifyInstance, webhooks: WebhookSer
   const security = [{ apiKey: [] }];
   const config = { permission: 'webhooks:manage' } as const;
   const tags = ['webhooks'];
-  const errors = { 401: Problem, 403: Problem };
 
   app.post(
     '/webhooks',
     {
       config,
       schema: {
+        operationId: 'createWebhook',
         tags,
         summary: 'Register an endpoint for request events; its signing secret is shown in this answer only',
         description: 'The URL must be https and resolve to public addresses only (OUTBOUND_ALLOW_HOSTS aside): anything else answers 400.',
         security,
-        body: CreateWebhookBody,
-        response: { 201: CreatedWebhook, ...errors, 400: Problem },
+        body: withExample(CreateWebhookBody, WEBHOOK_EXAMPLES.create),
+        response: { 201: json(CreatedWebhook, 'The endpoint, with its signing secret', { example: WEBHOOK_EXAMPLES.created }) },
       },
     },
     async (request, reply) => reply.code(201).send(await webhooks.create(request.tenantId, request.body, actorOf(request.principal, request.ip))),
@@ -32,7 +31,17 @@ export async function webhookRoutes(scope: FastifyInstance, webhooks: WebhookSer
 
   app.get(
     '/webhooks',
-    { config, schema: { tags, summary: "The tenant's webhook endpoints (never their secrets)", security, response: { 200: WebhookList, ...errors } } },
+    {
+      config,
+      schema: {
+        operationId: 'listWebhooks',
+        tags,
+        summary: "The tenant's webhook endpoints (never their secrets)",
+        description: 'Each endpoint with the events it gets.',
+        security,
+        response: { 200: json(WebhookList, 'The endpoints', { example: WEBHOOK_EXAMPLES.list }) },
+      },
+    },
     async (request) => webhooks.list(request.tenantId),
   );
 
@@ -41,11 +50,13 @@ export async function webhookRoutes(scope: FastifyInstance, webhooks: WebhookSer
     {
       config,
       schema: {
+        operationId: 'deleteWebhook',
         tags,
         summary: 'Remove an endpoint with its delivery log; nothing more is sent to it',
+        description: 'Its delivery log goes with it; the audit trail keeps who removed it.',
         security,
         params: WebhookParams,
-        response: { 204: Type.Null(), ...errors, 404: Problem },
+        response: { 204: empty('Removed'), ...problems(404) },
       },
     },
     async (request, reply) => {
@@ -59,12 +70,14 @@ export async function webhookRoutes(scope: FastifyInstance, webhooks: WebhookSer
     {
       config,
       schema: {
+        operationId: 'listWebhookDeliveries',
         tags,
         summary: "The endpoint's delivery log, newest event first: state, attempts, last status code and error kind",
+        description: 'A page at a time (`nextCursor`, and a `Link` header to the next page).',
         security,
         params: WebhookParams,
         querystring: DeliveryQuery,
-        response: { 200: DeliveryList, ...errors, 400: Problem, 404: Problem },
+        response: { 200: json(DeliveryList, 'A page of deliveries', { example: WEBHOOK_EXAMPLES.deliveries, headers: { Link: responseHeader.link } }) },
       },
     },
     async (request) => webhooks.deliveries(request.tenantId, request.params.id, request.query),
@@ -75,11 +88,13 @@ export async function webhookRoutes(scope: FastifyInstance, webhooks: WebhookSer
     {
       config,
       schema: {
+        operationId: 'replayWebhookDelivery',
         tags,
         summary: 'Send a delivery again (a failed one, or any): the same payload, with a fresh signature',
+        description: 'The delivery is queued to be sent again; its entry in the log shows the outcome.',
         security,
         params: DeliveryParams,
-        response: { 202: DeliveryView, ...errors, 404: Problem },
+        response: { 202: json(ref(DeliveryView), 'The delivery, queued again', { example: WEBHOOK_EXAMPLES.delivery }) },
       },
     },
     async (request, reply) =>

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { DELIVERY_STATES, WEBHOOK_EVENT_TYPES } from './events.js';
+import { ref } from '../http/openapi.js';
 
 /** Webhook schemas, written once: validation, types and OpenAPI. */
 
@@ -21,7 +22,7 @@ export const WebhookView = Type.Object({
   url: Type.String(),
   events: Type.Array(EventType),
   createdAt: Type.String({ format: 'date-time' }),
-});
+}, { $id: 'Webhook', description: "An endpoint of the tenant's, and the events it gets" });
 export type WebhookView = Static<typeof WebhookView>;
 
 export const CreatedWebhook = Type.Object({
@@ -34,7 +35,7 @@ export const CreatedWebhook = Type.Object({
 });
 export type CreatedWebhook = Static<typeof CreatedWebhook>;
 
-export const WebhookList = Type.Object({ items: Type.Array(WebhookView) });
+export const WebhookList = Type.Object({ items: Type.Array(ref(WebhookView)) });
 export type WebhookList = Static<typeof WebhookList>;
 
 export const WebhookParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Webhook id' }) });
@@ -61,11 +62,11 @@ export const DeliveryView = Type.Object({
   lastAttemptAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   deliveredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
-});
+}, { $id: 'WebhookDelivery', description: 'One event sent to one endpoint: its state and attempts' });
 export type DeliveryView = Static<typeof DeliveryView>;
 
 export const DeliveryList = Type.Object({
-  items: Type.Array(DeliveryView),
+  items: Type.Array(ref(DeliveryView)),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 export type DeliveryList = Static<typeof DeliveryList>;
@@ -93,3 +94,31 @@ export const WebhookPayload = Type.Object(
   { additionalProperties: false },
 );
 export type WebhookPayload = Static<typeof WebhookPayload>;
+
+const WEBHOOK_EXAMPLE = {
+  id: '3c8e5f1a-7b2d-4c6e-9f0a-1b2c3d4e5f60',
+  url: 'https://console.example.com/dsar-events',
+  events: ['request.status_changed'],
+  createdAt: '2026-12-01T09:00:00.000Z',
+};
+const DELIVERY_EXAMPLE = {
+  id: '8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d',
+  type: 'request.status_changed',
+  requestId: '0b9d3c52-5a0e-4d8a-9c1e-7f2f4b6a1d23',
+  sequence: 17,
+  state: 'delivered',
+  attempts: 1,
+  lastStatusCode: 204,
+  lastError: null,
+  lastAttemptAt: '2026-12-05T10:02:11.000Z',
+  deliveredAt: '2026-12-05T10:02:11.000Z',
+  createdAt: '2026-12-05T10:02:10.000Z',
+};
+/** Examples for the document, valid against the schemas above. */
+export const WEBHOOK_EXAMPLES = {
+  create: { url: WEBHOOK_EXAMPLE.url, events: WEBHOOK_EXAMPLE.events },
+  created: { ...WEBHOOK_EXAMPLE, secret: 'whsec_9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c' },
+  list: { items: [WEBHOOK_EXAMPLE] },
+  delivery: DELIVERY_EXAMPLE,
+  deliveries: { items: [DELIVERY_EXAMPLE], nextCursor: null },
+};
