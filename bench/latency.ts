@@ -1,6 +1,6 @@
 import { FlowProducer, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { call, percentile, startSystem, type System } from './system.js';
+import { request, percentile, startSystem, type System } from './system.js';
 
 /**
  * Small requests, submit → completed (issue 17, item 1): access for alice and export for bob of the
@@ -22,13 +22,12 @@ interface Timing {
 
 async function once(system: System, type: string, accountId: string): Promise<Timing> {
   const started = performance.now();
-  const created = await call(system, 'POST', '/v1/requests', { type, subject: { accountId }, verification: VERIFICATION });
-  if (created.status !== 202) throw new Error(`POST /v1/requests answered ${created.status}`);
+  const created = await request(system, 'POST', '/v1/requests', { type, subject: { accountId }, verification: VERIFICATION });
   for (;;) {
-    const { json } = await call(system, 'GET', `/v1/requests/${created.json.id}`);
+    const { json } = await request(system, 'GET', `/v1/requests/${created.json.id}`);
     if (DONE.has(json.status)) {
       if (json.status !== 'completed') throw new Error(`request ended ${json.status}`);
-      return { server: Date.parse(json.completedAt) - Date.parse(json.createdAt), client: performance.now() - started };
+      return { server: Date.parse(json.completedAt ?? '') - Date.parse(json.createdAt), client: performance.now() - started };
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

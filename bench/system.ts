@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
 import { freePort } from '../src/embedded/ports.js';
 
 /**
@@ -62,14 +64,18 @@ function upMessage(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function call(system: System, method: string, url: string, body?: object): Promise<{ status: number; json: any }> {
+/** What the benchmarks read of a request; the API's answer is checked against it. */
+const RequestSeen = Type.Object({ id: Type.String(), status: Type.String(), createdAt: Type.String(), completedAt: Type.Optional(Type.String()) });
+
+export async function request(system: System, method: string, url: string, body?: object): Promise<{ status: number; json: Static<typeof RequestSeen> }> {
   const res = await fetch(`${system.base}${url}`, {
     method,
     headers: { authorization: `Bearer ${system.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
+  return { status: res.status, json: Value.Parse(RequestSeen, JSON.parse(text)) };
 }
 
 export function percentile(values: number[], p: number): number {
