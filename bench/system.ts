@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+import { freePort } from '../src/embedded/ports.js';
+
+/**
+ * The system as a user runs it: `dsar up` (what `npm start` runs after the build), embedded Postgres
+ * and Redis, demo data, the API and one worker in one process, in a temporary data directory on a
+ * free port. The benchmarks drive it over HTTP, as the admin console does.
+ */
+export interface System {
+  base: string;
+  key: string;
+  dataDir: string;
+  /** The embedded services' URLs, as `dsar up` records them for the other commands. */
+  urls: { databaseUrl: string; redisUrl: string };
+  stop(): Promise<void>;
+}
+
+const CLI = 'dist/src/cli.js';
+const UP_WITHIN_MS = 180_000;
+
+export async function startSystem(env: Record<string, string> = {}): Promise<System> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'dsar-bench-'));
+  const port = await freePort();
+  const key = `dsar_${randomBytes(24).toString('base64url')}`;
+  const child = spawn(process.execPath, [CLI, 'up'], {
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), DEMO_API_KEY: key, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await upMessage(child);
+  const urls = JSON.parse(await readFile(path.join(dataDir, 'embedded.json'), 'utf8'));
+  return {
+    urls,
+    base: `http://127.0.0.1:${port}`,
+    key,
+    dataDir,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function upMessage(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('dsar up did not start in time')), UP_WITHIN_MS);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('DSAR backend is up')) {
+        clearTimeout(timer);
+        child.stdout?.resume();
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`dsar up exited (${code})`)));
+  });
+}
+
+/** What the benchmarks read of a request; the API's answer is checked against it. */
+const RequestSeen = Type.Object({ id: Type.String(), status: Type.String(), createdAt: Type.String(), completedAt: Type.Optional(Type.String()) });
+
+export async function request(system: System, method: string, url: string, body?: object): Promise<{ status: number; json: Static<typeof RequestSeen> }> {
+  const res = await fetch(`${system.base}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${system.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
+  return { status: res.status, json: Value.Parse(RequestSeen, JSON.parse(text)) };
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
