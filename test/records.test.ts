@@ -159,6 +159,8 @@ t.test('the CCPA § 7102 figures of a year, per request type', async (t) => {
       { type: 'access', received: 4, compliedInWhole: 2, compliedInPart: 0, denied: 1, failed: 0, withdrawn: 1, open: 0, medianDaysToRespond: 3, meanDaysToRespond: 5 },
       { type: 'export', received: 1, compliedInWhole: 0, compliedInPart: 1, denied: 0, failed: 0, withdrawn: 0, open: 0, medianDaysToRespond: 4.5, meanDaysToRespond: 4.5 },
       { type: 'deletion', received: 2, compliedInWhole: 1, compliedInPart: 0, denied: 0, failed: 0, withdrawn: 0, open: 1, medianDaysToRespond: 0.25, meanDaysToRespond: 0.25 },
+      // Every type is listed, a type without requests with zeros.
+      { type: 'correction', received: 0, compliedInWhole: 0, compliedInPart: 0, denied: 0, failed: 0, withdrawn: 0, open: 0, medianDaysToRespond: null, meanDaysToRespond: null },
     ],
   });
   const previous = (await get('/v1/reports/ccpa-metrics?year=2024', keys.globex)).json();
