@@ -90,7 +90,7 @@ export class RequestService {
       if (!first) throw conflict('request-ended', 'The same request was taken and ended meanwhile; ask again');
       return this.duplicate(first, actor);
     }
-    if (!review) await this.enqueue(row);
+    if (!review) await this.enqueue(row, row.features, 'new');
     return { request: await this.get(tenantId, row.id), duplicate: false };
   }
 
@@ -116,11 +116,11 @@ export class RequestService {
    * Hands a request's work to the queue: the flow with a job per feature given (a received request:
    * all of them). Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
    */
-  async enqueue(row: RequestRow, features: readonly string[] = row.features): Promise<boolean> {
+  async enqueue(row: RequestRow, features: readonly string[] = row.features, request: 'new' | 'known' = 'known'): Promise<boolean> {
     try {
       // Redis down: the caller is not kept waiting. An enqueue that completes later is harmless: the
       // request stays `received` until its first job moves it, and the reconciler finds its flow whole.
-      await within(this.flow.enqueue(row.id, features), ENQUEUE_WAIT_MS);
+      await within(this.flow.enqueue(row.id, features, request), ENQUEUE_WAIT_MS);
       await this.repo.moveRequest(row.id, 'queue');
       return true;
     } catch (err) {
