@@ -48,16 +48,20 @@ export class RequestService {
     const changes = changesOf(body);
     const features = changes.length > 0 ? await this.correctionFeatures(tenantId, changes) : await this.featuresFor(tenantId, body.features);
     const subject = await this.subjectOf(principal, body.subject);
-    const open = await this.repo.findOpen(tenantId, subject.accountId, body.type);
+    // Independent reads, sent together: one wait instead of four.
+    const [open, defaultRegime, approval, noticeVersion] = await Promise.all([
+      this.repo.findOpen(tenantId, subject.accountId, body.type),
+      body.regime ? undefined : this.tenants.defaultRegime(tenantId),
+      // One read of the tenant's settings: whether this type is reviewed, and whether its result is.
+      this.intake.approval.get(tenantId),
+      // The notice in force now answers this request, whenever and however often its result is built.
+      this.intake.notices.currentVersion(tenantId),
+    ]);
     if (open) return this.duplicate(open, actor);
-    const regime = body.regime ?? (await this.tenants.defaultRegime(tenantId)) ?? 'gdpr';
-    // One read of the tenant's settings: whether this type is reviewed, and whether its result is.
-    const approval = await this.intake.approval.get(tenantId);
+    const regime = body.regime ?? defaultRegime ?? 'gdpr';
     const review = isReviewed(approval, body.type);
     // Only a report or an export is previewed before release; a receipt goes as it is.
     const releaseReview = (body.type === 'access' || body.type === 'export') && approval.release === 'review';
-    // The notice in force now answers this request, whenever and however often its result is built.
-    const noticeVersion = await this.intake.notices.currentVersion(tenantId);
     const now = this.now();
     const row = await this.repo.insertWithTasks(
       {

@@ -37,10 +37,15 @@ export async function runFeatureTask(
 ): Promise<void> {
   const request = await deps.repo.findById(requestId);
   if (!request || isTerminal(request.status)) return; // cancelled (or gone): nothing to do
+  // Read while the request moves and the task starts (round trips in parallel rather than one after
+  // another); a failure to read it fails the attempt, below.
+  const policyRead = deps.featureSettings.policy(request.tenantId);
+  policyRead.catch(() => undefined);
   // The first task to start moves the request; the others would find it moved (a round trip each for nothing).
-  if (takes(request.status, 'start')) await deps.repo.moveRequest(requestId, 'start');
-
-  const resolved = await deps.resolveAdapter(request.tenantId, feature);
+  const [resolved] = await Promise.all([
+    deps.resolveAdapter(request.tenantId, feature),
+    takes(request.status, 'start') ? deps.repo.moveRequest(requestId, 'start') : undefined,
+  ]);
   if (request.type === 'correction' && !(resolved.kind !== 'none' && resolved.kind !== 'manual' && resolved.adapter.correct)) {
     // No adapter corrects this feature: its owner makes the changes and answers the task over the API.
     await deps.repo.moveTask(requestId, feature, 'awaitAgent', { adapter: 'manual' });
@@ -57,9 +62,6 @@ export async function runFeatureTask(
   }
   const { adapter } = resolved;
   const attemptValues = { adapter: resolved.kind, attempts: attempt.number };
-  // Read while the task starts (one round trip fewer to wait for); a failure to read it fails the attempt, below.
-  const policyRead = deps.featureSettings.policy(request.tenantId);
-  policyRead.catch(() => undefined);
   if (!(await deps.repo.moveTask(requestId, feature, 'start', attemptValues, { attempt: attempt.number }))) return; // cancelled meanwhile, or ended
   try {
     const policy = await policyRead;
