@@ -95,13 +95,10 @@ export class RequestFlow {
    * so is a feature job that has run (a retried task, whose failed job Redis may keep longer than its
    * assembly): linked to the new assembly as it is, it would never run, and the assembly never start.
    */
-  async enqueue(requestId: string, features: readonly string[]): Promise<void> {
+  async enqueue(requestId: string, features: readonly string[], request: 'new' | 'known' = 'known'): Promise<void> {
     const retry = { attempts: this.options.attempts, backoff: { type: 'exponential', delay: this.options.backoffMs } };
-    const queues = this.queuesOf();
-    const { assembly } = queues;
-    const state = await this.settledState(assembly, assemblyJobId(requestId));
-    if (state === 'completed' || state === 'failed') await assembly.remove(assemblyJobId(requestId));
-    await Promise.all(features.map((feature) => removeIfFinished(queues.features, featureJobId(requestId, feature))));
+    // A request just written has no job in Redis yet (its id is new): nothing to wait for or replace.
+    if (request === 'known') await this.replaceFinished(requestId, features);
     this.producer ??= quiet(new FlowProducer({ connection: this.connection, prefix: this.options.prefix }));
     await this.producer.add({
       name: 'assemble',
@@ -123,6 +120,14 @@ export class RequestFlow {
         },
       })),
     });
+  }
+
+  /** Removes the jobs of the request's flow that have run, once its assembly is not running (see enqueue). */
+  private async replaceFinished(requestId: string, features: readonly string[]): Promise<void> {
+    const queues = this.queuesOf();
+    const state = await this.settledState(queues.assembly, assemblyJobId(requestId));
+    if (state === 'completed' || state === 'failed') await queues.assembly.remove(assemblyJobId(requestId));
+    await Promise.all(features.map((feature) => removeIfFinished(queues.features, featureJobId(requestId, feature))));
   }
 
   /** Assembles a request again after its manual tasks were completed or its result released (the first assembly has run). */

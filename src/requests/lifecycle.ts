@@ -175,6 +175,11 @@ export function isTerminal(status: RequestStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/** Whether a request in this status takes the transition (the repository's UPDATE would move it). */
+export function takes(status: RequestStatus, name: RequestTransitionName): boolean {
+  return (REQUEST_TRANSITIONS[name].from as readonly RequestStatus[]).includes(status);
+}
+
 /** Whether the request's result was deleted (its downloads answer 410). */
 export function isResultDeleted(status: RequestStatus): boolean {
   return (RESULT_DELETED_STATUSES as readonly RequestStatus[]).includes(status);

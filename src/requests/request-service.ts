@@ -48,16 +48,20 @@ export class RequestService {
     const changes = changesOf(body);
     const features = changes.length > 0 ? await this.correctionFeatures(tenantId, changes) : await this.featuresFor(tenantId, body.features);
     const subject = await this.subjectOf(principal, body.subject);
-    const open = await this.repo.findOpen(tenantId, subject.accountId, body.type);
+    // Independent reads, sent together: one wait instead of four.
+    const [open, defaultRegime, approval, noticeVersion] = await Promise.all([
+      this.repo.findOpen(tenantId, subject.accountId, body.type),
+      body.regime ? undefined : this.tenants.defaultRegime(tenantId),
+      // One read of the tenant's settings: whether this type is reviewed, and whether its result is.
+      this.intake.approval.get(tenantId),
+      // The notice in force now answers this request, whenever and however often its result is built.
+      this.intake.notices.currentVersion(tenantId),
+    ]);
     if (open) return this.duplicate(open, actor);
-    const regime = body.regime ?? (await this.tenants.defaultRegime(tenantId)) ?? 'gdpr';
-    // One read of the tenant's settings: whether this type is reviewed, and whether its result is.
-    const approval = await this.intake.approval.get(tenantId);
+    const regime = body.regime ?? defaultRegime ?? 'gdpr';
     const review = isReviewed(approval, body.type);
     // Only a report or an export is previewed before release; a receipt goes as it is.
     const releaseReview = (body.type === 'access' || body.type === 'export') && approval.release === 'review';
-    // The notice in force now answers this request, whenever and however often its result is built.
-    const noticeVersion = await this.intake.notices.currentVersion(tenantId);
     const now = this.now();
     const row = await this.repo.insertWithTasks(
       {
@@ -90,7 +94,7 @@ export class RequestService {
       if (!first) throw conflict('request-ended', 'The same request was taken and ended meanwhile; ask again');
       return this.duplicate(first, actor);
     }
-    if (!review) await this.enqueue(row);
+    if (!review) await this.enqueue(row, row.features, 'new');
     return { request: await this.get(tenantId, row.id), duplicate: false };
   }
 
@@ -116,11 +120,11 @@ export class RequestService {
    * Hands a request's work to the queue: the flow with a job per feature given (a received request:
    * all of them). Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
    */
-  async enqueue(row: RequestRow, features: readonly string[] = row.features): Promise<boolean> {
+  async enqueue(row: RequestRow, features: readonly string[] = row.features, request: 'new' | 'known' = 'known'): Promise<boolean> {
     try {
       // Redis down: the caller is not kept waiting. An enqueue that completes later is harmless: the
       // request stays `received` until its first job moves it, and the reconciler finds its flow whole.
-      await within(this.flow.enqueue(row.id, features), ENQUEUE_WAIT_MS);
+      await within(this.flow.enqueue(row.id, features, request), ENQUEUE_WAIT_MS);
       await this.repo.moveRequest(row.id, 'queue');
       return true;
     } catch (err) {

@@ -6,7 +6,7 @@ import type { Sql } from '../db/client.js';
 import type { RequestRow } from '../requests/tables.js';
 import type { RequestRepository } from '../requests/repository.js';
 import type { FeatureSettingsService } from '../tenants/feature-settings.js';
-import { isTerminal } from '../requests/lifecycle.js';
+import { isTerminal, takes } from '../requests/lifecycle.js';
 import { storePartial } from './partial.js';
 import { TimeoutError, unavailable, within } from '../dependencies.js';
 import { recordedErasure } from '../features/erasures/records.js';
@@ -37,9 +37,15 @@ export async function runFeatureTask(
 ): Promise<void> {
   const request = await deps.repo.findById(requestId);
   if (!request || isTerminal(request.status)) return; // cancelled (or gone): nothing to do
-  await deps.repo.moveRequest(requestId, 'start');
-
-  const resolved = await deps.resolveAdapter(request.tenantId, feature);
+  // Read while the request moves and the task starts (round trips in parallel rather than one after
+  // another); a failure to read it fails the attempt, below.
+  const policyRead = deps.featureSettings.policy(request.tenantId);
+  policyRead.catch(() => undefined);
+  // The first task to start moves the request; the others would find it moved (a round trip each for nothing).
+  const [resolved] = await Promise.all([
+    deps.resolveAdapter(request.tenantId, feature),
+    takes(request.status, 'start') ? deps.repo.moveRequest(requestId, 'start') : undefined,
+  ]);
   if (request.type === 'correction' && !(resolved.kind !== 'none' && resolved.kind !== 'manual' && resolved.adapter.correct)) {
     // No adapter corrects this feature: its owner makes the changes and answers the task over the API.
     await deps.repo.moveTask(requestId, feature, 'awaitAgent', { adapter: 'manual' });
@@ -58,7 +64,7 @@ export async function runFeatureTask(
   const attemptValues = { adapter: resolved.kind, attempts: attempt.number };
   if (!(await deps.repo.moveTask(requestId, feature, 'start', attemptValues, { attempt: attempt.number }))) return; // cancelled meanwhile, or ended
   try {
-    const policy = await deps.featureSettings.policy(request.tenantId);
+    const policy = await policyRead;
     const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId, policy };
     const work = async () => {
       const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
