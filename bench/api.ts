@@ -11,12 +11,13 @@ import { request, startApi, stopChild, upWhen } from './system.js';
  * went second in the cell before. Every POST names a new subject, so each one writes a request.
  *
  *   npm run bench:api                      # 10 s a run, 50 and 200 connections
- *   DURATION=3 CONNECTIONS=50 npm run bench:api
+ *   DURATION=3 CONNECTIONS=50 METHODS=GET npm run bench:api
  *   API_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:api   # profile the API process
  */
 
 const DURATION = Number(process.env.DURATION ?? 10);
 const CONNECTIONS = (process.env.CONNECTIONS ?? '50,200').split(',').map(Number);
+const METHODS = (process.env.METHODS ?? 'POST,GET').split(',') as Array<'POST' | 'GET'>;
 const WARMUP_S = 2;
 const VERIFICATION = { method: 'sso', note: 'benchmark' };
 
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
 
     const rows: string[] = [];
     let cell = 0;
-    for (const method of ['POST', 'GET'] as const) {
+    for (const method of METHODS) {
       for (const connections of CONNECTIONS) {
         const order = cell++ % 2 === 0 ? [api, baseline] : [baseline, api];
         const figures = new Map<Target, Figures>();
