@@ -57,6 +57,8 @@ async function cannon(target: Target, method: 'GET' | 'POST', connections: numbe
       },
     ],
   });
+  // What the server still works on when the clients stop would weigh on the next run: let it finish.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(1000, result.latency.max)));
   return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
 }
 
