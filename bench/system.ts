@@ -6,6 +6,8 @@ import path from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { freePort } from '../src/embedded/ports.js';
+import { loadConfig } from '../src/config.js';
+import { startEmbeddedServices } from '../src/embedded/embedded-services.js';
 
 /**
  * The system as a user runs it: `dsar up` (what `npm start` runs after the build), embedded Postgres
@@ -46,6 +48,69 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Sys
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The API alone (`dsar api`), with services of its own: embedded Postgres and Redis started here, migrated
+ * and seeded with `dsar migrate` and `dsar seed`, a key minted with `dsar apikey create`. No worker runs, so
+ * what the API enqueues stays queued. `env` goes to the API (e.g. RATE_LIMIT_PER_MINUTE).
+ */
+export async function startApi(env: Record<string, string> = {}): Promise<System> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'dsar-bench-'));
+  const services = await startEmbeddedServices(loadConfig({ DATA_DIR: dataDir }));
+  const base = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  try {
+    await cli(base, 'migrate');
+    await cli(base, 'seed');
+    const key = (await cli(base, 'apikey', 'create', '--tenant', 'acme', '--name', 'bench')).trim();
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'api'], { env: { ...base, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    await upWhen(child, `http://127.0.0.1:${port}/readyz`);
+    return {
+      urls: { databaseUrl: services.databaseUrl, redisUrl: services.redisUrl },
+      base: `http://127.0.0.1:${port}`,
+      key,
+      dataDir,
+      async stop() {
+        await stopChild(child);
+        await services.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await services.stop();
+    throw err;
+  }
+}
+
+/** A child process serving HTTP, up once `readyUrl` answers 200. */
+export async function upWhen(child: ChildProcess, readyUrl: string): Promise<void> {
+  const deadline = Date.now() + UP_WITHIN_MS;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  child.stdout?.resume();
+  while (!exited && Date.now() < deadline) {
+    if (await fetch(readyUrl).then((res) => res.ok, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${readyUrl} did not come up${exited ? ': the process exited' : ' in time'}`);
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Runs a `dsar` command to its end; its output. */
+function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`dsar ${args.join(' ')} exited (${code})`))));
+  });
 }
 
 function upMessage(child: ChildProcess): Promise<void> {

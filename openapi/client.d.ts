@@ -139,8 +139,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Revoke a key: its next call answers 401
-         * @description At once and for good; the audit trail keeps who revoked it.
+         * Revoke a key: calls with it answer 401
+         * @description For good: at once on the API host that answers this call, and within AUTH_CACHE_MS (5 s by default) on the deployment's other API hosts, which remember a key they checked briefly. The audit trail keeps who revoked it.
          */
         delete: operations["revokeApiKey"];
         options?: never;

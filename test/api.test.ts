@@ -50,10 +50,13 @@ t.test('creating a request', async (t) => {
   t.equal(body.regime, 'gdpr');
   t.equal(body.tasks.length, 19);
   t.ok(body.tasks.every((task: { status: string }) => task.status === 'pending'));
+  const read = await app.inject({ method: 'GET', url: `/v1/requests/${body.id}`, headers: auth(keys.acme) });
+  t.same(read.json(), body, 'the answer is the request as a read shows it, its tasks in the same order');
 
   const some = (await post({ type: 'deletion', subject: { accountId: 'bob' }, features: ['im', 'calendar'] })).json();
   t.same(some.features, ['im', 'calendar']);
   t.same(some.tasks.map((task: { feature: string }) => task.feature).sort(), ['calendar', 'im']);
+  t.same((await app.inject({ method: 'GET', url: `/v1/requests/${some.id}`, headers: auth(keys.acme) })).json(), some);
 });
 
 t.test('bad input gets a 4xx problem naming the field', async (t) => {

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { auth, startSystem, subjectToken, VERIFIED } from './helper.js';
 import { SubjectTokens } from '../src/auth/subject-tokens.js';
 import { requireAuth } from '../src/auth/hook.js';
+import { ApiKeyService } from '../src/auth/api-keys.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 import { subjectTokenSecret } from '../src/secrets.js';
 
 // Who is calling: API keys minted, listed and revoked over REST; data subjects' tokens; rate limits.
@@ -49,6 +51,35 @@ t.test('admins mint, list and revoke keys; a revoked key answers 401 at once', a
   t.equal(again.statusCode, 404, 'a revoked key is gone');
   const bad = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: auth(keys.acme), payload: { name: 'x', role: 'subject' } });
   t.equal(bad.statusCode, 400, 'keys are for admins and agents');
+});
+
+t.test('a key checked as live is taken for AUTH_CACHE_MS; a revocation elsewhere is seen within it, here at once', async (t) => {
+  const sys = await startSystem(t, {}, { worker: false });
+  let now = 1_000_000;
+  const cacheMs = 5000;
+  // Two API processes on one database, each with its cache.
+  const here = new ApiKeyService(sys.ctx.database.db, { cacheMs, now: () => now });
+  const there = new ApiKeyService(sys.ctx.database.db, { cacheMs, now: () => now });
+  const key = await here.create('acme', 'cached', 'agent');
+  const keyId = ((await here.principalOf(key)) as { keyId: string }).keyId;
+  t.match(await there.principalOf(key), { kind: 'api_key', tenantId: 'acme', role: 'agent', keyName: 'cached' }, 'the other process checks it');
+
+  await here.revoke('acme', keyId, SYSTEM_ACTOR);
+  t.equal(await here.principalOf(key), undefined, 'revoked here: refused at once');
+  now += cacheMs - 1;
+  t.ok(await there.principalOf(key), 'the other process may take it until its check is AUTH_CACHE_MS old');
+  now += 1;
+  t.equal(await there.principalOf(key), undefined, 'and refuses it from then on');
+  now += cacheMs * 10;
+  t.equal(await there.principalOf(key), undefined, 'for good');
+
+  const uncached = new ApiKeyService(sys.ctx.database.db, { cacheMs: 0, now: () => now });
+  const other = await uncached.create('acme', 'uncached', 'agent');
+  const otherId = ((await uncached.principalOf(other)) as { keyId: string }).keyId;
+  t.ok(await uncached.principalOf(other));
+  await here.revoke('acme', otherId, SYSTEM_ACTOR);
+  t.equal(await uncached.principalOf(other), undefined, 'AUTH_CACHE_MS=0: every call asks Postgres');
+  t.equal(await here.principalOf('dsar_unknownunknownunknownunknown'), undefined, 'an unknown key is refused');
 });
 
 t.test("subject tokens: a wrong signature, issuer, audience, an expired or incomplete token answer 401", async (t) => {

@@ -85,6 +85,7 @@ t.test('correction end to end: approved, made by the adapters and by hand, recei
   t.equal(req.status, 'awaiting_approval', 'a correction is always reviewed');
   t.same(req.features, ['account-login', 'address-book', 'clock-in'], "the changes' features, in catalogue order");
   t.match(req.changes, changes.map((c) => ({ feature: c.feature, item: c.item, value: c.value, explanation: c.explanation, outcome: 'pending' })));
+  t.same((await get(`/v1/requests/${req.id}`, token)).json(), req, 'the answer is the request as a read shows it, its changes too');
   t.equal((await post(`/v1/requests/${req.id}/approve`, undefined, token)).statusCode, 403, 'the subject does not approve');
   const rows = await sql`select count(*)::int as n from address_book.contacts where tenant_id = 'acme' and name = ${NEW_NAME}`;
   t.equal(rows[0]!.n, 0, 'nothing changes before approval');

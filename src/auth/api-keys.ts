@@ -31,12 +31,39 @@ export const unknownTenant = (tenantId: string) =>
   new AppError(404, 'unknown-tenant', 'Unknown tenant', `No tenant with id "${tenantId}"`);
 
 type KeyRow = typeof apiKeys.$inferSelect;
+type KeyPrincipal = Extract<Principal, { kind: 'api_key' }>;
+
+/** Keys whose principal one process remembers at most; the least recently used is forgotten first. */
+const CACHED_KEYS = 10_000;
+
+export interface KeyCacheOptions {
+  /** How long a key's principal is used without asking Postgres again (AUTH_CACHE_MS); 0: every call asks. */
+  cacheMs: number;
+  now?: () => number;
+}
 
 export class ApiKeyService {
   /** When this process last wrote each key's last use. */
   private readonly lastWritten = new Map<string, number>();
+  /**
+   * Known live keys by their hash, and until when: each call would otherwise hash, query and wait on
+   * Postgres. A revocation in this process drops the key at once; one in another process is seen here
+   * within `cacheMs` (the bound the README documents). Unknown keys are not remembered, so a new key
+   * works at once and guessed keys cannot fill the cache.
+   */
+  private readonly known = new Map<string, { principal: KeyPrincipal; until: number }>();
+  private readonly cacheMs: number;
+  private readonly now: () => number;
+  /** Revocations this process made: a look-up under way during one is not remembered. */
+  private revocations = 0;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    options: KeyCacheOptions = { cacheMs: 0 },
+  ) {
+    this.cacheMs = options.cacheMs;
+    this.now = options.now ?? Date.now;
+  }
 
   /** Mints a key for a tenant, or registers a given one (the demo's DEMO_API_KEY). Returns it once. */
   async create(tenantId: string, name: string, role: KeyRole = 'admin', key: string = newKey()): Promise<string> {
@@ -61,9 +88,12 @@ export class ApiKeyService {
     return { items: rows.map(view) };
   }
 
-  /** Revoked at once: the next call with the key finds no live row. Another tenant's key is not found. */
+  /**
+   * Revoked at once in this process: the next call with the key finds no live row. Other processes stop
+   * taking it within their AUTH_CACHE_MS. Another tenant's key is not found.
+   */
   async revoke(tenantId: string, id: string, actor: Actor): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    const hash = await this.db.transaction(async (tx) => {
       const [row] = await tx
         .update(apiKeys)
         .set({ revokedAt: new Date() })
@@ -71,18 +101,43 @@ export class ApiKeyService {
         .returning();
       if (!row) throw notFound('API key');
       await new AuditTrail(tx).record({ tenantId, kind: 'api_key_revoked', actor, detail: keyDetail(row) });
+      return row.hash;
     });
+    // After the commit: a look-up that read the key as live before it does not remember it (lookUp).
+    this.revocations++;
+    this.known.delete(hash);
   }
 
   /** The principal a key stands for, or undefined for an unknown or revoked key. */
   async principalOf(key: string): Promise<Principal | undefined> {
+    const hash = hashKey(key);
+    const principal = this.cached(hash) ?? (await this.lookUp(hash));
+    if (principal) await this.touch(principal.keyId);
+    return principal;
+  }
+
+  private cached(hash: string): KeyPrincipal | undefined {
+    const entry = this.known.get(hash);
+    if (!entry) return undefined;
+    this.known.delete(hash);
+    if (entry.until <= this.now()) return undefined;
+    this.known.set(hash, entry); // the most recently used goes last
+    return entry.principal;
+  }
+
+  private async lookUp(hash: string): Promise<KeyPrincipal | undefined> {
+    const revocations = this.revocations;
     const [row] = await this.db
       .select({ tenantId: apiKeys.tenantId, keyId: apiKeys.id, keyName: apiKeys.name, role: apiKeys.role })
       .from(apiKeys)
-      .where(and(eq(apiKeys.hash, hashKey(key)), isNull(apiKeys.revokedAt)));
+      .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
     if (!row) return undefined;
-    await this.touch(row.keyId);
-    return { kind: 'api_key', ...row };
+    const principal: KeyPrincipal = Object.freeze({ kind: 'api_key', ...row });
+    if (this.cacheMs > 0 && revocations === this.revocations) {
+      this.known.set(hash, { principal, until: this.now() + this.cacheMs });
+      if (this.known.size > CACHED_KEYS) this.known.delete(this.known.keys().next().value as string);
+    }
+    return principal;
   }
 
   /** Writes the key and its event in one transaction; a key already stored (the demo's, at each start) is no new event. */

@@ -51,8 +51,10 @@ export async function apiKeyRoutes(scope: FastifyInstance, keys: ApiKeyService):
       schema: {
         operationId: 'revokeApiKey',
         tags: ['keys'],
-        summary: 'Revoke a key: its next call answers 401',
-        description: 'At once and for good; the audit trail keeps who revoked it.',
+        summary: 'Revoke a key: calls with it answer 401',
+        description:
+          'For good: at once on the API host that answers this call, and within AUTH_CACHE_MS (5 s by default) on the ' +
+          "deployment's other API hosts, which remember a key they checked briefly. The audit trail keeps who revoked it.",
         security,
         params: ApiKeyParams,
         response: { 204: empty('Revoked'), ...problems(404) },

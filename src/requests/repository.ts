@@ -55,6 +55,18 @@ export interface ClosingResult {
 }
 export type TaskValues = Omit<Partial<typeof tasks.$inferInsert>, 'id' | 'requestId' | 'feature' | 'status'>;
 
+/** A request as insertWithTasks wrote it, with its tasks and its changes (a correction's). */
+export interface Written {
+  request: RequestRow;
+  tasks: TaskRow[];
+  changes: RequestedChangeRow[];
+}
+
+/** tasksOf's order: the catalogue's ids (lower-case letters and hyphens) sort alike by code point and in Postgres. */
+function byFeature(a: TaskRow, b: TaskRow): number {
+  return a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : 0;
+}
+
 /**
  * Every query on requests, their tasks, events and result parts. Services decide; this only reads
  * and writes, and every status it writes is a transition of the lifecycle (lifecycle.ts).
@@ -76,7 +88,7 @@ export class RequestRepository {
     actor: Actor,
     review = false,
     changes: readonly RequestedChange[] = [],
-  ): Promise<RequestRow | undefined> {
+  ): Promise<Written | undefined> {
     const status = review ? INITIAL_STATUS.reviewed : INITIAL_STATUS.request;
     return this.db.transaction(async (tx) => {
       const [created] = await tx
@@ -88,17 +100,22 @@ export class RequestRepository {
         })
         .returning();
       if (!created) return undefined;
-      await tx.insert(tasks).values(features.map((feature) => ({ requestId: created.id, feature, status: INITIAL_STATUS.task })));
+      const taskRows = await tx
+        .insert(tasks)
+        .values(features.map((feature) => ({ requestId: created.id, feature, status: INITIAL_STATUS.task })))
+        .returning();
+      let changeRows: RequestedChangeRow[] = [];
       if (changes.length > 0) {
         const rows = changes.map((c, position) => ({ requestId: created.id, position, feature: c.feature, item: c.item, newValue: c.value, explanation: c.explanation }));
-        await tx.insert(requestedChanges).values(rows);
+        changeRows = await tx.insert(requestedChanges).values(rows).returning();
       }
       // The trail names the items to correct, never their values.
       const asked = changes.length > 0 ? { changes: changes.map(({ feature, item }) => ({ feature, item })) } : {};
       const detail = { type: created.type, features: [...features], regime: created.regime, verification: created.verificationMethod, ...asked };
       await new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: 'received', actor, detail });
       if (review) await new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: status, actor: SYSTEM_ACTOR });
-      return created;
+      // In the order tasksOf and changesOf read them.
+      return { request: created, tasks: taskRows.sort(byFeature), changes: changeRows.sort((a, b) => a.position - b.position) };
     });
   }
 

@@ -46,24 +46,25 @@ export class RequestService {
     const verification = verificationOf(principal, body);
     if (principal.kind === 'subject' && body.type === 'deletion') this.requireRecentLogin(principal.authTime);
     const changes = changesOf(body);
-    const features = changes.length > 0 ? await this.correctionFeatures(tenantId, changes) : await this.featuresFor(tenantId, body.features);
-    const subject = await this.subjectOf(principal, body.subject);
-    // Independent reads, sent together: one wait instead of four.
-    const [open, defaultRegime, approval, noticeVersion] = await Promise.all([
-      this.repo.findOpen(tenantId, subject.accountId, body.type),
-      body.regime ? undefined : this.tenants.defaultRegime(tenantId),
-      // One read of the tenant's settings: whether this type is reviewed, and whether its result is.
+    // The tenant's settings, read together: the features it uses and its regime, whether this type is
+    // reviewed and whether its result is, and the notice in force, which answers this request whenever
+    // and however often its result is built.
+    const [tenant, approval, noticeVersion] = await Promise.all([
+      this.tenants.intake(tenantId),
       this.intake.approval.get(tenantId),
-      // The notice in force now answers this request, whenever and however often its result is built.
       this.intake.notices.currentVersion(tenantId),
     ]);
+    const enabled = tenant?.features ?? [];
+    const features = changes.length > 0 ? this.correctionFeatures(enabled, changes) : this.featuresFor(enabled, body.features);
+    const subject = await this.subjectOf(principal, body.subject);
+    const open = await this.repo.findOpen(tenantId, subject.accountId, body.type);
     if (open) return this.duplicate(open, actor);
-    const regime = body.regime ?? defaultRegime ?? 'gdpr';
+    const regime = body.regime ?? tenant?.defaultRegime ?? 'gdpr';
     const review = isReviewed(approval, body.type);
     // Only a report or an export is previewed before release; a receipt goes as it is.
     const releaseReview = (body.type === 'access' || body.type === 'export') && approval.release === 'review';
     const now = this.now();
-    const row = await this.repo.insertWithTasks(
+    const written = await this.repo.insertWithTasks(
       {
         tenantId,
         type: body.type,
@@ -88,14 +89,19 @@ export class RequestService {
       review,
       changes,
     );
-    if (!row) {
+    if (!written) {
       // Another ask for the same subject and type was written first: it is the open one.
       const first = await this.repo.findOpen(tenantId, subject.accountId, body.type);
       if (!first) throw conflict('request-ended', 'The same request was taken and ended meanwhile; ask again');
       return this.duplicate(first, actor);
     }
-    if (!review) await this.enqueue(row, row.features, 'new');
-    return { request: await this.get(tenantId, row.id), duplicate: false };
+    // The answer is what was written and moved, as get() would read it; read again only when the queue did
+    // not take it or something else moved it first.
+    const current = review ? written.request : await this.handOver(written.request, written.request.features, 'new');
+    const view = current
+      ? toView(current, written.tasks, current.type === 'correction' ? written.changes : undefined)
+      : await this.get(tenantId, written.request.id);
+    return { request: view, duplicate: false };
   }
 
   private async duplicate(open: RequestRow, actor: Actor): Promise<{ request: RequestView; duplicate: boolean }> {
@@ -120,13 +126,21 @@ export class RequestService {
    * Hands a request's work to the queue: the flow with a job per feature given (a received request:
    * all of them). Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
    */
-  async enqueue(row: RequestRow, features: readonly string[] = row.features, request: 'new' | 'known' = 'known'): Promise<boolean> {
+  async enqueue(row: RequestRow, features: readonly string[] = row.features): Promise<boolean> {
+    return (await this.handOver(row, features)) !== false;
+  }
+
+  /** enqueue's work: the request as queued (undefined: something moved it first), or false when the queue did not take it. */
+  private async handOver(
+    row: RequestRow,
+    features: readonly string[] = row.features,
+    request: 'new' | 'known' = 'known',
+  ): Promise<RequestRow | undefined | false> {
     try {
       // Redis down: the caller is not kept waiting. An enqueue that completes later is harmless: the
       // request stays `received` until its first job moves it, and the reconciler finds its flow whole.
       await within(this.flow.enqueue(row.id, features, request), ENQUEUE_WAIT_MS);
-      await this.repo.moveRequest(row.id, 'queue');
-      return true;
+      return await this.repo.moveRequest(row.id, 'queue');
     } catch (err) {
       // The request is safe in Postgres; the worker's reconciler enqueues it later.
       this.log.warn({ requestId: row.id, ...loggableError(err) }, 'enqueue failed; the reconciler retries');
@@ -258,8 +272,7 @@ export class RequestService {
    * a feature the tenant uses and one of its items that a store holds (a value never stored has nothing
    * to correct), once.
    */
-  private async correctionFeatures(tenantId: string, changes: RequestedChange[]): Promise<FeatureId[]> {
-    const enabled = (await this.tenants.features(tenantId)) ?? [];
+  private correctionFeatures(enabled: readonly FeatureId[], changes: RequestedChange[]): FeatureId[] {
     const seen = new Set<string>();
     const errors = changes.flatMap((change, i) => {
       const feature = this.catalogue.features.find((f) => f.id === change.feature);
@@ -278,8 +291,7 @@ export class RequestService {
     return this.catalogue.features.map((f) => f.id).filter((id) => changes.some((c) => c.feature === id));
   }
 
-  private async featuresFor(tenantId: string, asked: FeatureId[] | undefined): Promise<FeatureId[]> {
-    const enabled = (await this.tenants.features(tenantId)) ?? [];
+  private featuresFor(enabled: readonly FeatureId[], asked: FeatureId[] | undefined): FeatureId[] {
     if (!asked) return this.catalogue.features.map((f) => f.id).filter((id) => enabled.includes(id));
     const disabled = asked.flatMap((id, i) =>
       enabled.includes(id) ? [] : [{ field: `/features/${i}`, message: `feature "${id}" is not enabled for this tenant` }],

@@ -11,15 +11,12 @@ export class TenantService {
     return (await this.db.select({ id: tenants.id }).from(tenants)).map((t) => t.id);
   }
 
-  /** The regime a request of the tenant answers under unless it names one; undefined for an unknown tenant. */
-  async defaultRegime(tenantId: string): Promise<Regime | undefined> {
-    const [row] = await this.db.select({ regime: tenants.defaultRegime }).from(tenants).where(eq(tenants.id, tenantId));
-    return row?.regime;
-  }
-
-  /** Features the tenant uses, or undefined for an unknown tenant. */
-  async features(tenantId: string): Promise<FeatureId[] | undefined> {
-    const [row] = await this.db.select({ features: tenants.features }).from(tenants).where(eq(tenants.id, tenantId));
-    return row?.features as FeatureId[] | undefined;
+  /**
+   * What taking a request reads of its tenant, in one query: the features it uses, and the regime a request
+   * answers under unless it names one. Undefined for an unknown tenant.
+   */
+  async intake(tenantId: string): Promise<{ features: FeatureId[]; defaultRegime: Regime } | undefined> {
+    const [row] = await this.db.select({ features: tenants.features, defaultRegime: tenants.defaultRegime }).from(tenants).where(eq(tenants.id, tenantId));
+    return row && { features: row.features as FeatureId[], defaultRegime: row.defaultRegime };
   }
 }

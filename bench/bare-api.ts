@@ -1,0 +1,57 @@
+import Fastify from 'fastify';
+import postgres from 'postgres';
+
+/**
+ * The baseline of bench/api.ts: a bare fastify server doing what `POST /v1/requests` and
+ * `GET /v1/requests/{id}` write and read, through postgres.js, and nothing else (no auth, rate limit,
+ * idempotency, queue, audit of reads, schemas or ETag). Run as a child process, as the API is.
+ * DATABASE_URL, PORT, TENANT and FEATURES (comma-separated) come from the environment.
+ */
+
+const sql = postgres(process.env.DATABASE_URL ?? '', { max: 10, onnotice: () => {} });
+const tenantId = process.env.TENANT ?? 'acme';
+const features = (process.env.FEATURES ?? '').split(',');
+const app = Fastify();
+
+interface Body {
+  type: string;
+  subject: { accountId: string };
+  verification: { method: string; note: string };
+}
+
+// The request, its tasks and its `received` event in one transaction, as the API writes them.
+app.post<{ Body: Body }>('/requests', async (request, reply) => {
+  const { type, subject, verification } = request.body;
+  const due = new Date(Date.now() + 30 * 86_400_000);
+  const row = await sql.begin(async (tx) => {
+    const [created] = await tx`
+      insert into requests (tenant_id, type, status, subject_account_id, subject_identified_by, features, catalogue_version,
+        regime, due_at, requested_by_type, verification_method, verification_note)
+      values (${tenantId}, ${type}, 'received', ${subject.accountId}, 'accountId', ${features}, 'bench', 'gdpr', ${due},
+        'api_key', ${verification.method}, ${verification.note})
+      returning *`;
+    if (!created) throw new Error('no row');
+    await tx`insert into tasks ${tx(features.map((feature) => ({ request_id: created.id, feature, status: 'pending' })))}`;
+    await tx`
+      insert into audit_events (tenant_id, request_id, kind, actor_type, detail)
+      values (${tenantId}, ${created.id}, 'received', 'api_key', ${tx.json({ type, features })})`;
+    return created;
+  });
+  return reply.code(202).header('location', `/requests/${row.id}`).send(row);
+});
+
+// The request and its tasks, as the API reads them.
+app.get<{ Params: { id: string } }>('/requests/:id', async (request, reply) => {
+  const [row] = await sql`select * from requests where id = ${request.params.id} and tenant_id = ${tenantId}`;
+  if (!row) return reply.code(404).send({ title: 'Not found' });
+  const tasks = await sql`select * from tasks where request_id = ${row.id} order by feature`;
+  return { ...row, tasks };
+});
+
+app.get('/readyz', async () => ({ status: 'ok' }));
+
+await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+console.log('bare api is up');
+process.on('SIGTERM', () => {
+  void app.close().then(() => sql.end({ timeout: 5 }));
+});
