@@ -95,8 +95,12 @@ export class RequestFlow {
    * so is a feature job that has run (a retried task, whose failed job Redis may keep longer than its
    * assembly): linked to the new assembly as it is, it would never run, and the assembly never start.
    */
-  async enqueue(requestId: string, features: readonly string[]): Promise<void> {
-    const retry = { attempts: this.options.attempts, backoff: { type: 'exponential', delay: this.options.backoffMs } };
+  async enqueue(requestId: string, features: readonly string[], priority?: number): Promise<void> {
+    const retry = {
+      attempts: this.options.attempts,
+      backoff: { type: 'exponential', delay: this.options.backoffMs },
+      ...(priority ? { priority } : {}),
+    };
     const queues = this.queuesOf();
     const { assembly } = queues;
     const state = await this.settledState(assembly, assemblyJobId(requestId));

@@ -14,6 +14,7 @@ import { isReviewed, type ApprovalService } from '../tenants/approval.js';
 import type { NoticeService } from '../notice/notice-service.js';
 import { eventView } from '../audit/trail.js';
 import { within } from '../dependencies.js';
+import { Admission } from './admission.js';
 import type { AuditEventView } from '../audit/schemas.js';
 import type { SubjectResolution } from '../identity/resolve-subject.js';
 
@@ -24,6 +25,9 @@ const ENQUEUE_WAIT_MS = 5_000;
 
 /** The rules of taking, showing, listing and cancelling requests. Routes only call these. */
 export class RequestService {
+  /** Who runs when, between tenants (TENANT_MAX_ACTIVE_REQUESTS). */
+  readonly admission: Admission;
+
   constructor(
     private readonly repo: RequestRepository,
     private readonly tenants: TenantService,
@@ -32,8 +36,15 @@ export class RequestService {
     private readonly now: () => Date,
     private readonly log: Logger,
     private readonly resolveSubject: (tenantId: string, by: SubjectIdentifier) => Promise<SubjectResolution>,
-    private readonly intake: { approval: Pick<ApprovalService, 'get'>; notices: Pick<NoticeService, 'currentVersion'>; stepUpMaxAgeSeconds: number },
-  ) {}
+    private readonly intake: {
+      approval: Pick<ApprovalService, 'get'>;
+      notices: Pick<NoticeService, 'currentVersion'>;
+      stepUpMaxAgeSeconds: number;
+      maxActivePerTenant: number;
+    },
+  ) {
+    this.admission = new Admission(repo, intake.maxActivePerTenant, (row, features, priority) => this.enqueue(row, features, priority), log);
+  }
 
   /**
    * Takes a request: verified (a subject's own token, or the method an agent gives), reviewed or
@@ -90,7 +101,7 @@ export class RequestService {
       if (!first) throw conflict('request-ended', 'The same request was taken and ended meanwhile; ask again');
       return this.duplicate(first, actor);
     }
-    if (!review) await this.enqueue(row);
+    if (!review) await this.admit(row);
     return { request: await this.get(tenantId, row.id), duplicate: false };
   }
 
@@ -113,14 +124,29 @@ export class RequestService {
   }
 
   /**
-   * Hands a request's work to the queue: the flow with a job per feature given (a received request:
-   * all of them). Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
+   * A received request runs: at once, or once its tenant has fewer than TENANT_MAX_ACTIVE_REQUESTS in
+   * flight (admission.ts). Admission failing leaves it `received`, for the reconciler's pass.
    */
-  async enqueue(row: RequestRow, features: readonly string[] = row.features): Promise<boolean> {
+  async admit(row: RequestRow): Promise<void> {
+    if (!this.admission.limited) {
+      await this.enqueue(row);
+      return;
+    }
+    await this.admission.admit(row.tenantId).catch((err: unknown) => {
+      this.log.warn({ requestId: row.id, ...loggableError(err) }, 'admission failed; the reconciler retries');
+    });
+  }
+
+  /**
+   * Hands a request's work to the queue: the flow with a job per feature given (a received request:
+   * all of them), its jobs at the priority given (BullMQ's: lower runs first; none runs before all).
+   * Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
+   */
+  async enqueue(row: RequestRow, features: readonly string[] = row.features, priority?: number): Promise<boolean> {
     try {
       // Redis down: the caller is not kept waiting. An enqueue that completes later is harmless: the
       // request stays `received` until its first job moves it, and the reconciler finds its flow whole.
-      await within(this.flow.enqueue(row.id, features), ENQUEUE_WAIT_MS);
+      await within(this.flow.enqueue(row.id, features, priority), ENQUEUE_WAIT_MS);
       await this.repo.moveRequest(row.id, 'queue');
       return true;
     } catch (err) {
