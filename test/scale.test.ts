@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { createRequest, startSystem, waitForEnd, type TestSystem } from './helper.js';
 import { until } from './fixtures/reconcile.js';
 import { startWorker } from '../src/worker/worker.js';
@@ -8,7 +9,7 @@ import type { Config } from '../src/config.js';
 const FEATURES = ['clock-in'];
 
 /** A worker process of its own configuration, sharing the system's Postgres and Redis. */
-function workerWith(t: Parameters<Parameters<typeof t.test>[1]>[0], sys: TestSystem, config: Partial<Config>) {
+function workerWith(t: Test, sys: TestSystem, config: Partial<Config>) {
   const worker = startWorker({ ...sys.ctx, config: { ...sys.ctx.config, ...config } });
   t.teardown(() => worker.close());
   return worker;
