@@ -42,7 +42,6 @@ async function main(): Promise<void> {
     console.log(`| idle system, median of ${IDLE_RUNS} (baseline) | ${idleMedian.toFixed(0)} ms |`);
     console.log(`| behind acme's ${N} | ${busy.toFixed(0)} ms |`);
     console.log(`\nbusy / idle: ${(busy / idleMedian).toFixed(2)}× (target ≤ 1.5×); acme's requests ended by then: ${row?.n} of ${N}`);
-    await ended(deployment, flood);
   } finally {
     await deployment.stop();
   }

@@ -38,10 +38,10 @@ t.test('two workers with different WORKER_QUEUES share the work: feature tasks o
 t.test("a tenant's flood does not hold back another tenant's single request (TENANT_MAX_ACTIVE_REQUESTS)", async (t) => {
   const LIMIT = 2;
   const sys = await startSystem(t, { TENANT_MAX_ACTIVE_REQUESTS: String(LIMIT) }, { worker: false });
-  const flood: string[] = [];
-  for (let i = 0; i < 30; i++) {
-    flood.push((await createRequest(sys, { type: 'access', subject: { accountId: `flood-${i}` }, features: FEATURES })).id);
-  }
+  // All at once: admissions on one tenant wait for each other, and must not wait for a connection the waiting ones hold.
+  const flood = (
+    await Promise.all(Array.from({ length: 30 }, (_, i) => createRequest(sys, { type: 'access', subject: { accountId: `flood-${i}` }, features: FEATURES })))
+  ).map((r) => r.id);
   const inFlight = async () => {
     const [row] = await sys.ctx.database.sql<{ n: number }[]>`
       select count(*)::int as n from requests where tenant_id = 'acme' and status in ('queued', 'processing')`;

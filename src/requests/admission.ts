@@ -19,7 +19,7 @@ import type { RequestRow } from './tables.js';
 /** BullMQ's lowest priority (2^21); lower numbers run first. */
 const PRIORITY_LIMIT = 2 ** 21;
 
-export type Enqueue = (row: RequestRow, features: readonly string[], priority?: number) => Promise<boolean>;
+export type Enqueue = (row: RequestRow, features: readonly string[], priority: number, repo: RequestRepository) => Promise<boolean>;
 
 export class Admission {
   constructor(
@@ -36,9 +36,9 @@ export class Admission {
 
   /** Admits the tenant's oldest waiting requests while it has fewer than its limit in flight; returns how many. */
   async admit(tenantId: string): Promise<number> {
-    return this.repo.admitting(tenantId, this.limit, async ({ waiting, backlog }) => {
+    return this.repo.admitting(tenantId, this.limit, async ({ waiting, backlog, repo }) => {
       let admitted = 0;
-      for (const row of waiting) if (await this.enqueue(row, row.features, Math.min(backlog, PRIORITY_LIMIT))) admitted++;
+      for (const row of waiting) if (await this.enqueue(row, row.features, Math.min(backlog, PRIORITY_LIMIT), repo)) admitted++;
       return admitted;
     });
   }

@@ -480,7 +480,7 @@ export class RequestRepository {
   async admitting<T>(
     tenantId: string,
     limit: number,
-    work: (found: { active: number; waiting: RequestRow[]; backlog: number }) => Promise<T>,
+    work: (found: { active: number; waiting: RequestRow[]; backlog: number; repo: RequestRepository }) => Promise<T>,
   ): Promise<T> {
     return this.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`dsar-admission:${tenantId}`}))`);
@@ -502,7 +502,8 @@ export class RequestRepository {
               .where(and(eq(requests.tenantId, tenantId), eq(requests.status, INITIAL_STATUS.request)))
               .orderBy(asc(requests.createdAt), asc(requests.id))
               .limit(free);
-      return work({ active, waiting, backlog: counts?.backlog ?? 0 });
+      // The admitted requests move within this transaction: it holds a connection already, and the next admission sees them.
+      return work({ active, waiting, backlog: counts?.backlog ?? 0, repo: new RequestRepository(tx) });
     });
   }
 

@@ -43,7 +43,7 @@ export class RequestService {
       maxActivePerTenant: number;
     },
   ) {
-    this.admission = new Admission(repo, intake.maxActivePerTenant, (row, features, priority) => this.enqueue(row, features, priority), log);
+    this.admission = new Admission(repo, intake.maxActivePerTenant, (row, features, priority, repo) => this.enqueue(row, features, priority, repo), log);
   }
 
   /**
@@ -142,12 +142,12 @@ export class RequestService {
    * all of them), its jobs at the priority given (BullMQ's: lower runs first; none runs before all).
    * Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
    */
-  async enqueue(row: RequestRow, features: readonly string[] = row.features, priority?: number): Promise<boolean> {
+  async enqueue(row: RequestRow, features: readonly string[] = row.features, priority?: number, repo = this.repo): Promise<boolean> {
     try {
       // Redis down: the caller is not kept waiting. An enqueue that completes later is harmless: the
       // request stays `received` until its first job moves it, and the reconciler finds its flow whole.
       await within(this.flow.enqueue(row.id, features, priority), ENQUEUE_WAIT_MS);
-      await this.repo.moveRequest(row.id, 'queue');
+      await repo.moveRequest(row.id, 'queue');
       return true;
     } catch (err) {
       // The request is safe in Postgres; the worker's reconciler enqueues it later.
