@@ -3,6 +3,13 @@ import Value from 'typebox/value';
 import path from 'node:path';
 import { FEATURE_IDS, type FeatureId } from './catalogue/schema.js';
 
+/**
+ * What a `dsar worker` process works (WORKER_QUEUES): feature tasks, assemblies, webhook deliveries
+ * (with their outbox relay), and housekeeping (the scheduled jobs and the reconciler with its admission pass).
+ */
+export const WORKER_POOLS = ['feature-tasks', 'assembly', 'webhooks', 'housekeeping'] as const;
+export type WorkerPool = (typeof WORKER_POOLS)[number];
+
 /** Secrets are base64 of 32 random bytes: `openssl rand -base64 32`. */
 const BASE64_32_BYTES = '^[A-Za-z0-9+/]{43}=$';
 
@@ -24,6 +31,11 @@ const ConfigSchema = Type.Object({
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   bodyLimit: Type.Integer({ minimum: 1024 }),
   workerConcurrency: Type.Integer({ minimum: 1 }),
+  assemblyConcurrency: Type.Integer({ minimum: 1 }),
+  webhookConcurrency: Type.Integer({ minimum: 1 }),
+  workerQueues: Type.Array(Type.Enum([...WORKER_POOLS]), { minItems: 1 }),
+  tenantMaxActiveRequests: Type.Integer({ minimum: 0 }),
+  featureConcurrency: Type.Partial(Type.Record(Type.Enum([...FEATURE_IDS]), Type.Integer({ minimum: 1 })), { additionalProperties: false }),
   jobAttempts: Type.Integer({ minimum: 1 }),
   jobBackoffMs: Type.Integer({ minimum: 0 }),
   reconcileIntervalMs: Type.Integer({ minimum: 100 }),
@@ -107,6 +119,16 @@ function s3Settings(env: Env) {
   };
 }
 
+/** FEATURE_CONCURRENCY=im:2,clouddrive:1: at most that many tasks of the feature run at once across all workers. */
+function featureConcurrency(value: string): Record<string, number> {
+  return Object.fromEntries(
+    list(value).map((entry) => {
+      const [feature = '', limit = ''] = entry.split(':').map((part) => part.trim());
+      return [feature, limit === '' ? Number.NaN : Number(limit)];
+    }),
+  );
+}
+
 export function featureDatabaseEnvName(id: FeatureId): string {
   return `FEATURE_DATABASE_URL_${id.toUpperCase().replaceAll('-', '_')}`;
 }
@@ -129,6 +151,13 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimit: int(env.BODY_LIMIT_BYTES, 64 * 1024),
     workerConcurrency: int(env.WORKER_CONCURRENCY, 4),
+    assemblyConcurrency: int(env.ASSEMBLY_CONCURRENCY, int(env.WORKER_CONCURRENCY, 4)),
+    webhookConcurrency: int(env.WEBHOOK_CONCURRENCY, int(env.WORKER_CONCURRENCY, 4)),
+    // A worker process works these pools (all by default): e.g. `feature-tasks,assembly` on some hosts, `housekeeping` on one.
+    workerQueues: env.WORKER_QUEUES ? list(env.WORKER_QUEUES) : [...WORKER_POOLS],
+    // Requests of one tenant in flight at once (0: no limit); the rest wait `received` and are admitted oldest first (src/requests/admission.ts).
+    tenantMaxActiveRequests: int(env.TENANT_MAX_ACTIVE_REQUESTS, 0),
+    featureConcurrency: featureConcurrency(env.FEATURE_CONCURRENCY ?? ''),
     jobAttempts: int(env.JOB_ATTEMPTS, 3),
     jobBackoffMs: int(env.JOB_BACKOFF_MS, 2000),
     // How often the worker compares the requests in Postgres with their jobs in Redis (src/queue/reconciler.ts).

@@ -140,7 +140,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     () => context.clock(),
     log,
     (tenantId, by) => resolveSubject(featureSql('account-login'), tenantId, by),
-    { approval, notices, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds },
+    { approval, notices, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds, maxActivePerTenant: config.tenantMaxActiveRequests },
   );
   const featureBlobs = new LocalBlobStore(config.blobDir);
   // Connector and webhook secrets at rest (each sealed to its own row).

@@ -79,6 +79,13 @@ function reportOutages(redis: Redis, log: Logger): Redis {
   return redis;
 }
 
+export interface EnqueueOptions {
+  /** The request was just written: Redis holds no job of it yet. */
+  fresh?: boolean;
+  /** BullMQ's priority of its jobs (lower runs first; none runs before all). */
+  priority?: number;
+}
+
 export class RequestFlow {
   private producer?: FlowProducer;
   private queues?: { assembly: Queue; features: Queue };
@@ -95,10 +102,14 @@ export class RequestFlow {
    * so is a feature job that has run (a retried task, whose failed job Redis may keep longer than its
    * assembly): linked to the new assembly as it is, it would never run, and the assembly never start.
    */
-  async enqueue(requestId: string, features: readonly string[], request: 'new' | 'known' = 'known'): Promise<void> {
-    const retry = { attempts: this.options.attempts, backoff: { type: 'exponential', delay: this.options.backoffMs } };
+  async enqueue(requestId: string, features: readonly string[], options: EnqueueOptions = {}): Promise<void> {
+    const retry = {
+      attempts: this.options.attempts,
+      backoff: { type: 'exponential', delay: this.options.backoffMs },
+      ...(options.priority ? { priority: options.priority } : {}),
+    };
     // A request just written has no job in Redis yet (its id is new): nothing to wait for or replace.
-    if (request === 'known') await this.replaceFinished(requestId, features);
+    if (!options.fresh) await this.replaceFinished(requestId, features);
     this.producer ??= quiet(new FlowProducer({ connection: this.connection, prefix: this.options.prefix }));
     await this.producer.add({
       name: 'assemble',

@@ -6,6 +6,7 @@ import type { RequestRow } from '../requests/tables.js';
 import { CLAIM_RENEW_MS, type JobClaims } from './claims.js';
 import { assemblyJobId, featureJobId, type RequestFlow } from './flow.js';
 import type { RunningSchedule } from './scheduled-jobs.js';
+import type { Lease } from './lease.js';
 
 /**
  * Postgres is the truth, Redis a cache of work. A flush, a restart without persistence or a
@@ -31,10 +32,12 @@ export const LOST_AFTER_MS = 2 * CLAIM_RENEW_MS;
 
 export interface ReconcilerDeps {
   repo: Pick<RequestRepository, 'inQueue' | 'tasksOf' | 'findById'>;
-  requests: Pick<RequestService, 'enqueue'>;
+  requests: Pick<RequestService, 'enqueue' | 'admission'>;
   flow: Pick<RequestFlow, 'inspect'>;
   claims: Pick<JobClaims, 'anyHeld'>;
   schedules: readonly Pick<RunningSchedule, 'ensure'>[];
+  /** With several workers, the one whose timer passes run (run() itself always passes). */
+  lease?: Pick<Lease, 'hold'>;
   log: Logger;
 }
 
@@ -60,7 +63,9 @@ export class Reconciler {
 
   /** A pass unless one is under way (on a timer: passes slower than its interval do not pile up). */
   async tick(): Promise<number> {
-    return this.underWay > 0 ? 0 : this.run();
+    if (this.underWay > 0) return 0;
+    if (this.deps.lease && !(await this.deps.lease.hold())) return 0;
+    return this.run();
   }
 
   /** Waits for the pass under way, if any (before the worker closes what it uses). */
@@ -70,12 +75,18 @@ export class Reconciler {
 
   private async reconcileAll(): Promise<number> {
     for (const schedule of this.deps.schedules) await schedule.ensure();
+    const { admission } = this.deps.requests;
+    // Requests waiting for admission are admission's: received ones are admitted, not enqueued, here.
+    if (admission.limited) await admission.admitAll();
     const lost = new Set<string>();
     let enqueued = 0;
     let after: string | undefined;
     for (;;) {
       const page = await this.deps.repo.inQueue(after, PAGE);
-      for (const row of page) if (await this.reconcile(row, lost)) enqueued++;
+      for (const row of page) {
+        if (admission.limited && row.status === 'received') continue;
+        if (await this.reconcile(row, lost)) enqueued++;
+      }
       if (page.length < PAGE) break;
       after = page.at(-1)?.id;
     }

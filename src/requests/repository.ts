@@ -489,6 +489,47 @@ export class RequestRepository {
     return this.trail.ofRequest(requestId);
   }
 
+  /**
+   * Runs the admission of a tenant's waiting requests (src/requests/admission.ts) under a lock of that
+   * tenant's, held by this transaction, so that admissions on any number of hosts count one after another.
+   * Gives the work the tenant's requests in flight, its oldest waiting (`received`) ones, and all of them.
+   */
+  async admitting<T>(
+    tenantId: string,
+    limit: number,
+    work: (found: { active: number; waiting: RequestRow[]; backlog: number; repo: RequestRepository }) => Promise<T>,
+  ): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`dsar-admission:${tenantId}`}))`);
+      const [counts] = await tx
+        .select({
+          active: sql<number>`count(*) filter (where ${requests.status} <> 'received')`.mapWith(Number),
+          backlog: count(),
+        })
+        .from(requests)
+        .where(and(eq(requests.tenantId, tenantId), inArray(requests.status, [...QUEUE_STATUSES])));
+      const active = counts?.active ?? 0;
+      const free = Math.max(0, limit - active);
+      const waiting =
+        free === 0
+          ? []
+          : await tx
+              .select()
+              .from(requests)
+              .where(and(eq(requests.tenantId, tenantId), eq(requests.status, INITIAL_STATUS.request)))
+              .orderBy(asc(requests.createdAt), asc(requests.id))
+              .limit(free);
+      // The admitted requests move within this transaction: it holds a connection already, and the next admission sees them.
+      return work({ active, waiting, backlog: counts?.backlog ?? 0, repo: new RequestRepository(tx) });
+    });
+  }
+
+  /** Tenants with requests waiting to be admitted. */
+  async tenantsWaiting(): Promise<string[]> {
+    const rows = await this.db.selectDistinct({ tenantId: requests.tenantId }).from(requests).where(eq(requests.status, INITIAL_STATUS.request));
+    return rows.map((r) => r.tenantId);
+  }
+
   /** Requests whose work BullMQ should hold (for the reconciler), a page at a time in id order. */
   async inQueue(afterId: string | undefined, limit: number): Promise<RequestRow[]> {
     const conditions = [inArray(requests.status, [...QUEUE_STATUSES])];

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
 import type { RequestedChangeRow, RequestRow, TaskRow } from './tables.js';
-import type { RequestFlow } from '../queue/flow.js';
+import type { EnqueueOptions, RequestFlow } from '../queue/flow.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { AppError, badRequest, conflict, loggableError, notFound } from '../errors.js';
 import { isTerminal, type VerificationMethod } from './lifecycle.js';
@@ -14,6 +14,7 @@ import { isReviewed, type ApprovalService } from '../tenants/approval.js';
 import type { NoticeService } from '../notice/notice-service.js';
 import { eventView } from '../audit/trail.js';
 import { within } from '../dependencies.js';
+import { Admission } from './admission.js';
 import type { AuditEventView } from '../audit/schemas.js';
 import type { SubjectResolution } from '../identity/resolve-subject.js';
 
@@ -24,6 +25,9 @@ const ENQUEUE_WAIT_MS = 5_000;
 
 /** The rules of taking, showing, listing and cancelling requests. Routes only call these. */
 export class RequestService {
+  /** Who runs when, between tenants (TENANT_MAX_ACTIVE_REQUESTS). */
+  readonly admission: Admission;
+
   constructor(
     private readonly repo: RequestRepository,
     private readonly tenants: TenantService,
@@ -32,8 +36,15 @@ export class RequestService {
     private readonly now: () => Date,
     private readonly log: Logger,
     private readonly resolveSubject: (tenantId: string, by: SubjectIdentifier) => Promise<SubjectResolution>,
-    private readonly intake: { approval: Pick<ApprovalService, 'get'>; notices: Pick<NoticeService, 'currentVersion'>; stepUpMaxAgeSeconds: number },
-  ) {}
+    private readonly intake: {
+      approval: Pick<ApprovalService, 'get'>;
+      notices: Pick<NoticeService, 'currentVersion'>;
+      stepUpMaxAgeSeconds: number;
+      maxActivePerTenant: number;
+    },
+  ) {
+    this.admission = new Admission(repo, intake.maxActivePerTenant, (row, features, priority, repo) => this.enqueue(row, features, priority, repo), log);
+  }
 
   /**
    * Takes a request: verified (a subject's own token, or the method an agent gives), reviewed or
@@ -95,9 +106,9 @@ export class RequestService {
       if (!first) throw conflict('request-ended', 'The same request was taken and ended meanwhile; ask again');
       return this.duplicate(first, actor);
     }
-    // The answer is what was written and moved, as get() would read it; read again only when the queue did
-    // not take it or something else moved it first.
-    const current = review ? written.request : await this.handOver(written.request, written.request.features, 'new');
+    // The answer is what was written and moved, as get() would read it; read again when the queue did not
+    // take it, something else moved it first, or it waits for its tenant's admission.
+    const current = review ? written.request : await this.admit(written.request);
     const view = current
       ? toView(current, written.tasks, current.type === 'correction' ? written.changes : undefined)
       : await this.get(tenantId, written.request.id);
@@ -123,24 +134,41 @@ export class RequestService {
   }
 
   /**
-   * Hands a request's work to the queue: the flow with a job per feature given (a received request:
-   * all of them). Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
+   * A received request runs: at once, or once its tenant has fewer than TENANT_MAX_ACTIVE_REQUESTS in
+   * flight (admission.ts). Admission failing leaves it `received`, for the reconciler's pass.
    */
-  async enqueue(row: RequestRow, features: readonly string[] = row.features): Promise<boolean> {
-    return (await this.handOver(row, features)) !== false;
+  async admit(row: RequestRow): Promise<RequestRow | undefined> {
+    if (!this.admission.limited) {
+      const queued = await this.handOver(row, row.features, { fresh: true });
+      return queued || undefined;
+    }
+    await this.admission.admit(row.tenantId).catch((err: unknown) => {
+      this.log.warn({ requestId: row.id, ...loggableError(err) }, 'admission failed; the reconciler retries');
+    });
+    return undefined;
+  }
+
+  /**
+   * Hands a request's work to the queue: the flow with a job per feature given (a received request:
+   * all of them), its jobs at the priority given (BullMQ's: lower runs first; none runs before all).
+   * Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
+   */
+  async enqueue(row: RequestRow, features: readonly string[] = row.features, priority?: number, repo = this.repo): Promise<boolean> {
+    return (await this.handOver(row, features, { priority, repo })) !== false;
   }
 
   /** enqueue's work: the request as queued (undefined: something moved it first), or false when the queue did not take it. */
   private async handOver(
     row: RequestRow,
-    features: readonly string[] = row.features,
-    request: 'new' | 'known' = 'known',
+    features: readonly string[],
+    options: EnqueueOptions & { repo?: RequestRepository },
   ): Promise<RequestRow | undefined | false> {
+    const { repo = this.repo, ...enqueue } = options;
     try {
       // Redis down: the caller is not kept waiting. An enqueue that completes later is harmless: the
       // request stays `received` until its first job moves it, and the reconciler finds its flow whole.
-      await within(this.flow.enqueue(row.id, features, request), ENQUEUE_WAIT_MS);
-      return await this.repo.moveRequest(row.id, 'queue');
+      await within(this.flow.enqueue(row.id, features, enqueue), ENQUEUE_WAIT_MS);
+      return await repo.moveRequest(row.id, 'queue');
     } catch (err) {
       // The request is safe in Postgres; the worker's reconciler enqueues it later.
       this.log.warn({ requestId: row.id, ...loggableError(err) }, 'enqueue failed; the reconciler retries');

@@ -18,14 +18,14 @@ import type { RequestRow } from './tables.js';
 export class ReviewService {
   constructor(
     private readonly repo: RequestRepository,
-    private readonly requests: Pick<RequestService, 'enqueue' | 'get'>,
+    private readonly requests: Pick<RequestService, 'admit' | 'get'>,
     private readonly flow: Pick<RequestFlow, 'enqueueAssembly'>,
     private readonly now: () => Date,
   ) {}
 
   async approve(tenantId: string, id: string, actor: Actor): Promise<RequestView> {
     const approved = await this.move(tenantId, id, 'approve', {}, actor);
-    await this.requests.enqueue(approved);
+    await this.requests.admit(approved);
     return this.requests.get(tenantId, id);
   }
 

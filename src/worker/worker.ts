@@ -3,7 +3,10 @@ import type { Context } from '../context.js';
 import { ASSEMBLY_QUEUE, FEATURE_QUEUE, workerConnection, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
 import { runFeatureTask } from '../tasks/feature-task.js';
 import { runAssembly } from '../tasks/assembly-task.js';
-import { startScheduledJob } from '../queue/scheduled-jobs.js';
+import { startScheduledJob, type RunningSchedule } from '../queue/scheduled-jobs.js';
+import { FeatureSlots } from '../queue/feature-slots.js';
+import { Lease } from '../queue/lease.js';
+import type { Redis } from 'ioredis';
 import { JobClaims } from '../queue/claims.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { purgeExpiredRetention } from '../tasks/retention-purge.js';
@@ -50,40 +53,109 @@ async function guarded(ctx: Context, job: Job, token: string | undefined, work: 
 
 export interface RunningWorker {
   close(): Promise<void>;
-  /** Both queues are being worked (for the health heartbeat). */
+  /** The queues of its pools are being worked (for the health heartbeat). */
   isRunning(): boolean;
   /** Compares the requests in Postgres with their jobs in Redis and enqueues what is missing (one pass). */
   reconcile(): Promise<number>;
 }
 
+/** How long a feature task waits when its feature's slots are all taken (FEATURE_CONCURRENCY), before trying again. */
+const SLOT_WAIT_MS = 250;
+
+/**
+ * Runs the pools WORKER_QUEUES names (all by default), each at its own concurrency: any number of
+ * worker processes on any hosts share the work of one Redis and one Postgres.
+ */
 export function startWorker(ctx: Context): RunningWorker {
   tuneHeapForStreaming();
   const connection = workerConnection(ctx.redis, ctx.log);
-  const options = { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.workerConcurrency };
+  const pools = new Set(ctx.config.workerQueues);
   const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix);
+  const slots = new FeatureSlots(ctx.redis, ctx.config.queuePrefix, ctx.config.featureConcurrency);
+  const queues: Worker[] = [];
+  const closing: Array<{ close(): Promise<void> }> = [];
 
-  const features = new Worker<FeatureJobData>(
-    FEATURE_QUEUE,
-    async (job, token) => {
-      const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
-      await guarded(ctx, job, token, () =>
-        claims.hold(job.id ?? '', () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job))),
-      );
+  if (pools.has('feature-tasks')) {
+    const features = new Worker<FeatureJobData>(
+      FEATURE_QUEUE,
+      async (job, token) => {
+        const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
+        const jobId = job.id ?? '';
+        const ran = await slots.hold(job.data.feature, jobId, () =>
+          guarded(ctx, job, token, () => claims.hold(jobId, () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job)))),
+        );
+        if (!ran) {
+          await job.moveToDelayed(Date.now() + SLOT_WAIT_MS + Math.floor(Math.random() * SLOT_WAIT_MS), token);
+          throw new DelayedError();
+        }
+      },
+      { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.workerConcurrency },
+    );
+    ctx.metrics.observeFeatureJobs(features);
+    queues.push(features);
+  }
+  if (pools.has('assembly')) {
+    const assembly = new Worker<AssemblyJobData>(
+      ASSEMBLY_QUEUE,
+      async (job, token) => {
+        const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId });
+        await guarded(ctx, job, token, () => claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last)));
+        log.info('request assembled');
+        // Its tenant has one request fewer in flight: the next waiting one may go (TENANT_MAX_ACTIVE_REQUESTS).
+        await ctx.requests.admission.after(job.data.requestId);
+      },
+      { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.assemblyConcurrency },
+    );
+    ctx.metrics.observeAssemblyJobs(assembly);
+    queues.push(assembly);
+  }
+  for (const worker of queues) {
+    // Job errors are recorded on the task; this only keeps the process informed, without job data.
+    worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
+    closing.push(worker);
+  }
+
+  if (pools.has('webhooks')) {
+    // Webhook deliveries: sent from Postgres' outbox (its relay enqueues each delivery once, by its id,
+    // however many workers relay), enqueued again when Redis lost them.
+    const webhooks = startWebhookDelivery({ db: ctx.database.db, secrets: ctx.secrets, outbound: ctx.outbound, log: ctx.log }, connection, {
+      prefix: ctx.config.queuePrefix,
+      attempts: ctx.config.webhookAttempts,
+      backoffMs: ctx.config.webhookBackoffMs,
+      timeoutMs: ctx.config.webhookTimeoutMs,
+      pollMs: ctx.config.webhookPollMs,
+      concurrency: ctx.config.webhookConcurrency,
+    });
+    closing.push(webhooks);
+  }
+
+  const housekeeping = pools.has('housekeeping') ? startHousekeeping(ctx, connection) : [];
+  closing.push(...housekeeping);
+  // One reconciler at a time across the deployment: the worker holding the lease passes; the others stand by.
+  const lease = new Lease(ctx.redis, `${ctx.config.queuePrefix}:reconciler`, 3 * ctx.config.reconcileIntervalMs);
+  const reconciler = new Reconciler({ ...ctx, claims, schedules: housekeeping, lease });
+  const reconcile = () => void reconciler.tick().catch((err: Error) => ctx.log.error({ error: err.name }, 'reconciling failed'));
+  const timer = pools.has('housekeeping') ? setInterval(reconcile, ctx.config.reconcileIntervalMs) : undefined;
+  timer?.unref();
+  if (timer) reconcile();
+
+  return {
+    reconcile: () => reconciler.run(),
+    isRunning: () => queues.every((worker) => worker.isRunning()),
+    async close() {
+      clearInterval(timer);
+      await reconciler.settled();
+      if (timer) await lease.release().catch(() => {});
+      await Promise.all(closing.map((item) => item.close()));
+      connection.disconnect();
     },
-    options,
-  );
-  const assembly = new Worker<AssemblyJobData>(
-    ASSEMBLY_QUEUE,
-    async (job, token) => {
-      const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId });
-      await guarded(ctx, job, token, () => claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last)));
-      log.info('request assembled');
-    },
-    options,
-  );
-  // Housekeeping: each a repeatable job of its own queue, run once per interval across the deployment.
+  };
+}
+
+/** Housekeeping: each a repeatable job of its own queue, run once per interval across the deployment. */
+function startHousekeeping(ctx: Context, connection: Redis): RunningSchedule[] {
   const schedule = { connection, prefix: ctx.config.queuePrefix };
-  const housekeeping = [
+  return [
     // Results are deleted when their time is up; the request becomes `expired`.
     startScheduledJob({ name: 'result-expiry', everyMs: HOUR_MS, run: () => ctx.delivery.expireResults() }, ctx.log, schedule),
     // Data retained for a legal obligation is erased when its period ends.
@@ -103,37 +175,4 @@ export function startWorker(ctx: Context): RunningWorker {
       schedule,
     ),
   ];
-  ctx.metrics.observeFeatureJobs(features);
-  ctx.metrics.observeAssemblyJobs(assembly);
-  for (const worker of [features, assembly]) {
-    // Job errors are recorded on the task; this only keeps the process informed, without job data.
-    worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
-  }
-
-  // Webhook deliveries: sent from Postgres' outbox, enqueued again when Redis lost them.
-  const webhooks = startWebhookDelivery({ db: ctx.database.db, secrets: ctx.secrets, outbound: ctx.outbound, log: ctx.log }, connection, {
-    prefix: ctx.config.queuePrefix,
-    attempts: ctx.config.webhookAttempts,
-    backoffMs: ctx.config.webhookBackoffMs,
-    timeoutMs: ctx.config.webhookTimeoutMs,
-    pollMs: ctx.config.webhookPollMs,
-    concurrency: ctx.config.workerConcurrency,
-  });
-
-  const reconciler = new Reconciler({ ...ctx, claims, schedules: housekeeping });
-  const reconcile = () => void reconciler.tick().catch((err: Error) => ctx.log.error({ error: err.name }, 'reconciling failed'));
-  const timer = setInterval(reconcile, ctx.config.reconcileIntervalMs);
-  timer.unref();
-  reconcile();
-
-  return {
-    reconcile: () => reconciler.run(),
-    isRunning: () => features.isRunning() && assembly.isRunning(),
-    async close() {
-      clearInterval(timer);
-      await reconciler.settled();
-      await Promise.all([features.close(), assembly.close(), webhooks.close(), ...housekeeping.map((job) => job.close())]);
-      connection.disconnect();
-    },
-  };
 }
