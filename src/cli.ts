@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
-import { Redis } from 'ioredis';
+import { connectRedis } from './queue/redis.js';
 import { loadConfig, type Config } from './config.js';
 import { createContext, type Context, type ServiceUrls } from './context.js';
 import { buildApp } from './http/app.js';
@@ -133,7 +133,7 @@ async function health(config: Config, what: string | undefined): Promise<void> {
   } else if (what === 'worker') {
     const { redisUrl } = await resolveServiceUrls(config);
     // One try: a probe that cannot reach Redis fails now rather than waits.
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000, lazyConnect: true });
+    const redis = connectRedis({ url: redisUrl, cluster: config.redisCluster }, { maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000, lazyConnect: true });
     let cause: unknown;
     redis.on('error', (err) => (cause = err));
     try {

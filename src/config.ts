@@ -22,6 +22,7 @@ const ConfigSchema = Type.Object({
   host: Type.String(),
   databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
   redisUrl: Type.Optional(Type.String({ minLength: 1 })),
+  redisCluster: Type.Boolean(),
   dataDir: Type.String({ minLength: 1 }),
   embeddedPostgresDir: Type.String({ minLength: 1 }),
   shutdownGraceMs: Type.Integer({ minimum: 0 }),
@@ -140,6 +141,8 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST ?? '127.0.0.1',
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    // REDIS_URL names one node of a Redis Cluster (src/queue/redis.ts).
+    redisCluster: env.REDIS_CLUSTER === 'true',
     dataDir,
     // As root, the embedded Postgres runs as the postgres user: its binaries and cluster live where that user can reach.
     embeddedPostgresDir: path.resolve(env.EMBEDDED_POSTGRES_DIR || '/var/lib/dsar-embedded-postgres'),

@@ -1,6 +1,5 @@
 import pino, { type Logger } from 'pino';
 import type { KeyObject } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { connect, type Database, type Sql } from './db/client.js';
 import { LocalBlobStore, type BlobStore } from './blobs/blob-store.js';
@@ -8,7 +7,8 @@ import { catalogue } from './catalogue/catalogue.js';
 import type { Catalogue } from './catalogue/schema.js';
 import type { FeatureAdapter } from './features/adapter.js';
 import { builtInAdapters } from './features/registry.js';
-import { RequestFlow, redisConnection } from './queue/flow.js';
+import { RequestFlow } from './queue/flow.js';
+import { redisConnection, type RedisClient } from './queue/redis.js';
 import { RequestRepository } from './requests/repository.js';
 import { RequestService } from './requests/request-service.js';
 import { ApiKeyService } from './auth/api-keys.js';
@@ -48,7 +48,7 @@ export interface Context {
   clock: () => Date;
   log: Logger;
   database: Database;
-  redis: Redis;
+  redis: RedisClient;
   flow: RequestFlow;
   catalogue: Catalogue;
   adapters: ReadonlyMap<string, FeatureAdapter>;
@@ -118,7 +118,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     }
     return db.sql;
   };
-  const redis = redisConnection(urls.redisUrl, log);
+  const redis = redisConnection({ url: urls.redisUrl, cluster: config.redisCluster }, log);
   const flow = new RequestFlow(redis, {
     prefix: config.queuePrefix,
     attempts: config.jobAttempts,

@@ -7,7 +7,8 @@ import { blackHole, onClosedPort, tcpProxy, type TcpProxy } from './fixtures/out
 import { until } from './fixtures/reconcile.js';
 import { readTestServices } from './setup/services.js';
 import { withDatabase } from '../src/db/migrate.js';
-import { ASSEMBLY_QUEUE, assemblyJobId, FEATURE_QUEUE, featureJobId, redisConnection } from '../src/queue/flow.js';
+import { ASSEMBLY_QUEUE, assemblyJobId, FEATURE_QUEUE, featureJobId } from '../src/queue/flow.js';
+import { redisConnection } from '../src/queue/redis.js';
 import { startWorker } from '../src/worker/worker.js';
 import { serviceUnavailable, unavailable } from '../src/dependencies.js';
 import postgres from 'postgres';
@@ -224,7 +225,7 @@ t.test('what counts as an outage: connection errors of Postgres (drizzle-wrapped
       done();
     },
   });
-  const redis = redisConnection(closed, pino({ level: 'info' }, sink));
+  const redis = redisConnection({ url: closed, cluster: false }, pino({ level: 'info' }, sink));
   t.teardown(() => redis.disconnect());
   const since = Date.now();
   const redisError = await redis.ping().catch((err: unknown) => err);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 import { AppError } from '../errors.js';
 import { declareHeaders, declareProblems, responseHeader } from '../http/openapi.js';
 
@@ -15,7 +15,7 @@ export interface RateLimits {
  * Calls a minute per API key and per data subject, counted in Redis so that every API host shares
  * the count. Registered after the auth hook: the caller is known when a route's limit is checked.
  */
-export async function limitRate(scope: FastifyInstance, redis: Redis, nameSpace: string, limits: RateLimits): Promise<void> {
+export async function limitRate(scope: FastifyInstance, redis: RedisClient, nameSpace: string, limits: RateLimits): Promise<void> {
   scope.addHook('onRoute', (route) => {
     declareProblems(route, [429]);
     const counts = { 'X-RateLimit-Limit': responseHeader.rateLimit, 'X-RateLimit-Remaining': responseHeader.rateRemaining, 'X-RateLimit-Reset': responseHeader.rateReset };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 /**
  * A worker's claim on each job it runs: a short-lived key, renewed while the job runs. Unlike
@@ -11,7 +11,7 @@ const CLAIM_LIVES_MS = 3 * CLAIM_RENEW_MS;
 
 export class JobClaims {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { CLAIM_RENEW_MS } from './claims.js';
 
 /**
@@ -34,7 +34,7 @@ return 1`;
 
 export class FeatureSlots {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly limits: Readonly<Record<string, number>>,
   ) {}

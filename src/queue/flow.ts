@@ -1,6 +1,4 @@
 import { FlowProducer, Queue, type ConnectionOptions } from 'bullmq';
-import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 
 /**
  * One BullMQ flow per request: a child job per feature task and a parent job that assembles
@@ -45,38 +43,6 @@ export interface FlowInRedis {
 async function removeIfFinished(queue: Queue, jobId: string): Promise<void> {
   const state = await queue.getJobState(jobId);
   if (state === 'completed' || state === 'failed') await queue.remove(jobId);
-}
-
-/**
- * The connection the API (and the worker's own calls: claims, the reconciler) share. While Redis is
- * down a command waits for the next reconnection attempt only (at most ~2 s, ioredis' retry delay)
- * and then fails: an API call answers 503, or keeps a new request `received` for the reconciler,
- * instead of hanging. Lazy: nothing connects until the first command, so `dsar openapi` needs no Redis.
- */
-export function redisConnection(url: string, log: Logger): Redis {
-  return reportOutages(new Redis(url, { maxRetriesPerRequest: 0, enableReadyCheck: true, lazyConnect: true }), log);
-}
-
-/** BullMQ workers block on Redis: their connection retries without a per-command limit. */
-export function workerConnection(redis: Redis, log: Logger): Redis {
-  return reportOutages(redis.duplicate({ maxRetriesPerRequest: null }), log);
-}
-
-/**
- * ioredis reconnects by itself, and without a listener prints the stack of every failed attempt (one
- * every 2 s while Redis is down). Said once when Redis goes, once when it is back; no addresses.
- */
-function reportOutages(redis: Redis, log: Logger): Redis {
-  let down = false;
-  redis.on('error', (err: Error & { code?: string }) => {
-    if (!down) log.warn({ error: err.name, code: err.code }, 'Redis unavailable: reconnecting');
-    down = true;
-  });
-  redis.on('ready', () => {
-    if (down) log.info('Redis available again');
-    down = false;
-  });
-  return redis;
 }
 
 export interface EnqueueOptions {

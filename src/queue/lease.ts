@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 /**
  * Work that one process of the deployment does at a time (the reconciler's passes): a key holding the
@@ -18,7 +18,7 @@ export class Lease {
   private readonly id = randomUUID();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly livesMs: number,
   ) {}

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 
 /**
  * A worker's liveness, for a container health check (`dsar health worker`, run on the worker's host):
@@ -12,7 +12,7 @@ const LIVES_MS = 3 * EVERY_MS;
 
 const heartbeatKey = (prefix: string) => `${prefix}:worker-heartbeat:${os.hostname()}`;
 
-export function startHeartbeat(redis: Redis, prefix: string, isRunning: () => boolean): { stop(): Promise<void> } {
+export function startHeartbeat(redis: RedisClient, prefix: string, isRunning: () => boolean): { stop(): Promise<void> } {
   const beat = () => (isRunning() ? redis.set(heartbeatKey(prefix), String(Date.now()), 'PX', LIVES_MS) : undefined);
   const timer = setInterval(() => void beat()?.catch(() => {}), EVERY_MS);
   timer.unref();
@@ -25,6 +25,6 @@ export function startHeartbeat(redis: Redis, prefix: string, isRunning: () => bo
   };
 }
 
-export async function workerIsAlive(redis: Redis, prefix: string): Promise<boolean> {
+export async function workerIsAlive(redis: RedisClient, prefix: string): Promise<boolean> {
   return (await redis.exists(heartbeatKey(prefix))) === 1;
 }

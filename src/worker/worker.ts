@@ -1,12 +1,12 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Context } from '../context.js';
-import { ASSEMBLY_QUEUE, FEATURE_QUEUE, workerConnection, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
+import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
 import { runFeatureTask } from '../tasks/feature-task.js';
 import { runAssembly } from '../tasks/assembly-task.js';
 import { startScheduledJob, type RunningSchedule } from '../queue/scheduled-jobs.js';
 import { FeatureSlots } from '../queue/feature-slots.js';
 import { Lease } from '../queue/lease.js';
-import type { Redis } from 'ioredis';
+import { workerConnection, type RedisClient } from '../queue/redis.js';
 import { JobClaims } from '../queue/claims.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { purgeExpiredRetention } from '../tasks/retention-purge.js';
@@ -153,7 +153,7 @@ export function startWorker(ctx: Context): RunningWorker {
 }
 
 /** Housekeeping: each a repeatable job of its own queue, run once per interval across the deployment. */
-function startHousekeeping(ctx: Context, connection: Redis): RunningSchedule[] {
+function startHousekeeping(ctx: Context, connection: RedisClient): RunningSchedule[] {
   const schedule = { connection, prefix: ctx.config.queuePrefix };
   return [
     // Results are deleted when their time is up; the request becomes `expired`.

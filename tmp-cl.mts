@@ -1,0 +1,13 @@
+import { redisConnection, workerConnection } from './src/queue/redis.ts';
+import { Queue, Worker } from 'bullmq';
+import pino from 'pino';
+const log = pino({ level: 'debug' });
+const r = redisConnection({ url: 'redis://127.0.0.1:36975', cluster: true }, log);
+const w = workerConnection(r, log);
+w.on('error', (e) => console.log('w err', e.message));
+const q = new Queue('x', { connection: r, prefix: '{dsar}' });
+const worker = new Worker('x', async (job) => { console.log('ran', job.id); }, { connection: w, prefix: '{dsar}' });
+worker.on('error', (e) => console.log('worker err', e.name, e.message));
+await q.add('a', {}); console.log('added');
+await new Promise((x) => setTimeout(x, 3000));
+process.exit(0);
