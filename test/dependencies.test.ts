@@ -13,7 +13,15 @@ import { startWorker } from '../src/worker/worker.js';
 import { serviceUnavailable, unavailable } from '../src/dependencies.js';
 import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
-import { isClosedSocketWrite } from '../src/db/client.js';
+import { connect, isClosedSocketWrite } from '../src/db/client.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { LocalBlobStore } from '../src/blobs/blob-store.js';
+import { seedDemo } from '../src/demo/seed.js';
+import { collectForPartial } from '../src/features/adapter.js';
+import { builtInAdapters } from '../src/features/registry.js';
+import { createTestDatabase } from './helper.js';
 
 // Postgres, Redis or a feature's store failing (issue 14, "dependencies failing"): the API says 503 and
 // when to come back, the worker waits the outage out, and a feature that cannot be reached fails its task.
@@ -275,4 +283,44 @@ t.test("postgres.js writing to a connection that closed (porsager/postgres#1154)
   const ours = new TypeError("Cannot read properties of null (reading 'write')");
   t.notOk(isClosedSocketWrite(ours), 'the same message from our own code is a crash');
   t.notOk(isClosedSocketWrite(Object.assign(new Error('boom'), { stack: err.stack })), 'another error through that line too');
+});
+
+t.test('a feature store dropping while a cursor fetches ahead: the collect fails, the process does not', async (t) => {
+  const url = await createTestDatabase(t);
+  const blobDir = await mkdtemp(path.join(os.tmpdir(), 'dsar-outage-'));
+  const direct = connect(url);
+  t.teardown(async () => {
+    await direct.close();
+    await rm(blobDir, { recursive: true, force: true });
+  });
+  const blobs = new LocalBlobStore(blobDir);
+  await seedDemo(direct.sql, blobs);
+  // More of her files than one fetch of the cursor takes: the collect fetches the next batch while it hands these on.
+  await direct.sql`insert into clouddrive.files (tenant_id, owner_account_id, name, media_type, size, sha256, blob_key)
+    select 'acme', 'alice', 'bulk ' || i, 'text/plain', 1, 'x', 'bulk/' || i from generate_series(1, 5000) as i`;
+  const store = await tcpProxy(t, url);
+  const viaProxy = connect(store.url, { max: 1 });
+  t.teardown(() => viaProxy.close());
+  const unhandled: unknown[] = [];
+  const keep = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', keep);
+  t.teardown(() => process.off('unhandledRejection', keep));
+
+  const adapter = builtInAdapters.get('clouddrive');
+  if (!adapter) throw new Error('no clouddrive adapter');
+  const items = collectForPartial(adapter, { tenantId: 'acme', accountId: 'alice' }, { sql: viaProxy.sql, blobs, log: pino({ level: 'silent' }) })[Symbol.asyncIterator]();
+  let first = await items.next();
+  while (!first.done && first.value.dataset !== 'files') first = await items.next();
+  t.notOk(first.done, 'her files are being collected');
+  // The store goes while the consumer is busy with the first record (writing it, in a task).
+  await store.cut();
+  await sleep(500);
+  t.same(unhandled, [], 'the fetch in flight failing is not left unhandled (which stops the worker)');
+  let failure: unknown;
+  try {
+    for (let item = await items.next(); !item.done; item = await items.next());
+  } catch (err) {
+    failure = err;
+  }
+  t.equal(unavailable(failure), 'database', 'the collect fails as the store being unavailable');
 });

@@ -353,14 +353,20 @@ async function* cursorRecords(d: DatasetSql, subject: Subject, ctx: AdapterConte
   const sql = selectSql(d, (await tableColumns(ctx.sql, d)).asText);
   const query = ctx.sql.unsafe(bindSubject(sql), params(ctx.sql, subject));
   const batches = query.cursor(CURSOR_BATCH)[Symbol.asyncIterator]();
-  let next = batches.next();
+  // Postgres fetches the next rows while these are turned into records and written. A fetch that fails
+  // meanwhile (the store gone) must not reject unobserved until awaited: Node stops the process for that.
+  const fetch = () => {
+    const batch = batches.next();
+    batch.catch(() => undefined);
+    return batch;
+  };
+  let next = fetch();
   let finished = false;
   try {
     for (;;) {
       const batch = await next;
       if (batch.done) break;
-      // Postgres fetches the next rows while these are turned into records.
-      next = batches.next();
+      next = fetch();
       for (const row of batch.value) yield toRecord(d, row);
     }
     finished = true;
