@@ -1,56 +1,18 @@
-import t, { type Test } from 'tap';
-import { execFile as execFileCb } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import t from 'tap';
 import { Cluster, Redis } from 'ioredis';
 import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
-import { until } from './fixtures/reconcile.js';
-import { freePort } from '../src/embedded/ports.js';
-import { stopLocalRedis } from '../src/embedded/redis.js';
+import { readTestServices } from './setup/services.js';
 
-// Issue 17 item 4: the deployment on a Redis Cluster (REDIS_CLUSTER=true). A cluster of one node holding
-// every slot refuses, as a real cluster does, any command or script whose keys are in different slots
-// (CROSSSLOT): what passes here passes on a cluster of many nodes, where the hash-tagged prefix puts the
-// queue's keys on one of them.
-
-const execFile = promisify(execFileCb);
-
-async function startClusterNode(t: Test): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'dsar-cluster-'));
-  const port = await freePort();
-  // biome-ignore format: one flag and its value a line
-  await execFile('redis-server', [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--daemonize', 'yes',
-    '--pidfile', path.join(dir, 'redis.pid'),
-    '--logfile', path.join(dir, 'redis.log'),
-    '--dir', dir,
-    '--cluster-enabled', 'yes',
-    '--cluster-config-file', path.join(dir, 'nodes.conf'),
-    // Alone, a node names itself with no address in CLUSTER SLOTS, where clients learn where to connect.
-    '--cluster-announce-ip', '127.0.0.1',
-    '--save', '',
-    '--appendonly', 'no',
-  ]);
-  t.teardown(async () => {
-    await stopLocalRedis(dir);
-    await rm(dir, { recursive: true, force: true });
-  });
-  const admin = new Redis(port, '127.0.0.1', { lazyConnect: true });
-  t.teardown(() => admin.disconnect());
-  await until(async () => (await admin.ping().catch(() => '')) === 'PONG');
-  await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-  await until(async () => String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'));
-  return `redis://127.0.0.1:${port}`;
-}
+// Issue 17 item 4: the deployment on a Redis Cluster (REDIS_CLUSTER=true). The test run's cluster has
+// one node holding every slot (test/setup/services-up.ts); it refuses, as a cluster of many nodes does,
+// any command or script whose keys are in different slots (CROSSSLOT): what passes here passes where the
+// hash-tagged prefix puts the queue's keys on one of many nodes.
 
 t.test('on a Redis Cluster: requests run end to end, and every key of the queue is in one slot', async (t) => {
-  const url = await startClusterNode(t);
+  const url = readTestServices().redisClusterUrl;
   // Every part that talks to Redis: flows, claims, a feature's slots, the reconciler's lease, admission, webhooks' relay.
-  const sys = await startSystem(t, { REDIS_CLUSTER: 'true', RECONCILE_INTERVAL_MS: '250', FEATURE_CONCURRENCY: 'im:1', TENANT_MAX_ACTIVE_REQUESTS: '1' }, { redisUrl: url });
+  const env = { REDIS_CLUSTER: 'true', RECONCILE_INTERVAL_MS: '250', FEATURE_CONCURRENCY: 'im:1', TENANT_MAX_ACTIVE_REQUESTS: '1' };
+  const sys = await startSystem(t, env, { redisUrl: url });
   t.ok(sys.ctx.redis instanceof Cluster, 'the API and worker speak the cluster protocol');
 
   const access = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' } });

@@ -29,7 +29,8 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-export async function startLocalRedis(options: { dir: string; port: number; persist: boolean }): Promise<RunningRedis> {
+/** `cluster`: a Redis Cluster of this one node (for the tests of REDIS_CLUSTER); its slots are assigned by the caller. */
+export async function startLocalRedis(options: { dir: string; port: number; persist: boolean; cluster?: boolean }): Promise<RunningRedis> {
   if (!hasRedisServer()) throw new RedisMissingError();
   const dir = path.resolve(options.dir);
   await mkdir(dir, { recursive: true });
@@ -44,6 +45,8 @@ export async function startLocalRedis(options: { dir: string; port: number; pers
     // BullMQ needs keys kept: never evict.
     '--maxmemory-policy', 'noeviction',
     ...(options.persist ? ['--appendonly', 'yes'] : ['--save', '', '--appendonly', 'no']),
+    // Alone, a cluster node names itself with no address in CLUSTER SLOTS, where clients learn where to connect.
+    ...(options.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1'] : []),
   ]);
   await waitForPidFile(pidFile);
   const pid = Number(readFileSync(pidFile, 'utf8'));

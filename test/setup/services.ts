@@ -13,6 +13,7 @@ import type { EmbeddedPostgresOptions } from '../../src/embedded/postgres.js';
 export const servicesDir = path.join(os.tmpdir(), `dsar-test-services-${process.ppid}`);
 export const servicesFile = path.join(servicesDir, 'services.json');
 export const redisDir = path.join(servicesDir, 'redis');
+export const redisClusterDir = path.join(servicesDir, 'redis-cluster');
 
 export function pgOptions(config: Config): EmbeddedPostgresOptions {
   return { dir: path.join(servicesDir, 'pg'), sharedDir: config.embeddedPostgresDir };
@@ -23,6 +24,8 @@ export interface TestServices {
   /** Admin connection to the test Postgres (database `postgres`). */
   postgresUrl: string;
   redisUrl: string;
+  /** A Redis Cluster of one node holding every slot (test/redis-cluster.test.ts). */
+  redisClusterUrl: string;
 }
 
 export function readTestServices(): TestServices {
