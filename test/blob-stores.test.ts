@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -77,6 +77,24 @@ async function checkRoundTrips(t: Test, store: BlobStore, prefix: string, ranges
 
 t.test('a local directory', async (t) => {
   await checkRoundTrips(t, new LocalBlobStore(await tempDir(t)), 'plain');
+});
+
+t.test('a write aborted while the disk still writes: nothing left unhandled, nothing left behind', async (t) => {
+  const dir = await tempDir(t);
+  const unhandled: unknown[] = [];
+  const keep = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', keep);
+  t.teardown(() => process.off('unhandledRejection', keep));
+  for (const store of [new LocalBlobStore(dir), new EncryptedBlobStore(new LocalBlobStore(dir), randomBytes(32))]) {
+    const writer = await store.writer('partials/r1/im/messages.ndjson');
+    // A task failing (its store gone) aborts the partial it was writing while a block is on its way to disk.
+    await new Promise((resolve) => writer.stream.write(Buffer.from('{}'), resolve));
+    writer.stream.write(randomBytes(32 * 1024 * 1024));
+    await writer.abort();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  t.same(unhandled, [], 'the write failing after the abort is not a rejection nobody handles (which stops the worker)');
+  t.same(await readdir(path.join(dir, 'partials/r1/im')), [], 'no half-written file');
 });
 
 t.test('encrypted over a local directory', async (t) => {

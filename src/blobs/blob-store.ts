@@ -106,6 +106,9 @@ export class LocalBlobStore implements BlobStore {
       stream.on('close', resolve);
       stream.on('error', reject);
     });
+    // Aborted while a write is on its way to disk, the stream fails with ERR_STREAM_DESTROYED when that
+    // write lands: expected, and observed here so that Node does not stop the process for it.
+    closed.catch(() => undefined);
     return {
       stream,
       commit: async () => {
@@ -115,6 +118,8 @@ export class LocalBlobStore implements BlobStore {
       },
       abort: async () => {
         stream.destroy();
+        // The file goes once nothing writes to it any more.
+        await closed.catch(() => undefined);
         await rm(temp, { force: true });
       },
     };
