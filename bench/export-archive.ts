@@ -27,7 +27,7 @@
 import { execFile as execFileCb, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -148,6 +148,8 @@ interface ChildReport {
   totalMs: number;
   /** User + system CPU time of the child (the worker's share; Postgres works on top of it). */
   cpuMs: number;
+  /** Of which the main thread's: the one that bounds the files phase (the others are the text worker, I/O, GC helpers). */
+  mainCpuMs: number;
   /** Peak resident set size of the child process (getrusage), in bytes. */
   maxRss: number;
   /** RSS once the modules are loaded, before any work: the floor the pipeline starts from. */
@@ -226,12 +228,21 @@ async function child(input: ChildInput): Promise<void> {
     assembleMs: assembled - collected,
     totalMs: assembled - started,
     cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
+    mainCpuMs: await mainThreadCpuMs(),
     maxRss: usage.maxRSS * 1024,
     startRss,
     counts: Object.fromEntries(adapters.map((a, i) => [a.feature, counts[i]!])),
     result,
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** CPU time of this process's main thread (Linux: its task has the process's id), from /proc. */
+async function mainThreadCpuMs(): Promise<number> {
+  const stat = await readFile(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 function runChild(input: ChildInput, nodeFlags: string[]): Promise<ChildReport> {
@@ -526,7 +537,7 @@ async function main(options: Options): Promise<void> {
       await rm(path.join(resultsDir, 'results', input.requestId), { recursive: true, force: true });
       console.log(
         `# (a) ${label}: collect ${fmtMs(report.collectMs)} + assemble ${fmtMs(report.assembleMs)} = ` +
-          `${fmtMs(report.totalMs)} (CPU ${fmtMs(report.cpuMs)}), peak RSS ${fmtMb(report.maxRss)} ` +
+          `${fmtMs(report.totalMs)} (CPU ${fmtMs(report.cpuMs)}, main thread ${fmtMs(report.mainCpuMs)}), peak RSS ${fmtMb(report.maxRss)} ` +
           `(at start ${fmtMb(report.startRss)}), result ${fmtMb(resultBytes(report.result))} in ` +
           `${partsOf(report.result).length} part(s)${options.verify ? ', unzip -t ok' : ''}`,
       );
@@ -557,15 +568,18 @@ async function main(options: Options): Promise<void> {
     const maxRss = Math.max(...fulls.map((r) => r.maxRss));
 
     const ratio = full.totalMs / base.totalMs;
+    // Issue 17's targets: the deployed (encrypted) configuration within 1.3x of the floor, unencrypted within 1.15x.
+    const ratioTarget = options.encrypt ? 1.3 : 1.15;
+    const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
     const growth = (maxRss - small.maxRss) / small.maxRss;
     const best = options.repeat > 1 ? `best of ${options.repeat}` : 'one run';
     const rows: [string, string, string][] = [
-      ['(a) pipeline, wall', fmtMs(full.totalMs), `${best}: collect ${fmtMs(full.collectMs)}, assemble ${fmtMs(full.assembleMs)}${options.encrypt ? ', results encrypted' : ''}`],
+      ['(a) pipeline, wall', fmtMs(full.totalMs), `${best}: collect ${fmtMs(full.collectMs)}, assemble ${fmtMs(full.assembleMs)}, main thread CPU ${fmtMs(full.mainCpuMs)}${options.encrypt ? ', results encrypted' : ''}`],
       ['(b) COPY + zip -0, wall', fmtMs(base.totalMs), `${best}: COPY ${fmtMs(base.copyMs)}, zip ${fmtMs(base.zipMs)}`],
-      ['ratio (a)/(b)', ratio.toFixed(2), ratio <= 1.5 ? 'target <= 1.5: met' : 'target <= 1.5: NOT met'],
-      [`peak RSS (a), ${options.messages} msgs`, fmtMb(maxRss), maxRss <= 300 * MB ? 'target <= 300 MB: met' : 'target <= 300 MB: NOT met'],
+      ['ratio (a)/(b)', ratio.toFixed(2), `target <= ${ratioTarget}: ${met(ratio <= ratioTarget)}`],
+      [`peak RSS (a), ${options.messages} msgs`, fmtMb(maxRss), `target <= 250 MB: ${met(maxRss <= 250 * MB)}`],
       [`peak RSS (a), ${options.smallMessages} msgs`, fmtMb(small.maxRss), `highest of ${smalls.length}; wall ${fmtMs(small.totalMs)}`],
-      ['RSS growth', `${(growth * 100).toFixed(1)} %`, growth < 0.1 ? 'target < 10 %: met' : 'target < 10 %: NOT met'],
+      ['RSS growth', `${(growth * 100).toFixed(1)} %`, `target < 5 %: ${met(growth < 0.05)}`],
       ['result size', fmtMb(resultBytes(full.result)), `${partsOf(full.result).length} part(s)`],
     ];
     console.log('');

@@ -55,15 +55,19 @@ function aad(header: Buffer, index: number, final: boolean): Buffer {
 }
 
 /**
- * A sealed segment as its three pieces (nonce, ciphertext, tag), pushed as they are: joining them
- * would copy every byte of the blob once more, and garbage of that size makes V8 collect often.
+ * A sealed segment as its pieces (nonce, the ciphertext of each piece of plaintext, tag), pushed as
+ * they are: joining them would copy every byte of the blob once more, and garbage of that size
+ * makes V8 collect often. The plaintext comes in the pieces of the chunks it spans (a zip's file
+ * data ends mid-segment once per file), sealed without being joined first.
  */
-function seal(sealing: Sealing, nonce: Buffer, plaintext: Buffer, index: number, final: boolean): Buffer[] {
+function seal(sealing: Sealing, nonce: Buffer, plaintext: Buffer[], index: number, final: boolean): Buffer[] {
   const cipher = createCipheriv('aes-256-gcm', sealing.key, nonce);
   cipher.setAAD(aad(sealing.header, index, final));
-  const ciphertext = cipher.update(plaintext);
+  const sealed = [nonce];
+  for (const piece of plaintext) sealed.push(cipher.update(piece));
   cipher.final();
-  return [nonce, ciphertext, cipher.getAuthTag()];
+  sealed.push(cipher.getAuthTag());
+  return sealed;
 }
 
 function unseal(sealing: Sealing, sealed: Buffer, index: number, final: boolean): Buffer {
@@ -127,6 +131,25 @@ class Chunks {
     this.length += chunk.length;
   }
 
+  /** The next `n` bytes as the pieces of the chunks they lie in, without a copy. */
+  takePieces(n: number): Buffer[] {
+    this.length -= n;
+    const pieces: Buffer[] = [];
+    for (let left = n; left > 0; ) {
+      const part = this.parts[0]!;
+      if (part.length <= left) {
+        pieces.push(part);
+        this.parts.shift();
+        left -= part.length;
+      } else {
+        pieces.push(part.subarray(0, left));
+        this.parts[0] = part.subarray(left);
+        left = 0;
+      }
+    }
+    return pieces;
+  }
+
   take(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
     this.length -= n;
@@ -167,7 +190,7 @@ class Encryptor extends Transform {
     try {
       // A full segment is held back until more bytes come: only the last one may be sealed as final.
       while (this.pending.length > SEGMENT_SIZE) {
-        for (const piece of seal(this.sealing, this.nonces.next(), this.pending.take(SEGMENT_SIZE), this.index++, false)) {
+        for (const piece of seal(this.sealing, this.nonces.next(), this.pending.takePieces(SEGMENT_SIZE), this.index++, false)) {
           this.push(piece);
         }
       }
@@ -178,7 +201,7 @@ class Encryptor extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    for (const piece of seal(this.sealing, this.nonces.next(), this.pending.take(this.pending.length), this.index, true)) {
+    for (const piece of seal(this.sealing, this.nonces.next(), this.pending.takePieces(this.pending.length), this.index, true)) {
       this.push(piece);
     }
     done();
