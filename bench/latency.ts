@@ -15,7 +15,8 @@ import { request, percentile, startSystem, type System } from './system.js';
  */
 
 const RUNS = Number(process.env.RUNS ?? 50);
-const POLL_MS = 5;
+// POLL_MS: how often a GET asks whether a request has ended (each GET costs the API, in the same process, its CPU).
+const POLL_MS = Number(process.env.POLL_MS ?? 5);
 const DONE = new Set(['completed', 'partially_completed', 'failed', 'cancelled', 'rejected']);
 const VERIFICATION = { method: 'sso', note: 'benchmark' };
 

@@ -30,7 +30,9 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Sys
   const dataDir = await mkdtemp(path.join(tmpdir(), 'dsar-bench-'));
   const port = await freePort();
   const key = `dsar_${randomBytes(24).toString('base64url')}`;
-  const child = spawn(process.execPath, [CLI, 'up'], {
+  // CPU_PROF=<dir>: a CPU profile of `dsar up`, written there when it stops (node --cpu-prof).
+  const profile = process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, CLI, 'up'], {
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), DEMO_API_KEY: key, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -153,7 +153,9 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix: env.QUEUE_PREFIX ?? '{dsar}',
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimit: int(env.BODY_LIMIT_BYTES, 64 * 1024),
-    workerConcurrency: int(env.WORKER_CONCURRENCY, 4),
+    // Feature tasks mostly wait on their stores and the results store: a request's 19 run side by side, in one wave.
+    workerConcurrency: int(env.WORKER_CONCURRENCY, 20),
+    // Assemblies (and deliveries) keep the concurrency they had unless WORKER_CONCURRENCY says otherwise: an assembly works the CPU.
     assemblyConcurrency: int(env.ASSEMBLY_CONCURRENCY, int(env.WORKER_CONCURRENCY, 4)),
     webhookConcurrency: int(env.WEBHOOK_CONCURRENCY, int(env.WORKER_CONCURRENCY, 4)),
     // A worker process works these pools (all by default): e.g. `feature-tasks,assembly` on some hosts, `housekeeping` on one.

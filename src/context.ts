@@ -16,6 +16,7 @@ import { SubjectTokens, subjectTokenSettings } from './auth/subject-tokens.js';
 import { TenantService } from './tenants/tenant-service.js';
 import { FeatureSettingsService } from './tenants/feature-settings.js';
 import { AdapterResolver, type ResolvedAdapter } from './features/adapter-resolver.js';
+import { RequestSettings } from './tasks/request-settings.js';
 import { ManualTaskService } from './tasks/manual-task.js';
 import { resolveSubject } from './identity/resolve-subject.js';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -67,6 +68,8 @@ export interface Context {
   subjectTokens: SubjectTokens;
   featureSettings: FeatureSettingsService;
   resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
+  /** The tenant's policy and adapters as the feature tasks of one request read them, once for all of them. */
+  taskSettings: RequestSettings;
   manualTasks: ManualTaskService;
   /** The audit trail; other modules record their events with `audit.record(...)`. */
   audit: AuditTrail;
@@ -182,6 +185,10 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     featureSettings,
     audit: new AuditTrail(database.db),
     resolveAdapter: (tenantId, feature) => resolver.resolve(tenantId, feature),
+    taskSettings: new RequestSettings((tenantId) => {
+      const settings = featureSettings.forTasks(tenantId);
+      return { ...settings, adapter: async (feature) => resolver.adapterOf(feature, await settings.resolve(feature)) };
+    }),
     manualTasks: new ManualTaskService(repo, requests, results, flow, config.maxUploadBytes),
     receiptSigningKey: keys.receiptSigningKey,
     metrics: new Metrics(log),

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, sql, type Column, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Actor } from '../auth/principal.js';
 import { badRequest } from '../errors.js';
@@ -40,6 +40,22 @@ export class AuditTrail {
     const type = requestId === undefined ? undefined : webhookEventOf(kind);
     if (!requestId || !type) await insert;
     else await this.db.execute(withDeliveries(insert.returning({ id: auditEvents.id, tenantId: auditEvents.tenantId }).getSQL(), requestId, type));
+  }
+
+  /**
+   * The insert of one event for each row of `moved` (a CTE of rows with a `request_id`, e.g. tasks an
+   * UPDATE moved), to run as a CTE of the same statement: the event is written if and only if the move
+   * was, in one round trip. Not for the events webhooks deliver (those go with their deliveries, record()).
+   */
+  eventsOf(moved: SQLWrapper, event: { kind: string; actor: Actor; feature?: string | undefined; detail?: Record<string, unknown> | undefined }): SQL {
+    const { kind, actor, feature, detail } = event;
+    if (webhookEventOf(kind)) throw new Error(`${kind} is delivered to webhooks: record() writes it with its deliveries`);
+    const value = (v: unknown, column: Column) => sql.param(v ?? null, column);
+    return sql`insert into ${auditEvents} (tenant_id, request_id, kind, feature, detail, actor_type, actor_id, actor_name, actor_ip)
+      select (select tenant_id from requests where id = m.request_id), m.request_id, ${value(kind, auditEvents.kind)}, ${value(feature, auditEvents.feature)},
+        ${value(detail, auditEvents.detail)}::jsonb, ${value(actor.type, auditEvents.actorType)}, ${value(actor.id, auditEvents.actorId)},
+        ${value(actor.name, auditEvents.actorName)}, ${value(actor.ip, auditEvents.actorIp)}
+      from ${moved} m`;
   }
 
   /** A request's events, oldest first. */

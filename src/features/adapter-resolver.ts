@@ -1,5 +1,5 @@
 import type { FeatureAdapter } from './adapter.js';
-import type { FeatureSettingsService } from '../tenants/feature-settings.js';
+import type { FeatureSettingsService, ResolvedSetting } from '../tenants/feature-settings.js';
 import { httpConnectorAdapter } from '../connectors/http-connector.js';
 import type { FeatureId } from '../catalogue/schema.js';
 import type { OutboundGuard } from '../outbound/guard.js';
@@ -24,7 +24,11 @@ export class AdapterResolver {
   ) {}
 
   async resolve(tenantId: string, feature: string): Promise<ResolvedAdapter> {
-    const setting = await this.settings.resolve(tenantId, feature);
+    return this.adapterOf(feature, await this.settings.resolve(tenantId, feature));
+  }
+
+  /** The adapter a setting names for a feature (a setting read with the others, FeatureSettingsService.forTasks). */
+  adapterOf(feature: string, setting: ResolvedSetting): ResolvedAdapter {
     if (setting.adapter === 'manual') return { kind: 'manual' };
     if (setting.adapter === 'http' && setting.connector) {
       const adapter = httpConnectorAdapter(feature as FeatureId, { ...setting.connector, ...this.connector });

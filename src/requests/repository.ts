@@ -332,13 +332,20 @@ export class RequestRepository {
     actor: Actor = SYSTEM_ACTOR,
   ): Promise<TaskRow | undefined> {
     const { event }: Transition<TaskStatus, string> = TASK_TRANSITIONS[name];
-    const [moved] = await this.moveTasks(requestId, name, values, feature);
-    if (moved && event) await this.event(requestId, event, feature, detail, actor);
-    return moved;
+    if (!event) return (await this.moveTasks(requestId, name, values, feature))[0];
+    // The move and its event in one statement: the event is written if and only if the task moved.
+    const moved = this.db.$with('moved').as(this.moveTasksQuery(requestId, name, values, feature));
+    const recorded = this.db.$with('recorded', {}).as(this.trail.eventsOf(moved, { kind: event, feature, detail, actor }));
+    const [row] = await this.db.with(moved, recorded).select().from(moved);
+    return row;
   }
 
   /** Moves every task of a request that may take the transition (without events); returns the moved ones. */
   async moveTasks(requestId: string, name: TaskTransitionName, values: TaskValues = {}, feature?: string): Promise<TaskRow[]> {
+    return this.moveTasksQuery(requestId, name, values, feature);
+  }
+
+  private moveTasksQuery(requestId: string, name: TaskTransitionName, values: TaskValues, feature: string | undefined) {
     const transition: Transition<TaskStatus, string> = TASK_TRANSITIONS[name];
     const conditions = [eq(tasks.requestId, requestId), inArray(tasks.status, [...transition.from])];
     if (feature !== undefined) conditions.push(eq(tasks.feature, feature));

@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { collectForPartial, type AdapterContext, type DatasetDescription, type FeatureAdapter, type Subject } from '../features/adapter.js';
-import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import type { Sql } from '../db/client.js';
 import type { RequestRow } from '../requests/tables.js';
 import type { RequestRepository } from '../requests/repository.js';
-import type { FeatureSettingsService } from '../tenants/feature-settings.js';
+import type { RequestSettings } from './request-settings.js';
 import { isTerminal, takes } from '../requests/lifecycle.js';
 import { storePartial } from './partial.js';
 import { TimeoutError, unavailable, within } from '../dependencies.js';
@@ -18,13 +17,12 @@ import { recordedErasure } from '../features/erasures/records.js';
  */
 export interface FeatureTaskDeps {
   repo: RequestRepository;
-  resolveAdapter(tenantId: string, feature: string): Promise<ResolvedAdapter>;
+  /** The tenant's policy on other people's data in shared spaces (which adapters apply) and its adapters, read once per request. */
+  taskSettings: Pick<RequestSettings, 'of'>;
   featureSql(feature: string): Sql;
   featureBlobs: BlobStore;
   results: BlobStore;
   log: Logger;
-  /** The tenant's policy on other people's data in shared spaces, which adapters apply. */
-  featureSettings: Pick<FeatureSettingsService, 'policy'>;
   /** taskTimeoutMs: how long an adapter may take before the attempt fails as `timeout`. */
   config: { taskTimeoutMs: number };
 }
@@ -37,13 +35,12 @@ export async function runFeatureTask(
 ): Promise<void> {
   const request = await deps.repo.findById(requestId);
   if (!request || isTerminal(request.status)) return; // cancelled (or gone): nothing to do
-  // Read while the request moves and the task starts (round trips in parallel rather than one after
-  // another); a failure to read it fails the attempt, below.
-  const policyRead = deps.featureSettings.policy(request.tenantId);
-  policyRead.catch(() => undefined);
+  // Read by the request's first task while the request moves (round trips in parallel rather than one
+  // after another); a failure to read the policy fails the attempt, below.
+  const settings = deps.taskSettings.of(requestId, request.tenantId);
   // The first task to start moves the request; the others would find it moved (a round trip each for nothing).
   const [resolved] = await Promise.all([
-    deps.resolveAdapter(request.tenantId, feature),
+    settings.adapter(feature),
     takes(request.status, 'start') ? deps.repo.moveRequest(requestId, 'start') : undefined,
   ]);
   if (request.type === 'correction' && !(resolved.kind !== 'none' && resolved.kind !== 'manual' && resolved.adapter.correct)) {
@@ -64,7 +61,7 @@ export async function runFeatureTask(
   const attemptValues = { adapter: resolved.kind, attempts: attempt.number };
   if (!(await deps.repo.moveTask(requestId, feature, 'start', attemptValues, { attempt: attempt.number }))) return; // cancelled meanwhile, or ended
   try {
-    const policy = await policyRead;
+    const policy = await settings.policy;
     const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId, policy };
     const work = async () => {
       const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;

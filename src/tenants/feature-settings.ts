@@ -1,6 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { tenantFeatureSettings, tenants } from './tables.js';
+
+type TenantFeatureSettingRow = typeof tenantFeatureSettings.$inferSelect;
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
 import { badRequest } from '../errors.js';
 import { unknownTenant } from '../auth/api-keys.js';
@@ -14,6 +16,14 @@ import type { OutboundGuard } from '../outbound/guard.js';
 export interface ResolvedSetting {
   adapter: AdapterKind;
   connector?: { baseUrl: string; secret: string };
+}
+
+/** The tenant's settings as the tasks of one request read them (FeatureSettingsService.forTasks). */
+export interface TenantTaskSettings {
+  policy: Promise<TenantPolicy>;
+  resolve(feature: string): Promise<ResolvedSetting>;
+  /** Settles when both reads have: rejected if either failed. */
+  read: Promise<void>;
 }
 
 /**
@@ -85,6 +95,24 @@ export class FeatureSettingsService {
       .select()
       .from(tenantFeatureSettings)
       .where(and(eq(tenantFeatureSettings.tenantId, tenantId), eq(tenantFeatureSettings.feature, feature)));
+    return this.settingOf(tenantId, feature, row);
+  }
+
+  /**
+   * What the tasks of one request need, each read once for all of them (both reads start now): the
+   * tenant's policy, and how each feature is answered. A failed read fails whoever awaits it.
+   */
+  forTasks(tenantId: string): TenantTaskSettings {
+    const policy = this.policy(tenantId);
+    const rows = this.db.select().from(tenantFeatureSettings).where(eq(tenantFeatureSettings.tenantId, tenantId)).execute();
+    return {
+      policy,
+      resolve: async (feature) => this.settingOf(tenantId, feature, (await rows).find((r) => r.feature === feature)),
+      read: Promise.all([policy, rows]).then(() => undefined),
+    };
+  }
+
+  private async settingOf(tenantId: string, feature: string, row: TenantFeatureSettingRow | undefined): Promise<ResolvedSetting> {
     if (!row) return { adapter: this.defaultAdapter(feature) };
     if (row.adapter === 'http' && row.connectorUrl && row.connectorSecret) {
       return { adapter: 'http', connector: { baseUrl: row.connectorUrl, secret: await this.secretOf(tenantId, feature, row.connectorSecret) } };
