@@ -1,4 +1,4 @@
-import { FlowProducer, Queue, type ConnectionOptions } from 'bullmq';
+import { FlowProducer, Queue, type ConnectionOptions, type FlowJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -80,8 +80,6 @@ function reportOutages(redis: Redis, log: Logger): Redis {
 }
 
 export interface EnqueueOptions {
-  /** The request was just written: Redis holds no job of it yet. */
-  fresh?: boolean;
   /** BullMQ's priority of its jobs (lower runs first; none runs before all). */
   priority?: number;
 }
@@ -103,15 +101,30 @@ export class RequestFlow {
    * assembly): linked to the new assembly as it is, it would never run, and the assembly never start.
    */
   async enqueue(requestId: string, features: readonly string[], options: EnqueueOptions = {}): Promise<void> {
+    await this.replaceFinished(requestId, features);
+    await this.producerOf().add(this.flowOf(requestId, features, options.priority));
+  }
+
+  /**
+   * The flows of requests just written, in one call to Redis. Their ids are new, so Redis holds no job
+   * of theirs: nothing to wait for or replace.
+   */
+  async enqueueFresh(flows: ReadonlyArray<{ requestId: string; features: readonly string[] }>): Promise<void> {
+    await this.producerOf().addBulk(flows.map(({ requestId, features }) => this.flowOf(requestId, features)));
+  }
+
+  private producerOf(): FlowProducer {
+    this.producer ??= quiet(new FlowProducer({ connection: this.connection, prefix: this.options.prefix }));
+    return this.producer;
+  }
+
+  private flowOf(requestId: string, features: readonly string[], priority?: number): FlowJob {
     const retry = {
       attempts: this.options.attempts,
       backoff: { type: 'exponential', delay: this.options.backoffMs },
-      ...(options.priority ? { priority: options.priority } : {}),
+      ...(priority ? { priority } : {}),
     };
-    // A request just written has no job in Redis yet (its id is new): nothing to wait for or replace.
-    if (!options.fresh) await this.replaceFinished(requestId, features);
-    this.producer ??= quiet(new FlowProducer({ connection: this.connection, prefix: this.options.prefix }));
-    await this.producer.add({
+    return {
       name: 'assemble',
       queueName: ASSEMBLY_QUEUE,
       data: { requestId } satisfies AssemblyJobData,
@@ -130,7 +143,7 @@ export class RequestFlow {
           removeOnFail: 5000,
         },
       })),
-    });
+    };
   }
 
   /** Removes the jobs of the request's flow that have run, once its assembly is not running (see enqueue). */
