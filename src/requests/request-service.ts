@@ -175,9 +175,10 @@ export class RequestService {
   }
 
   async get(tenantId: string, id: string): Promise<RequestView> {
-    // Read together: the tasks of a request that is not the tenant's are read for nothing, never shown.
-    const [row, tasks] = await Promise.all([this.repo.find(tenantId, id), this.repo.tasksOf(id)]);
+    const row = await this.repo.find(tenantId, id);
     if (!row) throw notFound('Request');
+    // Read after the request: a task ends before its request does, so the view is never ahead of its tasks.
+    const tasks = await this.repo.tasksOf(id);
     const changes = row.type === 'correction' ? await this.repo.changesOf(id) : undefined;
     return toView(row, tasks, changes);
   }
