@@ -15,35 +15,8 @@ export function connect(url: string, options: { max?: number } = {}): Database {
     max: options.max ?? 10,
     onnotice: () => {},
   });
-  const db = drizzle(preparing(sql));
+  const db = drizzle(sql);
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
-}
-
-type Begin = (...args: unknown[]) => Promise<unknown>;
-
-/**
- * drizzle sends every query it was not given a name for as an unnamed statement (postgres.js'
- * `prepare: false`), which Postgres parses and plans on every call, and whose text goes over the wire
- * each time. postgres.js prepares a statement once per connection and then only binds it, as its own
- * tagged queries do: the few shapes the API and the worker repeat thousands of times are prepared, in
- * transactions too.
- */
-function preparing(sql: Sql): Sql {
-  // The callback comes last (begin and savepoint may take options or a name first); its client prepares too.
-  const scoped = (open: Begin): Begin => (...args) => {
-    const work = args.pop() as (tx: Sql) => unknown;
-    return open(...args, (tx: Sql) => work(preparing(tx)));
-  };
-  return new Proxy(sql, {
-    get(target, property, receiver) {
-      if (property === 'unsafe') {
-        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
-          target.unsafe(query, params, { ...options, prepare: true });
-      }
-      if (property === 'begin' || property === 'savepoint') return scoped((Reflect.get(target, property) as Begin).bind(target));
-      return Reflect.get(target, property, receiver);
-    },
-  });
 }
 
 /**
