@@ -26,7 +26,7 @@ interface Waiting {
  */
 export class HandOvers {
   private waiting: Waiting[] = [];
-  private underWay: Promise<void> | undefined;
+  private draining = false;
 
   constructor(
     private readonly flow: Pick<RequestFlow, 'enqueueFresh'>,
@@ -37,17 +37,21 @@ export class HandOvers {
   hand(row: RequestRow): Promise<HandedOver> {
     return new Promise((done) => {
       this.waiting.push({ row, done });
-      this.underWay ??= this.drain().finally(() => {
-        this.underWay = undefined;
-      });
+      if (!this.draining) void this.drain();
     });
   }
 
+  /** Hands over batch after batch until none waits; the last look and the end are one step, so no request is left behind. */
   private async drain(): Promise<void> {
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, MOST_A_BATCH);
-      const results = await this.handBatch(batch.map((w) => w.row));
-      for (const [i, w] of batch.entries()) w.done(results[i] as HandedOver);
+    this.draining = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, MOST_A_BATCH);
+        const results = await this.handBatch(batch.map((w) => w.row));
+        for (const [i, w] of batch.entries()) w.done(results[i] as HandedOver);
+      }
+    } finally {
+      this.draining = false;
     }
   }
 
