@@ -1,16 +1,20 @@
 import Fastify from 'fastify';
 import postgres from 'postgres';
+import { OPEN_STATUSES } from '../src/requests/lifecycle.js';
 
 /**
- * The baseline of bench/api.ts: a bare fastify server doing what `POST /v1/requests` and
- * `GET /v1/requests/{id}` write and read, through postgres.js, and nothing else (no auth, rate limit,
- * idempotency, queue, audit of reads, schemas or ETag). Run as a child process, as the API is.
+ * The baseline of bench/api.ts: a bare fastify server writing and reading what `POST /v1/requests` and
+ * `GET /v1/requests/{id}` write and read, with the API's statements (the same INSERTs, conflict target,
+ * event outbox and SELECTs, one after the other), through postgres.js with the API's pool, and nothing else: no auth, rate
+ * limit, idempotency, tenant settings, queue, schemas or ETag. Run as a child process, as the API is.
  * DATABASE_URL, PORT, TENANT and FEATURES (comma-separated) come from the environment.
  */
 
 const sql = postgres(process.env.DATABASE_URL ?? '', { max: 10, onnotice: () => {} });
 const tenantId = process.env.TENANT ?? 'acme';
 const features = (process.env.FEATURES ?? '').split(',');
+/** The API's open statuses (requests/tables.ts IS_OPEN): one open request per subject and type. */
+const OPEN = `status in (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 const app = Fastify();
 
 interface Body {
@@ -19,7 +23,7 @@ interface Body {
   verification: { method: string; note: string };
 }
 
-// The request, its tasks and its `received` event in one transaction, as the API writes them.
+// The request, its tasks and its `received` event (with its webhook deliveries) in one transaction, as the API writes them.
 app.post<{ Body: Body }>('/requests', async (request, reply) => {
   const { type, subject, verification } = request.body;
   const due = new Date(Date.now() + 30 * 86_400_000);
@@ -29,18 +33,24 @@ app.post<{ Body: Body }>('/requests', async (request, reply) => {
         regime, due_at, requested_by_type, verification_method, verification_note)
       values (${tenantId}, ${type}, 'received', ${subject.accountId}, 'accountId', ${features}, 'bench', 'gdpr', ${due},
         'api_key', ${verification.method}, ${verification.note})
+      on conflict (tenant_id, subject_account_id, type) where ${tx.unsafe(OPEN)} do nothing
       returning *`;
     if (!created) throw new Error('no row');
-    await tx`insert into tasks ${tx(features.map((feature) => ({ request_id: created.id, feature, status: 'pending' })))}`;
+    await tx`insert into tasks ${tx(features.map((feature) => ({ request_id: created.id, feature, status: 'pending' })))} returning *`;
     await tx`
-      insert into audit_events (tenant_id, request_id, kind, actor_type, detail)
-      values (${tenantId}, ${created.id}, 'received', 'api_key', ${tx.json({ type, features })})`;
+      with e as (
+        insert into audit_events (tenant_id, request_id, kind, actor_type, detail)
+        values (${tenantId}, ${created.id}, 'received', 'api_key', ${tx.json({ type, features })})
+        returning id, tenant_id)
+      insert into webhook_deliveries (endpoint_id, event_id, request_id, type)
+      select w.id, e.id, ${created.id}::uuid, 'request.status_changed'
+      from e join webhook_endpoints w on w.tenant_id = e.tenant_id and 'request.status_changed' = any(w.events)`;
     return created;
   });
   return reply.code(202).header('location', `/requests/${row.id}`).send(row);
 });
 
-// The request and its tasks, as the API reads them.
+// The request, then its tasks, as the API reads them.
 app.get<{ Params: { id: string } }>('/requests/:id', async (request, reply) => {
   const [row] = await sql`select * from requests where id = ${request.params.id} and tenant_id = ${tenantId}`;
   if (!row) return reply.code(404).send({ title: 'Not found' });

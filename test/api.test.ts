@@ -2,6 +2,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { auth, createRequest, startSystem, VERIFIED } from './helper.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
+import { Queue } from 'bullmq';
+import { ASSEMBLY_QUEUE, assemblyJobId } from '../src/queue/flow.js';
 
 // The API as callers meet it, without a worker: requests stay queued, so every answer is stable.
 const sys = await startSystem(t, {}, { worker: false });
@@ -195,5 +197,23 @@ t.test('the subject can be named by email or mobile, resolved to one account', a
     const res = await post({ type: 'access', subject });
     t.equal(res.statusCode, 400, JSON.stringify(subject));
     t.ok(res.json().errors.every((e: { field: string }) => e.field.startsWith('/subject')), res.body);
+  }
+});
+
+t.test('submissions taken together are handed to the queue together, each once', async (t) => {
+  const subjects = Array.from({ length: 25 }, (_, i) => `together-${i}`);
+  // The last subject asks twice at once: one request, the other ask answered with it.
+  const answers = await Promise.all([...subjects, subjects[0]].map((accountId) => post({ type: 'access', subject: { accountId }, features: ['im', 'clock-in'] })));
+  t.same(answers.map((r) => r.statusCode).sort(), [...Array(25).fill(202), 200].sort(), 'each new one taken; the same ask twice: one of them');
+  const firsts = answers.filter((r) => r.json().subject.accountId === subjects[0]).map((r) => r.json().id);
+  t.equal(new Set(firsts).size, 1, 'the same request for both asks');
+  const queue = new Queue(ASSEMBLY_QUEUE, { connection: sys.ctx.redis, prefix: sys.ctx.config.queuePrefix });
+  t.teardown(() => queue.close());
+  for (const res of answers.filter((r) => r.statusCode === 202)) {
+    const body = res.json();
+    t.equal(body.status, 'queued', 'answered queued: BullMQ holds its flow');
+    t.equal(await queue.getJobState(assemblyJobId(body.id)), 'waiting-children', 'its flow is in Redis');
+    const kinds = (await sys.ctx.repo.events(body.id)).map((e) => e.kind).filter((k) => k !== 'duplicate_received');
+    t.same(kinds, ['received', 'queued'], 'recorded once each');
   }
 });

@@ -1,4 +1,4 @@
-import { FlowProducer, Queue, type ConnectionOptions } from 'bullmq';
+import { FlowProducer, Queue, type ConnectionOptions, type FlowJob } from 'bullmq';
 
 /**
  * One BullMQ flow per request: a child job per feature task and a parent job that assembles
@@ -46,8 +46,6 @@ async function removeIfFinished(queue: Queue, jobId: string): Promise<void> {
 }
 
 export interface EnqueueOptions {
-  /** The request was just written: Redis holds no job of it yet. */
-  fresh?: boolean;
   /** BullMQ's priority of its jobs (lower runs first; none runs before all). */
   priority?: number;
 }
@@ -69,15 +67,30 @@ export class RequestFlow {
    * assembly): linked to the new assembly as it is, it would never run, and the assembly never start.
    */
   async enqueue(requestId: string, features: readonly string[], options: EnqueueOptions = {}): Promise<void> {
+    await this.replaceFinished(requestId, features);
+    await this.producerOf().add(this.flowOf(requestId, features, options.priority));
+  }
+
+  /**
+   * The flows of requests just written, in one call to Redis. Their ids are new, so Redis holds no job
+   * of theirs: nothing to wait for or replace.
+   */
+  async enqueueFresh(flows: ReadonlyArray<{ requestId: string; features: readonly string[] }>): Promise<void> {
+    await this.producerOf().addBulk(flows.map(({ requestId, features }) => this.flowOf(requestId, features)));
+  }
+
+  private producerOf(): FlowProducer {
+    this.producer ??= quiet(new FlowProducer({ connection: this.connection, prefix: this.options.prefix }));
+    return this.producer;
+  }
+
+  private flowOf(requestId: string, features: readonly string[], priority?: number): FlowJob {
     const retry = {
       attempts: this.options.attempts,
       backoff: { type: 'exponential', delay: this.options.backoffMs },
-      ...(options.priority ? { priority: options.priority } : {}),
+      ...(priority ? { priority } : {}),
     };
-    // A request just written has no job in Redis yet (its id is new): nothing to wait for or replace.
-    if (!options.fresh) await this.replaceFinished(requestId, features);
-    this.producer ??= quiet(new FlowProducer({ connection: this.connection, prefix: this.options.prefix }));
-    await this.producer.add({
+    return {
       name: 'assemble',
       queueName: ASSEMBLY_QUEUE,
       data: { requestId } satisfies AssemblyJobData,
@@ -96,7 +109,7 @@ export class RequestFlow {
           removeOnFail: 5000,
         },
       })),
-    });
+    };
   }
 
   /** Removes the jobs of the request's flow that have run, once its assembly is not running (see enqueue). */
@@ -161,7 +174,7 @@ export class RequestFlow {
 
 /**
  * BullMQ re-emits the errors of the connection it was given, and an 'error' event nobody listens to
- * throws. The connection reports its outages itself (reportOutages); a failed command fails its caller.
+ * throws. The connection reports its outages itself (redis.ts); a failed command fails its caller.
  */
 function quiet<T extends { on(event: 'error', listener: (err: Error) => void): unknown }>(emitter: T): T {
   emitter.on('error', () => {});

@@ -300,6 +300,29 @@ export class RequestRepository {
   }
 
   /**
+   * Moves many requests by one transition at once (the system's doing): one UPDATE, and their events in
+   * the same transaction, so a batch costs one commit. Returns the rows moved; a request not in a status
+   * the transition starts from is left as it is.
+   */
+  async moveRequests(ids: readonly string[], name: 'queue'): Promise<RequestRow[]> {
+    const transition: Transition<RequestStatus, string> = REQUEST_TRANSITIONS[name];
+    if (ids.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      const now = new Date();
+      const moved = await tx
+        .update(requests)
+        .set({ status: transition.to, updatedAt: now })
+        .where(and(inArray(requests.id, [...ids]), inArray(requests.status, [...transition.from])))
+        .returning();
+      const trail = new AuditTrail(tx);
+      const kind = transition.event ?? transition.to;
+      // Sent together: postgres.js pipelines them on the transaction's connection.
+      await Promise.all(moved.map((row) => trail.record({ tenantId: row.tenantId, requestId: row.id, kind, actor: SYSTEM_ACTOR })));
+      return moved;
+    });
+  }
+
+  /**
    * Closes a request with its result: the transition and the result's parts, recorded together.
    * Returns the closed row, or nothing when the request had already ended (its parts untouched).
    */

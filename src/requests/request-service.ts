@@ -15,18 +15,17 @@ import type { NoticeService } from '../notice/notice-service.js';
 import { eventView } from '../audit/trail.js';
 import { within } from '../dependencies.js';
 import { Admission } from './admission.js';
+import { ENQUEUE_WAIT_MS, HandOvers } from './hand-over.js';
 import type { AuditEventView } from '../audit/schemas.js';
 import type { SubjectResolution } from '../identity/resolve-subject.js';
 
 type IdentifiedBy = RequestRow['subjectIdentifiedBy'];
 
-/** How long taking a request waits for Redis before leaving the request to the reconciler. */
-const ENQUEUE_WAIT_MS = 5_000;
-
 /** The rules of taking, showing, listing and cancelling requests. Routes only call these. */
 export class RequestService {
   /** Who runs when, between tenants (TENANT_MAX_ACTIVE_REQUESTS). */
   readonly admission: Admission;
+  private readonly handOvers: HandOvers;
 
   constructor(
     private readonly repo: RequestRepository,
@@ -43,6 +42,7 @@ export class RequestService {
       maxActivePerTenant: number;
     },
   ) {
+    this.handOvers = new HandOvers(flow, repo, log);
     this.admission = new Admission(repo, intake.maxActivePerTenant, (row, features, priority, repo) => this.enqueue(row, features, priority, repo), log);
   }
 
@@ -68,8 +68,6 @@ export class RequestService {
     const enabled = tenant?.features ?? [];
     const features = changes.length > 0 ? this.correctionFeatures(enabled, changes) : this.featuresFor(enabled, body.features);
     const subject = await this.subjectOf(principal, body.subject);
-    const open = await this.repo.findOpen(tenantId, subject.accountId, body.type);
-    if (open) return this.duplicate(open, actor);
     const regime = body.regime ?? tenant?.defaultRegime ?? 'gdpr';
     const review = isReviewed(approval, body.type);
     // Only a report or an export is previewed before release; a receipt goes as it is.
@@ -101,7 +99,7 @@ export class RequestService {
       changes,
     );
     if (!written) {
-      // Another ask for the same subject and type was written first: it is the open one.
+      // The subject has an open request of this type (written before, or meanwhile): it is the answer.
       const first = await this.repo.findOpen(tenantId, subject.accountId, body.type);
       if (!first) throw conflict('request-ended', 'The same request was taken and ended meanwhile; ask again');
       return this.duplicate(first, actor);
@@ -139,7 +137,7 @@ export class RequestService {
    */
   async admit(row: RequestRow): Promise<RequestRow | undefined> {
     if (!this.admission.limited) {
-      const queued = await this.handOver(row, row.features, { fresh: true });
+      const queued = await this.handOvers.hand(row);
       return queued || undefined;
     }
     await this.admission.admit(row.tenantId).catch((err: unknown) => {
@@ -179,8 +177,10 @@ export class RequestService {
   async get(tenantId: string, id: string): Promise<RequestView> {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw notFound('Request');
+    // Read after the request: a task ends before its request does, so the view is never ahead of its tasks.
+    const tasks = await this.repo.tasksOf(id);
     const changes = row.type === 'correction' ? await this.repo.changesOf(id) : undefined;
-    return toView(row, await this.repo.tasksOf(id), changes);
+    return toView(row, tasks, changes);
   }
 
   /** A subject lists their own requests only; asking for another account's finds none. */
