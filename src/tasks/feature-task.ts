@@ -25,8 +25,8 @@ export interface FeatureTaskDeps {
   log: Logger;
   /** The tenant's policy on other people's data in shared spaces, which adapters apply. */
   featureSettings: Pick<FeatureSettingsService, 'policy'>;
-  /** taskTimeoutMs: how long an adapter may take before the attempt fails as `timeout`. */
-  config: { taskTimeoutMs: number };
+  /** taskTimeoutMs: how long an adapter may take before the attempt fails as `timeout`; eraseBatchRows: the adapters'. */
+  config: { taskTimeoutMs: number; eraseBatchRows: number };
 }
 
 export async function runFeatureTask(
@@ -65,7 +65,14 @@ export async function runFeatureTask(
   if (!(await deps.repo.moveTask(requestId, feature, 'start', attemptValues, { attempt: attempt.number }))) return; // cancelled meanwhile, or ended
   try {
     const policy = await policyRead;
-    const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId, policy };
+    const ctx: AdapterContext = {
+      sql: deps.featureSql(feature),
+      blobs: deps.featureBlobs,
+      log: deps.log,
+      requestId,
+      policy,
+      eraseBatchRows: deps.config.eraseBatchRows,
+    };
     const work = async () => {
       const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
       const values =
