@@ -534,8 +534,9 @@ export const ERASE_BATCH_ROWS = 5000;
 const RUN_WAIT_MS = 200;
 const RUN_WAIT_LIMIT_MS = 10 * 60_000;
 
-/** Below every uuid a row has: where a run's first batch starts. */
+/** Below and above every uuid a row has: where a run's first batch starts, and where its last ends. */
 const NO_ID = '00000000-0000-0000-0000-000000000000';
+const LAST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 /**
  * Decides every dataset's rows first, on the data as it was, and commits the decisions (a run,
@@ -742,10 +743,11 @@ async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject,
  * rows are locked, and only until it commits.
  */
 async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf, after: string) {
+  // A range of the plan's key, bounded by its batchRows-th id: one index range scan, no join to plan badly.
+  const planned = 'erasures.planned_rows where run = $4::bigint and dataset = $3 and id > $5::uuid';
   const taken =
-    `taken as (delete from erasures.planned_rows where run = $4::bigint and dataset = $3 and id in ` +
-    `(select id from erasures.planned_rows where run = $4::bigint and dataset = $3 and id > $5::uuid order by id limit ${of.batchRows}) ` +
-    `returning id, shared)`;
+    `taken as (delete from ${planned} and id <= coalesce((select id from ${planned} order by id offset ${of.batchRows - 1} limit 1), ` +
+    `'${LAST_ID}'::uuid) returning id, shared)`;
   const deleted = deletionCtes(spec, d, 'id in (select id from taken where not shared)');
   const columns = d.erase?.anonymize ?? [];
   const cleared =
