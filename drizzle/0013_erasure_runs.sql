@@ -1,9 +1,10 @@
 CREATE TABLE "erasures"."planned_rows" (
 	"run" bigint NOT NULL,
 	"dataset" text NOT NULL,
+	"at" bigint NOT NULL,
 	"id" uuid NOT NULL,
 	"shared" boolean NOT NULL,
-	CONSTRAINT "planned_rows_run_dataset_id_pk" PRIMARY KEY("run","dataset","id")
+	CONSTRAINT "planned_rows_run_dataset_at_pk" PRIMARY KEY("run","dataset","at")
 );
 --> statement-breakpoint
 CREATE TABLE "erasures"."runs" (

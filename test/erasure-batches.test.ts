@@ -38,10 +38,10 @@ await sql`
   insert into im.devices (tenant_id, account_id, device_id, last_seen_at)
   select 'acme', 'bulk', 'device-' || i, now() from generate_series(1, 3) as g(i)`;
 
-/** The messages the erasure handles, in the order its batches take them (by id). */
+/** The messages the erasure handles, in the order its batches take them (their place in the table). */
 const erased = await sql<{ id: string; alone: boolean }[]>`
   select id, conversation_id = ${alone!.id} as alone from im.messages
-  where conversation_id = ${alone!.id} or sender_account_id = 'bulk' order by id`;
+  where conversation_id = ${alone!.id} or sender_account_id = 'bulk' order by ctid`;
 
 const deletion = await createRequest(sys, { type: 'deletion', subject: { accountId: subject.accountId } });
 

@@ -534,9 +534,12 @@ export const ERASE_BATCH_ROWS = 5000;
 const RUN_WAIT_MS = 200;
 const RUN_WAIT_LIMIT_MS = 10 * 60_000;
 
-/** Below and above every uuid a row has: where a run's first batch starts, and where its last ends. */
-const NO_ID = '00000000-0000-0000-0000-000000000000';
-const LAST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+/** Before and after every place a row has: where a run's first batch starts, and where its last ends. */
+const FIRST_AT = -1;
+const LAST_AT = '9223372036854775807';
+
+/** A row's place in its table (block, offset) as one number that sorts as they do. */
+const AT = `((ctid::text::point)[0]::bigint * 65536 + (ctid::text::point)[1]::bigint)`;
 
 /**
  * Decides every dataset's rows first, on the data as it was, and commits the decisions (a run,
@@ -634,8 +637,8 @@ async function plan(tx: Tx, d: DatasetSql, subject: Subject, run: number): Promi
   const erasable = d.retention ? `${where} and not ${withinPeriod(d.retention, 'now()')}` : where;
   const [counts] = await tx.unsafe(
     bindSubject(
-      `with planned as (insert into erasures.planned_rows (run, dataset, id, shared) ` +
-        `select $4::bigint, $3, ${d.row}.id, ${shared} from ${d.table} where ${erasable} returning shared) ` +
+      `with planned as (insert into erasures.planned_rows (run, dataset, at, id, shared) ` +
+        `select $4::bigint, $3, ${AT}, ${d.row}.id, ${shared} from ${d.table} where ${erasable} returning shared) ` +
         `select count(*) filter (where shared)::int as shared from planned`,
     ),
     runParams(tx, subject, d, run),
@@ -724,7 +727,7 @@ interface RunOf {
 
 /** The dataset's planned rows, a batch per transaction, each committed with the counts it adds to the run. */
 async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject, ctx: AdapterContext, of: RunOf): Promise<void> {
-  let after = NO_ID;
+  let after = FIRST_AT;
   for (;;) {
     const batch = await ctx.sql.begin(async (tx) => {
       const done = await eraseBatch(tx, spec, d, subject, of, after);
@@ -737,17 +740,17 @@ async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject,
 }
 
 /**
- * Takes the next planned rows of the dataset (by id, after `after`) off the plan and erases them:
+ * Takes the next planned rows of the dataset (by place, after `after`) off the plan and erases them:
  * those nobody else has are deleted, their blob keys queued; from the shared ones each `anonymize`
  * column holding the subject becomes null, and the others are kept as they are. Only the batch's own
  * rows are locked, and only until it commits.
  */
-async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf, after: string) {
-  // A range of the plan's key, bounded by its batchRows-th id: one index range scan, no join to plan badly.
-  const planned = 'erasures.planned_rows where run = $4::bigint and dataset = $3 and id > $5::uuid';
+async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf, after: number) {
+  // A range of the plan's key, bounded by its batchRows-th place: one index range scan, no join to plan badly.
+  const planned = 'erasures.planned_rows where run = $4::bigint and dataset = $3 and at > $5::bigint';
   const taken =
-    `taken as (delete from ${planned} and id <= coalesce((select id from ${planned} order by id offset ${of.batchRows - 1} limit 1), ` +
-    `'${LAST_ID}'::uuid) returning id, shared)`;
+    `taken as (delete from ${planned} and at <= coalesce((select at from ${planned} order by at offset ${of.batchRows - 1} limit 1), ` +
+    `${LAST_AT}) returning at, id, shared)`;
   const deleted = deletionCtes(spec, d, 'id in (select id from taken where not shared)');
   const columns = d.erase?.anonymize ?? [];
   const cleared =
@@ -757,12 +760,12 @@ async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subj
         `where id in (select id from taken where shared) and (${columns.map((c) => `${c} = $2`).join(' or ')}) returning 1)`;
   const [row] = await tx.unsafe(
     `with ${taken}, ${deleted}, ${cleared} select count(*)::int as taken, count(*) filter (where shared)::int as shared, ` +
-      `max(id::text) as last, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized from taken`,
-    runParams(tx, subject, d, of.run, after),
+      `max(at) as last, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized from taken`,
+    runParams(tx, subject, d, of.run, String(after)),
   );
   const shared = Number(row?.shared ?? 0);
   const anonymized = Number(row?.anonymized ?? 0);
-  return { taken: Number(row?.taken ?? 0), last: String(row?.last ?? NO_ID), deleted: Number(row?.deleted ?? 0), anonymized, kept: shared - anonymized };
+  return { taken: Number(row?.taken ?? 0), last: Number(row?.last ?? FIRST_AT), deleted: Number(row?.deleted ?? 0), anonymized, kept: shared - anonymized };
 }
 
 /**

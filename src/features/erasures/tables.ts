@@ -40,15 +40,21 @@ export const erasureRuns = erasureStore.table(
   (t) => [unique('runs_request_feature_key').on(t.requestId, t.feature), index('runs_feature_tenant_idx').on(t.feature, t.tenantId)],
 );
 
-/** The rows of a run (erasure_runs.id) it decided to erase and has not erased yet: deleted, or (shared) cleared of the subject. */
+/**
+ * The rows of a run (erasure_runs.id) it decided to erase and has not erased yet: deleted, or
+ * (shared) cleared of the subject. Batches take them in the order they lay in their table when
+ * planned (`at`), so that a batch writes few pages, as a DELETE by an index in insertion order does.
+ */
 export const erasurePlannedRows = erasureStore.table(
   'planned_rows',
   {
     run: bigint('run', { mode: 'number' }).notNull(),
     dataset: text('dataset').notNull(),
+    /** The row's place in its table when planned (its ctid's block and offset): only an order, never how the row is found. */
+    at: bigint('at', { mode: 'number' }).notNull(),
     id: uuid('id').notNull(),
     shared: boolean('shared').notNull(),
   },
   // No foreign key to runs: a check per row would cost the planning of a large subject about as much as its insert.
-  (t) => [primaryKey({ columns: [t.run, t.dataset, t.id] })],
+  (t) => [primaryKey({ columns: [t.run, t.dataset, t.at] })],
 );
