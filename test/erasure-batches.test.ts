@@ -135,3 +135,38 @@ t.test('run again, the erasure goes on and the receipt accounts for every row', 
   const messages = receipt.features.find((f) => f.id === 'im')!.datasets.find((d) => d.dataset === 'messages')!;
   t.same([messages.deleted, messages.anonymized, messages.kept], [65, 40, 0], 'the receipt gives the counts');
 });
+
+t.test("another subject's erasure in the tenant waits until a run under way has ended", async (t) => {
+  // dora and erin share a chat: erased together, each must see the other gone, not keep it for the other.
+  const [chat] = await sql`insert into im.conversations (tenant_id, kind, title) values ('acme', 'direct', null) returning id`;
+  await sql`insert into im.members (tenant_id, conversation_id, account_id) values ('acme', ${chat!.id}, 'dora-x'), ('acme', ${chat!.id}, 'erin-x')`;
+  await addMessages(chat!.id, 'dora-x', 30);
+  await addMessages(chat!.id, 'erin-x', 30);
+  const resolved = await sys.ctx.resolveAdapter('acme', 'im');
+  if (resolved.kind !== 'built_in') throw new Error('im has its built-in adapter');
+  const ctxOf = (requestId: string): AdapterContext => ({ sql, blobs: sys.ctx.featureBlobs, log, requestId, eraseBatchRows: BATCH });
+  const dora = await createRequest(sys, { type: 'deletion', subject: { accountId: 'dora-x' } });
+  const erin = await createRequest(sys, { type: 'deletion', subject: { accountId: 'erin-x' } });
+  const [doras] = await sql`select id from im.messages where sender_account_id = 'dora-x' order by ctid offset ${2 * BATCH} limit 1`;
+  let erinsRun: Promise<ErasureOutcome[]> | undefined;
+  // In an object: a promise returned would be awaited before the lock is let go.
+  const { dorasRun } = await sql.begin(async (tx) => {
+    await tx`select id from im.messages where id = ${doras!.id} for update`;
+    const running = resolved.adapter.erase({ tenantId: 'acme', accountId: 'dora-x' }, ctxOf(dora.id));
+    running.catch(() => undefined);
+    await waitingErasure();
+    erinsRun = resolved.adapter.erase({ tenantId: 'acme', accountId: 'erin-x' }, ctxOf(erin.id));
+    erinsRun.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const runs = await sql`select request_id from erasures.runs order by id`;
+    t.same(runs.map((r) => r.request_id), [dora.id], "erin's erasure has decided nothing while dora's is under way");
+    return { dorasRun: running };
+  });
+  const doraErased = await dorasRun;
+  const erinErased = await erinsRun!;
+  const messagesOf = (outcome: ErasureOutcome[]) => outcome.find((o) => o.dataset === 'messages')!;
+  t.same([messagesOf(doraErased).deleted, messagesOf(doraErased).anonymized], [0, 30], "dora's messages stay for erin, without their author");
+  t.same([messagesOf(erinErased).deleted, messagesOf(erinErased).anonymized], [60, 0], 'erin, left alone, takes the whole chat with her');
+  const [left] = await sql`select count(*)::int as n from im.messages where conversation_id = ${chat!.id}`;
+  t.equal(left!.n, 0, 'nothing of the chat is left for nobody');
+});

@@ -22,7 +22,7 @@ import {
 } from './adapter.js';
 import { bindSubject, bindSubjectToSettings, tableName } from './sql-text.js';
 import { recordedErasure, recordErasure } from './erasures/records.js';
-import { addToRun, createRun, endRun, otherRunUnderway, setOutcome, startedRun } from './erasures/runs.js';
+import { addToRun, createRun, endRun, forgetRun, otherRunUnderway, setOutcome, startedRun } from './erasures/runs.js';
 import { restrictionWords } from './erasure-outcomes.js';
 import type { LegalRetention } from './retention.js';
 import { others } from './words.js';
@@ -551,7 +551,19 @@ const AT = `((ctid::text::point)[0]::bigint * 65536 + (ctid::text::point)[1]::bi
 async function erase(spec: FeatureSql, subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]> {
   // Bytes queued by an earlier run that stopped after its commit.
   await removeQueuedBlobs(spec, subject.tenantId, ctx);
-  const key = ctx.requestId ?? randomUUID();
+  if (ctx.requestId) return eraseInRun(spec, subject, ctx, ctx.requestId);
+  // Outside a request nobody takes the run up again if it fails.
+  const key = randomUUID();
+  try {
+    return await eraseInRun(spec, subject, ctx, key);
+  } catch (err) {
+    await forgetRun(ctx.sql, key, spec.feature).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The erasure as the run `key` (the request's id): decided, or taken up where it stopped, then erased batch by batch. */
+async function eraseInRun(spec: FeatureSql, subject: Subject, ctx: AdapterContext, key: string): Promise<ErasureOutcome[]> {
   const decided = await decide(spec, subject, ctx, key);
   if ('recorded' in decided) return decided.recorded;
   const batchRows = ctx.eraseBatchRows ?? ERASE_BATCH_ROWS;

@@ -73,3 +73,9 @@ export async function endRun(sql: Queryable, run: ErasureRun): Promise<void> {
   await sql`delete from erasures.planned_rows where run = ${run.id}`;
   await sql`delete from erasures.runs where id = ${run.id}`;
 }
+
+/** A run nobody will take up again (an erasure outside a request that failed): it must not hold back the tenant's next one. */
+export async function forgetRun(sql: Queryable, key: string, feature: string): Promise<void> {
+  await sql`delete from erasures.planned_rows where run in (select id from erasures.runs where request_id = ${key} and feature = ${feature})`;
+  await sql`delete from erasures.runs where request_id = ${key} and feature = ${feature}`;
+}
