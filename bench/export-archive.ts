@@ -52,6 +52,7 @@ import { partialKey, workPrefix } from '../src/blobs/keys.js';
 import { writePartial } from '../src/results/partials/partials.js';
 import { assembleResult, type AssembledResult } from '../src/results/assemble.js';
 import { tuneHeapForStreaming } from '../src/worker/heap.js';
+import { addMessages } from './seed-im.js';
 
 const execFile = promisify(execFileCb);
 
@@ -346,20 +347,6 @@ async function seedStatic(sql: postgres.Sql): Promise<string> {
   return conversationId;
 }
 
-/** Messages [from, to] of the subject in the one conversation, generated inside Postgres. */
-async function addMessages(sql: postgres.Sql, conversationId: string, from: number, to: number): Promise<void> {
-  if (to < from) return;
-  // Bodies of 20-200 characters, some with quotes, commas, newlines and non-ASCII text, as chat has.
-  await sql`
-    insert into im.messages (tenant_id, conversation_id, sender_account_id, kind, body, sent_at)
-    select ${TENANT}, ${conversationId}::uuid, ${SUBJECT}, 'text',
-           left('Message ' || i || ': ' || repeat(md5(i::text) || ' lorem, "ipsum" dolor sit amet ', 6)
-                || case when i % 7 = 0 then E'\\nGrüße 你好 ' || md5((i * 31)::text) else '' end,
-                (20 + (i::bigint * 7919) % 181)::int),
-           timestamptz '2023-01-01T00:00:00Z' + i * interval '7 seconds'
-    from generate_series(${from}::int, ${to}::int) as g(i)`;
-}
-
 interface SeededFiles {
   count: number;
   bytes: number;
@@ -526,7 +513,7 @@ async function main(options: Options): Promise<void> {
     const files = await seedDrive(sql, new LocalBlobStore(blobDir), options);
     console.log(`# ${files.count} drive files, ${fmtMb(files.bytes)}, written in ${fmtMs(performance.now() - t)}`);
     t = performance.now();
-    await addMessages(sql, conversationId, 1, options.smallMessages);
+    await addMessages(sql, { tenant: TENANT, conversationId, sender: SUBJECT }, 1, options.smallMessages);
     await sql`vacuum analyze`;
     console.log(`# ${options.smallMessages} messages in ${fmtMs(performance.now() - t)}`);
 
@@ -549,7 +536,7 @@ async function main(options: Options): Promise<void> {
     for (let i = 0; i < options.repeat; i += 1) smalls.push(await run(`${options.smallMessages} messages`));
     const small = smalls.reduce((highest, r) => (r.maxRss > highest.maxRss ? r : highest));
     t = performance.now();
-    await addMessages(sql, conversationId, options.smallMessages + 1, options.messages);
+    await addMessages(sql, { tenant: TENANT, conversationId, sender: SUBJECT }, options.smallMessages + 1, options.messages);
     await sql`vacuum analyze`;
     console.log(`# ${options.messages - options.smallMessages} more messages in ${fmtMs(performance.now() - t)}`);
     const fulls: ChildReport[] = [];

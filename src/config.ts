@@ -41,6 +41,7 @@ const ConfigSchema = Type.Object({
   jobBackoffMs: Type.Integer({ minimum: 0 }),
   reconcileIntervalMs: Type.Integer({ minimum: 100 }),
   taskTimeoutMs: Type.Integer({ minimum: 1 }),
+  eraseBatchRows: Type.Integer({ minimum: 1 }),
   retryAfterSeconds: Type.Integer({ minimum: 1 }),
   featureDatabaseUrls: Type.Record(Type.String(), Type.String()),
   resultsStore: Type.Union([Type.Literal('local'), Type.Literal('s3')]),
@@ -169,6 +170,8 @@ export function loadConfig(env: Env = process.env): Config {
     reconcileIntervalMs: int(env.RECONCILE_INTERVAL_MS, 30_000),
     // A feature's adapter that has not finished within this long fails the attempt as `timeout`.
     taskTimeoutMs: int(env.TASK_TIMEOUT_MS, 5 * 60_000),
+    // An erasure deletes or anonymizes this many rows per transaction: a row others use stays locked only that long.
+    eraseBatchRows: int(env.ERASE_BATCH_ROWS, 5000),
     // What a 503 tells the caller to wait while Postgres or Redis is down (its Retry-After, in seconds).
     retryAfterSeconds: int(env.RETRY_AFTER_SECONDS, 5),
     featureDatabaseUrls: featureDatabaseUrls(env),

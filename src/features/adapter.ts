@@ -28,6 +28,8 @@ export interface AdapterContext {
    * Without it (an adapter used outside a result) a feature gives the subject's own rows as stored.
    */
   policy?: { sharedData: 'own_only' | 'pseudonymized' };
+  /** Rows an erasure changes per transaction (ERASE_BATCH_ROWS); unset, the adapter's own default. */
+  eraseBatchRows?: number;
 }
 
 /** A table (or view) of the feature as the subject sees it in a result. */

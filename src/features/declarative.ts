@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { setTimeout } from 'node:timers/promises';
 import { getTableColumns } from 'drizzle-orm';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
@@ -20,6 +22,7 @@ import {
 } from './adapter.js';
 import { bindSubject, bindSubjectToSettings, tableName } from './sql-text.js';
 import { recordedErasure, recordErasure } from './erasures/records.js';
+import { addToRun, createRun, endRun, forgetRun, otherRunUnderway, setOutcome, startedRun } from './erasures/runs.js';
 import { restrictionWords } from './erasure-outcomes.js';
 import type { LegalRetention } from './retention.js';
 import { others } from './words.js';
@@ -530,31 +533,85 @@ function toFileRef(raw: Record<string, unknown>): FileRef {
   return ref;
 }
 
+/** Rows per erasing transaction, unless the context says otherwise (ERASE_BATCH_ROWS). */
+export const ERASE_BATCH_ROWS = 5000;
+
+/** How often an erasure waiting for another of the same tenant and feature looks again, and for how long at most. */
+const RUN_WAIT_MS = 200;
+const RUN_WAIT_LIMIT_MS = 10 * 60_000;
+
+/** Before and after every place a row has: where a run's first batch starts, and where its last ends. */
+const FIRST_AT = -1;
+const LAST_AT = '9223372036854775807';
+
+/** A row's place in its table (block, offset) as one number that sorts as they do. */
+const AT = `((ctid::text::point)[0]::bigint * 65536 + (ctid::text::point)[1]::bigint)`;
+
 /**
- * Decides every dataset's rows first, on the data as it was, then applies the decisions children
- * first, all in one transaction that also records the outcome for the request (erasures/records.ts);
- * blob bytes are removed after the commit.
+ * Decides every dataset's rows first, on the data as it was, and commits the decisions (a run,
+ * erasures/runs.ts); then applies them children first, a batch of rows per transaction, so that a
+ * row other people use is locked only while its batch is written. A run killed part way and started
+ * again goes on with its decisions; the last transaction records the outcome for the request
+ * (erasures/records.ts). Blob bytes are removed after the commits.
  */
 async function erase(spec: FeatureSql, subject: Subject, ctx: AdapterContext): Promise<ErasureOutcome[]> {
   // Bytes queued by an earlier run that stopped after its commit.
   await removeQueuedBlobs(spec, subject.tenantId, ctx);
-  const { requestId } = ctx;
+  if (ctx.requestId) return eraseInRun(spec, subject, ctx, ctx.requestId);
+  // Outside a request nobody takes the run up again if it fails.
+  const key = randomUUID();
+  try {
+    return await eraseInRun(spec, subject, ctx, key);
+  } catch (err) {
+    await forgetRun(ctx.sql, key, spec.feature).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The erasure as the run `key` (the request's id): decided, or taken up where it stopped, then erased batch by batch. */
+async function eraseInRun(spec: FeatureSql, subject: Subject, ctx: AdapterContext, key: string): Promise<ErasureOutcome[]> {
+  const decided = await decide(spec, subject, ctx, key);
+  if ('recorded' in decided) return decided.recorded;
+  const batchRows = ctx.eraseBatchRows ?? ERASE_BATCH_ROWS;
+  for (const d of [...spec.datasets].reverse()) await eraseInBatches(spec, d, subject, ctx, { key, run: decided.run, batchRows });
   const outcomes = await ctx.sql.begin(async (tx) => {
-    await lock(tx, spec, subject.tenantId);
-    // A run of this request that committed and then stopped before it could report: what it erased
-    // is the answer, not the nothing that is left now.
-    const earlier = requestId ? await recordedErasure(tx, requestId, spec.feature) : undefined;
+    const run = await startedRun(tx, key, spec.feature, true);
+    // Another worker on the same request (a job run twice) ended it first.
+    const earlier = run || !ctx.requestId ? undefined : await recordedErasure(tx, ctx.requestId, spec.feature);
     if (earlier) return earlier.outcome;
-    await tx.unsafe('create temp table erase_plan (dataset text not null, id uuid not null, shared boolean not null) on commit drop');
-    const plans: Plan[] = [];
-    for (const d of spec.datasets) plans.push(await plan(tx, d, subject));
-    const results: ErasureOutcome[] = [];
-    for (const p of plans.reverse()) results.unshift(await apply(tx, spec, p, subject));
-    if (requestId) await recordErasure(tx, requestId, spec.feature, results);
-    return results;
+    if (!run) throw new Error(`the erasure run of ${spec.feature} ended without a record`);
+    if (ctx.requestId) await recordErasure(tx, ctx.requestId, spec.feature, run.outcome);
+    await endRun(tx, run);
+    return run.outcome;
   });
   await removeQueuedBlobs(spec, subject.tenantId, ctx);
   return outcomes;
+}
+
+type Decided = { recorded: ErasureOutcome[] } | { run: number };
+
+/**
+ * Under the tenant's lock: what a run of this request that committed and then stopped before it
+ * could report recorded (the answer, not the nothing that is left now), or the run to go on with, or
+ * a new one. An erasure of another subject of the tenant waits until a run under way has ended: its
+ * decisions must see the people the other is still sharing with gone.
+ */
+async function decide(spec: FeatureSql, subject: Subject, ctx: AdapterContext, key: string): Promise<Decided> {
+  const giveUpAt = Date.now() + RUN_WAIT_LIMIT_MS;
+  for (;;) {
+    const decided = await ctx.sql.begin(async (tx): Promise<Decided | undefined> => {
+      await lock(tx, spec, subject.tenantId);
+      const earlier = ctx.requestId ? await recordedErasure(tx, ctx.requestId, spec.feature) : undefined;
+      if (earlier) return { recorded: earlier.outcome };
+      const started = await startedRun(tx, key, spec.feature);
+      if (started) return { run: started.id };
+      if (await otherRunUnderway(tx, key, spec.feature, subject.tenantId)) return undefined;
+      return { run: await planRun(tx, spec, subject, key) };
+    });
+    if (decided) return decided;
+    if (Date.now() > giveUpAt) throw new Error(`another erasure in ${spec.feature} of the tenant did not end`);
+    await setTimeout(RUN_WAIT_MS);
+  }
 }
 
 /**
@@ -563,6 +620,14 @@ async function erase(spec: FeatureSql, subject: Subject, ctx: AdapterContext): P
  */
 async function lock(tx: Tx, spec: FeatureSql, tenantId: string): Promise<void> {
   await tx.unsafe('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`erase:${spec.feature}:${tenantId}`]);
+}
+
+async function planRun(tx: Tx, spec: FeatureSql, subject: Subject, key: string): Promise<number> {
+  const run = await createRun(tx, key, spec.feature, subject.tenantId);
+  const outcomes: ErasureOutcome[] = [];
+  for (const d of spec.datasets) outcomes.push(startingOutcome(await plan(tx, d, subject, run)));
+  await setOutcome(tx, run, outcomes);
+  return run;
 }
 
 interface Plan {
@@ -579,22 +644,27 @@ interface Retained {
   until: string | null;
 }
 
-async function plan(tx: Tx, d: DatasetSql, subject: Subject): Promise<Plan> {
+/** $1 tenant, $2 account, $3 dataset, $4 run. */
+function runParams(tx: Tx, subject: Subject, d: DatasetSql, run: number, ...more: string[]) {
+  return texts(tx, [subject.tenantId, subject.accountId, d.name, String(run), ...more]);
+}
+
+async function plan(tx: Tx, d: DatasetSql, subject: Subject, run: number): Promise<Plan> {
   const shared = d.erase?.sharedWith ? `exists (${othersOf(d.erase.sharedWith)})` : 'false';
   const where = scope(d, d.erase?.where ?? d.where);
   const erasable = d.retention ? `${where} and not ${withinPeriod(d.retention, 'now()')}` : where;
-  await tx.unsafe(
-    bindSubject(`insert into erase_plan (dataset, id, shared) select $3, ${d.row}.id, ${shared} from ${d.table} where ${erasable}`),
-    params(tx, subject, d.name),
-  );
   const [counts] = await tx.unsafe(
-    'select count(*) filter (where shared)::int as shared from erase_plan where dataset = $3',
-    params(tx, subject, d.name),
+    bindSubject(
+      `with planned as (insert into erasures.planned_rows (run, dataset, at, id, shared) ` +
+        `select $4::bigint, $3, ${AT}, ${d.row}.id, ${shared} from ${d.table} where ${erasable} returning shared) ` +
+        `select count(*) filter (where shared)::int as shared from planned`,
+    ),
+    runParams(tx, subject, d, run),
   );
   return {
     dataset: d,
     shared: Number(counts?.shared ?? 0),
-    others: await countOthers(tx, d, subject),
+    others: await countOthers(tx, d, subject, run),
     retained: await restrictRetained(tx, d, subject, where),
     ...(await reachedRecipients(tx, d, subject)),
   };
@@ -641,24 +711,22 @@ function othersOf(sharedWith: string): string {
 }
 
 /** How many other people the shared rows are kept for, to say so in the note. */
-async function countOthers(tx: Tx, d: DatasetSql, subject: Subject): Promise<number> {
+async function countOthers(tx: Tx, d: DatasetSql, subject: Subject, run: number): Promise<number> {
   if (!d.erase?.sharedWith) return 0;
   const [row] = await tx.unsafe(
     bindSubject(
-      `select count(distinct o.account_id)::int as n from erase_plan p join ${d.table} on ${d.row}.id = p.id ` +
-        `cross join lateral (${othersOf(d.erase.sharedWith)}) as o where p.dataset = $3 and p.shared`,
+      `select count(distinct o.account_id)::int as n from erasures.planned_rows p join ${d.table} on ${d.row}.id = p.id ` +
+        `cross join lateral (${othersOf(d.erase.sharedWith)}) as o where p.run = $4::bigint and p.dataset = $3 and p.shared`,
     ),
-    params(tx, subject, d.name),
+    runParams(tx, subject, d, run),
   );
   return Number(row?.n ?? 0);
 }
 
-async function apply(tx: Tx, spec: FeatureSql, p: Plan, subject: Subject): Promise<ErasureOutcome> {
+/** The dataset's outcome before its batches: everything but the counts, which they add. */
+function startingOutcome(p: Plan): ErasureOutcome {
   const d = p.dataset;
-  const deleted = await deleteRows(tx, spec, d, subject);
-  const anonymized = await anonymizeRows(tx, d, subject);
-  const kept = p.shared - anonymized;
-  const outcome: ErasureOutcome = { dataset: d.name, deleted, anonymized, kept, items: itemsOf(d), identityItems: identityItemsOf(d) };
+  const outcome: ErasureOutcome = { dataset: d.name, deleted: 0, anonymized: 0, kept: 0, items: itemsOf(d), identityItems: identityItemsOf(d) };
   if (p.shared > 0 && d.erase?.note) outcome.note = d.erase.note.replaceAll('{others}', others(p.others));
   if (p.recipients) outcome.recipients = p.recipients;
   if (d.retention) {
@@ -669,34 +737,71 @@ async function apply(tx: Tx, spec: FeatureSql, p: Plan, subject: Subject): Promi
   return outcome;
 }
 
-/** Deletes the rows nobody else has. */
-function deleteRows(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject): Promise<number> {
-  const doomed = `id in (select id from erase_plan where dataset = $3 and not shared)`;
-  return deleteWhere(tx, spec, d, doomed, params(tx, subject, d.name));
+interface RunOf {
+  key: string;
+  run: number;
+  batchRows: number;
+}
+
+/** The dataset's planned rows, a batch per transaction, each committed with the counts it adds to the run. */
+async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject, ctx: AdapterContext, of: RunOf): Promise<void> {
+  let after = FIRST_AT;
+  for (;;) {
+    const batch = await ctx.sql.begin(async (tx) => {
+      const done = await eraseBatch(tx, spec, d, subject, of, after);
+      if (done.taken > 0) await addToRun(tx, of.key, spec.feature, d.name, done);
+      return done;
+    });
+    if (batch.taken === 0) return;
+    after = batch.last;
+  }
+}
+
+/**
+ * Takes the next planned rows of the dataset (by place, after `after`) off the plan and erases them:
+ * those nobody else has are deleted, their blob keys queued; from the shared ones each `anonymize`
+ * column holding the subject becomes null, and the others are kept as they are. Only the batch's own
+ * rows are locked, and only until it commits.
+ */
+async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf, after: number) {
+  // A range of the plan's key, bounded by its batchRows-th place: one index range scan, no join to plan badly.
+  const planned = 'erasures.planned_rows where run = $4::bigint and dataset = $3 and at > $5::bigint';
+  const taken =
+    `taken as (delete from ${planned} and at <= coalesce((select at from ${planned} order by at offset ${of.batchRows - 1} limit 1), ` +
+    `${LAST_AT}) returning at, id, shared)`;
+  const deleted = deletionCtes(spec, d, 'id in (select id from taken where not shared)');
+  const columns = d.erase?.anonymize ?? [];
+  const cleared =
+    columns.length === 0
+      ? 'cleared as (select 1 where false)'
+      : `cleared as (update ${d.table} set ${columns.map((c) => `${c} = case when ${c} = $2 then null else ${c} end`).join(', ')} ` +
+        `where id in (select id from taken where shared) and (${columns.map((c) => `${c} = $2`).join(' or ')}) returning 1)`;
+  const [row] = await tx.unsafe(
+    `with ${taken}, ${deleted}, ${cleared} select count(*)::int as taken, count(*) filter (where shared)::int as shared, ` +
+      `max(at) as last, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized from taken`,
+    runParams(tx, subject, d, of.run, String(after)),
+  );
+  const shared = Number(row?.shared ?? 0);
+  const anonymized = Number(row?.anonymized ?? 0);
+  return { taken: Number(row?.taken ?? 0), last: Number(row?.last ?? FIRST_AT), deleted: Number(row?.deleted ?? 0), anonymized, kept: shared - anonymized };
+}
+
+/**
+ * `gone`: the rows of `d` matching `condition` ($1 is the tenant), deleted, their blob keys queued
+ * in the same statement.
+ */
+function deletionCtes(spec: FeatureSql, d: DatasetSql, condition: string): string {
+  return d.file
+    ? `gone as (delete from ${d.table} where ${condition} returning ${d.file.blobKey} as blob_key), ` +
+        `queued as (insert into ${spec.blobDeletions} (blob_key, tenant_id) select blob_key, $1 from gone ` +
+        `where blob_key is not null on conflict do nothing)`
+    : `gone as (delete from ${d.table} where ${condition} returning 1)`;
 }
 
 /** Deletes the rows matching `condition` ($1 is the tenant), queueing their blob keys in the same transaction. */
 async function deleteWhere(tx: Tx, spec: FeatureSql, d: DatasetSql, condition: string, values: Params): Promise<number> {
-  const text = d.file
-    ? `with gone as (delete from ${d.table} where ${condition} returning ${d.file.blobKey} as blob_key), ` +
-      `queued as (insert into ${spec.blobDeletions} (blob_key, tenant_id) select blob_key, $1 from gone ` +
-      `where blob_key is not null on conflict do nothing) select count(*)::int as n from gone`
-    : `with gone as (delete from ${d.table} where ${condition} returning 1) select count(*)::int as n from gone`;
-  const [row] = await tx.unsafe(text, values);
+  const [row] = await tx.unsafe(`with ${deletionCtes(spec, d, condition)} select count(*)::int as n from gone`, values);
   return Number(row?.n ?? 0);
-}
-
-/** Removes the subject from shared rows: each `anonymize` column holding the subject becomes null. */
-async function anonymizeRows(tx: Tx, d: DatasetSql, subject: Subject): Promise<number> {
-  const columns = d.erase?.anonymize ?? [];
-  if (columns.length === 0) return 0;
-  const set = columns.map((c) => `${c} = case when ${c} = $2 then null else ${c} end`).join(', ');
-  const holds = columns.map((c) => `${c} = $2`).join(' or ');
-  const result = await tx.unsafe(
-    `update ${d.table} set ${set} where id in (select id from erase_plan where dataset = $3 and shared) and (${holds})`,
-    params(tx, subject, d.name),
-  );
-  return result.count;
 }
 
 /**

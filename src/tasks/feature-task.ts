@@ -23,8 +23,8 @@ export interface FeatureTaskDeps {
   featureBlobs: BlobStore;
   results: BlobStore;
   log: Logger;
-  /** taskTimeoutMs: how long an adapter may take before the attempt fails as `timeout`. */
-  config: { taskTimeoutMs: number };
+  /** taskTimeoutMs: how long an adapter may take before the attempt fails as `timeout`; eraseBatchRows: the adapters'. */
+  config: { taskTimeoutMs: number; eraseBatchRows: number };
 }
 
 export async function runFeatureTask(
@@ -62,7 +62,14 @@ export async function runFeatureTask(
   if (!(await deps.repo.moveTask(requestId, feature, 'start', attemptValues, { attempt: attempt.number }))) return; // cancelled meanwhile, or ended
   try {
     const policy = await settings.policy;
-    const ctx: AdapterContext = { sql: deps.featureSql(feature), blobs: deps.featureBlobs, log: deps.log, requestId, policy };
+    const ctx: AdapterContext = {
+      sql: deps.featureSql(feature),
+      blobs: deps.featureBlobs,
+      log: deps.log,
+      requestId,
+      policy,
+      eraseBatchRows: deps.config.eraseBatchRows,
+    };
     const work = async () => {
       const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
       const values =

@@ -35,7 +35,12 @@ export async function recordErasure(tx: postgres.TransactionSql, requestId: stri
     values (${requestId}, ${feature}, ${JSON.stringify(outcome)}::jsonb, clock_timestamp())`;
 }
 
-/** Once the request is closed its tasks hold the outcomes: the records are not needed any more. */
+/**
+ * Once the request is closed its tasks hold the outcomes: the records are not needed any more, nor
+ * the runs a cancelled request left unfinished.
+ */
 export async function forgetErasures(sql: postgres.Sql, requestId: string): Promise<void> {
   await sql`delete from erasures.records where request_id = ${requestId}`;
+  await sql`delete from erasures.planned_rows where run in (select id from erasures.runs where request_id = ${requestId})`;
+  await sql`delete from erasures.runs where request_id = ${requestId}`;
 }
