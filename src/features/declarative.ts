@@ -359,7 +359,8 @@ async function* cursorRecords(d: DatasetSql, subject: Subject, ctx: AdapterConte
   // Postgres fetches the next rows while these are turned into records and written. A fetch that fails
   // meanwhile (the store gone) must not reject unobserved until awaited: Node stops the process for that.
   const fetch = () => {
-    const batch = batches.next();
+    // postgres.js may answer with a thenable of its own: made a promise to be observed.
+    const batch = Promise.resolve(batches.next());
     batch.catch(() => undefined);
     return batch;
   };
