@@ -22,6 +22,9 @@ import { seedDemo } from '../src/demo/seed.js';
 import { collectForPartial } from '../src/features/adapter.js';
 import { builtInAdapters } from '../src/features/registry.js';
 import { createTestDatabase } from './helper.js';
+import { randomUUID } from 'node:crypto';
+import { rescanAfterErasure } from '../src/tasks/erasure-rescan.js';
+import type { RequestRow, TaskRow } from '../src/requests/tables.js';
 
 // Postgres, Redis or a feature's store failing (issue 14, "dependencies failing"): the API says 503 and
 // when to come back, the worker waits the outage out, and a feature that cannot be reached fails its task.
@@ -323,4 +326,29 @@ t.test('a feature store dropping while a cursor fetches ahead: the collect fails
     failure = err;
   }
   t.equal(unavailable(failure), 'database', 'the collect fails as the store being unavailable');
+});
+
+t.test("the re-scan after an erasure: a store that does not answer fails the attempt; only the last records the scan as failed", async (t) => {
+  const down = connect(await onClosedPort(readTestServices().postgresUrl), { max: 1 });
+  const blobDir = await mkdtemp(path.join(os.tmpdir(), 'dsar-rescan-'));
+  t.teardown(async () => {
+    await down.close();
+    await rm(blobDir, { recursive: true, force: true });
+  });
+  const adapter = builtInAdapters.get('clock-in');
+  if (!adapter) throw new Error('no clock-in adapter');
+  const deps = {
+    resolveAdapter: async () => ({ kind: 'built_in' as const, adapter }),
+    featureSql: () => down.sql,
+    featureBlobs: new LocalBlobStore(blobDir),
+    log: pino({ level: 'silent' }),
+    config: { taskTimeoutMs: 5_000 },
+  };
+  // What the assembly passes: the deletion and its erased task, as their rows hold them.
+  const request = { id: randomUUID(), tenantId: 'acme', subjectAccountId: 'alice' } as RequestRow;
+  const erased = { feature: 'clock-in', status: 'completed', outcome: [{ dataset: 'punches', deleted: 3, anonymized: 0, kept: 0, items: [] }] } as unknown as TaskRow;
+  const before = await rescanAfterErasure(deps, request, [erased], false).catch((err: unknown) => err);
+  t.equal(unavailable(before), 'database', 'before the last attempt: the outage fails the attempt, to be waited out');
+  const last = await rescanAfterErasure(deps, request, [erased], true);
+  t.match(last.get('clock-in'), { status: 'failed' }, 'the last attempt records the scan as failed, in the receipt');
 });

@@ -72,7 +72,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
     const now = new Date();
     // Each task recorded the datasets its adapter described when it ran.
     const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
-    const rescan = request.type === 'deletion' ? await rescanErasure(deps, request, tasks, datasets) : undefined;
+    const rescan = request.type === 'deletion' ? await rescanErasure(deps, request, tasks, datasets, lastAttempt) : undefined;
     const closing = closingOf(tasks, rescan);
     const status = REQUEST_TRANSITIONS[closing].to;
     // Before the deletion shows as completed, so that by then the subject's earlier results answer 410.
@@ -125,8 +125,14 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
 }
 
 /** After every eraser ran: each store scanned again for the subject, set against what the receipt will say. */
-async function rescanErasure(deps: AssemblyDeps, request: RequestRow, tasks: TaskRow[], datasets: Map<string, DatasetDescription[]>): Promise<Rescan> {
-  const scans = await rescanAfterErasure(deps, request, tasks);
+async function rescanErasure(
+  deps: AssemblyDeps,
+  request: RequestRow,
+  tasks: TaskRow[],
+  datasets: Map<string, DatasetDescription[]>,
+  lastAttempt: boolean,
+): Promise<Rescan> {
+  const scans = await rescanAfterErasure(deps, request, tasks, lastAttempt);
   return compareRescan(buildSections({ request, catalogue: deps.catalogue, tasks, datasets }), scans);
 }
 

@@ -24,7 +24,12 @@ export interface RescanDeps {
   config: { taskTimeoutMs: number };
 }
 
-export async function rescanAfterErasure(deps: RescanDeps, request: RequestRow, tasks: TaskRow[]): Promise<Map<string, StoreScan>> {
+/**
+ * `lastAttempt`: a store that does not answer (Postgres restarting, say) may answer when the assembly is
+ * tried again, so before its last attempt the outage fails the attempt (the worker waits it out) rather
+ * than go into the receipt as a scan that failed.
+ */
+export async function rescanAfterErasure(deps: RescanDeps, request: RequestRow, tasks: TaskRow[], lastAttempt: boolean): Promise<Map<string, StoreScan>> {
   const subject: Subject = { tenantId: request.tenantId, accountId: request.subjectAccountId };
   const scans = new Map<string, StoreScan>();
   for (const task of tasks) {
@@ -36,6 +41,7 @@ export async function rescanAfterErasure(deps: RescanDeps, request: RequestRow, 
     try {
       scans.set(task.feature, { status: 'scanned', remaining: await within(remaining(resolved.adapter, subject, ctx), deps.config.taskTimeoutMs) });
     } catch (err) {
+      if (unavailable(err) === 'database' && !lastAttempt) throw err;
       deps.log.warn({ requestId: request.id, feature: task.feature, error: errorKind(err) }, 'the re-scan after the erasure failed');
       scans.set(task.feature, { status: 'failed', error: failure(err) });
     }
