@@ -9,6 +9,7 @@ import { startWorker } from './worker/worker.js';
 import { serveWorkerMetrics } from './metrics/worker-server.js';
 import { runMigrations } from './db/migrate.js';
 import { isClosedSocketWrite } from './db/client.js';
+import { unavailable } from './dependencies.js';
 import { seedDemo } from './demo/seed.js';
 import { resolveServiceUrls } from './embedded/service-urls.js';
 import { startHeartbeat, workerIsAlive } from './worker/heartbeat.js';
@@ -85,6 +86,8 @@ function stopOnSignal(config: Config): void {
       onSecondSignal: (signal) => exitNow(`second ${signal}`),
       onTimeout: (delay) => exitNow(`still stopping after ${delay} ms (SHUTDOWN_GRACE_MS)`),
       onSecondError: (err) => exitNow(`crashed again: ${oneLine(err)}`),
+      // Rejections are told apart below first.
+      skip: ['unhandledRejection'],
     },
     async ({ signal, err }) => {
       if (err) report('crashed', err);
@@ -100,6 +103,13 @@ function stopOnSignal(config: Config): void {
       else process.emit('uncaughtException', err as Error);
     });
   }
+  // While Postgres is down, a rejected query or one of postgres.js' own promises (a transaction's watch
+  // on its connection) can reject before anything awaits it. What awaits it later still gets the error,
+  // and the worker waits the outage out; only such a connection error is let pass. Anything else crashes.
+  process.on('unhandledRejection', (reason) => {
+    if (unavailable(reason) === 'database') console.error(`Postgres unavailable, seen by nothing yet: ${oneLine(reason)}`);
+    else throw reason;
+  });
 }
 
 async function serve(ctx: Context, options: { api: boolean; worker: boolean }): Promise<void> {
