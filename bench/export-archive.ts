@@ -31,7 +31,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import postgres from 'postgres';
 import pino from 'pino';
@@ -249,7 +249,9 @@ async function mainThreadCpuMs(): Promise<number> {
 function runChild(input: ChildInput, nodeFlags: string[]): Promise<ChildReport> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const args = [...process.execArgv, ...nodeFlags, self, '--child', JSON.stringify(input)];
+    // The child starts as `dsar worker` does: the package-type hook first (src/cli.ts), bundled beside this file.
+    const hook = path.join(path.dirname(self), 'package-types.mjs');
+    const args = [...process.execArgv, ...nodeFlags, '--import', pathToFileURL(hook).href, self, '--child', JSON.stringify(input)];
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
