@@ -140,6 +140,7 @@ t.test('tampering: any altered, moved or missing byte fails the read', async (t)
     bytes[at]! ^= 0x01;
     writeFileSync(file, bytes);
     await t.rejects(read(store, 'b'), BlobIntegrityError, `flipping a bit of ${what}`);
+    t.equal(await store.readWhole('b', body.length), undefined, `flipping a bit of ${what}: not read whole either`);
   }
 
   for (const [what, length] of [
@@ -151,6 +152,7 @@ t.test('tampering: any altered, moved or missing byte fails the read', async (t)
     await fresh();
     truncateSync(file, length);
     await t.rejects(read(store, 'b'), BlobIntegrityError, `truncating ${what}`);
+    t.equal(await store.readWhole('b', body.length), undefined, `truncating ${what}: not read whole either`);
   }
 
   const bytes = await fresh();
@@ -158,6 +160,7 @@ t.test('tampering: any altered, moved or missing byte fails the read', async (t)
   const second = bytes.subarray(HEADER_SIZE + sealed, HEADER_SIZE + 2 * sealed);
   writeFileSync(file, Buffer.concat([bytes.subarray(0, HEADER_SIZE), second, first, bytes.subarray(HEADER_SIZE + 2 * sealed)]));
   await t.rejects(read(store, 'b'), BlobIntegrityError, 'swapping two segments');
+  t.equal(await store.readWhole('b', body.length), undefined, 'swapping two segments: not read whole either');
 
   const other = Buffer.from((await fresh()).subarray(HEADER_SIZE, HEADER_SIZE + sealed));
   await store.put('b', body);
@@ -165,6 +168,7 @@ t.test('tampering: any altered, moved or missing byte fails the read', async (t)
   other.copy(mixed, HEADER_SIZE);
   writeFileSync(file, mixed);
   await t.rejects(read(store, 'b'), BlobIntegrityError, "a segment of another blob with the same content");
+  t.equal(await store.readWhole('b', body.length), undefined, 'a segment of another blob: not read whole either');
   t.ok((await read(store, 'b', { start: 2 * SEGMENT_SIZE, end: 2 * SEGMENT_SIZE + 10 })).equals(
     body.subarray(2 * SEGMENT_SIZE, 2 * SEGMENT_SIZE + 11),
   ), 'a range read decrypts only its own segments');

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -85,6 +85,14 @@ async function createFile(file: string): Promise<FileHandle> {
   }
 }
 
+/** Where a blob is written before it is renamed to its key. */
+function tempFile(target: string): string {
+  return `${target}.${randomUUID()}.partial`;
+}
+
+/** A body up to this size is written to a local file synchronously (LocalBlobStore.putSmall). */
+const SYNC_WRITE_BYTES = 1024 * 1024;
+
 export class LocalBlobStore implements BlobStore {
   constructor(readonly root: string) {}
 
@@ -93,14 +101,42 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async put(key: string, body: Readable | Buffer | string): Promise<{ size: number }> {
+    if (typeof body === 'string' || Buffer.isBuffer(body)) {
+      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+      if (bytes.length <= SYNC_WRITE_BYTES) return this.putSmall(key, bytes);
+    }
     await writeBody(await this.writer(key), body);
     return { size: (await this.size(key)) ?? 0 };
+  }
+
+  /**
+   * Written synchronously, as small blobs are read (readWhole): the thread-pool round trips of an
+   * open, a write, a close and a rename cost more than the syscalls themselves. Beside the target
+   * and renamed, as every write.
+   */
+  private putSmall(key: string, bytes: Buffer): { size: number } {
+    const target = this.file(key);
+    const temp = tempFile(target);
+    try {
+      writeFileSync(temp, bytes);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(temp, bytes);
+    }
+    try {
+      renameSync(temp, target);
+    } catch (err) {
+      rmSync(temp, { force: true });
+      throw err;
+    }
+    return { size: bytes.length };
   }
 
   async writer(key: string): Promise<BlobWriter> {
     const target = this.file(key);
     // Write beside the target and rename, so a crash never leaves a half-written blob under its key.
-    const temp = `${target}.${randomUUID()}.partial`;
+    const temp = tempFile(target);
     const stream = createWriteStream(temp, { highWaterMark: 1024 * 1024, fd: await createFile(temp) });
     const closed = new Promise<void>((resolve, reject) => {
       stream.on('close', resolve);

@@ -1,7 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, readWholeStream, writeBody, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
+import { BlobNotFoundError, writeBody, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
 
 /**
  * Results at rest: AES-256-GCM over any BlobStore, in fixed-size segments, so that reads stream
@@ -35,7 +35,8 @@ export class BlobIntegrityError extends Error {
 
 interface Sealing {
   header: Buffer;
-  key: Buffer;
+  /** A KeyObject, made once per blob: given a Buffer, every cipher (one per segment) makes its own. */
+  key: KeyObject;
 }
 
 /** Names a key without revealing it, so a blob written under another key fails clearly. */
@@ -43,8 +44,8 @@ function keyIdOf(key: Buffer): Buffer {
   return createHash('sha256').update('dsar results key id\0').update(key).digest().subarray(0, KEY_ID_SIZE);
 }
 
-function blobKey(master: Buffer, salt: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', master, salt, 'dsar results v1', 32));
+function blobKey(master: KeyObject, salt: Buffer): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', master, salt, 'dsar results v1', 32)));
 }
 
 function aad(header: Buffer, index: number, final: boolean): Buffer {
@@ -216,16 +217,24 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 export class EncryptedBlobStore implements BlobStore {
   private readonly keyId: Buffer;
+  private readonly key: KeyObject;
 
   constructor(
     private readonly inner: BlobStore,
-    private readonly key: Buffer,
+    key: Buffer,
   ) {
     if (key.length !== 32) throw new Error('the results encryption key must be 32 bytes');
     this.keyId = keyIdOf(key);
+    this.key = createSecretKey(key);
   }
 
   async put(key: string, body: Readable | Buffer | string): Promise<{ size: number }> {
+    if (typeof body === 'string' || Buffer.isBuffer(body)) {
+      // Sealed in memory and put whole: the inner store may write a small body in one go.
+      const plain = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+      await this.inner.put(key, this.sealWhole(plain));
+      return { size: plain.length };
+    }
     const { writer, encryptor } = await this.open(key);
     await writeBody(writer, body);
     return { size: encryptor.plaintextSize };
@@ -239,8 +248,17 @@ export class EncryptedBlobStore implements BlobStore {
     return Readable.from(this.plaintext(key, range), { objectMode: false });
   }
 
-  readWhole(key: string, maxBytes: number): Promise<Buffer | undefined> {
-    return readWholeStream(() => this.get(key), maxBytes);
+  /** The stored bytes read whole (one read of a local file, no stream) and opened in memory. */
+  async readWhole(key: string, maxBytes: number): Promise<Buffer | undefined> {
+    const segments = Math.floor(maxBytes / SEGMENT_SIZE) + 1;
+    const stored = await this.inner.readWhole(key, HEADER_SIZE + segments * OVERHEAD + maxBytes);
+    if (!stored) return undefined;
+    try {
+      return this.openWhole(stored, maxBytes);
+    } catch {
+      // Damaged: `get` says how.
+      return undefined;
+    }
   }
 
   async size(key: string): Promise<number | undefined> {
@@ -277,6 +295,20 @@ export class EncryptedBlobStore implements BlobStore {
     return { writer, encryptor };
   }
 
+  /** The blob the Encryptor would write for `plain`: the header, then its segments, the last one final. */
+  private sealWhole(plain: Buffer): Buffer {
+    const sealing = this.newSealing();
+    const segments = Math.max(1, Math.ceil(plain.length / SEGMENT_SIZE));
+    const nonces = randomBytes(NONCE_SIZE * segments);
+    const pieces = [sealing.header];
+    for (let index = 0; index < segments; index++) {
+      const nonce = nonces.subarray(index * NONCE_SIZE, (index + 1) * NONCE_SIZE);
+      const segment = plain.subarray(index * SEGMENT_SIZE, (index + 1) * SEGMENT_SIZE);
+      pieces.push(...seal(sealing, nonce, [segment], index, index === segments - 1));
+    }
+    return Buffer.concat(pieces);
+  }
+
   private newSealing(): Sealing {
     const salt = randomBytes(SALT_SIZE);
     return { header: Buffer.concat([MAGIC, Buffer.of(VERSION), this.keyId, salt]), key: blobKey(this.key, salt) };
@@ -292,6 +324,20 @@ export class EncryptedBlobStore implements BlobStore {
       throw new BlobIntegrityError('the blob was encrypted with another key');
     }
     return { header, key: blobKey(this.key, header.subarray(keyIdAt + KEY_ID_SIZE)) };
+  }
+
+  private openWhole(stored: Buffer, maxBytes: number): Buffer | undefined {
+    const layout = layoutOf(stored.length);
+    if (layout.size > maxBytes) return undefined;
+    const sealing = this.sealingOf(stored.subarray(0, HEADER_SIZE));
+    const plain: Buffer[] = [];
+    let at = HEADER_SIZE;
+    for (let index = 0; index < layout.segments; index++) {
+      const size = layout.sealedSize(index);
+      plain.push(unseal(sealing, stored.subarray(at, at + size), index, index === layout.segments - 1));
+      at += size;
+    }
+    return plain.length === 1 ? plain[0] : Buffer.concat(plain, layout.size);
   }
 
   /** Reads the header, then only the segments that hold `range`, and yields their plaintext. */

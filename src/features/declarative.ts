@@ -344,11 +344,25 @@ async function* collect(spec: FeatureSql, subject: Subject, ctx: AdapterContext)
   for (const d of spec.datasets) yield* cursorRecords(d, subject, ctx);
 }
 
-/** collect, with every dataset without files serialized whole by Postgres through COPY. */
+/**
+ * collect, with every dataset without files serialized whole by Postgres through COPY. Consecutive
+ * datasets without files are copied in one read-only transaction (a CopySession), each part consumed
+ * before the next dataset is asked for, as writePartial does.
+ */
 async function* collectSerialized(spec: FeatureSql, subject: Subject, ctx: AdapterContext, splitRows: number): AsyncIterable<Collected> {
-  for (const d of spec.datasets) {
-    if (d.file) yield* cursorRecords(d, subject, ctx);
-    else yield { dataset: d.name, parts: await copyParts(d, subject, ctx, splitRows) };
+  const session = new CopySession(ctx.sql, subject);
+  try {
+    for (const d of spec.datasets) {
+      if (d.file) {
+        // The cursor takes a connection of its own: the session's goes back first.
+        await session.end();
+        yield* cursorRecords(d, subject, ctx);
+      } else {
+        yield { dataset: d.name, parts: await copyParts(d, subject, ctx, session, splitRows) };
+      }
+    }
+  } finally {
+    await session.end();
   }
 }
 
@@ -386,33 +400,108 @@ async function* cursorRecords(d: DatasetSql, subject: Subject, ctx: AdapterConte
 /**
  * The dataset's spool lines as COPY streams them: the one text column of selectSql in CSV with a
  * quote and a delimiter (\x01, \x02) that JSON text never holds raw, so no value is ever quoted and
- * each line is the row's JSON as it is. A large dataset goes in two halves split at a key in the
- * middle, each copied by its own backend in its own transaction.
+ * each line is the row's JSON as it is. A small dataset is copied in the session's transaction; a
+ * large one goes in two halves split at a key in the middle, each copied by its own backend in its
+ * own transaction.
  */
-async function copyParts(d: DatasetSql, subject: Subject, ctx: AdapterContext, splitRows: number): Promise<SerializedPart[]> {
-  const columns = await tableColumns(ctx.sql, d);
+async function copyParts(d: DatasetSql, subject: Subject, ctx: AdapterContext, session: CopySession, splitRows: number): Promise<SerializedPart[]> {
+  const tx = await session.tx();
+  const columns = await tableColumns(tx, d);
   const copy = (range?: string) =>
     bindSubjectToSettings(`copy (${selectSql(d, columns.asText, range)}) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')`);
   const sortKey = sortColumns(d, columns.notNull);
-  const split = sortKey && (await splitKey(d, sortKey, subject, ctx, splitRows));
-  if (!sortKey || !split) return [copyPart(ctx.sql, copy(), subject, '')];
+  const split = sortKey && (await splitKey(d, sortKey, subject, tx, splitRows));
+  if (!sortKey || !split) return [session.part(copy())];
+  // The halves take two connections of the pool: the session's goes back first.
+  await session.end();
   const table = d.row;
   const row = `(${sortKey.map((c) => `${table}.${c}`).join(', ')})`;
   const key = `(select ${sortKey.map((c) => `k.${c}`).join(', ')} from json_populate_record(null::${d.table}, current_setting('dsar.split')::json) as k)`;
   return [copyPart(ctx.sql, copy(`${row} < ${key}`), subject, split), copyPart(ctx.sql, copy(`${row} >= ${key}`), subject, split)];
 }
 
+/** A COPY in a read-only transaction of its own, the subject (and the split key) bound in it. */
 function copyPart(sql: Sql, copy: string, subject: Subject, split: string): SerializedPart {
   return (consume) =>
     sql.begin('read only', async (tx) => {
-      await tx.unsafe(SUBJECT_SETTINGS, texts(tx, [subject.tenantId, subject.accountId, split]));
-      const lines = await tx.unsafe(copy).readable();
-      try {
-        await consume(lines);
-      } finally {
-        await releaseCopy(lines);
-      }
+      await bindSettings(tx, subject, split);
+      await streamCopy(tx, copy, consume);
     });
+}
+
+async function bindSettings(tx: Tx, subject: Subject, split: string): Promise<void> {
+  await tx.unsafe(SUBJECT_SETTINGS, texts(tx, [subject.tenantId, subject.accountId, split]));
+}
+
+async function streamCopy(tx: Tx, copy: string, consume: (lines: Readable) => Promise<void>): Promise<void> {
+  const lines = await tx.unsafe(copy).readable();
+  try {
+    await consume(lines);
+  } finally {
+    await releaseCopy(lines);
+  }
+}
+
+interface OpenSession {
+  tx: Tx;
+  /** Ends the transaction's callback; postgres.js then commits (or rolls back after a failed statement). */
+  finish: () => void;
+  ended: Promise<unknown>;
+}
+
+/**
+ * One read-only transaction for a feature's small datasets, the subject bound once: a begin, a
+ * set_config and a commit per feature instead of per dataset. Begun at the first dataset that needs
+ * it, and ended before the collect needs another connection (a cursor, a large dataset's halves), so
+ * a task never holds one connection while it waits for another: any pool size works.
+ */
+class CopySession {
+  private current: Promise<OpenSession> | undefined;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly subject: Subject,
+  ) {}
+
+  /** The session's transaction, begun on first use. */
+  async tx(): Promise<Tx> {
+    this.current ??= this.begin();
+    return (await this.current).tx;
+  }
+
+  /** A part copied in the session; in a transaction of its own if the session ended before the part was taken. */
+  part(copy: string): SerializedPart {
+    const open = this.current;
+    return async (consume) => {
+      if (open && open === this.current) await streamCopy((await open).tx, copy, consume);
+      else await copyPart(this.sql, copy, this.subject, '')(consume);
+    };
+  }
+
+  async end(): Promise<void> {
+    const open = this.current;
+    this.current = undefined;
+    const session = await open?.catch(() => undefined);
+    if (!session) return;
+    session.finish();
+    // A failed statement has already failed the part that sent it.
+    await session.ended.catch(() => undefined);
+  }
+
+  private begin(): Promise<OpenSession> {
+    return new Promise((resolve, reject) => {
+      let finish!: () => void;
+      const finished = new Promise<void>((done) => {
+        finish = done;
+      });
+      const ended = this.sql.begin('read only', async (tx) => {
+        await bindSettings(tx, this.subject, '');
+        resolve({ tx, finish, ended });
+        await finished;
+      });
+      ended.catch(reject);
+    });
+  }
 }
 
 /**
@@ -443,16 +532,16 @@ function sortColumns(d: DatasetSql, notNull: ReadonlySet<string>): string[] | un
  * The first row of the dataset's second half, as the JSON of its sort key; none when the planner
  * expects fewer than `splitRows` rows, or the dataset turns out to be smaller than expected.
  */
-async function splitKey(d: DatasetSql, sortKey: string[], subject: Subject, ctx: AdapterContext, splitRows: number) {
+async function splitKey(d: DatasetSql, sortKey: string[], subject: Subject, sql: Tx, splitRows: number) {
   const from = `from ${d.table} where ${scope(d, d.where)}`;
-  const [explained] = await ctx.sql.unsafe(bindSubject(`explain (format json) select 1 ${from}`), params(ctx.sql, subject));
+  const [explained] = await sql.unsafe(bindSubject(`explain (format json) select 1 ${from}`), params(sql, subject));
   const plan = explained?.['QUERY PLAN'] as unknown;
   const estimate = Number((typeof plan === 'string' ? JSON.parse(plan) : plan)?.[0]?.Plan?.['Plan Rows'] ?? 0);
   if (!(estimate >= splitRows)) return undefined;
   const middle = Math.floor(estimate / 2);
-  const [row] = await ctx.sql.unsafe(
+  const [row] = await sql.unsafe(
     bindSubject(`select row_to_json(k)::text as key from (select ${sortKey.join(', ')} ${from} order by ${d.orderBy!.join(', ')} offset ${middle} limit 1) as k`),
-    params(ctx.sql, subject),
+    params(sql, subject),
   );
   return row ? String(row.key) : undefined;
 }
@@ -497,7 +586,7 @@ interface TableColumns {
 /** Column types do not change while the service runs: looked up once per table. */
 const tableColumnsCache = new Map<string, Promise<TableColumns>>();
 
-function tableColumns(sql: Sql, d: DatasetSql): Promise<TableColumns> {
+function tableColumns(sql: Sql | Tx, d: DatasetSql): Promise<TableColumns> {
   let columns = tableColumnsCache.get(d.table);
   if (!columns) {
     const [schema, table] = d.table.split('.');

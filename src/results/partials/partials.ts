@@ -29,6 +29,10 @@ import {
  * store serialized in parts (SerializedRows) keeps each part in a blob of its own: the spool is those
  * blobs one after the other. Lines are read a chunk at a time, so memory stays flat however many
  * rows a feature holds.
+ *
+ * Small spools travel in the index itself (`text`), up to INLINE_BYTES per partial: most features
+ * hold a few rows for a subject, and a blob per dataset cost more (files created, written, closed
+ * and renamed, a key derived per blob when encrypted) than the rows.
  */
 
 /** A record as read back from a partial: its row's values parsed. */
@@ -58,6 +62,8 @@ const SpoolEntry = Type.Object(
     fileBytes: Count,
     /** For a dataset the adapter did not describe: the columns its rows had (bounded). */
     columns: Type.Optional(Type.Array(Type.String())),
+    /** The spool's lines themselves, for a small one: then no blob lies under `key`, which names it in messages. */
+    text: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -108,8 +114,12 @@ async function* readBatches(name: string, open: () => AsyncIterable<Buffer>, par
   }
 }
 
-/** A spool's bytes: its blob, then the blobs that continue it. */
+/** A spool's bytes: its text in the index, or its blob, then the blobs that continue it. */
 export async function* spoolBytes(store: BlobStore, spool: SpoolEntry): AsyncGenerator<Buffer> {
+  if (spool.text !== undefined) {
+    yield Buffer.from(spool.text, 'utf8');
+    return;
+  }
   for (const key of [spool.key, ...(spool.continued ?? [])]) yield* store.get(key) as AsyncIterable<Buffer>;
 }
 
@@ -154,12 +164,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export async function readSpoolIndex(store: BlobStore, partialKey: string): Promise<SpoolIndex | undefined> {
   const key = indexKey(partialKey);
-  if ((await store.size(key)) === undefined) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of store.get(key) as AsyncIterable<Buffer>) chunks.push(chunk);
+  const bytes = await readIndexBytes(store, key);
+  if (bytes === undefined) return undefined;
   let index: unknown;
   try {
-    index = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    index = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new PartialReadError(`partial index ${key} is not JSON`);
   }
@@ -172,8 +181,24 @@ export async function readSpoolIndex(store: BlobStore, partialKey: string): Prom
     if (![spool.key, ...(spool.continued ?? [])].every((k) => k.startsWith(prefix))) {
       throw new PartialReadError(`partial index ${key} names a spool outside its partial`);
     }
+    if (spool.text !== undefined && (spool.continued !== undefined || Buffer.byteLength(spool.text, 'utf8') !== spool.bytes)) {
+      throw new PartialReadError(`partial index ${key} has a spool text that does not match its entry`);
+    }
   }
   return index;
+}
+
+/** An index this large is read as a stream rather than whole. */
+const WHOLE_INDEX_BYTES = 1024 * 1024;
+
+/** The index's bytes in one read where it is small, as it nearly always is; undefined when there is none. */
+async function readIndexBytes(store: BlobStore, key: string): Promise<Buffer | undefined> {
+  const whole = await store.readWhole(key, WHOLE_INDEX_BYTES);
+  if (whole) return whole;
+  if ((await store.size(key)) === undefined) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of store.get(key) as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,6 +208,8 @@ export async function readSpoolIndex(store: BlobStore, partialKey: string): Prom
 const MAX_SPOOLS = 64;
 /** Columns guessed for a dataset the adapter did not describe; bounded so odd rows cannot grow it. */
 const MAX_GUESSED_COLUMNS = 100;
+/** Bytes of spool a partial carries in its index (one encrypted segment); larger spools get blobs. */
+export const INLINE_BYTES = 64 * 1024;
 
 function spoolPrefix(partialKey: string): string {
   return `${partialKey}.datasets`;
@@ -193,9 +220,90 @@ function indexKey(partialKey: string): string {
   return `${spoolPrefix(partialKey)}/index.json`;
 }
 
+/** What is left of a partial's inline bytes, shared by its spools (first come, first served). */
+interface Budget {
+  left: number;
+}
+
+/**
+ * Where one spool's bytes go: held in memory while the partial's budget lasts (the index then
+ * carries them), else into the spool's blob, what was held written first.
+ */
+class SpoolSink {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** The blob, once opened; `ready` once what was held is written to it, in order. */
+  private blob: BlobWriter | undefined;
+  private ready = false;
+  private opening: Promise<void> | undefined;
+  /** The blob's stream failed: a write now would wait for a drain that never comes. */
+  private failure: unknown;
+
+  constructor(
+    private readonly openBlob: (key: string) => Promise<BlobWriter>,
+    readonly key: string,
+    private readonly budget: Budget,
+  ) {}
+
+  /** Returns a promise only when the caller must wait: the blob being opened, or its stream full. */
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.ready) return this.send(chunk);
+    if (!this.opening && chunk.length <= this.budget.left) {
+      // A copy: the chunk may be a view of a much larger buffer.
+      this.held.push(Buffer.from(chunk));
+      this.heldBytes += chunk.length;
+      this.budget.left -= chunk.length;
+      return undefined;
+    }
+    this.held.push(chunk);
+    this.opening ??= this.open();
+    return this.opening;
+  }
+
+  /** The spool's text if it stayed in memory and may be `inline`, else its blob committed. */
+  async commit(inline: boolean): Promise<string | undefined> {
+    await this.opening;
+    if (!this.blob && inline) {
+      const text = Buffer.concat(this.held).toString('utf8');
+      // Bytes that are not UTF-8 would not come back as they were: they keep their blob.
+      if (Buffer.byteLength(text, 'utf8') === this.heldBytes) return text;
+    }
+    if (!this.blob) {
+      this.opening = this.open();
+      await this.opening;
+    }
+    await this.blob!.commit();
+    return undefined;
+  }
+
+  async abort(): Promise<void> {
+    await this.opening?.catch(() => undefined);
+    await this.blob?.abort();
+  }
+
+  private async open(): Promise<void> {
+    this.blob = await this.openBlob(this.key);
+    this.blob.stream.once('error', (err) => {
+      this.failure = err;
+    });
+    this.budget.left += this.heldBytes;
+    this.heldBytes = 0;
+    // Writes that come meanwhile join the held ones, so every byte goes out in order.
+    while (this.held.length > 0) await this.send(this.held.shift()!);
+    this.ready = true;
+  }
+
+  /** Writes to the blob; a promise only when its stream is full, settled once it drains. */
+  private send(chunk: Buffer): Promise<void> | undefined {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.blob!.stream.write(chunk)) return undefined;
+    return once(this.blob!.stream, 'drain').then(() => undefined);
+  }
+}
+
 interface Spool {
   entry: SpoolEntry;
-  writer: BlobWriter;
+  sink: SpoolSink;
   lines: Utf8Chunks;
   columns?: Set<string>;
 }
@@ -210,23 +318,32 @@ class PartialWriter {
   private readonly serialized = new Map<string, SpoolEntry | undefined>();
   /** Chunks a line filled up, on their way to the spool's stream. */
   private readonly full: Buffer[] = [];
+  private readonly budget: Budget;
+  private cleared: Promise<void> | undefined;
 
-  private constructor(
+  constructor(
     private readonly store: BlobStore,
     private readonly partialKey: string,
     private readonly described: ReadonlySet<string>,
-  ) {}
-
-  /** Starts over: the spools of an earlier attempt stop counting before anything is written. */
-  static async start(store: BlobStore, partialKey: string, described: Iterable<string>): Promise<PartialWriter> {
-    await store.delete(indexKey(partialKey));
-    return new PartialWriter(store, partialKey, new Set(described));
+    inlineBytes: number,
+  ) {
+    this.budget = { left: inlineBytes };
   }
 
-  /** Adds a record; returns a promise only when the caller has to wait (a spool opened or flushed). */
+  /**
+   * A spool's blob. The first of an attempt starts over: the index of an earlier attempt goes before
+   * one of its spools can be overwritten, so that it stops counting. (A partial held in its index
+   * alone replaces an earlier one at once, when its index is written.)
+   */
+  private readonly openBlob = async (key: string): Promise<BlobWriter> => {
+    this.cleared ??= this.store.delete(indexKey(this.partialKey));
+    await this.cleared;
+    return this.store.writer(key);
+  };
+
+  /** Adds a record; returns a promise only when the caller has to wait (a spool's blob opened or flushed). */
   add(record: CollectedRecord): Promise<void> | undefined {
-    const spool = this.spools.get(record.dataset);
-    if (!spool) return this.open(record);
+    const spool = this.spools.get(record.dataset) ?? this.open(record.dataset);
     const row = record.row instanceof RowJson ? record.row.text : JSON.stringify(record.row);
     spool.lines.add(record.file ? `${row}\t${JSON.stringify(record.file)}\n` : `${row}\n`, this.full);
     spool.entry.rows += 1;
@@ -240,13 +357,13 @@ class PartialWriter {
     return this.full.length > 0 ? write(spool, this.full.splice(0)) : undefined;
   }
 
-  private async open(record: CollectedRecord): Promise<void> {
-    const key = this.nextSpoolKey(record.dataset);
+  private open(dataset: string): Spool {
+    const key = this.nextSpoolKey(dataset);
     const entry: SpoolEntry = { key, rows: 0, bytes: 0, files: 0, fileBytes: 0 };
-    const spool: Spool = { entry, writer: await this.store.writer(key), lines: new Utf8Chunks() };
-    if (!this.described.has(record.dataset)) spool.columns = new Set();
-    this.spools.set(record.dataset, spool);
-    await this.add(record);
+    const spool: Spool = { entry, sink: new SpoolSink(this.openBlob, key, this.budget), lines: new Utf8Chunks() };
+    if (!this.described.has(dataset)) spool.columns = new Set();
+    this.spools.set(dataset, spool);
+    return spool;
   }
 
   private nextSpoolKey(dataset: string): string {
@@ -256,25 +373,31 @@ class PartialWriter {
     return `${spoolPrefix(this.partialKey)}/${opened + 1}.ndjson`;
   }
 
-  /** Writes a dataset its store serialized, each part into a blob of its own, all parts at once. */
+  /**
+   * Writes a dataset its store serialized, all parts at once: one part into the spool (inline if
+   * small), several each into a blob of its own.
+   */
   async addSerialized(rows: SerializedRows): Promise<void> {
     if (this.spools.has(rows.dataset)) throw new Error(`dataset ${rows.dataset} collected twice`);
     const first = this.nextSpoolKey(rows.dataset);
     const keys = rows.parts.map((_, i) => (i === 0 ? first : first.replace(/\.ndjson$/, `.${i + 1}.ndjson`)));
     this.serialized.set(rows.dataset, undefined);
-    const copied = await Promise.allSettled(rows.parts.map((part, i) => copyPart(this.store, keys[i]!, part)));
-    const failed = copied.find((c) => c.status === 'rejected');
-    if (failed) throw failed.reason;
-    const counts = copied.map((c) => (c as PromiseFulfilledResult<LineCounts>).value);
-    const entry: SpoolEntry = { key: first, rows: 0, bytes: 0, files: 0, fileBytes: 0 };
-    for (const c of counts) {
-      entry.rows += c.rows;
-      entry.bytes += c.bytes;
+    const inline = keys.length === 1;
+    const sinks = keys.map((key) => new SpoolSink(this.openBlob, key, inline ? this.budget : { left: 0 }));
+    try {
+      const entry = await copyParts(rows.parts, sinks, first);
+      // As for records: a dataset without rows has no spool.
+      if (entry.rows === 0) {
+        await Promise.all(sinks.map((sink) => sink.abort()));
+        return;
+      }
+      const text = await sinks[0]!.commit(inline);
+      for (const sink of sinks.slice(1)) await sink.commit(false);
+      this.serialized.set(rows.dataset, text === undefined ? entry : { ...entry, text });
+    } catch (err) {
+      await Promise.all(sinks.map((sink) => sink.abort()));
+      throw err;
     }
-    if (keys.length > 1) entry.continued = keys.slice(1);
-    // As for records: a dataset without rows has no spool.
-    if (entry.rows === 0) for (const key of keys) await this.store.delete(key);
-    this.serialized.set(rows.dataset, entry.rows > 0 ? entry : undefined);
   }
 
   async commit(): Promise<SpoolIndex> {
@@ -284,15 +407,19 @@ class PartialWriter {
       const rest: Buffer[] = [];
       spool.lines.flush(rest);
       await write(spool, rest);
-      await spool.writer.commit();
-      index.datasets[dataset] = spool.columns ? { ...spool.entry, columns: [...spool.columns] } : spool.entry;
+      const text = await spool.sink.commit(true);
+      index.datasets[dataset] = {
+        ...spool.entry,
+        ...(spool.columns && { columns: [...spool.columns] }),
+        ...(text !== undefined && { text }),
+      };
     }
     await this.store.put(indexKey(this.partialKey), JSON.stringify(index));
     return index;
   }
 
   async abort(): Promise<void> {
-    for (const spool of this.spools.values()) await spool.writer.abort();
+    for (const spool of this.spools.values()) await spool.sink.abort();
     this.spools.clear();
   }
 }
@@ -304,58 +431,80 @@ interface LineCounts {
 
 /** COPY sends a row per chunk: they are gathered into blocks this large before a write. */
 const BLOCK_BYTES = 256 * 1024;
+/** The first block is smaller: most datasets of a subject are a few rows, and blocks are garbage once written. */
+const FIRST_BLOCK_BYTES = 16 * 1024;
 
-/** One part of a serialized dataset into its blob: its lines counted, its bytes written in blocks. */
-async function copyPart(store: BlobStore, key: string, part: SerializedPart): Promise<LineCounts> {
-  const writer = await store.writer(key);
-  const counts: LineCounts = { rows: 0, bytes: 0 };
-  try {
-    await part((lines) => copyLines(lines, writer.stream, counts));
-    await writer.commit();
-    return counts;
-  } catch (err) {
-    await writer.abort();
-    throw err;
+/** All parts at once, each into its sink; the spool's entry, once every part is in. */
+async function copyParts(parts: SerializedPart[], sinks: SpoolSink[], key: string): Promise<SpoolEntry> {
+  const copied = await Promise.allSettled(parts.map((part, i) => copyPart(sinks[i]!, part)));
+  const failed = copied.find((c) => c.status === 'rejected');
+  if (failed) throw failed.reason;
+  const entry: SpoolEntry = { key, rows: 0, bytes: 0, files: 0, fileBytes: 0 };
+  for (const c of copied) {
+    const counts = (c as PromiseFulfilledResult<LineCounts>).value;
+    entry.rows += counts.rows;
+    entry.bytes += counts.bytes;
   }
+  if (sinks.length > 1) entry.continued = sinks.slice(1).map((sink) => sink.key);
+  return entry;
 }
 
-function copyLines(lines: Readable, out: NodeJS.WritableStream, counts: LineCounts): Promise<void> {
-  let block = Buffer.allocUnsafe(BLOCK_BYTES);
-  let used = 0;
-  const send = (bytes: Buffer) => {
-    if (!out.write(bytes)) {
-      lines.pause();
-      out.once('drain', () => lines.resume());
-    }
-  };
-  const flush = () => {
-    if (used === 0) return;
-    send(block.subarray(0, used));
-    block = Buffer.allocUnsafe(BLOCK_BYTES);
-    used = 0;
-  };
+/** One part of a serialized dataset into its sink, its lines counted. */
+async function copyPart(sink: SpoolSink, part: SerializedPart): Promise<LineCounts> {
+  const counts: LineCounts = { rows: 0, bytes: 0 };
+  await part((lines) => copyLines(lines, sink, counts));
+  return counts;
+}
+
+/** Gathers a COPY's rows into blocks, each allocated once bytes come (an empty dataset costs none). */
+function copyLines(lines: Readable, sink: SpoolSink, counts: LineCounts): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    let block: Buffer | undefined;
+    let blockBytes = FIRST_BLOCK_BYTES;
+    let used = 0;
+    const send = (bytes: Buffer) => {
+      const wait = sink.write(bytes);
+      if (!wait) return;
+      lines.pause();
+      wait.then(() => lines.resume(), reject);
+    };
+    const flush = () => {
+      if (!block || used === 0) return;
+      send(block.subarray(0, used));
+      block = undefined;
+      blockBytes = BLOCK_BYTES;
+      used = 0;
+    };
     lines.on('data', (chunk: Buffer) => {
       counts.bytes += chunk.length;
       counts.rows += countLines(chunk);
-      if (used + chunk.length > BLOCK_BYTES) flush();
-      if (chunk.length > BLOCK_BYTES) send(chunk);
-      else used += chunk.copy(block, used);
+      if (used + chunk.length > blockBytes) flush();
+      if (chunk.length > blockBytes) {
+        send(chunk);
+        return;
+      }
+      block ??= Buffer.allocUnsafe(blockBytes);
+      used += chunk.copy(block, used);
     });
     lines.once('end', () => {
       flush();
       resolve();
     });
     lines.once('error', reject);
-    out.once('error', reject);
   });
 }
 
 async function write(spool: Spool, chunks: Buffer[]): Promise<void> {
   for (const chunk of chunks) {
     spool.entry.bytes += chunk.length;
-    if (!spool.writer.stream.write(chunk)) await once(spool.writer.stream, 'drain');
+    const wait = spool.sink.write(chunk);
+    if (wait) await wait;
   }
+}
+
+export interface PartialOptions {
+  /** Bytes of spool the index may carry (INLINE_BYTES); 0 gives every spool a blob. */
+  inlineBytes?: number;
 }
 
 /** Streams records into a new partial under `key`; the rows per dataset, once it is complete. */
@@ -364,8 +513,9 @@ export async function writePartial(
   key: string,
   records: AsyncIterable<Collected> | Iterable<Collected>,
   datasets: readonly DatasetDescription[],
+  options: PartialOptions = {},
 ): Promise<Record<string, number>> {
-  const writer = await PartialWriter.start(store, key, datasets.map((d) => d.name));
+  const writer = new PartialWriter(store, key, new Set(datasets.map((d) => d.name)), options.inlineBytes ?? INLINE_BYTES);
   let index: SpoolIndex;
   try {
     for await (const item of records) {
