@@ -164,6 +164,19 @@ t.test('rate limits per key and per subject: 429 with Retry-After', async (t) =>
   t.equal((await get(await subjectToken(sys, 'acme', 'bob'))).statusCode, 200, 'each subject has their own count');
 });
 
+t.test('calls of a key at the same time are each counted, however they are batched on the way to Redis', async (t) => {
+  const sys = await startSystem(t, { RATE_LIMIT_PER_MINUTE: '5' }, { worker: false });
+  const get = () => sys.app.inject({ method: 'GET', url: '/v1/catalogue', headers: auth(sys.keys.acme) });
+  const answers = await Promise.all(Array.from({ length: 8 }, get));
+  const statuses = answers.map((res) => res.statusCode);
+  t.same(statuses.filter((s) => s === 200).length, 5, `five taken: ${statuses}`);
+  t.same(statuses.filter((s) => s === 429).length, 3, 'the rest refused');
+  const remaining = answers.filter((res) => res.statusCode === 200).map((res) => Number(res.headers['x-ratelimit-remaining']));
+  t.same(remaining.sort((a, b) => a - b), [0, 1, 2, 3, 4], 'each taken call has its own place in the count');
+  t.ok(answers.every((res) => Number(res.headers['x-ratelimit-reset']) > 0), 'and the window its first call opened');
+  t.equal((await get()).statusCode, 429, 'a later call is refused too');
+});
+
 t.test('a /v1 route that names no permission does not start', async (t) => {
   const app = Fastify();
   const start = async () => {

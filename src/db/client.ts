@@ -15,8 +15,36 @@ export function connect(url: string, options: { max?: number } = {}): Database {
     max: options.max ?? 10,
     onnotice: () => {},
   });
-  const db = drizzle(sql);
+  const db = drizzle(preparing(sql));
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
+}
+
+type Begin = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * drizzle sends every query it was not given a name for as an unnamed statement (postgres.js'
+ * `prepare: false`): postgres.js then asks Postgres for the parameters' types before each execution
+ * (two round trips where one would do) and Postgres parses and plans it every time. Prepared, as
+ * postgres.js' own tagged queries are, a statement is described once per connection and then only
+ * bound and executed, in transactions too. What is prepared lives as long as its connection (postgres.js
+ * replaces each after 30–60 minutes), so statements whose text varies (a list of ids) do not pile up.
+ */
+function preparing(sql: Sql): Sql {
+  // The callback comes last (begin and savepoint may take options or a name first); its client prepares too.
+  const scoped = (open: Begin): Begin => (...args) => {
+    const work = args.pop() as (tx: Sql) => unknown;
+    return open(...args, (tx: Sql) => work(preparing(tx)));
+  };
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, params, { ...options, prepare: true });
+      }
+      if (property === 'begin' || property === 'savepoint') return scoped((Reflect.get(target, property) as Begin).bind(target));
+      return Reflect.get(target, property, receiver);
+    },
+  });
 }
 
 /**

@@ -67,15 +67,34 @@ function byFeature(a: TaskRow, b: TaskRow): number {
   return a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : 0;
 }
 
+function buildReads(db: Db | Tx) {
+  return {
+    find: db
+      .select()
+      .from(requests)
+      .where(and(eq(requests.id, sql.placeholder('id')), eq(requests.tenantId, sql.placeholder('tenantId'))))
+      .prepare('request_find'),
+    tasksOf: db.select().from(tasks).where(eq(tasks.requestId, sql.placeholder('requestId'))).orderBy(asc(tasks.feature)).prepare('request_tasks'),
+  };
+}
+
 /**
  * Every query on requests, their tasks, events and result parts. Services decide; this only reads
  * and writes, and every status it writes is a transition of the lifecycle (lifecycle.ts).
  */
 export class RequestRepository {
   private readonly trail: AuditTrail;
+  /** The reads every GET of a request makes, built once (see reads). */
+  private hotReads: ReturnType<typeof buildReads> | undefined;
 
   constructor(private readonly db: Db | Tx) {
     this.trail = new AuditTrail(db);
+  }
+
+  /** Built on first use: drizzle would build the query's text anew at every call, which costs more than the query here. */
+  private reads(): ReturnType<typeof buildReads> {
+    this.hotReads ??= buildReads(this.db);
+    return this.hotReads;
   }
 
   /**
@@ -120,7 +139,7 @@ export class RequestRepository {
   }
 
   async find(tenantId: string, id: string): Promise<RequestRow | undefined> {
-    const [row] = await this.db.select().from(requests).where(and(eq(requests.id, id), eq(requests.tenantId, tenantId)));
+    const [row] = await this.reads().find.execute({ id, tenantId });
     return row;
   }
 
@@ -146,7 +165,7 @@ export class RequestRepository {
   }
 
   async tasksOf(requestId: string): Promise<TaskRow[]> {
-    return this.db.select().from(tasks).where(eq(tasks.requestId, requestId)).orderBy(asc(tasks.feature));
+    return this.reads().tasksOf.execute({ requestId });
   }
 
   async task(requestId: string, feature: string): Promise<TaskRow | undefined> {
