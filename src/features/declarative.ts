@@ -824,7 +824,7 @@ async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subj
     `taken as (delete from ${planned} and at <= coalesce((select at from ${planned} order by at offset ${of.batchRows - 1} limit 1), ` +
     `${LAST_AT}) returning at, id, shared)`;
   const [row] = await tx.unsafe(
-    `with ${taken}, ${writeCtes(spec, d)} select count(*)::int as taken, count(*) filter (where shared)::int as shared, ` +
+    `with ${taken}, ${writeCtes(spec, d, byId)} select count(*)::int as taken, count(*) filter (where shared)::int as shared, ` +
       `max(at) as last, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized from taken`,
     runParams(tx, subject, d, of.run, String(after)),
   );
@@ -843,37 +843,49 @@ async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subj
  */
 async function eraseGroupBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf) {
   const n = of.batchRows;
-  const groups =
+  const plannedGroups =
     `planned_group as (select at as group_at, id as group_id, shared as group_shared from erasures.planned_rows ` +
     `where run = $4::bigint and dataset = $3 order by at limit ${n})`;
   const taken =
-    `taken as (select ${d.row}.id, planned_group.group_shared as shared from ${d.table} join planned_group on ${d.row}.${d.erase!.group} = planned_group.group_id ` +
+    `taken as (select ${d.row}.ctid as row_at, planned_group.group_shared as shared from ${d.table} join planned_group on ${d.row}.${d.erase!.group} = planned_group.group_id ` +
     `where ${scope(d, d.erase?.where ?? d.where)} and (not planned_group.group_shared or ${holdsSubject(d)}) limit ${n})`;
+  // The rows by the place taken found them at: a TID scan, where `id in` joins by scanning the table (a
+  // row updated meanwhile is not at that place any more: left to the next batch, which finds it again).
+  const byPlace = (shared: boolean) => `ctid = any(array(select row_at from taken where ${shared ? '' : 'not '}shared))`;
+  // The groups are done when this batch found fewer rows than it could take and wrote every one.
   const finished =
     `finished as (delete from erasures.planned_rows where run = $4::bigint and dataset = $3 ` +
-    `and at <= (select max(group_at) from planned_group) and (select count(*) from taken) < ${n})`;
+    `and at <= (select max(group_at) from planned_group) and (select count(*) from taken) < ${n} ` +
+    `and (select count(*) from taken) = (select count(*) from gone) + (select count(*) from cleared) returning 1)`;
   const [row] = await tx.unsafe(
     bindSubject(
-      `with ${groups}, ${taken}, ${writeCtes(spec, d)}, ${finished} select (select count(*)::int from taken) as taken, ` +
-        `(select count(*)::int from planned_group) as groups, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized`,
+      `with ${plannedGroups}, ${taken}, ${writeCtes(spec, d, byPlace)}, ${finished} select (select count(*)::int from taken) as taken, ` +
+        `(select count(*)::int from planned_group) as groups, (select count(*)::int from finished) as finished, ` +
+        `(select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized`,
     ),
     runParams(tx, subject, d, of.run),
   );
   const rows = Number(row?.taken ?? 0);
-  // Fewer rows than a batch and every group left in this one: the plan of the dataset is done.
-  const ended = rows < n && Number(row?.groups ?? 0) < n;
+  // Every group left was in this batch, and is done: so is the plan of the dataset.
+  const groups = Number(row?.groups ?? 0);
+  const ended = groups < n && Number(row?.finished ?? 0) === groups;
   return { taken: rows, ended, last: FIRST_AT, deleted: Number(row?.deleted ?? 0), anonymized: Number(row?.anonymized ?? 0), kept: 0 };
 }
 
-/** `gone` and `cleared`: the rows of `taken` (id, shared) deleted, or cleared of the subject. */
-function writeCtes(spec: FeatureSql, d: DatasetSql): string {
-  const deleted = deletionCtes(spec, d, 'id in (select id from taken where not shared)');
+/** The rows of `taken` (id, shared) that are shared, or not. */
+function byId(shared: boolean): string {
+  return `id in (select id from taken where ${shared ? '' : 'not '}shared)`;
+}
+
+/** `gone` and `cleared`: the rows of `taken` (`rows` says which, shared or not) deleted, or cleared of the subject. */
+function writeCtes(spec: FeatureSql, d: DatasetSql, rows: (shared: boolean) => string): string {
+  const deleted = deletionCtes(spec, d, rows(false));
   const columns = d.erase?.anonymize ?? [];
   const cleared =
     columns.length === 0
       ? 'cleared as (select 1 where false)'
       : `cleared as (update ${d.table} set ${columns.map((c) => `${c} = case when ${c} = $2 then null else ${c} end`).join(', ')} ` +
-        `where id in (select id from taken where shared) and ${holdsSubject(d)} returning 1)`;
+        `where ${rows(true)} and ${holdsSubject(d)} returning 1)`;
   return `${deleted}, ${cleared}`;
 }
 
