@@ -143,6 +143,13 @@ export interface ErasureSpec<K extends string = string> {
   anonymize?: K[];
   /** Why shared rows stay, in words the subject can read; `{others}` becomes "4 other people". */
   note?: string;
+  /**
+   * A uuid column `sharedWith` depends on the row only through (a message is shared when its
+   * conversation is): the erasure decides once per value, not once per row, and each batch finds its
+   * rows again by the group and `where`. So the rows `where` selects must not depend on datasets erased
+   * before this one (listed after it). Not with a retention period.
+   */
+  group?: K;
 }
 
 /** A description with every table and column resolved to its SQL name: what the queries below are built from. */
@@ -168,7 +175,7 @@ interface DatasetSql {
   /** Set when the order is plain columns, ascending: the key a large dataset can be split at. */
   sortKey?: string[];
   file?: Record<(typeof FILE_PARTS)[number], string | undefined> & { item: string };
-  erase?: { where?: string; sharedWith?: string; anonymize: string[]; note?: string };
+  erase?: { where?: string; sharedWith?: string; anonymize: string[]; note?: string; group?: string };
   retention?: RetentionSql;
   keepLatest?: { count: number; per: string; by: string };
   recipients?: { recipient: string; named?: string };
@@ -251,7 +258,11 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
       item,
     };
   }
-  if (d.erase) resolved.erase = { ...d.erase, anonymize: (d.erase.anonymize ?? []).map(column) };
+  if (d.erase) {
+    const { group, ...erase } = d.erase;
+    resolved.erase = { ...erase, anonymize: (erase.anonymize ?? []).map(column) };
+    if (group !== undefined) resolved.erase.group = groupColumn(feature, d, group);
+  }
   if (d.retention) {
     const retention = { ...d.retention, since: column(d.retention.since), restricted: column(d.retention.restricted) };
     resolved.retention = retention;
@@ -264,6 +275,15 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
     resolved.recipients = named === undefined ? { recipient } : { recipient, named: column(named) };
   }
   return resolved;
+}
+
+/** The plan keeps a group's value where it keeps a row's id: a uuid. */
+function groupColumn(feature: FeatureId, d: DatasetSpec, key: string): string {
+  const found = getTableColumns(d.table)[key];
+  if (found?.getSQLType() !== 'uuid') throw new Error(`${feature}.${d.name}: the erasure's group ${key} is not a uuid column`);
+  // A batch finds a group's rows again when it runs: a retention period would decide them at another time.
+  if (d.retention) throw new Error(`${feature}.${d.name}: an erasure by group cannot have a retention period`);
+  return found.name;
 }
 
 /** The sentence restrictionWords makes, built by Postgres from the row's date; the purpose is static code. */
@@ -723,6 +743,8 @@ async function planRun(tx: Tx, spec: FeatureSql, subject: Subject, key: string):
 interface Plan {
   dataset: DatasetSql;
   shared: number;
+  /** Rows of shared groups no batch writes (a dataset erased by group). */
+  kept: number;
   others: number;
   retained: Retained;
   recipients?: ReachedRecipient;
@@ -740,24 +762,53 @@ function runParams(tx: Tx, subject: Subject, d: DatasetSql, run: number, ...more
 }
 
 async function plan(tx: Tx, d: DatasetSql, subject: Subject, run: number): Promise<Plan> {
-  const shared = d.erase?.sharedWith ? `exists (${othersOf(d.erase.sharedWith)})` : 'false';
   const where = scope(d, d.erase?.where ?? d.where);
   const erasable = d.retention ? `${where} and not ${withinPeriod(d.retention, 'now()')}` : where;
-  const [counts] = await tx.unsafe(
-    bindSubject(
-      `with planned as (insert into erasures.planned_rows (run, dataset, at, id, shared) ` +
-        `select $4::bigint, $3, ${AT}, ${d.row}.id, ${shared} from ${d.table} where ${erasable} returning shared) ` +
-        `select count(*) filter (where shared)::int as shared from planned`,
-    ),
-    runParams(tx, subject, d, run),
-  );
+  const [counts] = await tx.unsafe(bindSubject(d.erase?.group ? planGroups(d, erasable) : planRows(d, erasable)), runParams(tx, subject, d, run));
   return {
     dataset: d,
     shared: Number(counts?.shared ?? 0),
+    kept: Number(counts?.kept ?? 0),
     others: await countOthers(tx, d, subject, run),
     retained: await restrictRetained(tx, d, subject, where),
     ...(await reachedRecipients(tx, d, subject)),
   };
+}
+
+function sharedSql(d: DatasetSql): string {
+  return d.erase?.sharedWith ? `exists (${othersOf(d.erase.sharedWith)})` : 'false';
+}
+
+/** A planned row per erasable row, with its decision; how many are shared. */
+function planRows(d: DatasetSql, erasable: string): string {
+  return (
+    `with planned as (insert into erasures.planned_rows (run, dataset, at, id, shared) ` +
+    `select $4::bigint, $3, ${AT}, ${d.row}.id, ${sharedSql(d)} from ${d.table} where ${erasable} returning shared) ` +
+    `select count(*) filter (where shared)::int as shared from planned`
+  );
+}
+
+/**
+ * A planned row per group of erasable rows (its value as the id, its ordinal as the place), with the
+ * group's decision; how many groups are shared, and how many of their rows are kept as they are (no
+ * `anonymize` column holds the subject): those no batch writes, so they are counted here.
+ */
+function planGroups(d: DatasetSql, erasable: string): string {
+  const group = d.erase!.group!;
+  // The groups are named as the dataset's row, so that `sharedWith` reads its group column from them.
+  return (
+    `with grouped as (select ${group}, count(*) filter (where not ${holdsSubject(d)}) as unheld from ${d.table} where ${erasable} group by 1), ` +
+    `decided as (select row_number() over (order by ${d.row}.${group}) as at, ${d.row}.${group} as id, ${sharedSql(d)} as shared, unheld ` +
+    `from grouped as ${d.row}), ` +
+    `planned as (insert into erasures.planned_rows (run, dataset, at, id, shared) select $4::bigint, $3, at, id, shared from decided) ` +
+    `select count(*) filter (where shared)::int as shared, coalesce(sum(unheld) filter (where shared), 0)::int as kept from decided`
+  );
+}
+
+/** Whether one of the row's `anonymize` columns holds the subject ($2). */
+function holdsSubject(d: DatasetSql): string {
+  const columns = d.erase?.anonymize ?? [];
+  return columns.length === 0 ? 'false' : `(${columns.map((c) => `${d.row}.${c} = $2`).join(' or ')})`;
 }
 
 /** Read before the rows go: the recipients the subject's rows show their data went to. */
@@ -803,11 +854,13 @@ function othersOf(sharedWith: string): string {
 /** How many other people the shared rows are kept for, to say so in the note. */
 async function countOthers(tx: Tx, d: DatasetSql, subject: Subject, run: number): Promise<number> {
   if (!d.erase?.sharedWith) return 0;
+  const shared = 'p.run = $4::bigint and p.dataset = $3 and p.shared';
+  // A planned group stands for its rows as in planGroups.
+  const rows = d.erase.group
+    ? `(select p.id as ${d.erase.group} from erasures.planned_rows p where ${shared}) as ${d.row}`
+    : `erasures.planned_rows p join ${d.table} on ${d.row}.id = p.id and ${shared}`;
   const [row] = await tx.unsafe(
-    bindSubject(
-      `select count(distinct o.account_id)::int as n from erasures.planned_rows p join ${d.table} on ${d.row}.id = p.id ` +
-        `cross join lateral (${othersOf(d.erase.sharedWith)}) as o where p.run = $4::bigint and p.dataset = $3 and p.shared`,
-    ),
+    bindSubject(`select count(distinct o.account_id)::int as n from ${rows} cross join lateral (${othersOf(d.erase.sharedWith)}) as o`),
     runParams(tx, subject, d, run),
   );
   return Number(row?.n ?? 0);
@@ -816,7 +869,7 @@ async function countOthers(tx: Tx, d: DatasetSql, subject: Subject, run: number)
 /** The dataset's outcome before its batches: everything but the counts, which they add. */
 function startingOutcome(p: Plan): ErasureOutcome {
   const d = p.dataset;
-  const outcome: ErasureOutcome = { dataset: d.name, deleted: 0, anonymized: 0, kept: 0, items: itemsOf(d), identityItems: identityItemsOf(d) };
+  const outcome: ErasureOutcome = { dataset: d.name, deleted: 0, anonymized: 0, kept: p.kept, items: itemsOf(d), identityItems: identityItemsOf(d) };
   if (p.shared > 0 && d.erase?.note) outcome.note = d.erase.note.replaceAll('{others}', others(p.others));
   if (p.recipients) outcome.recipients = p.recipients;
   if (d.retention) {
@@ -833,16 +886,16 @@ interface RunOf {
   batchRows: number;
 }
 
-/** The dataset's planned rows, a batch per transaction, each committed with the counts it adds to the run. */
+/** The dataset's planned rows or groups, a batch per transaction, each committed with the counts it adds to the run. */
 async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject, ctx: AdapterContext, of: RunOf): Promise<void> {
   let after = FIRST_AT;
   for (;;) {
     const batch = await ctx.sql.begin(async (tx) => {
-      const done = await eraseBatch(tx, spec, d, subject, of, after);
+      const done = d.erase?.group ? await eraseGroupBatch(tx, spec, d, subject, of) : await eraseBatch(tx, spec, d, subject, of, after);
       if (done.taken > 0) await addToRun(tx, of.key, spec.feature, d.name, done);
       return done;
     });
-    if (batch.taken === 0) return;
+    if (batch.ended) return;
     after = batch.last;
   }
 }
@@ -859,21 +912,70 @@ async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subj
   const taken =
     `taken as (delete from ${planned} and at <= coalesce((select at from ${planned} order by at offset ${of.batchRows - 1} limit 1), ` +
     `${LAST_AT}) returning at, id, shared)`;
-  const deleted = deletionCtes(spec, d, 'id in (select id from taken where not shared)');
+  const [row] = await tx.unsafe(
+    `with ${taken}, ${writeCtes(spec, d, byId)} select count(*)::int as taken, count(*) filter (where shared)::int as shared, ` +
+      `max(at) as last, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized from taken`,
+    runParams(tx, subject, d, of.run, String(after)),
+  );
+  const rows = Number(row?.taken ?? 0);
+  const shared = Number(row?.shared ?? 0);
+  const anonymized = Number(row?.anonymized ?? 0);
+  const last = Number(row?.last ?? FIRST_AT);
+  return { taken: rows, ended: rows === 0, last, deleted: Number(row?.deleted ?? 0), anonymized, kept: shared - anonymized };
+}
+
+/**
+ * A dataset erased by group: takes up to batchRows rows the next planned groups still have to erase
+ * (`where`, and in a shared group only rows an `anonymize` column of which holds the subject) and
+ * deletes or clears them as eraseBatch does. A row written is no longer taken, so each batch finds the
+ * rest; one that finds fewer than batchRows has erased these groups to the end and takes them off the plan.
+ */
+async function eraseGroupBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf) {
+  const n = of.batchRows;
+  const plannedGroups =
+    `planned_group as (select at as group_at, id as group_id, shared as group_shared from erasures.planned_rows ` +
+    `where run = $4::bigint and dataset = $3 order by at limit ${n})`;
+  const taken =
+    `taken as (select ${d.row}.ctid as row_at, planned_group.group_shared as shared from ${d.table} join planned_group on ${d.row}.${d.erase!.group} = planned_group.group_id ` +
+    `where ${scope(d, d.erase?.where ?? d.where)} and (not planned_group.group_shared or ${holdsSubject(d)}) limit ${n})`;
+  // The rows by the place taken found them at: a TID scan, where `id in` joins by scanning the table (a
+  // row updated meanwhile is not at that place any more: left to the next batch, which finds it again).
+  const byPlace = (shared: boolean) => `ctid = any(array(select row_at from taken where ${shared ? '' : 'not '}shared))`;
+  // The groups are done when this batch found fewer rows than it could take and wrote every one.
+  const finished =
+    `finished as (delete from erasures.planned_rows where run = $4::bigint and dataset = $3 ` +
+    `and at <= (select max(group_at) from planned_group) and (select count(*) from taken) < ${n} ` +
+    `and (select count(*) from taken) = (select count(*) from gone) + (select count(*) from cleared) returning 1)`;
+  const [row] = await tx.unsafe(
+    bindSubject(
+      `with ${plannedGroups}, ${taken}, ${writeCtes(spec, d, byPlace)}, ${finished} select (select count(*)::int from taken) as taken, ` +
+        `(select count(*)::int from planned_group) as groups, (select count(*)::int from finished) as finished, ` +
+        `(select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized`,
+    ),
+    runParams(tx, subject, d, of.run),
+  );
+  const rows = Number(row?.taken ?? 0);
+  // Every group left was in this batch, and is done: so is the plan of the dataset.
+  const groups = Number(row?.groups ?? 0);
+  const ended = groups < n && Number(row?.finished ?? 0) === groups;
+  return { taken: rows, ended, last: FIRST_AT, deleted: Number(row?.deleted ?? 0), anonymized: Number(row?.anonymized ?? 0), kept: 0 };
+}
+
+/** The rows of `taken` (id, shared) that are shared, or not. */
+function byId(shared: boolean): string {
+  return `id in (select id from taken where ${shared ? '' : 'not '}shared)`;
+}
+
+/** `gone` and `cleared`: the rows of `taken` (`rows` says which, shared or not) deleted, or cleared of the subject. */
+function writeCtes(spec: FeatureSql, d: DatasetSql, rows: (shared: boolean) => string): string {
+  const deleted = deletionCtes(spec, d, rows(false));
   const columns = d.erase?.anonymize ?? [];
   const cleared =
     columns.length === 0
       ? 'cleared as (select 1 where false)'
       : `cleared as (update ${d.table} set ${columns.map((c) => `${c} = case when ${c} = $2 then null else ${c} end`).join(', ')} ` +
-        `where id in (select id from taken where shared) and (${columns.map((c) => `${c} = $2`).join(' or ')}) returning 1)`;
-  const [row] = await tx.unsafe(
-    `with ${taken}, ${deleted}, ${cleared} select count(*)::int as taken, count(*) filter (where shared)::int as shared, ` +
-      `max(at) as last, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized from taken`,
-    runParams(tx, subject, d, of.run, String(after)),
-  );
-  const shared = Number(row?.shared ?? 0);
-  const anonymized = Number(row?.anonymized ?? 0);
-  return { taken: Number(row?.taken ?? 0), last: Number(row?.last ?? FIRST_AT), deleted: Number(row?.deleted ?? 0), anonymized, kept: shared - anonymized };
+        `where ${rows(true)} and ${holdsSubject(d)} returning 1)`;
+  return `${deleted}, ${cleared}`;
 }
 
 /**

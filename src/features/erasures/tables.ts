@@ -44,13 +44,15 @@ export const erasureRuns = erasureStore.table(
  * The rows of a run (erasure_runs.id) it decided to erase and has not erased yet: deleted, or
  * (shared) cleared of the subject. Batches take them in the order they lay in their table when
  * planned (`at`), so that a batch writes few pages, as a DELETE by an index in insertion order does.
+ * A dataset erased by group (`erase.group` of its description) has a row here per group instead:
+ * the group's value as `id`, its ordinal as `at`, until its rows are all erased.
  */
 export const erasurePlannedRows = erasureStore.table(
   'planned_rows',
   {
     run: bigint('run', { mode: 'number' }).notNull(),
     dataset: text('dataset').notNull(),
-    /** The row's place in its table when planned (its ctid's block and offset): only an order, never how the row is found. */
+    /** The row's place in its table when planned (its ctid's block and offset), or the group's ordinal: only an order, never how the row is found. */
     at: bigint('at', { mode: 'number' }).notNull(),
     id: uuid('id').notNull(),
     shared: boolean('shared').notNull(),

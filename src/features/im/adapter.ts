@@ -58,6 +58,8 @@ const imSpec: FeatureSpec = {
         sharedWith: `select account_id from ${tableName(members)} where conversation_id = messages.conversation_id`,
         anonymize: ['senderAccountId'],
         note: 'Kept for the {others} in those conversations, with your authorship removed.',
+        // Shared as their conversation is: decided per conversation, not per message.
+        group: 'conversationId',
       },
     }),
     dataset({
