@@ -173,3 +173,41 @@ t.test("another subject's erasure in the tenant waits until a run under way has 
   const [left] = await sql`select count(*)::int as n from im.messages where conversation_id = ${chat!.id}`;
   t.equal(left!.n, 0, 'nothing of the chat is left for nobody');
 });
+
+t.test('a run planned a row per message (before messages were planned by conversation) goes on by row', async (t) => {
+  // What an older version left mid-way: its runs row names no dataset planned by group, and its plan
+  // has a row per message. Taken up by this version, those ids must not be read as conversations'.
+  const [own] = await sql`insert into im.conversations (tenant_id, kind, title) values ('acme', 'group', 'Only fay') returning id`;
+  const [both] = await sql`insert into im.conversations (tenant_id, kind, title) values ('acme', 'group', 'Fay and alice') returning id`;
+  await sql`
+    insert into im.members (tenant_id, conversation_id, account_id) values
+    ('acme', ${own!.id}, 'fay-x'), ('acme', ${both!.id}, 'fay-x'), ('acme', ${both!.id}, 'alice')`;
+  await addMessages(own!.id, 'fay-x', 20);
+  await addMessages(both!.id, 'fay-x', 15);
+  await addMessages(both!.id, 'alice', 3);
+  const resolved = await sys.ctx.resolveAdapter('acme', 'im');
+  if (resolved.kind !== 'built_in') throw new Error('im has its built-in adapter');
+  const fay = await createRequest(sys, { type: 'deletion', subject: { accountId: 'fay-x' } });
+  const ctx: AdapterContext = { sql, blobs: sys.ctx.featureBlobs, log, requestId: fay.id, eraseBatchRows: BATCH };
+  // Planned, then stopped at its first batch of messages (every one of fay's held).
+  await sql.begin(async (tx) => {
+    await tx`select id from im.messages where sender_account_id = 'fay-x' for update`;
+    const running = resolved.adapter.erase({ tenantId: 'acme', accountId: 'fay-x' }, ctx);
+    running.catch(() => undefined);
+    await sql`select pg_cancel_backend(${await waitingErasure()})`;
+    await t.rejects(running, 'stopped before any message was erased');
+  });
+  // Rewritten as the older version planned it.
+  const [run] = await sql`update erasures.runs set by_group = '{}' where request_id = ${fay.id} and feature = 'im' returning id`;
+  await sql`delete from erasures.planned_rows where run = ${run!.id} and dataset = 'messages'`;
+  await sql`
+    insert into erasures.planned_rows (run, dataset, at, id, shared)
+    select ${run!.id}, 'messages', row_number() over (order by ctid), id, conversation_id = ${both!.id} from im.messages
+    where conversation_id = ${own!.id} or (conversation_id = ${both!.id} and sender_account_id = 'fay-x')`;
+
+  const erased = await resolved.adapter.erase({ tenantId: 'acme', accountId: 'fay-x' }, ctx);
+  const messages = erased.find((o) => o.dataset === 'messages')!;
+  t.same([messages.deleted, messages.anonymized], [20, 15], 'her own chat deleted, her messages to alice cleared of her');
+  const left = await sql`select sender_account_id as sender, count(*)::int as n from im.messages where conversation_id in ${sql([own!.id, both!.id])} group by 1 order by 1`;
+  t.same(left, [{ sender: 'alice', n: 3 }, { sender: null, n: 15 }], 'nothing names fay; alice keeps the chat');
+});

@@ -683,7 +683,9 @@ async function eraseInRun(spec: FeatureSql, subject: Subject, ctx: AdapterContex
   const decided = await decide(spec, subject, ctx, key);
   if ('recorded' in decided) return decided.recorded;
   const batchRows = ctx.eraseBatchRows ?? ERASE_BATCH_ROWS;
-  for (const d of [...spec.datasets].reverse()) await eraseInBatches(spec, d, subject, ctx, { key, run: decided.run, batchRows });
+  for (const d of [...spec.datasets].reverse()) {
+    await eraseInBatches(spec, d, subject, ctx, { key, run: decided.run, batchRows, byGroup: decided.byGroup.includes(d.name) });
+  }
   const outcomes = await ctx.sql.begin(async (tx) => {
     const run = await startedRun(tx, key, spec.feature, true);
     // Another worker on the same request (a job run twice) ended it first.
@@ -698,7 +700,7 @@ async function eraseInRun(spec: FeatureSql, subject: Subject, ctx: AdapterContex
   return outcomes;
 }
 
-type Decided = { recorded: ErasureOutcome[] } | { run: number };
+type Decided = { recorded: ErasureOutcome[] } | { run: number; byGroup: string[] };
 
 /**
  * Under the tenant's lock: what a run of this request that committed and then stopped before it
@@ -714,9 +716,10 @@ async function decide(spec: FeatureSql, subject: Subject, ctx: AdapterContext, k
       const earlier = ctx.requestId ? await recordedErasure(tx, ctx.requestId, spec.feature) : undefined;
       if (earlier) return { recorded: earlier.outcome };
       const started = await startedRun(tx, key, spec.feature);
-      if (started) return { run: started.id };
+      if (started) return { run: started.id, byGroup: started.byGroup };
       if (await otherRunUnderway(tx, key, spec.feature, subject.tenantId)) return undefined;
-      return { run: await planRun(tx, spec, subject, key) };
+      const byGroup = spec.datasets.filter((d) => d.erase?.group).map((d) => d.name);
+      return { run: await planRun(tx, spec, subject, key, byGroup), byGroup };
     });
     if (decided) return decided;
     if (Date.now() > giveUpAt) throw new Error(`another erasure in ${spec.feature} of the tenant did not end`);
@@ -732,8 +735,8 @@ async function lock(tx: Tx, spec: FeatureSql, tenantId: string): Promise<void> {
   await tx.unsafe('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`erase:${spec.feature}:${tenantId}`]);
 }
 
-async function planRun(tx: Tx, spec: FeatureSql, subject: Subject, key: string): Promise<number> {
-  const run = await createRun(tx, key, spec.feature, subject.tenantId);
+async function planRun(tx: Tx, spec: FeatureSql, subject: Subject, key: string, byGroup: string[]): Promise<number> {
+  const run = await createRun(tx, key, spec.feature, subject.tenantId, byGroup);
   const outcomes: ErasureOutcome[] = [];
   for (const d of spec.datasets) outcomes.push(startingOutcome(await plan(tx, d, subject, run)));
   await setOutcome(tx, run, outcomes);
@@ -884,14 +887,17 @@ interface RunOf {
   key: string;
   run: number;
   batchRows: number;
+  /** The run planned this dataset by group (its runs row says so). */
+  byGroup: boolean;
 }
 
 /** The dataset's planned rows or groups, a batch per transaction, each committed with the counts it adds to the run. */
 async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject, ctx: AdapterContext, of: RunOf): Promise<void> {
+  if (of.byGroup && !d.erase?.group) throw new Error(`${spec.feature}.${d.name}: planned by a group its description no longer has`);
   let after = FIRST_AT;
   for (;;) {
     const batch = await ctx.sql.begin(async (tx) => {
-      const done = d.erase?.group ? await eraseGroupBatch(tx, spec, d, subject, of) : await eraseBatch(tx, spec, d, subject, of, after);
+      const done = of.byGroup ? await eraseGroupBatch(tx, spec, d, subject, of) : await eraseBatch(tx, spec, d, subject, of, after);
       if (done.taken > 0) await addToRun(tx, of.key, spec.feature, d.name, done);
       return done;
     });

@@ -13,6 +13,8 @@ export interface ErasureRun {
   id: number;
   /** Per dataset, what the committed batches erased. */
   outcome: ErasureOutcome[];
+  /** The datasets planned a row per group (tables.ts). */
+  byGroup: string[];
 }
 
 /** What one batch did to one dataset's rows. */
@@ -25,14 +27,16 @@ export interface BatchCounts {
 /** The run of `key` (the request) that planned and has not finished, if any; `lock` while a batch adds to it. */
 export async function startedRun(sql: Queryable, key: string, feature: string, lock = false): Promise<ErasureRun | undefined> {
   const [row] = await sql.unsafe(
-    `select id, outcome from erasures.runs where request_id = $1 and feature = $2${lock ? ' for update' : ''}`,
+    `select id, outcome, by_group from erasures.runs where request_id = $1 and feature = $2${lock ? ' for update' : ''}`,
     [key, feature],
   );
   if (!row) return undefined;
   const outcome = readErasure(row.outcome);
   // Read back from storage, so checked: the counts go on into the receipt.
   if (!outcome) throw new Error(`the erasure run of ${feature} is malformed`);
-  return { id: Number(row.id), outcome };
+  const byGroup: unknown = row.by_group;
+  if (!Array.isArray(byGroup) || !byGroup.every((d) => typeof d === 'string')) throw new Error(`the erasure run of ${feature} is malformed`);
+  return { id: Number(row.id), outcome, byGroup };
 }
 
 /** Whether an erasure of another request is under way in this feature for this tenant. */
@@ -43,9 +47,10 @@ export async function otherRunUnderway(sql: Queryable, key: string, feature: str
 }
 
 /** Inside the transaction that plans the rows; they name the run by the id this returns. */
-export async function createRun(sql: Queryable, key: string, feature: string, tenantId: string): Promise<number> {
+export async function createRun(sql: Queryable, key: string, feature: string, tenantId: string, byGroup: string[]): Promise<number> {
   const [row] = await sql`
-    insert into erasures.runs (request_id, feature, tenant_id, outcome) values (${key}, ${feature}, ${tenantId}, '[]'::jsonb) returning id`;
+    insert into erasures.runs (request_id, feature, tenant_id, outcome, by_group)
+    values (${key}, ${feature}, ${tenantId}, '[]'::jsonb, ${byGroup}::text[]) returning id`;
   return Number(row!.id);
 }
 

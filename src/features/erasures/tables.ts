@@ -35,6 +35,11 @@ export const erasureRuns = erasureStore.table(
     tenantId: text('tenant_id').notNull(),
     /** The ErasureOutcome per dataset so far: what the batches committed with it erased. */
     outcome: jsonb('outcome').notNull(),
+    /**
+     * The datasets this run planned a row per group for (`erase.group`); the others, a row per row. Said
+     * by the run, not the description, so that a run planned before a dataset was grouped goes on by row.
+     */
+    byGroup: text('by_group').array().notNull().default([]),
     plannedAt: timestamp('planned_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [unique('runs_request_feature_key').on(t.requestId, t.feature), index('runs_feature_tenant_idx').on(t.feature, t.tenantId)],

@@ -1,0 +1,1 @@
+ALTER TABLE "erasures"."runs" ADD COLUMN "by_group" text[] DEFAULT '{}' NOT NULL;
