@@ -40,6 +40,7 @@ const ConfigSchema = Type.Object({
   jobAttempts: Type.Integer({ minimum: 1 }),
   jobBackoffMs: Type.Integer({ minimum: 0 }),
   reconcileIntervalMs: Type.Integer({ minimum: 100 }),
+  claimRenewMs: Type.Integer({ minimum: 100 }),
   taskTimeoutMs: Type.Integer({ minimum: 1 }),
   eraseBatchRows: Type.Integer({ minimum: 1 }),
   retryAfterSeconds: Type.Integer({ minimum: 1 }),
@@ -168,6 +169,8 @@ export function loadConfig(env: Env = process.env): Config {
     jobBackoffMs: int(env.JOB_BACKOFF_MS, 2000),
     // How often the worker compares the requests in Postgres with their jobs in Redis (src/queue/reconciler.ts).
     reconcileIntervalMs: int(env.RECONCILE_INTERVAL_MS, 30_000),
+    // How often a worker writes again its claim on each job it runs (src/queue/claims.ts); a request lost by Redis is enqueued after two.
+    claimRenewMs: int(env.CLAIM_RENEW_MS, 5_000),
     // A feature's adapter that has not finished within this long fails the attempt as `timeout`.
     taskTimeoutMs: int(env.TASK_TIMEOUT_MS, 5 * 60_000),
     // An erasure deletes or anonymizes this many rows per transaction: a row others use stays locked only that long.

@@ -120,7 +120,7 @@ t.test('Postgres down: the API answers 503 with Retry-After, /readyz names postg
 
 t.test('Redis down: a request is taken at once and kept in Postgres; the worker resumes and finishes it', async (t) => {
   const redis = await tcpProxy(t, readTestServices().redisUrl);
-  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250' }, { redisUrl: redis.url });
+  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250', CLAIM_RENEW_MS: '1000' }, { redisUrl: redis.url });
   // The worker is connected and working before the outage.
   t.equal((await waitForEnd(sys, (await createRequest(sys, { type: 'access', subject: { accountId: 'carol' }, features: FEATURES })).id)).status, 'completed');
   await redis.cut();
@@ -264,7 +264,7 @@ t.test('what counts as an outage: connection errors of Postgres (drizzle-wrapped
 t.test('Redis down from the start: a request is taken within a bounded wait, and worked once Redis is there', async (t) => {
   const redis = await tcpProxy(t, readTestServices().redisUrl);
   await redis.cut();
-  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250' }, { redisUrl: redis.url, worker: false });
+  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250', CLAIM_RENEW_MS: '1000' }, { redisUrl: redis.url, worker: false });
   const since = Date.now();
   const payload = { type: 'access', subject: { accountId: 'alice' }, features: FEATURES, verification: VERIFIED };
   const submitted = sys.app.inject({ method: 'POST', url: '/v1/requests', headers: auth(sys.keys.acme), payload });

@@ -22,7 +22,7 @@ async function statuses(sys: TestSystem, ids: string[]): Promise<string[]> {
 
 t.test('Redis flushed while requests are queued and running: every one completes, nothing runs twice', async (t) => {
   // Every request queued before the worker starts, so that the flush finds some running and most still queued.
-  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250' }, { redisUrl, worker: false });
+  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250', CLAIM_RENEW_MS: '1000' }, { redisUrl, worker: false });
   const subjects = ['alice', 'bob', ...Array.from({ length: 18 }, (_, i) => `subject-${i}`)];
   const ids: string[] = [];
   for (const accountId of subjects) {
@@ -45,7 +45,7 @@ t.test('Redis flushed while requests are queued and running: every one completes
 });
 
 t.test('the schedules are there again after a flush', async (t) => {
-  const sys = await startSystem(t, {}, { redisUrl });
+  const sys = await startSystem(t, { CLAIM_RENEW_MS: '1000' }, { redisUrl });
   const options = { connection: sys.ctx.redis, prefix: sys.ctx.config.queuePrefix };
   const queues = ['result-expiry', 'retention-purge', 'idempotency-expiry', 'webhook-delivery-retention', 'request-records'].map(
     (name) => new Queue(name, options),

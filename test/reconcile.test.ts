@@ -4,17 +4,20 @@ import { createRequest, startSystem, waitForEnd } from './helper.js';
 import { insertRequest, ownRedis, ranOnce, until } from './fixtures/reconcile.js';
 import { JobClaims } from '../src/queue/claims.js';
 import { ASSEMBLY_QUEUE, FEATURE_QUEUE, featureJobId } from '../src/queue/flow.js';
-import { LOST_AFTER_MS, Reconciler } from '../src/queue/reconciler.js';
+import { Reconciler } from '../src/queue/reconciler.js';
 import { startWorker } from '../src/worker/worker.js';
 
 // What the reconciler (src/queue/reconciler.ts) takes for lost, and what not; reconcile-flush.test.ts flushes Redis.
 const redisUrl = await ownRedis(t);
 const FEATURES = ['clock-in', 'im'];
+// Claims renewed every second: a request is taken for lost after 2 s instead of the default 10.
+const RENEW = { CLAIM_RENEW_MS: '1000' };
+const LOST_AFTER_MS = 2_000;
 
 t.test('a request whose jobs are intact is not enqueued twice; a lost child is added to its flow', async (t) => {
-  const sys = await startSystem(t, {}, { redisUrl, worker: false });
+  const sys = await startSystem(t, RENEW, { redisUrl, worker: false });
   const { ctx } = sys;
-  const reconciler = new Reconciler({ ...ctx, claims: new JobClaims(ctx.redis, ctx.config.queuePrefix), schedules: [] });
+  const reconciler = new Reconciler({ ...ctx, claims: new JobClaims(ctx.redis, ctx.config.queuePrefix, ctx.config.claimRenewMs), schedules: [] });
   const options = { connection: ctx.redis, prefix: ctx.config.queuePrefix };
   const features = new Queue(FEATURE_QUEUE, options);
   const assembly = new Queue(ASSEMBLY_QUEUE, options);
@@ -49,7 +52,7 @@ t.test('a request whose jobs are intact is not enqueued twice; a lost child is a
 });
 
 t.test('work Redis lost after it started: a task left running re-runs once, an assembly still owed runs', async (t) => {
-  const sys = await startSystem(t, { RECONCILE_INTERVAL_MS: '250' }, { redisUrl });
+  const sys = await startSystem(t, { ...RENEW, RECONCILE_INTERVAL_MS: '250' }, { redisUrl });
   // A worker died running clock-in, and Redis lost its job: the task is `running` with nobody on it.
   const running = await insertRequest(sys, 'processing', 'alice', { 'clock-in': 'running', im: 'pending' });
   // Every task ended (as after the last manual task was answered) and the assembly's job was lost.
@@ -71,9 +74,10 @@ t.test('work Redis lost after it started: a task left running re-runs once, an a
 });
 
 t.test('a running job is left alone while a worker holds its claim', async (t) => {
-  const sys = await startSystem(t, {}, { redisUrl, worker: false });
+  const sys = await startSystem(t, RENEW, { redisUrl, worker: false });
   const { ctx } = sys;
-  const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix);
+  const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix, ctx.config.claimRenewMs);
+  t.equal(claims.lostAfterMs, LOST_AFTER_MS, 'two renewals');
   const reconciler = new Reconciler({ ...ctx, claims, schedules: [] });
   const id = await insertRequest(sys, 'processing', 'alice', { 'clock-in': 'running' });
   let release = () => {};

@@ -76,7 +76,7 @@ t.test("a tenant's flood does not hold back another tenant's single request (TEN
 });
 
 t.test('the reconciler admits waiting requests after Redis lost everything', async (t) => {
-  const sys = await startSystem(t, { TENANT_MAX_ACTIVE_REQUESTS: '1', RECONCILE_INTERVAL_MS: '500' }, { worker: false });
+  const sys = await startSystem(t, { TENANT_MAX_ACTIVE_REQUESTS: '1', RECONCILE_INTERVAL_MS: '500', CLAIM_RENEW_MS: '1000' }, { worker: false });
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push((await createRequest(sys, { type: 'access', subject: { accountId: `wait-${i}` }, features: FEATURES })).id);
   t.same(await Promise.all(ids.map((id) => statusOf(sys, id))), ['queued', 'received', 'received']);

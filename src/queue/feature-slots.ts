@@ -1,5 +1,4 @@
 import type { RedisClient } from './redis.js';
-import { CLAIM_RENEW_MS } from './claims.js';
 
 /**
  * Per-feature concurrency (FEATURE_CONCURRENCY=im:2,clouddrive:1), to protect a slow feature store: at
@@ -7,10 +6,10 @@ import { CLAIM_RENEW_MS } from './claims.js';
  * set per feature of the jobs holding a slot, each until a time renewed while it runs: a worker that
  * died frees its slots when they lapse. Redis' own clock decides, so hosts' clocks need not agree. A
  * job that finds no slot free waits a moment (delayed, which BullMQ counts as no attempt) and tries
- * again. A flushed Redis forgets the holders; their renewals write them back within CLAIM_RENEW_MS.
+ * again. A flushed Redis forgets the holders; their renewals (as often as the jobs' claims, CLAIM_RENEW_MS)
+ * write them back within one renewal; a slot lives three.
  * (BullMQ's rate limit is per queue, its groups are BullMQ Pro: neither limits one feature's tasks.)
  */
-const SLOT_LIVES_MS = 3 * CLAIM_RENEW_MS;
 
 /** Takes a slot if one is free (or the job holds it already). KEYS[1]: the feature's set; ARGV: job id, limit, lifetime. */
 const TAKE = `
@@ -37,6 +36,7 @@ export class FeatureSlots {
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly limits: Readonly<Record<string, number>>,
+    private readonly renewMs: number,
   ) {}
 
   /** Runs the work holding one of the feature's slots; `false` without running it when none is free. */
@@ -47,8 +47,9 @@ export class FeatureSlots {
       return true;
     }
     const key = this.key(feature);
-    if ((await this.redis.eval(TAKE, 1, key, jobId, limit, SLOT_LIVES_MS)) !== 1) return false;
-    const timer = setInterval(() => void this.redis.eval(RENEW, 1, key, jobId, SLOT_LIVES_MS).catch(() => {}), CLAIM_RENEW_MS);
+    const lives = 3 * this.renewMs;
+    if ((await this.redis.eval(TAKE, 1, key, jobId, limit, lives)) !== 1) return false;
+    const timer = setInterval(() => void this.redis.eval(RENEW, 1, key, jobId, lives).catch(() => {}), this.renewMs);
     try {
       await work();
       return true;

@@ -3,7 +3,7 @@ import { awaitsJob } from '../requests/lifecycle.js';
 import type { RequestRepository } from '../requests/repository.js';
 import type { RequestService } from '../requests/request-service.js';
 import type { RequestRow } from '../requests/tables.js';
-import { CLAIM_RENEW_MS, type JobClaims } from './claims.js';
+import type { JobClaims } from './claims.js';
 import { assemblyJobId, featureJobId, type RequestFlow } from './flow.js';
 import type { RunningSchedule } from './scheduled-jobs.js';
 import type { Lease } from './lease.js';
@@ -22,19 +22,18 @@ import type { Lease } from './lease.js';
  */
 
 const PAGE = 100;
-/**
- * A job may run in a worker whose claim Redis lost with the rest; the claim is written again within
- * CLAIM_RENEW_MS. So a request counts as lost when found lost, and unclaimed, on looks this far apart;
- * or at once when it is received or queued and has not moved for this long (a job that started
- * would have moved it to processing within moments).
- */
-export const LOST_AFTER_MS = 2 * CLAIM_RENEW_MS;
 
 export interface ReconcilerDeps {
   repo: Pick<RequestRepository, 'inQueue' | 'tasksOf' | 'findById'>;
   requests: Pick<RequestService, 'enqueue' | 'admission'>;
   flow: Pick<RequestFlow, 'inspect'>;
-  claims: Pick<JobClaims, 'anyHeld'>;
+  /**
+   * A job may run in a worker whose claim Redis lost with the rest; the claim is written again within a
+   * renewal. So a request counts as lost when found lost, and unclaimed, on looks `lostAfterMs` apart;
+   * or at once when it is received or queued and has not moved for that long (a job that started would
+   * have moved it to processing within moments).
+   */
+  claims: Pick<JobClaims, 'anyHeld' | 'lostAfterMs'>;
   schedules: readonly Pick<RunningSchedule, 'ensure'>[];
   /** With several workers, the one whose timer passes run (run() itself always passes). */
   lease?: Pick<Lease, 'hold'>;
@@ -103,7 +102,7 @@ export class Reconciler {
     const tasks = await this.deps.repo.tasksOf(row.id);
     const jobIds = [assemblyJobId(row.id), ...tasks.map((t) => featureJobId(row.id, t.feature))];
     if (await this.deps.claims.anyHeld(jobIds)) return false;
-    const unmoved = current.status !== 'processing' && Date.now() - current.updatedAt.getTime() >= LOST_AFTER_MS;
+    const unmoved = current.status !== 'processing' && Date.now() - current.updatedAt.getTime() >= this.deps.claims.lostAfterMs;
     if (!unmoved && !this.lostLongEnough(row.id, lost)) return false;
     this.suspects.delete(row.id);
     const toRun = tasks.filter((t) => awaitsJob(t.status)).map((t) => t.feature);
@@ -114,6 +113,6 @@ export class Reconciler {
     lost.add(id);
     const since = this.suspects.get(id);
     if (since === undefined) this.suspects.set(id, Date.now());
-    return since !== undefined && Date.now() - since >= LOST_AFTER_MS;
+    return since !== undefined && Date.now() - since >= this.deps.claims.lostAfterMs;
   }
 }

@@ -70,8 +70,8 @@ export function startWorker(ctx: Context): RunningWorker {
   tuneHeapForStreaming();
   const connection = workerConnection(ctx.redis, ctx.log);
   const pools = new Set(ctx.config.workerQueues);
-  const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix);
-  const slots = new FeatureSlots(ctx.redis, ctx.config.queuePrefix, ctx.config.featureConcurrency);
+  const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix, ctx.config.claimRenewMs);
+  const slots = new FeatureSlots(ctx.redis, ctx.config.queuePrefix, ctx.config.featureConcurrency, ctx.config.claimRenewMs);
   const queues: Worker[] = [];
   const closing: Array<{ close(): Promise<void> }> = [];
 
