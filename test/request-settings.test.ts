@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RequestSettings, type TaskSettings } from '../src/tasks/request-settings.js';
+import { InFlight, RequestSettings, type TaskSettings } from '../src/tasks/request-settings.js';
 
 // The tenant's settings are read once for all the feature tasks of a request (src/tasks/request-settings.ts).
 
@@ -38,4 +38,15 @@ t.test('settings are kept for a while only: a retry after its backoff reads agai
   await new Promise((resolve) => setTimeout(resolve, 40));
   settings.of('r1', 'acme');
   t.equal(loads.length, 2);
+});
+
+t.test('tasks share a read of their request while it is on its way, and ask anew once it settled', async (t) => {
+  const reads = new InFlight<number>();
+  let asked = 0;
+  const ask = () => Promise.resolve(++asked);
+  const together = await Promise.all([reads.of('r1', ask), reads.of('r1', ask), reads.of('r2', ask)]);
+  t.same(together, [1, 1, 2], 'one read per request while on its way');
+  t.equal(await reads.of('r1', ask), 3, 'a later task reads again');
+  await t.rejects(reads.of('r1', () => Promise.reject(new Error('Postgres is down'))), /Postgres is down/);
+  t.equal(await reads.of('r1', ask), 4, 'a failed read is not kept');
 });

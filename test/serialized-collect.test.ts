@@ -141,6 +141,9 @@ t.test('a large dataset is copied in two halves that join up exactly', async (t)
   const parts = await Promise.all([spool.key, ...spool.continued!].map((key) => blobs.size(key)));
   t.ok(parts.every((size) => size! > 100_000), `both parts hold rows (${parts.join(', ')} bytes)`);
   t.ok(r.fastRows.messages!.some((m) => m.row.body === null) && r.fastRows.messages!.some((m) => String(m.row.body).includes('\t')), 'nulls and tabs kept');
+  // The table's size is kept by the adapter: a large table still asks for the subject's estimate.
+  const again = await both(split, subject, ctx);
+  t.equal(again.fast.datasets.messages!.continued?.length, 1, 'two parts again, the table size kept');
 
   // A nullable sort column could put a row in neither half; an expression cannot be compared: one part.
   const orders = { 'body, id': ['body', 'id'], 'sent_at desc, id': [expression('sent_at desc'), 'id'] } as const;

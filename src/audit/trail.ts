@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt, sql, type Column, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, sql, type Column, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Actor } from '../auth/principal.js';
 import { badRequest } from '../errors.js';
@@ -46,8 +46,17 @@ export class AuditTrail {
    * The insert of one event for each row of `moved` (a CTE of rows with a `request_id`, e.g. tasks an
    * UPDATE moved), to run as a CTE of the same statement: the event is written if and only if the move
    * was, in one round trip. Not for the events webhooks deliver (those go with their deliveries, record()).
+   * Any value but the kind may be a placeholder, for a statement prepared once and run many times.
    */
-  eventsOf(moved: SQLWrapper, event: { kind: string; actor: Actor; feature?: string | undefined; detail?: Record<string, unknown> | undefined }): SQL {
+  eventsOf(
+    moved: SQLWrapper,
+    event: {
+      kind: string;
+      actor: { [K in keyof Actor]: Actor[K] | Placeholder };
+      feature?: string | Placeholder | undefined;
+      detail?: Record<string, unknown> | Placeholder | undefined;
+    },
+  ): SQL {
     const { kind, actor, feature, detail } = event;
     if (webhookEventOf(kind)) throw new Error(`${kind} is delivered to webhooks: record() writes it with its deliveries`);
     const value = (v: unknown, column: Column) => sql.param(v ?? null, column);

@@ -200,13 +200,13 @@ const SPLIT_ROWS = 100_000;
 
 export function declarativeAdapter(description: FeatureSpec, tuning: CollectTuning = {}): FeatureAdapter {
   const spec = resolve(description);
-  const splitRows = tuning.splitRows ?? SPLIT_ROWS;
+  const split: Split = { rows: tuning.splitRows ?? SPLIT_ROWS, tables: new TableSizes() };
   return {
     feature: spec.feature,
     datasets: spec.datasets.map(describe),
     locate: (subject, ctx) => locate(spec, subject, ctx),
     collect: (subject, ctx) => collect(spec, subject, ctx),
-    collectSerialized: (subject, ctx) => collectSerialized(spec, subject, ctx, splitRows),
+    collectSerialized: (subject, ctx) => collectSerialized(spec, subject, ctx, split),
     erase: (subject, ctx) => erase(spec, subject, ctx),
     purgeExpired: (tenantId, ctx, now) => purgeExpired(spec, tenantId, ctx, now),
   };
@@ -369,7 +369,7 @@ async function* collect(spec: FeatureSql, subject: Subject, ctx: AdapterContext)
  * datasets without files are copied in one read-only transaction (a CopySession), each part consumed
  * before the next dataset is asked for, as writePartial does.
  */
-async function* collectSerialized(spec: FeatureSql, subject: Subject, ctx: AdapterContext, splitRows: number): AsyncIterable<Collected> {
+async function* collectSerialized(spec: FeatureSql, subject: Subject, ctx: AdapterContext, split: Split): AsyncIterable<Collected> {
   const session = new CopySession(ctx.sql, subject);
   try {
     for (const d of spec.datasets) {
@@ -378,7 +378,7 @@ async function* collectSerialized(spec: FeatureSql, subject: Subject, ctx: Adapt
         await session.end();
         yield* cursorRecords(d, subject, ctx);
       } else {
-        yield { dataset: d.name, parts: await copyParts(d, subject, ctx, session, splitRows) };
+        yield { dataset: d.name, parts: await copyParts(d, subject, ctx, session, split) };
       }
     }
   } finally {
@@ -424,13 +424,14 @@ async function* cursorRecords(d: DatasetSql, subject: Subject, ctx: AdapterConte
  * large one goes in two halves split at a key in the middle, each copied by its own backend in its
  * own transaction.
  */
-async function copyParts(d: DatasetSql, subject: Subject, ctx: AdapterContext, session: CopySession, splitRows: number): Promise<SerializedPart[]> {
+async function copyParts(d: DatasetSql, subject: Subject, ctx: AdapterContext, session: CopySession, splitting: Split): Promise<SerializedPart[]> {
   const tx = await session.tx();
   const columns = await tableColumns(tx, d);
   const copy = (range?: string) =>
     bindSubjectToSettings(`copy (${selectSql(d, columns.asText, range)}) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')`);
   const sortKey = sortColumns(d, columns.notNull);
-  const split = sortKey && (await splitKey(d, sortKey, subject, tx, splitRows));
+  const large = sortKey && (await splitting.tables.rows(tx, d.table)) >= splitting.rows;
+  const split = large && (await splitKey(d, sortKey, subject, tx, splitting.rows));
   if (!sortKey || !split) return [session.part(copy())];
   // The halves take two connections of the pool: the session's goes back first.
   await session.end();
@@ -548,15 +549,53 @@ function sortColumns(d: DatasetSql, notNull: ReadonlySet<string>): string[] | un
   return d.sortKey?.every((c) => notNull.has(c)) ? d.sortKey : undefined;
 }
 
+/** Whether a dataset may be large enough to split, and the planner's estimates that tell. */
+interface Split {
+  /** Estimated rows from which a dataset is copied in two halves. */
+  rows: number;
+  tables: TableSizes;
+}
+
+/** How long a table's estimated size is kept: it grows by far less than SPLIT_ROWS in that time. */
+const TABLE_ROWS_KEEP_MS = 30_000;
+
+/**
+ * The planner's estimate of each table's rows, kept for TABLE_ROWS_KEEP_MS. The planner estimates a
+ * subject's rows of a table at no more than the whole table's, so a table below the split spares each
+ * dataset of it the explain of the subject's rows (most tables, for most subjects). It scales the
+ * table's last statistics by the table's size now, so a table that grew is seen once its estimate
+ * is read again. A failed read is not kept.
+ */
+class TableSizes {
+  private readonly kept = new Map<string, { until: number; rows: Promise<number> }>();
+
+  rows(sql: Tx, table: string): Promise<number> {
+    const now = Date.now();
+    const kept = this.kept.get(table);
+    if (kept && kept.until > now) return kept.rows;
+    const entry = { until: now + TABLE_ROWS_KEEP_MS, rows: plannedRows(sql, `select 1 from ${table}`, []) };
+    this.kept.set(table, entry);
+    entry.rows.catch(() => {
+      if (this.kept.get(table) === entry) this.kept.delete(table);
+    });
+    return entry.rows;
+  }
+}
+
+/** The rows the planner expects a query to return. */
+async function plannedRows(sql: Tx, query: string, values: Params): Promise<number> {
+  const [explained] = await sql.unsafe(`explain (format json) ${query}`, values);
+  const plan = explained?.['QUERY PLAN'] as unknown;
+  return Number((typeof plan === 'string' ? JSON.parse(plan) : plan)?.[0]?.Plan?.['Plan Rows'] ?? 0);
+}
+
 /**
  * The first row of the dataset's second half, as the JSON of its sort key; none when the planner
  * expects fewer than `splitRows` rows, or the dataset turns out to be smaller than expected.
  */
 async function splitKey(d: DatasetSql, sortKey: string[], subject: Subject, sql: Tx, splitRows: number) {
   const from = `from ${d.table} where ${scope(d, d.where)}`;
-  const [explained] = await sql.unsafe(bindSubject(`explain (format json) select 1 ${from}`), params(sql, subject));
-  const plan = explained?.['QUERY PLAN'] as unknown;
-  const estimate = Number((typeof plan === 'string' ? JSON.parse(plan) : plan)?.[0]?.Plan?.['Plan Rows'] ?? 0);
+  const estimate = await plannedRows(sql, bindSubject(`select 1 ${from}`), params(sql, subject));
   if (!(estimate >= splitRows)) return undefined;
   const middle = Math.floor(estimate / 2);
   const [row] = await sql.unsafe(

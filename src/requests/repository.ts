@@ -1,4 +1,5 @@
-import { and, asc, count, desc, eq, exists, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, exists, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import type { PgPreparedQuery, PreparedQueryConfig } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
   DEADLINE_STATUSES,
@@ -62,6 +63,34 @@ export interface Written {
   changes: RequestedChangeRow[];
 }
 
+type PreparedMove = PgPreparedQuery<PreparedQueryConfig & { execute: TaskRow[] }>;
+
+/** Which values are set and which are null (undefined ones are left out, as drizzle leaves them out of a SET). */
+function shapeOf(values: Record<string, unknown>): string {
+  return Object.keys(values)
+    .filter((k) => values[k] !== undefined)
+    .sort()
+    .map((k) => (values[k] === null ? `${k}=null` : k))
+    .join(',');
+}
+
+/**
+ * A placeholder for each value, or null as it is: a placeholder's value is encoded as its column's
+ * (a jsonb null would become the JSON `null`), so nulls stay in the statement's shape.
+ */
+function placeholders(values: Record<string, unknown>, prefix: string): Record<string, Placeholder | null> {
+  const out: Record<string, Placeholder | null> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = v === null ? null : sql.placeholder(prefix + k);
+  return out;
+}
+
+/** The values of placeholders(values, prefix). */
+function bound(values: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== null) out[prefix + k] = v;
+  return out;
+}
+
 /** tasksOf's order: the catalogue's ids (lower-case letters and hyphens) sort alike by code point and in Postgres. */
 function byFeature(a: TaskRow, b: TaskRow): number {
   return a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : 0;
@@ -75,6 +104,7 @@ function buildReads(db: Db | Tx) {
       .where(and(eq(requests.id, sql.placeholder('id')), eq(requests.tenantId, sql.placeholder('tenantId'))))
       .prepare('request_find'),
     tasksOf: db.select().from(tasks).where(eq(tasks.requestId, sql.placeholder('requestId'))).orderBy(asc(tasks.feature)).prepare('request_tasks'),
+    findById: db.select().from(requests).where(eq(requests.id, sql.placeholder('id'))).prepare('request_find_by_id'),
   };
 }
 
@@ -84,8 +114,10 @@ function buildReads(db: Db | Tx) {
  */
 export class RequestRepository {
   private readonly trail: AuditTrail;
-  /** The reads every GET of a request makes, built once (see reads). */
+  /** The reads every GET of a request and every task makes, built once (see reads). */
   private hotReads: ReturnType<typeof buildReads> | undefined;
+  /** Task moves with their events, by transition and shape (preparedMove). */
+  private readonly moves = new Map<string, PreparedMove>();
 
   constructor(private readonly db: Db | Tx) {
     this.trail = new AuditTrail(db);
@@ -160,7 +192,7 @@ export class RequestRepository {
   }
 
   async findById(id: string): Promise<RequestRow | undefined> {
-    const [row] = await this.db.select().from(requests).where(eq(requests.id, id));
+    const [row] = await this.reads().findById.execute({ id });
     return row;
   }
 
@@ -373,13 +405,40 @@ export class RequestRepository {
     detail?: Record<string, unknown>,
     actor: Actor = SYSTEM_ACTOR,
   ): Promise<TaskRow | undefined> {
-    const { event }: Transition<TaskStatus, string> = TASK_TRANSITIONS[name];
-    if (!event) return (await this.moveTasks(requestId, name, values, feature))[0];
-    // The move and its event in one statement: the event is written if and only if the task moved.
-    const moved = this.db.$with('moved').as(this.moveTasksQuery(requestId, name, values, feature));
-    const recorded = this.db.$with('recorded', {}).as(this.trail.eventsOf(moved, { kind: event, feature, detail, actor }));
-    const [row] = await this.db.with(moved, recorded).select().from(moved);
+    const transition: Transition<TaskStatus, string> = TASK_TRANSITIONS[name];
+    if (!transition.event) return (await this.moveTasks(requestId, name, values, feature))[0];
+    const set: Record<string, unknown> = { ...(transition.stamp ? { [transition.stamp]: new Date() } : {}), ...values };
+    const recorded: Record<string, unknown> = { detail, ...actor };
+    const [row] = await this.preparedMove(name, set, recorded).execute({ requestId, feature, ...bound(set, 'set:'), ...bound(recorded, 'event:') });
     return row;
+  }
+
+  /**
+   * A task's move and its event in one statement (the event is written if and only if the task
+   * moved), prepared once per transition and shape of its values: drizzle would build the statement's
+   * text anew at every call, which costs more than running it (two per feature task).
+   */
+  private preparedMove(name: TaskTransitionName, set: Record<string, unknown>, recorded: Record<string, unknown>) {
+    const shape = `${name} ${shapeOf(set)} ${shapeOf(recorded)}`;
+    let move = this.moves.get(shape);
+    if (!move) {
+      const { event, to, from } = TASK_TRANSITIONS[name] as Transition<TaskStatus, string>;
+      const setting = placeholders(set, 'set:');
+      const recording = placeholders(recorded, 'event:');
+      const movedRows = this.db
+        .update(tasks)
+        .set({ ...setting, status: to })
+        .where(and(eq(tasks.requestId, sql.placeholder('requestId')), eq(tasks.feature, sql.placeholder('feature')), inArray(tasks.status, [...from])))
+        .returning();
+      const moved = this.db.$with('moved').as(movedRows);
+      const actor = { type: recording.type, id: recording.id, name: recording.name, ip: recording.ip } as Parameters<AuditTrail['eventsOf']>[1]['actor'];
+      const events = this.db
+        .$with('recorded', {})
+        .as(this.trail.eventsOf(moved, { kind: event!, feature: sql.placeholder('feature'), detail: recording.detail as Placeholder | undefined, actor }));
+      move = this.db.with(moved, events).select().from(moved).prepare(`task_${name}`);
+      this.moves.set(shape, move);
+    }
+    return move;
   }
 
   /** Moves every task of a request that may take the transition (without events); returns the moved ones. */

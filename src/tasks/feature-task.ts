@@ -17,8 +17,11 @@ import { recordedErasure } from '../features/erasures/records.js';
  */
 export interface FeatureTaskDeps {
   repo: RequestRepository;
-  /** The tenant's policy on other people's data in shared spaces (which adapters apply) and its adapters, read once per request. */
-  taskSettings: Pick<RequestSettings, 'of'>;
+  /**
+   * The tenant's policy on other people's data in shared spaces (which adapters apply) and its
+   * adapters, read once per request; the request's row and its move to processing, shared while on their way.
+   */
+  taskSettings: Pick<RequestSettings, 'of' | 'reads' | 'starts'>;
   featureSql(feature: string): Sql;
   featureBlobs: BlobStore;
   results: BlobStore;
@@ -33,7 +36,7 @@ export async function runFeatureTask(
   feature: string,
   attempt: { number: number; last: boolean },
 ): Promise<void> {
-  const request = await deps.repo.findById(requestId);
+  const request = await deps.taskSettings.reads.of(requestId, () => deps.repo.findById(requestId));
   if (!request || isTerminal(request.status)) return; // cancelled (or gone): nothing to do
   // Read by the request's first task while the request moves (round trips in parallel rather than one
   // after another); a failure to read the policy fails the attempt, below.
@@ -41,7 +44,7 @@ export async function runFeatureTask(
   // The first task to start moves the request; the others would find it moved (a round trip each for nothing).
   const [resolved] = await Promise.all([
     settings.adapter(feature),
-    takes(request.status, 'start') ? deps.repo.moveRequest(requestId, 'start') : undefined,
+    takes(request.status, 'start') ? deps.taskSettings.starts.of(requestId, () => deps.repo.moveRequest(requestId, 'start')) : undefined,
   ]);
   if (request.type === 'correction' && !(resolved.kind !== 'none' && resolved.kind !== 'manual' && resolved.adapter.correct)) {
     // No adapter corrects this feature: its owner makes the changes and answers the task over the API.

@@ -1,5 +1,6 @@
 import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import type { TenantPolicy } from '../tenants/schemas.js';
+import type { RequestRow } from '../requests/tables.js';
 
 /** What every feature task of a request reads of its tenant. */
 export interface TaskSettings {
@@ -18,6 +19,9 @@ const KEEP_MS = 10_000;
  */
 export class RequestSettings {
   private readonly kept = new Map<string, { until: number; settings: TaskSettings }>();
+  /** The request's row as its tasks read it, and its move to processing: shared while on their way only. */
+  readonly reads = new InFlight<RequestRow | undefined>();
+  readonly starts = new InFlight<RequestRow | undefined>();
 
   constructor(
     private readonly load: (tenantId: string) => TaskSettings,
@@ -40,5 +44,25 @@ export class RequestSettings {
       if (this.kept.get(requestId) === entry) this.kept.delete(requestId);
     });
     return settings;
+  }
+}
+
+/**
+ * What the tasks of a request ask of Postgres while one of them already asked: they start within
+ * moments of each other, and at concurrency 20 most of a request's 19 read its row (and half of them
+ * tried to move it to processing) before the first answer came. A task that joins a read sent before
+ * it started gets what it could have read itself: every move it makes next is a conditional UPDATE.
+ * Nothing is kept once it settles, so a later task (a retry, the request run again) asks anew.
+ */
+export class InFlight<T> {
+  private readonly pending = new Map<string, Promise<T>>();
+
+  of(key: string, ask: () => Promise<T>): Promise<T> {
+    let asked = this.pending.get(key);
+    if (!asked) {
+      asked = ask().finally(() => this.pending.delete(key));
+      this.pending.set(key, asked);
+    }
+    return asked;
   }
 }
