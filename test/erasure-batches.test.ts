@@ -211,3 +211,29 @@ t.test('a run planned a row per message (before messages were planned by convers
   const left = await sql`select sender_account_id as sender, count(*)::int as n from im.messages where conversation_id in ${sql([own!.id, both!.id])} group by 1 order by 1`;
   t.same(left, [{ sender: 'alice', n: 3 }, { sender: null, n: 15 }], 'nothing names fay; alice keeps the chat');
 });
+
+t.test('a batch whose run has no count of its dataset erases nothing', async (t) => {
+  // A batch adds its counts to the run in the statement that erases: rows it could not count must stay.
+  const [chat] = await sql`insert into im.conversations (tenant_id, kind, title) values ('acme', 'group', 'Only hal') returning id`;
+  await sql`insert into im.members (tenant_id, conversation_id, account_id) values ('acme', ${chat!.id}, 'hal-x')`;
+  await addMessages(chat!.id, 'hal-x', 10);
+  const resolved = await sys.ctx.resolveAdapter('acme', 'im');
+  if (resolved.kind !== 'built_in') throw new Error('im has its built-in adapter');
+  const hal = await createRequest(sys, { type: 'deletion', subject: { accountId: 'hal-x' } });
+  const ctx: AdapterContext = { sql, blobs: sys.ctx.featureBlobs, log, requestId: hal.id, eraseBatchRows: BATCH };
+  await sql.begin(async (tx) => {
+    await tx`select id from im.messages where sender_account_id = 'hal-x' for update`;
+    const running = resolved.adapter.erase({ tenantId: 'acme', accountId: 'hal-x' }, ctx);
+    running.catch(() => undefined);
+    await sql`select pg_cancel_backend(${await waitingErasure()})`;
+    await t.rejects(running, 'stopped before any message was erased');
+  });
+  await sql`
+    update erasures.runs set outcome = (select jsonb_agg(o) from jsonb_array_elements(outcome) as e(o) where o->>'dataset' <> 'messages')
+    where request_id = ${hal.id}`;
+  await t.rejects(resolved.adapter.erase({ tenantId: 'acme', accountId: 'hal-x' }, ctx), /has no messages/, 'the batch refuses');
+  const [left] = await sql`select count(*)::int as n from im.messages where sender_account_id = 'hal-x'`;
+  t.equal(left!.n, 10, 'and its rows stay');
+  await sql`delete from erasures.planned_rows where run in (select id from erasures.runs where request_id = ${hal.id})`;
+  await sql`delete from erasures.runs where request_id = ${hal.id}`;
+});

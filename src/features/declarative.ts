@@ -22,7 +22,7 @@ import {
 } from './adapter.js';
 import { bindSubject, bindSubjectToSettings, tableName } from './sql-text.js';
 import { recordedErasure, recordErasure } from './erasures/records.js';
-import { addToRun, createRun, endRun, forgetRun, otherRunUnderway, setOutcome, startedRun } from './erasures/runs.js';
+import { countInRun, createRun, endRun, forgetRun, otherRunUnderway, setOutcome, startedRun } from './erasures/runs.js';
 import { restrictionWords } from './erasure-outcomes.js';
 import type { LegalRetention } from './retention.js';
 import { others } from './words.js';
@@ -937,7 +937,8 @@ async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject,
   for (;;) {
     const batch = await ctx.sql.begin(async (tx) => {
       const done = of.byGroup ? await eraseGroupBatch(tx, spec, d, subject, of) : await eraseBatch(tx, spec, d, subject, of, after);
-      if (done.taken > 0) await addToRun(tx, of.key, spec.feature, d.name, done);
+      // Rolled back: rows erased must be counted in the run, or the receipt would not account for them.
+      if (done.taken > 0 && done.counted !== 1) throw new Error(`the erasure run of ${spec.feature} has no ${d.name}`);
       return done;
     });
     if (batch.ended) return;
@@ -949,7 +950,8 @@ async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject,
  * Takes the next planned rows of the dataset (by place, after `after`) off the plan and erases them:
  * those nobody else has are deleted, their blob keys queued; from the shared ones each `anonymize`
  * column holding the subject becomes null, and the others are kept as they are. Only the batch's own
- * rows are locked, and only until it commits.
+ * rows are locked, and only until it commits. The same statement adds the counts to the run: a batch
+ * is one round trip between its transaction's begin and commit.
  */
 async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf, after: number) {
   // A range of the plan's key, bounded by its batchRows-th place: one index range scan, no join to plan badly.
@@ -957,16 +959,23 @@ async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subj
   const taken =
     `taken as (delete from ${planned} and at <= coalesce((select at from ${planned} order by at offset ${of.batchRows - 1} limit 1), ` +
     `${LAST_AT}) returning at, id, shared)`;
+  const counting = countInRun('(select count(*) from taken)', {
+    deleted: '(select count(*) from gone)',
+    anonymized: '(select count(*) from cleared)',
+    kept: '((select count(*) filter (where shared) from taken) - (select count(*) from cleared))',
+  });
   const [row] = await tx.unsafe(
-    `with ${taken}, ${writeCtes(spec, d, byId)} select count(*)::int as taken, count(*) filter (where shared)::int as shared, ` +
-      `max(at) as last, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized from taken`,
+    `with ${taken}, ${writeCtes(spec, d, byId)}, ${counting} select count(*)::int as taken, count(*) filter (where shared)::int as shared, ` +
+      `max(at) as last, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized, ` +
+      `(select count(*)::int from counted) as counted from taken`,
     runParams(tx, subject, d, of.run, String(after)),
   );
   const rows = Number(row?.taken ?? 0);
   const shared = Number(row?.shared ?? 0);
   const anonymized = Number(row?.anonymized ?? 0);
   const last = Number(row?.last ?? FIRST_AT);
-  return { taken: rows, ended: rows === 0, last, deleted: Number(row?.deleted ?? 0), anonymized, kept: shared - anonymized };
+  const counted = Number(row?.counted ?? 0);
+  return { taken: rows, ended: rows === 0, last, counted, deleted: Number(row?.deleted ?? 0), anonymized, kept: shared - anonymized };
 }
 
 /**
@@ -991,11 +1000,16 @@ async function eraseGroupBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject:
     `finished as (delete from erasures.planned_rows where run = $4::bigint and dataset = $3 ` +
     `and at <= (select max(group_at) from planned_group) and (select count(*) from taken) < ${n} ` +
     `and (select count(*) from taken) = (select count(*) from gone) + (select count(*) from cleared) returning 1)`;
+  const counting = countInRun('(select count(*) from taken)', {
+    deleted: '(select count(*) from gone)',
+    anonymized: '(select count(*) from cleared)',
+    kept: '0',
+  });
   const [row] = await tx.unsafe(
     bindSubject(
-      `with ${plannedGroups}, ${taken}, ${writeCtes(spec, d, byPlace)}, ${finished} select (select count(*)::int from taken) as taken, ` +
+      `with ${plannedGroups}, ${taken}, ${writeCtes(spec, d, byPlace)}, ${finished}, ${counting} select (select count(*)::int from taken) as taken, ` +
         `(select count(*)::int from planned_group) as groups, (select count(*)::int from finished) as finished, ` +
-        `(select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized`,
+        `(select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized, (select count(*)::int from counted) as counted`,
     ),
     runParams(tx, subject, d, of.run),
   );
@@ -1003,7 +1017,8 @@ async function eraseGroupBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject:
   // Every group left was in this batch, and is done: so is the plan of the dataset.
   const groups = Number(row?.groups ?? 0);
   const ended = groups < n && Number(row?.finished ?? 0) === groups;
-  return { taken: rows, ended, last: FIRST_AT, deleted: Number(row?.deleted ?? 0), anonymized: Number(row?.anonymized ?? 0), kept: 0 };
+  const counted = Number(row?.counted ?? 0);
+  return { taken: rows, ended, last: FIRST_AT, counted, deleted: Number(row?.deleted ?? 0), anonymized: Number(row?.anonymized ?? 0), kept: 0 };
 }
 
 /** The rows of `taken` (id, shared) that are shared, or not. */

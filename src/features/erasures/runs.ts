@@ -17,14 +17,7 @@ export interface ErasureRun {
   byGroup: string[];
 }
 
-/** What one batch did to one dataset's rows. */
-export interface BatchCounts {
-  deleted: number;
-  anonymized: number;
-  kept: number;
-}
-
-/** The run of `key` (the request) that planned and has not finished, if any; `lock` while a batch adds to it. */
+/** The run of `key` (the request) that planned and has not finished, if any; `lock` while it is ended. */
 export async function startedRun(sql: Queryable, key: string, feature: string, lock = false): Promise<ErasureRun | undefined> {
   const [row] = await sql.unsafe(
     `select id, outcome, by_group from erasures.runs where request_id = $1 and feature = $2${lock ? ' for update' : ''}`,
@@ -60,17 +53,19 @@ export async function setOutcome(sql: Queryable, run: number, outcome: ErasureOu
 }
 
 /**
- * Inside each batch's transaction, with the rows it erased. The run's row is read locked and added
- * to, so that two workers on one request (a job run twice) count each row once.
+ * `counted`, a CTE of the statement that erases a batch: adds the batch's counts (SQL expressions over
+ * its other CTEs) to what the run ($4) has erased of the dataset ($3), in that statement, when it took
+ * rows. The update locks the run's row, so that two workers on one request (a job run twice) count each
+ * row once. It counts one run row; none when the run has no such dataset, which the batch must refuse.
  */
-export async function addToRun(sql: Queryable, key: string, feature: string, dataset: string, counts: BatchCounts): Promise<void> {
-  const run = await startedRun(sql, key, feature, true);
-  const outcome = run?.outcome.find((o) => o.dataset === dataset);
-  if (!run || !outcome) throw new Error(`the erasure run of ${feature} has no ${dataset}`);
-  outcome.deleted += counts.deleted;
-  outcome.anonymized += counts.anonymized;
-  outcome.kept += counts.kept;
-  await setOutcome(sql, run.id, run.outcome);
+export function countInRun(taken: string, counts: { deleted: string; anonymized: string; kept: string }): string {
+  const add = (field: keyof typeof counts) => `'${field}', (o->>'${field}')::bigint + ${counts[field]}`;
+  return (
+    `counted as (update erasures.runs set outcome = (select jsonb_agg(case when o->>'dataset' = $3 ` +
+    `then o || jsonb_build_object(${add('deleted')}, ${add('anonymized')}, ${add('kept')}) else o end order by i) ` +
+    `from jsonb_array_elements(outcome) with ordinality as e(o, i)) ` +
+    `where id = $4::bigint and ${taken} > 0 and outcome @> jsonb_build_array(jsonb_build_object('dataset', $3::text)) returning 1)`
+  );
 }
 
 /** Inside the transaction that records the erasure: every planned row was erased by then. */
