@@ -77,6 +77,7 @@ const ConfigSchema = Type.Object({
   subjectTokenAudience: Type.Optional(Type.String({ minLength: 1 })),
   subjectTokenSecret: Type.Optional(Type.String({ pattern: BASE64_32_BYTES })),
   authCacheMs: Type.Integer({ minimum: 0 }),
+  tenantCacheMs: Type.Integer({ minimum: 0 }),
   rateLimitPerMinute: Type.Integer({ minimum: 1 }),
   subjectRateLimitPerMinute: Type.Integer({ minimum: 1 }),
   stepUpMaxAgeSeconds: Type.Integer({ minimum: 1 }),
@@ -211,6 +212,8 @@ export function loadConfig(env: Env = process.env): Config {
     subjectTokenSecret: env.SUBJECT_TOKEN_SECRET || undefined,
     // A key checked as live is taken this long without asking Postgres; other processes see a revocation within it.
     authCacheMs: int(env.AUTH_CACHE_MS, 5000),
+    // A tenant's settings as a request reads them are taken this long; other processes' changes are seen within it.
+    tenantCacheMs: int(env.TENANT_CACHE_MS, 5000),
     rateLimitPerMinute: int(env.RATE_LIMIT_PER_MINUTE, 600),
     subjectRateLimitPerMinute: int(env.SUBJECT_RATE_LIMIT_PER_MINUTE, 60),
     // A subject's own deletion needs a login at most this old (auth_time of their token).

@@ -131,10 +131,14 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
   const s3 = config.s3 && s3Client(config.s3);
   const results = resultsStore(config, keys.resultsKey, s3);
   const repo = new RequestRepository(database.db);
-  const tenants = new TenantService(database.db);
+  const tenants: TenantService = new TenantService(database.db, {
+    approval: (tenantId) => approval.get(tenantId),
+    noticeVersion: (tenantId) => notices.currentVersion(tenantId),
+    cacheMs: config.tenantCacheMs,
+  });
   const apiKeys = new ApiKeyService(database.db, { cacheMs: config.authCacheMs });
-  const approval = new ApprovalService(database.db);
-  const notices = new NoticeService(database.db, catalogue);
+  const approval: ApprovalService = new ApprovalService(database.db, tenants);
+  const notices: NoticeService = new NoticeService(database.db, catalogue, tenants);
   const requests = new RequestService(
     repo,
     tenants,
@@ -143,7 +147,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     () => context.clock(),
     log,
     (tenantId, by) => resolveSubject(featureSql('account-login'), tenantId, by),
-    { approval, notices, stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds, maxActivePerTenant: config.tenantMaxActiveRequests },
+    { stepUpMaxAgeSeconds: config.stepUpMaxAgeSeconds, maxActivePerTenant: config.tenantMaxActiveRequests },
   );
   const featureBlobs = new LocalBlobStore(config.blobDir);
   // Connector and webhook secrets at rest (each sealed to its own row).
@@ -155,6 +159,7 @@ export function createContext(config: Config, urls: ServiceUrls, log: Logger = c
     (f) => builtInAdapters.has(f as never),
     secrets,
     outbound,
+    tenants,
   );
   const resolver = new AdapterResolver(featureSettings, builtInAdapters, {
     timeoutMs: config.connectorTimeoutMs,

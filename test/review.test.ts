@@ -1,7 +1,10 @@
 import t from 'tap';
 import { auth, startSystem, VERIFIED } from './helper.js';
 import { AppError } from '../src/errors.js';
-import type { Principal } from '../src/auth/principal.js';
+import { SYSTEM_ACTOR, type Principal } from '../src/auth/principal.js';
+import { TenantService } from '../src/tenants/tenant-service.js';
+import { ApprovalService } from '../src/tenants/approval.js';
+import { ExpiringCache } from '../src/cache.js';
 
 // Verification, approval, asking the subject, duplicates: without a worker, so nothing moves on its own.
 const sys = await startSystem(t, {}, { worker: false });
@@ -44,6 +47,38 @@ t.test('approval per tenant and type; deletion is reviewed by default', async (t
   const access = (await ask('rv-1', 'access')).json();
   t.equal(access.status, 'awaiting_approval');
   await app.inject({ method: 'PUT', url: '/v1/tenant/approval', headers: auth(keys.acme), payload: { access: 'auto', export: 'auto', deletion: 'review', release: 'auto' } });
+});
+
+t.test("a tenant's settings are taken for TENANT_CACHE_MS; a change through this process is seen at once, elsewhere within it", async (t) => {
+  let clock = 1_000_000;
+  const cacheMs = 5000;
+  const options = { approval: (id: string) => ctx.approval.get(id), noticeVersion: (id: string) => ctx.notices.currentVersion(id), cacheMs, now: () => clock };
+  // Two API processes on one database, each with its cache; the change goes through the first.
+  const here = new TenantService(ctx.database.db, options);
+  const there = new TenantService(ctx.database.db, options);
+  const approval = new ApprovalService(ctx.database.db, here);
+  const settings = { access: 'auto', export: 'auto', deletion: 'review', release: 'auto' } as const;
+  t.match(await here.intake('globex'), { approval: settings, defaultRegime: 'gdpr' });
+  t.equal((await there.intake('globex'))?.approval.export, 'auto');
+  await approval.put('globex', { ...settings, export: 'review' }, SYSTEM_ACTOR);
+  t.teardown(() => approval.put('globex', settings, SYSTEM_ACTOR));
+  t.equal((await here.intake('globex'))?.approval.export, 'review', 'changed here: seen at once');
+  clock += cacheMs - 1;
+  t.equal((await there.intake('globex'))?.approval.export, 'auto', 'the other process may take what it read until it is TENANT_CACHE_MS old');
+  clock += 1;
+  t.equal((await there.intake('globex'))?.approval.export, 'review', 'and reads it again from then on');
+  t.equal(await here.intake('no-such-tenant'), undefined, 'an unknown tenant has none');
+
+  const cache = new ExpiringCache<string, number>({ ttlMs: cacheMs, size: 1, now: () => clock });
+  let finish: (value: number) => void = () => {};
+  const underWay = cache.get('a', () => new Promise<number>((resolve) => (finish = resolve)));
+  cache.forget('a');
+  finish(1);
+  t.equal(await underWay, 1);
+  t.equal(await cache.get('a', async () => 2), 2, 'a read under way while its entry changed is not remembered');
+  t.equal(await cache.get('a', async () => 3), 2, 'the next one is');
+  await cache.get('b', async () => 4);
+  t.equal(await cache.get('a', async () => 5), 5, 'beyond its size, the least recently used is forgotten');
 });
 
 t.test('approve: the request runs only then', async (t) => {

@@ -5,7 +5,7 @@ import { badRequest } from '../errors.js';
 import { auditEvents, type AuditEventRow } from './tables.js';
 import type { AuditEventView, AuditList, AuditQuery } from './schemas.js';
 import { webhookEventOf } from '../webhooks/events.js';
-import { withDeliveries } from '../webhooks/outbox.js';
+import { deliveriesOf, withDeliveries } from '../webhooks/outbox.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -39,14 +39,14 @@ export class AuditTrail {
     // A request's event that webhooks deliver is written with its deliveries (the outbox).
     const type = requestId === undefined ? undefined : webhookEventOf(kind);
     if (!requestId || !type) await insert;
-    else await this.db.execute(withDeliveries(insert.returning({ id: auditEvents.id, tenantId: auditEvents.tenantId }).getSQL(), requestId, type));
+    else await this.db.execute(withDeliveries(insert.returning({ id: auditEvents.id, tenantId: auditEvents.tenantId, requestId: auditEvents.requestId }).getSQL(), type));
   }
 
   /**
-   * The insert of one event for each row of `moved` (a CTE of rows with a `request_id`, e.g. tasks an
-   * UPDATE moved), to run as a CTE of the same statement: the event is written if and only if the move
-   * was, in one round trip. Not for the events webhooks deliver (those go with their deliveries, record()).
-   * Any value but the kind may be a placeholder, for a statement prepared once and run many times.
+   * One event for each row of `moved` (a CTE of rows with a `request_id`, e.g. tasks an UPDATE moved), as
+   * CTEs to run in the same statement: an event is written if and only if its row moved, in one round
+   * trip. An event that webhooks deliver is written with its deliveries (the outbox). Any value but the
+   * kind may be a placeholder, for a statement prepared once and run many times.
    */
   eventsOf(
     moved: SQLWrapper,
@@ -56,15 +56,17 @@ export class AuditTrail {
       feature?: string | Placeholder | undefined;
       detail?: Record<string, unknown> | Placeholder | undefined;
     },
-  ): SQL {
+  ) {
     const { kind, actor, feature, detail } = event;
-    if (webhookEventOf(kind)) throw new Error(`${kind} is delivered to webhooks: record() writes it with its deliveries`);
     const value = (v: unknown, column: Column) => sql.param(v ?? null, column);
-    return sql`insert into ${auditEvents} (tenant_id, request_id, kind, feature, detail, actor_type, actor_id, actor_name, actor_ip)
+    const recorded = this.db.$with('recorded', {}).as(sql`insert into ${auditEvents} (tenant_id, request_id, kind, feature, detail, actor_type, actor_id, actor_name, actor_ip)
       select (select tenant_id from requests where id = m.request_id), m.request_id, ${value(kind, auditEvents.kind)}, ${value(feature, auditEvents.feature)},
         ${value(detail, auditEvents.detail)}::jsonb, ${value(actor.type, auditEvents.actorType)}, ${value(actor.id, auditEvents.actorId)},
         ${value(actor.name, auditEvents.actorName)}, ${value(actor.ip, auditEvents.actorIp)}
-      from ${moved} m`;
+      from ${moved} m
+      returning id, tenant_id, request_id`);
+    const type = webhookEventOf(kind);
+    return type ? [recorded, this.db.$with('delivered', {}).as(deliveriesOf(recorded, type))] : [recorded];
   }
 
   /** A request's events, oldest first. */

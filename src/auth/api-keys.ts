@@ -7,6 +7,7 @@ import { AppError, notFound } from '../errors.js';
 import { SYSTEM_ACTOR, type Actor, type KeyRole, type Principal } from './principal.js';
 import { AuditTrail } from '../audit/trail.js';
 import type { ApiKeyList, ApiKeyView, CreatedApiKey } from './schemas.js';
+import { ExpiringCache } from '../cache.js';
 
 /**
  * API keys: `dsar_` + 32 random bytes (base64url). Only a SHA-256 of the key is stored;
@@ -46,23 +47,18 @@ export class ApiKeyService {
   /** When this process last wrote each key's last use. */
   private readonly lastWritten = new Map<string, number>();
   /**
-   * Known live keys by their hash, and until when: each call would otherwise hash, query and wait on
-   * Postgres. A revocation in this process drops the key at once; one in another process is seen here
-   * within `cacheMs` (the bound the README documents). Unknown keys are not remembered, so a new key
-   * works at once and guessed keys cannot fill the cache.
+   * Known live keys by their hash: each call would otherwise hash, query and wait on Postgres. A
+   * revocation in this process drops the key at once; one in another process is seen here within
+   * `cacheMs` (the bound the README documents). Unknown keys are not remembered, so a new key works at
+   * once and guessed keys cannot fill the cache.
    */
-  private readonly known = new Map<string, { principal: KeyPrincipal; until: number }>();
-  private readonly cacheMs: number;
-  private readonly now: () => number;
-  /** Revocations this process made: a look-up under way during one is not remembered. */
-  private revocations = 0;
+  private readonly known: ExpiringCache<string, KeyPrincipal>;
 
   constructor(
     private readonly db: Db,
     options: KeyCacheOptions = { cacheMs: 0 },
   ) {
-    this.cacheMs = options.cacheMs;
-    this.now = options.now ?? Date.now;
+    this.known = new ExpiringCache({ ttlMs: options.cacheMs, size: CACHED_KEYS, now: options.now });
   }
 
   /** Mints a key for a tenant, or registers a given one (the demo's DEMO_API_KEY). Returns it once. */
@@ -103,41 +99,24 @@ export class ApiKeyService {
       await new AuditTrail(tx).record({ tenantId, kind: 'api_key_revoked', actor, detail: keyDetail(row) });
       return row.hash;
     });
-    // After the commit: a look-up that read the key as live before it does not remember it (lookUp).
-    this.revocations++;
-    this.known.delete(hash);
+    // After the commit: a look-up that read the key as live before it does not remember it.
+    this.known.forget(hash);
   }
 
   /** The principal a key stands for, or undefined for an unknown or revoked key. */
   async principalOf(key: string): Promise<Principal | undefined> {
     const hash = hashKey(key);
-    const principal = this.cached(hash) ?? (await this.lookUp(hash));
+    const principal = await this.known.get(hash, () => this.lookUp(hash));
     if (principal) await this.touch(principal.keyId);
     return principal;
   }
 
-  private cached(hash: string): KeyPrincipal | undefined {
-    const entry = this.known.get(hash);
-    if (!entry) return undefined;
-    this.known.delete(hash);
-    if (entry.until <= this.now()) return undefined;
-    this.known.set(hash, entry); // the most recently used goes last
-    return entry.principal;
-  }
-
   private async lookUp(hash: string): Promise<KeyPrincipal | undefined> {
-    const revocations = this.revocations;
     const [row] = await this.db
       .select({ tenantId: apiKeys.tenantId, keyId: apiKeys.id, keyName: apiKeys.name, role: apiKeys.role })
       .from(apiKeys)
       .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
-    if (!row) return undefined;
-    const principal: KeyPrincipal = Object.freeze({ kind: 'api_key', ...row });
-    if (this.cacheMs > 0 && revocations === this.revocations) {
-      this.known.set(hash, { principal, until: this.now() + this.cacheMs });
-      if (this.known.size > CACHED_KEYS) this.known.delete(this.known.keys().next().value as string);
-    }
-    return principal;
+    return row && Object.freeze({ kind: 'api_key', ...row });
   }
 
   /** Writes the key and its event in one transaction; a key already stored (the demo's, at each start) is no new event. */

@@ -7,6 +7,7 @@ import type { Actor } from '../auth/principal.js';
 import { unknownTenant } from '../auth/api-keys.js';
 import { badRequest, type FieldError } from '../errors.js';
 import { tenants } from '../tenants/tables.js';
+import type { TenantService } from '../tenants/tenant-service.js';
 import { tenantNotices } from './tables.js';
 import { NOTICE_PARTS, TenantNotice, type NoticePart, type TenantNoticeView } from './schemas.js';
 
@@ -22,6 +23,8 @@ export class NoticeService {
   constructor(
     private readonly db: Db,
     private readonly catalogue: Catalogue,
+    /** Told of a new version once it has committed (a request reads the current one through it). */
+    private readonly tenants: Pick<TenantService, 'changed'>,
   ) {}
 
   async get(tenantId: string): Promise<TenantNoticeView> {
@@ -76,6 +79,7 @@ export class NoticeService {
       await tx.insert(tenantNotices).values({ tenantId, version, notice });
       await new AuditTrail(tx).record({ tenantId, kind: 'notice_changed', actor, detail: { version, missing: missingParts(notice, this.catalogue) } });
     });
+    this.tenants.changed(tenantId);
     return this.get(tenantId);
   }
 }

@@ -7,8 +7,12 @@ import type { RequestRow } from './tables.js';
 
 /** How long a hand-over waits for Redis before leaving its requests to the reconciler. */
 export const ENQUEUE_WAIT_MS = 5_000;
-/** At most this many requests in one call to Redis and one transaction. */
-const MOST_A_BATCH = 100;
+/**
+ * At most this many requests in one call to Redis and one statement. A batch's flows (20 jobs a request)
+ * go in one MULTI, which Redis runs as one step while every other call (each one's rate-limit count)
+ * waits: small batches keep that step short.
+ */
+const MOST_A_BATCH = 20;
 
 /** The request as queued; undefined: something moved it first; false: the queue did not take it. */
 export type HandedOver = RequestRow | undefined | false;

@@ -151,22 +151,23 @@ export class RequestRepository {
         })
         .returning();
       if (!created) return undefined;
-      const taskRows = await tx
-        .insert(tasks)
-        .values(features.map((feature) => ({ requestId: created.id, feature, status: INITIAL_STATUS.task })))
-        .returning();
-      let changeRows: RequestedChangeRow[] = [];
-      if (changes.length > 0) {
-        const rows = changes.map((c, position) => ({ requestId: created.id, position, feature: c.feature, item: c.item, newValue: c.value, explanation: c.explanation }));
-        changeRows = await tx.insert(requestedChanges).values(rows).returning();
-      }
+      const trail = new AuditTrail(tx);
       // The trail names the items to correct, never their values.
       const asked = changes.length > 0 ? { changes: changes.map(({ feature, item }) => ({ feature, item })) } : {};
       const detail = { type: created.type, features: [...features], regime: created.regime, verification: created.verificationMethod, ...asked };
-      await new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: 'received', actor, detail });
-      if (review) await new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: status, actor: SYSTEM_ACTOR });
+      const changeRows = changes.map((c, position) => ({ requestId: created.id, position, feature: c.feature, item: c.item, newValue: c.value, explanation: c.explanation }));
+      // Sent together: postgres.js pipelines them on the transaction's connection (the events in the order written).
+      const [taskRows, changed] = await Promise.all([
+        tx
+          .insert(tasks)
+          .values(features.map((feature) => ({ requestId: created.id, feature, status: INITIAL_STATUS.task })))
+          .returning(),
+        changeRows.length > 0 ? tx.insert(requestedChanges).values(changeRows).returning() : [],
+        trail.record({ tenantId: created.tenantId, requestId: created.id, kind: 'received', actor, detail }),
+        review ? trail.record({ tenantId: created.tenantId, requestId: created.id, kind: status, actor: SYSTEM_ACTOR }) : undefined,
+      ]);
       // In the order tasksOf and changesOf read them.
-      return { request: created, tasks: taskRows.sort(byFeature), changes: changeRows.sort((a, b) => a.position - b.position) };
+      return { request: created, tasks: taskRows.sort(byFeature), changes: changed.sort((a, b) => a.position - b.position) };
     });
   }
 
@@ -351,26 +352,23 @@ export class RequestRepository {
   }
 
   /**
-   * Moves many requests by one transition at once (the system's doing): one UPDATE, and their events in
-   * the same transaction, so a batch costs one commit. Returns the rows moved; a request not in a status
-   * the transition starts from is left as it is.
+   * Moves many requests by one transition at once (the system's doing): the moves and their events (with
+   * their deliveries) in one statement, so a batch costs one round trip and one commit. Returns the rows
+   * moved; a request not in a status the transition starts from is left as it is.
    */
   async moveRequests(ids: readonly string[], name: 'queue'): Promise<RequestRow[]> {
     const transition: Transition<RequestStatus, string> = REQUEST_TRANSITIONS[name];
     if (ids.length === 0) return [];
-    return this.db.transaction(async (tx) => {
-      const now = new Date();
-      const moved = await tx
+    const now = new Date();
+    const moved = this.db.$with('moved').as(
+      this.db
         .update(requests)
         .set({ status: transition.to, updatedAt: now })
         .where(and(inArray(requests.id, [...ids]), inArray(requests.status, [...transition.from])))
-        .returning();
-      const trail = new AuditTrail(tx);
-      const kind = transition.event ?? transition.to;
-      // Sent together: postgres.js pipelines them on the transaction's connection.
-      await Promise.all(moved.map((row) => trail.record({ tenantId: row.tenantId, requestId: row.id, kind, actor: SYSTEM_ACTOR })));
-      return moved;
-    });
+        .returning(),
+    );
+    const events = this.trail.eventsOf(sql`(select id as request_id from ${moved})`, { kind: transition.event ?? transition.to, actor: SYSTEM_ACTOR });
+    return this.db.with(moved, ...events).select().from(moved);
   }
 
   /**
@@ -432,10 +430,8 @@ export class RequestRepository {
         .returning();
       const moved = this.db.$with('moved').as(movedRows);
       const actor = { type: recording.type, id: recording.id, name: recording.name, ip: recording.ip } as Parameters<AuditTrail['eventsOf']>[1]['actor'];
-      const events = this.db
-        .$with('recorded', {})
-        .as(this.trail.eventsOf(moved, { kind: event!, feature: sql.placeholder('feature'), detail: recording.detail as Placeholder | undefined, actor }));
-      move = this.db.with(moved, events).select().from(moved).prepare(`task_${name}`);
+      const events = this.trail.eventsOf(moved, { kind: event!, feature: sql.placeholder('feature'), detail: recording.detail as Placeholder | undefined, actor });
+      move = this.db.with(moved, ...events).select().from(moved).prepare(`task_${name}`);
       this.moves.set(shape, move);
     }
     return move;

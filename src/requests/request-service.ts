@@ -10,8 +10,7 @@ import type { RequestRepository } from './repository.js';
 import { wholeResult, type ResultFile } from './result-files.js';
 import type { ChangeView, CreateRequestBody, ExtendBody, RequestedChange, ListRequestsQuery, RequestList, RequestStats, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
 import type { Actor, Principal } from '../auth/principal.js';
-import { isReviewed, type ApprovalService } from '../tenants/approval.js';
-import type { NoticeService } from '../notice/notice-service.js';
+import { DEFAULT_APPROVAL, isReviewed } from '../tenants/approval.js';
 import { eventView } from '../audit/trail.js';
 import { within } from '../dependencies.js';
 import { Admission } from './admission.js';
@@ -36,8 +35,6 @@ export class RequestService {
     private readonly log: Logger,
     private readonly resolveSubject: (tenantId: string, by: SubjectIdentifier) => Promise<SubjectResolution>,
     private readonly intake: {
-      approval: Pick<ApprovalService, 'get'>;
-      notices: Pick<NoticeService, 'currentVersion'>;
       stepUpMaxAgeSeconds: number;
       maxActivePerTenant: number;
     },
@@ -57,14 +54,8 @@ export class RequestService {
     const verification = verificationOf(principal, body);
     if (principal.kind === 'subject' && body.type === 'deletion') this.requireRecentLogin(principal.authTime);
     const changes = changesOf(body);
-    // The tenant's settings, read together: the features it uses and its regime, whether this type is
-    // reviewed and whether its result is, and the notice in force, which answers this request whenever
-    // and however often its result is built.
-    const [tenant, approval, noticeVersion] = await Promise.all([
-      this.tenants.intake(tenantId),
-      this.intake.approval.get(tenantId),
-      this.intake.notices.currentVersion(tenantId),
-    ]);
+    const tenant = await this.tenants.intake(tenantId);
+    const approval = tenant?.approval ?? DEFAULT_APPROVAL;
     const enabled = tenant?.features ?? [];
     const features = changes.length > 0 ? this.correctionFeatures(enabled, changes) : this.featuresFor(enabled, body.features);
     const subject = await this.subjectOf(principal, body.subject);
@@ -81,7 +72,7 @@ export class RequestService {
         subjectIdentifiedBy: subject.identifiedBy,
         features,
         catalogueVersion: this.catalogue.version,
-        noticeVersion,
+        noticeVersion: tenant?.noticeVersion ?? null,
         regime,
         dueAt: dueAt(regime, now),
         requestedByType: actor.type,

@@ -6,6 +6,7 @@ import { unknownTenant } from '../auth/api-keys.js';
 import { APPROVAL_STEPS, tenantApproval, tenants } from './tables.js';
 import type { ApprovalSettings } from './schemas.js';
 import type { RequestType } from '../requests/lifecycle.js';
+import type { TenantService } from './tenant-service.js';
 
 /** Deletions cannot be undone: an agent reviews them unless the tenant chooses otherwise. Results are released as they are. */
 export const DEFAULT_APPROVAL: ApprovalSettings = { access: 'auto', export: 'auto', deletion: 'review', release: 'auto' };
@@ -22,7 +23,11 @@ export function isReviewed(settings: ApprovalSettings, type: RequestType): boole
 
 /** Per tenant: each request type runs at once or waits for an agent's approval; results are released at once or after review. */
 export class ApprovalService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Told of a change once it has committed (a request reads the settings through it). */
+    private readonly tenants: Pick<TenantService, 'changed'>,
+  ) {}
 
   async get(tenantId: string): Promise<ApprovalSettings> {
     const rows = await this.db.select().from(tenantApproval).where(eq(tenantApproval.tenantId, tenantId));
@@ -45,6 +50,7 @@ export class ApprovalService {
       }
       await new AuditTrail(tx).record({ tenantId, kind: 'approval_changed', actor, detail: { ...settings } });
     });
+    this.tenants.changed(tenantId);
     return this.get(tenantId);
   }
 }

@@ -11,6 +11,7 @@ import type { Actor } from '../auth/principal.js';
 import type { AdapterKind, FeatureSetting, PutFeatureSetting, TenantPolicy } from './schemas.js';
 import { isSealed, type SecretSealer } from '../connectors/secret-sealing.js';
 import type { OutboundGuard } from '../outbound/guard.js';
+import type { TenantService } from './tenant-service.js';
 
 /** How a feature is answered for one tenant, with what the task runner needs to build its adapter. */
 export interface ResolvedSetting {
@@ -39,6 +40,8 @@ export class FeatureSettingsService {
     private readonly secrets: SecretSealer,
     /** A connector's address must be one the service may call. */
     private readonly outbound: Pick<OutboundGuard, 'admit'>,
+    /** Told of a change of the features used once it has committed (a request reads them through it). */
+    private readonly tenants: Pick<TenantService, 'changed'>,
   ) {}
 
   async list(tenantId: string): Promise<FeatureSetting[]> {
@@ -85,6 +88,7 @@ export class FeatureSettingsService {
       const detail = { enabled: body.enabled, adapter: body.adapter };
       await new AuditTrail(tx).record({ tenantId, kind: 'feature_setting_changed', feature, actor, detail });
     });
+    this.tenants.changed(tenantId);
     const setting = (await this.list(tenantId)).find((s) => s.feature === feature);
     return setting!;
   }
