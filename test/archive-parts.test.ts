@@ -1,11 +1,14 @@
 import t, { type Test } from 'tap';
 import { NO_AUTOMATED_DECISIONS, SILENT_NOTICE } from './fixtures/catalogue-notice.js';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { buffer } from 'node:stream/consumers';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalBlobStore, type BlobStore } from '../src/blobs/blob-store.js';
+import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
+import { writeZipArchive } from '../src/results/zip/archive.js';
 import type { Catalogue } from '../src/catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../src/requests/tables.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
@@ -284,3 +287,36 @@ function byPath(a: { path: string }, b: { path: string }): number {
 function partOf(listing: string[][], name: string): number {
   return listing.findIndex((entries) => entries.includes(name));
 }
+
+t.test('files read whole go through buffers used again, each written whole (plain and encrypted results)', async (t) => {
+  const dir = t.testdir();
+  const local = new LocalBlobStore(path.join(dir, 'plain'));
+  const stores: [string, BlobStore][] = [
+    ['plain', local],
+    ['encrypted', new EncryptedBlobStore(new LocalBlobStore(path.join(dir, 'sealed')), randomBytes(32))],
+  ];
+  for (const [kind, store] of stores) {
+    const expected = new Map<string, Buffer>();
+    const taken = new Set<ArrayBufferLike>();
+    const layout = { baseName: 'reuse', keyFor: (name: string) => `r/${name}`, mtime: new Date(0), partBytes: 4 * 1024 * 1024, expectedBytes: 16 * 1024 * 1024 };
+    const parts = await writeZipArchive(store, layout, async (archive) => {
+      for (let i = 0; i < 80; i += 1) {
+        // Each file overwrites whatever buffer it is given: a buffer used again too early shows as a damaged file.
+        const data = randomFillSync(archive.fileBuffers.take(64 * 1024 + ((i * 7919) % (192 * 1024))));
+        taken.add(data.buffer);
+        expected.set(`f/${i}.bin`, Buffer.from(data));
+        await archive.addFile(`f/${i}.bin`, data, { mediaType: 'application/octet-stream', compress: false });
+      }
+    });
+    t.ok(parts.length > 1, `${kind}: several parts`);
+    t.ok(taken.size < 40, `${kind}: 80 files went through ${taken.size} buffers`);
+    const out = path.join(dir, `${kind}-out`);
+    for (const part of parts) {
+      const file = path.join(dir, `${kind}-${part.fileName}`);
+      writeFileSync(file, await buffer(store.get(part.key)));
+      execFileSync('unzip', ['-qo', file, '-d', out], { env: UNZIP_ENV });
+    }
+    t.equal(readdirSync(path.join(out, 'f')).length, expected.size, `${kind}: every file is in the archive`);
+    t.ok([...expected].every(([name, bytes]) => readFileSync(path.join(out, name)).equals(bytes)), `${kind}: every file is whole`);
+  }
+});

@@ -20,9 +20,10 @@ export interface BlobStore {
   /**
    * The whole blob in one buffer if it holds at most `maxBytes`; undefined when it is larger, absent
    * or unreadable, for the caller to stream it with `get` instead (which tells those cases apart).
-   * Small files go into an archive this way, without a stream per file.
+   * Small files go into an archive this way, without a stream per file. A store that reads into
+   * memory of its own takes it from `allocate` (the archive's reused file buffers).
    */
-  readWhole(key: string, maxBytes: number): Promise<Buffer | undefined>;
+  readWhole(key: string, maxBytes: number, allocate?: (size: number) => Buffer): Promise<Buffer | undefined>;
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
   deletePrefix(prefix: string): Promise<void>;
@@ -37,6 +38,11 @@ export interface BlobWriter {
   stream: NodeJS.WritableStream;
   commit(): Promise<void>;
   abort(): Promise<void>;
+  /**
+   * Bytes written to `stream` that the store no longer holds (written out, or copied): a buffer whose
+   * bytes all lie before this may be used again. Absent: the store cannot tell.
+   */
+  consumed?(): number;
 }
 
 const SAFE_KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
@@ -147,6 +153,8 @@ export class LocalBlobStore implements BlobStore {
     closed.catch(() => undefined);
     return {
       stream,
+      // Counted once each write has landed in the file.
+      consumed: () => stream.bytesWritten,
       commit: async () => {
         if (!stream.writableFinished) await new Promise<void>((resolve) => stream.end(resolve));
         await closed;
@@ -171,7 +179,7 @@ export class LocalBlobStore implements BlobStore {
    * session 4). The event loop waits for one read at a time, under a millisecond from the page
    * cache; callers keep `maxBytes` small.
    */
-  async readWhole(key: string, maxBytes: number): Promise<Buffer | undefined> {
+  async readWhole(key: string, maxBytes: number, allocate = Buffer.allocUnsafe): Promise<Buffer | undefined> {
     let fd: number;
     try {
       fd = openSync(this.file(key), 'r');
@@ -181,7 +189,7 @@ export class LocalBlobStore implements BlobStore {
     try {
       const { size } = fstatSync(fd);
       if (size > maxBytes) return undefined;
-      const data = Buffer.allocUnsafe(size);
+      const data = allocate(size);
       let filled = 0;
       while (filled < size) {
         const bytesRead = readSync(fd, data, filled, size - filled, filled);

@@ -201,6 +201,11 @@ class Encryptor extends Transform {
     }
   }
 
+  /** Plaintext bytes sealed (ciphertext is new memory): the rest are held until their segment is full. */
+  get consumed(): number {
+    return this.plaintextSize - this.pending.length;
+  }
+
   override _flush(done: TransformCallback): void {
     for (const piece of seal(this.sealing, this.nonces.next(), this.pending.takePieces(this.pending.length), this.index, true)) {
       this.push(piece);
@@ -282,6 +287,7 @@ export class EncryptedBlobStore implements BlobStore {
     piped.catch(() => undefined);
     const writer: BlobWriter = {
       stream: encryptor,
+      consumed: () => encryptor.consumed,
       commit: async () => {
         if (!encryptor.writableEnded) encryptor.end();
         await piped;

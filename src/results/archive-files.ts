@@ -113,7 +113,7 @@ async function copySectionFiles(
       if (dataset.files === 0) continue;
       for await (const record of readDataset(results, section.spools, dataset.description.name)) {
         if (!record.file) continue;
-        const source = openFile(record.file.workFile ? results : featureBlobs, record.file);
+        const source = openFile(record.file.workFile ? results : featureBlobs, record.file, archive.fileBuffers.take);
         // Awaited in turn below; until then a failure must not count as unhandled.
         source.catch(() => undefined);
         ahead.push({ path: numbering.pathFor(record.dataset, record.file.name), file: record.file, source });
@@ -135,8 +135,8 @@ function release(source: FileSource): void {
 }
 
 /** A file read whole if it is small, else opened as a stream (see openBlob). */
-async function openFile(store: BlobStore, file: FileRef): Promise<FileSource> {
-  const whole = file.size <= WHOLE_FILE_BYTES ? await store.readWhole(file.blobKey, WHOLE_FILE_BYTES) : undefined;
+async function openFile(store: BlobStore, file: FileRef, allocate: (size: number) => Buffer): Promise<FileSource> {
+  const whole = file.size <= WHOLE_FILE_BYTES ? await store.readWhole(file.blobKey, WHOLE_FILE_BYTES, allocate) : undefined;
   return whole ?? openBlob(store, file.blobKey);
 }
 

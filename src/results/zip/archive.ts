@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../../blobs/blob-store.js';
 import { Utf8Chunks } from '../utf8-chunks.js';
+import { FileBuffers } from './file-buffers.js';
 import {
   entryOverhead,
   YAZL_ENTRIES_SET_ASIDE,
@@ -65,6 +66,8 @@ interface OpenPart {
  */
 export class ZipArchive {
   readonly entries: ArchiveEntry[] = [];
+  /** Where files read whole for `addFile` take their memory: used again once the store has written them. */
+  readonly fileBuffers = new FileBuffers();
   readonly split: boolean;
   private readonly open: OpenPart[] = [];
   private readonly done: WrittenPart[] = [];
@@ -107,9 +110,18 @@ export class ZipArchive {
    * other source.
    */
   async addFile(path: string, data: Buffer, options: EntryOptions): Promise<ArchiveEntry> {
-    if (options.compress || !YAZL_ENTRIES_SET_ASIDE) return this.add(path, Readable.from([data]), options);
+    if (options.compress || !YAZL_ENTRIES_SET_ASIDE) {
+      // Deflated on the thread pool, for as long as zlib takes: a copy, so the file's buffer can go back at once.
+      const bytes = this.fileBuffers.owns(data) ? Buffer.from(data) : data;
+      this.fileBuffers.releaseWhen(data, () => true);
+      return this.add(path, Readable.from([bytes]), options);
+    }
     const part = await this.partFor(path, data.length);
-    return this.added(part, await part.zip.addStored(path, data, options.mediaType));
+    const entry = this.added(part, await part.zip.addStored(path, data, options.mediaType));
+    const end = part.zip.bytesOut;
+    const consumed = part.writer.consumed?.bind(part.writer);
+    if (consumed) this.fileBuffers.releaseWhen(data, () => consumed() >= end);
+    return entry;
   }
 
   /** Adds an entry deflated ahead of time (only when DEFLATED_ENTRIES); `open` streams its deflated bytes. */

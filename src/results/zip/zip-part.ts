@@ -235,6 +235,11 @@ export class ZipPart {
     return this.output.size + this.lastEntry + this.centralDirectory + ARCHIVE_OVERHEAD;
   }
 
+  /** Bytes yazl has put out so far: the zip's offset after the entry last written (only with YAZL_ENTRIES_SET_ASIDE). */
+  get bytesOut(): number {
+    return this.internals!.outputStreamCursor as number;
+  }
+
   /**
    * Streams `source` into the zip as `path` and resolves once yazl has consumed all of it.
    * A source error rejects (the entry is half written, so the whole archive must be abandoned).
