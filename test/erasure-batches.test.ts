@@ -1,5 +1,5 @@
 import { buffer } from 'node:stream/consumers';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import pino from 'pino';
 import type { AdapterContext, ErasureOutcome } from '../src/features/adapter.js';
 import { runAssembly } from '../src/tasks/assembly-task.js';
@@ -55,6 +55,26 @@ async function waitingErasure(): Promise<number> {
     if (Date.now() > deadline) throw new Error('the erasure never waited for the held row');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * The subject's deletion request and the im adapter's erasure for it, planned and then stopped at its
+ * first batch of messages (every one of the subject's held): what a worker stopped there leaves.
+ */
+async function plannedAndStopped(t: Test, accountId: string) {
+  const resolved = await sys.ctx.resolveAdapter('acme', 'im');
+  if (resolved.kind !== 'built_in') throw new Error('im has its built-in adapter');
+  const request = await createRequest(sys, { type: 'deletion', subject: { accountId } });
+  const ctx: AdapterContext = { sql, blobs: sys.ctx.featureBlobs, log, requestId: request.id, eraseBatchRows: BATCH };
+  const erase = () => resolved.adapter.erase({ tenantId: 'acme', accountId }, ctx);
+  await sql.begin(async (tx) => {
+    await tx`select id from im.messages where sender_account_id = ${accountId} for update`;
+    const running = erase();
+    running.catch(() => undefined);
+    await sql`select pg_cancel_backend(${await waitingErasure()})`;
+    await t.rejects(running, 'stopped before any message was erased');
+  });
+  return { request, erase };
 }
 
 t.test('an erasure stopped mid-way, between batches', async (t) => {
@@ -185,18 +205,7 @@ t.test('a run planned a row per message (before messages were planned by convers
   await addMessages(own!.id, 'fay-x', 20);
   await addMessages(both!.id, 'fay-x', 15);
   await addMessages(both!.id, 'alice', 3);
-  const resolved = await sys.ctx.resolveAdapter('acme', 'im');
-  if (resolved.kind !== 'built_in') throw new Error('im has its built-in adapter');
-  const fay = await createRequest(sys, { type: 'deletion', subject: { accountId: 'fay-x' } });
-  const ctx: AdapterContext = { sql, blobs: sys.ctx.featureBlobs, log, requestId: fay.id, eraseBatchRows: BATCH };
-  // Planned, then stopped at its first batch of messages (every one of fay's held).
-  await sql.begin(async (tx) => {
-    await tx`select id from im.messages where sender_account_id = 'fay-x' for update`;
-    const running = resolved.adapter.erase({ tenantId: 'acme', accountId: 'fay-x' }, ctx);
-    running.catch(() => undefined);
-    await sql`select pg_cancel_backend(${await waitingErasure()})`;
-    await t.rejects(running, 'stopped before any message was erased');
-  });
+  const { request: fay, erase } = await plannedAndStopped(t, 'fay-x');
   // Rewritten as the older version planned it.
   const [run] = await sql`update erasures.runs set by_group = '{}' where request_id = ${fay.id} and feature = 'im' returning id`;
   await sql`delete from erasures.planned_rows where run = ${run!.id} and dataset = 'messages'`;
@@ -205,7 +214,7 @@ t.test('a run planned a row per message (before messages were planned by convers
     select ${run!.id}, 'messages', row_number() over (order by ctid), id, conversation_id = ${both!.id} from im.messages
     where conversation_id = ${own!.id} or (conversation_id = ${both!.id} and sender_account_id = 'fay-x')`;
 
-  const erased = await resolved.adapter.erase({ tenantId: 'acme', accountId: 'fay-x' }, ctx);
+  const erased = await erase();
   const messages = erased.find((o) => o.dataset === 'messages')!;
   t.same([messages.deleted, messages.anonymized], [20, 15], 'her own chat deleted, her messages to alice cleared of her');
   const left = await sql`select sender_account_id as sender, count(*)::int as n from im.messages where conversation_id in ${sql([own!.id, both!.id])} group by 1 order by 1`;
@@ -217,21 +226,11 @@ t.test('a batch whose run has no count of its dataset erases nothing', async (t)
   const [chat] = await sql`insert into im.conversations (tenant_id, kind, title) values ('acme', 'group', 'Only hal') returning id`;
   await sql`insert into im.members (tenant_id, conversation_id, account_id) values ('acme', ${chat!.id}, 'hal-x')`;
   await addMessages(chat!.id, 'hal-x', 10);
-  const resolved = await sys.ctx.resolveAdapter('acme', 'im');
-  if (resolved.kind !== 'built_in') throw new Error('im has its built-in adapter');
-  const hal = await createRequest(sys, { type: 'deletion', subject: { accountId: 'hal-x' } });
-  const ctx: AdapterContext = { sql, blobs: sys.ctx.featureBlobs, log, requestId: hal.id, eraseBatchRows: BATCH };
-  await sql.begin(async (tx) => {
-    await tx`select id from im.messages where sender_account_id = 'hal-x' for update`;
-    const running = resolved.adapter.erase({ tenantId: 'acme', accountId: 'hal-x' }, ctx);
-    running.catch(() => undefined);
-    await sql`select pg_cancel_backend(${await waitingErasure()})`;
-    await t.rejects(running, 'stopped before any message was erased');
-  });
+  const { request: hal, erase } = await plannedAndStopped(t, 'hal-x');
   await sql`
     update erasures.runs set outcome = (select jsonb_agg(o) from jsonb_array_elements(outcome) as e(o) where o->>'dataset' <> 'messages')
     where request_id = ${hal.id}`;
-  await t.rejects(resolved.adapter.erase({ tenantId: 'acme', accountId: 'hal-x' }, ctx), /has no messages/, 'the batch refuses');
+  await t.rejects(erase(), /has no messages/, 'the batch refuses');
   const [left] = await sql`select count(*)::int as n from im.messages where sender_account_id = 'hal-x'`;
   t.equal(left!.n, 10, 'and its rows stay');
   await sql`delete from erasures.planned_rows where run in (select id from erasures.runs where request_id = ${hal.id})`;
