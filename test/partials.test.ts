@@ -181,6 +181,14 @@ t.test('a malformed spool line is a read error that names the line, not its cont
   await t.rejects(all(readDataset(store, read, 'messages')), { message: 'partial p.datasets/1.ndjson line 2 is not JSON' }, 'inline: the same error');
 });
 
+t.test('an index larger than one read (1 MiB) is streamed and reads the same', async (t) => {
+  const store = new LocalBlobStore(t.testdir());
+  await writePartial(store, 'p', records, [messages, files], { inlineBytes: 0 });
+  const index = (await readSpoolIndex(store, 'p'))!;
+  await store.put('p.datasets/index.json', JSON.stringify(index) + ' '.repeat(1024 * 1024));
+  t.same(await readSpoolIndex(store, 'p'), index);
+});
+
 t.test('Utf8Chunks encodes pieces into chunks of at most its size, never splitting a character', (t) => {
   const chunks = new Utf8Chunks(16);
   const full: Buffer[] = [];

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { BlobStore, BlobWriter } from '../../blobs/blob-store.js';
@@ -196,9 +197,7 @@ async function readIndexBytes(store: BlobStore, key: string): Promise<Buffer | u
   const whole = await store.readWhole(key, WHOLE_INDEX_BYTES);
   if (whole) return whole;
   if ((await store.size(key)) === undefined) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of store.get(key) as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
+  return buffer(store.get(key));
 }
 
 // ---------------------------------------------------------------------------------------------
