@@ -15,8 +15,13 @@ export interface BlobStore {
   put(key: string, body: Readable | Buffer | string): Promise<{ size: number }>;
   /** A write stream whose content becomes visible under `key` only once `commit()` resolves. */
   writer(key: string): Promise<BlobWriter>;
-  /** The blob's bytes, or only those from `range.start` to `range.end` (inclusive, as in HTTP). */
-  get(key: string, range?: ByteRange): Readable;
+  /**
+   * The blob's bytes, or only those from `range.start` to `range.end` (inclusive, as in HTTP).
+   * `chunkBytes` is a hint: a store that reads in chunks of its choosing (the local one) reads chunks
+   * of that size, so a reader of fixed-size records (encrypted segments) need not join records that
+   * span two chunks.
+   */
+  get(key: string, range?: ByteRange, chunkBytes?: number): Readable;
   /**
    * The whole blob in one buffer if it holds at most `maxBytes`; undefined when it is larger, absent
    * or unreadable, for the caller to stream it with `get` instead (which tells those cases apart).
@@ -169,8 +174,8 @@ export class LocalBlobStore implements BlobStore {
     };
   }
 
-  get(key: string, range?: ByteRange): Readable {
-    return createReadStream(this.file(key), range && { start: range.start, end: range.end });
+  get(key: string, range?: ByteRange, chunkBytes?: number): Readable {
+    return createReadStream(this.file(key), { ...(range && { start: range.start, end: range.end }), ...(chunkBytes && { highWaterMark: chunkBytes }) });
   }
 
   /**

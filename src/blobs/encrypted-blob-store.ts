@@ -357,15 +357,16 @@ export class EncryptedBlobStore implements BlobStore {
     const want = range ?? { start: 0, end: layout.size - 1 };
     const first = Math.floor(want.start / SEGMENT_SIZE);
     const last = range ? Math.floor(range.end / SEGMENT_SIZE) : layout.segments - 1;
-    // From the first segment the header is read with the segments, in one read of the store (a small
-    // blob read whole, as the partials are, costs one open instead of two).
-    const withHeader = first === 0;
+    // A blob of one read is read whole, header and all (a small blob, as the partials' indexes are,
+    // costs one open instead of two). A larger one is read a segment per chunk after its header: a
+    // segment that spans two chunks would be copied into one before it is opened.
+    const withHeader = first === 0 && stored <= SEALED_SEGMENT_SIZE;
     let sealing = withHeader ? undefined : this.sealingOf(await readAll(this.inner.get(key, { start: 0, end: HEADER_SIZE - 1 })));
     const from = withHeader ? 0 : HEADER_SIZE + first * SEALED_SEGMENT_SIZE;
     const to = Math.min(HEADER_SIZE + (last + 1) * SEALED_SEGMENT_SIZE, stored) - 1;
     const pending = new Chunks();
     let index = first;
-    for await (const chunk of this.inner.get(key, { start: from, end: to })) {
+    for await (const chunk of this.inner.get(key, { start: from, end: to }, SEALED_SEGMENT_SIZE)) {
       pending.add(chunk as Buffer);
       if (!sealing) {
         if (pending.length < HEADER_SIZE) continue;

@@ -60,6 +60,16 @@ function workerUrl(): URL {
   return new URL(`./text-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 }
 
+/**
+ * A spool chunk as a message takes it: moved to the worker when the chunk is all of its memory (a
+ * read's or a decryption's own, which nothing else holds once read), else a copy (a view into shared
+ * memory, which a transfer would take from its other users).
+ */
+function movable(chunk: Buffer): Uint8Array {
+  const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+  return whole ? chunk : new Uint8Array(chunk);
+}
+
 export class TextPreparation {
   private worker: Worker | undefined;
   private nextId = 1;
@@ -145,8 +155,8 @@ export class TextPreparation {
       for await (const chunk of spoolBytes(this.store, spool)) {
         while (!state.failure && (state.sent - state.acked >= WINDOW || state.outputs.some((o) => o.draining))) await wait();
         if (state.failure) throw state.failure;
-        const copy = new Uint8Array(chunk);
-        worker.postMessage({ type: 'chunk', id, chunk: copy } satisfies ToTextWorker, [copy.buffer]);
+        const sent = movable(chunk);
+        worker.postMessage({ type: 'chunk', id, chunk: sent } satisfies ToTextWorker, [sent.buffer as ArrayBuffer]);
         state.sent += 1;
       }
       worker.postMessage({ type: 'end', id } satisfies ToTextWorker);
