@@ -15,13 +15,8 @@ export interface BlobStore {
   put(key: string, body: Readable | Buffer | string): Promise<{ size: number }>;
   /** A write stream whose content becomes visible under `key` only once `commit()` resolves. */
   writer(key: string): Promise<BlobWriter>;
-  /**
-   * The blob's bytes, or only those from `range.start` to `range.end` (inclusive, as in HTTP).
-   * `chunkBytes` is a hint: a store that reads in chunks of its choosing (the local one) reads chunks
-   * of that size, so a reader of fixed-size records (encrypted segments) need not join records that
-   * span two chunks.
-   */
-  get(key: string, range?: ByteRange, chunkBytes?: number): Readable;
+  /** The blob's bytes, or only those from `range.start` to `range.end` (inclusive, as in HTTP). */
+  get(key: string, range?: ByteRange): Readable;
   /**
    * The whole blob in one buffer if it holds at most `maxBytes`; undefined when it is larger, absent
    * or unreadable, for the caller to stream it with `get` instead (which tells those cases apart).
@@ -29,6 +24,11 @@ export interface BlobStore {
    * memory of its own takes it from `allocate` (the archive's reused file buffers).
    */
   readWhole(key: string, maxBytes: number, allocate?: (size: number) => Buffer): Promise<Buffer | undefined>;
+  /**
+   * Optional: the blob opened for reads at given positions. A reader of fixed-size records (encrypted
+   * segments) reads them into buffers it uses again, where a stream allocates a buffer per chunk.
+   */
+  reader?(key: string): Promise<BlobReader>;
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
   deletePrefix(prefix: string): Promise<void>;
@@ -37,6 +37,12 @@ export interface BlobStore {
 export interface ByteRange {
   start: number;
   end: number;
+}
+
+export interface BlobReader {
+  /** Reads up to `length` bytes at `position` into the start of `into`: how many it read, fewer only at the end. */
+  read(into: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 export interface BlobWriter {
@@ -174,8 +180,8 @@ export class LocalBlobStore implements BlobStore {
     };
   }
 
-  get(key: string, range?: ByteRange, chunkBytes?: number): Readable {
-    return createReadStream(this.file(key), { ...(range && { start: range.start, end: range.end }), ...(chunkBytes && { highWaterMark: chunkBytes }) });
+  get(key: string, range?: ByteRange): Readable {
+    return createReadStream(this.file(key), range && { start: range.start, end: range.end });
   }
 
   /**
@@ -207,6 +213,22 @@ export class LocalBlobStore implements BlobStore {
     } finally {
       closeSync(fd);
     }
+  }
+
+  async reader(key: string): Promise<BlobReader> {
+    const handle = await open(this.file(key), 'r');
+    return {
+      read: async (into, length, position) => {
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await handle.read(into, filled, length - filled, position + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return filled;
+      },
+      close: () => handle.close(),
+    };
   }
 
   async size(key: string): Promise<number | undefined> {

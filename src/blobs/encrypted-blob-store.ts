@@ -357,29 +357,77 @@ export class EncryptedBlobStore implements BlobStore {
     const want = range ?? { start: 0, end: layout.size - 1 };
     const first = Math.floor(want.start / SEGMENT_SIZE);
     const last = range ? Math.floor(range.end / SEGMENT_SIZE) : layout.segments - 1;
-    // A blob of one read is read whole, header and all (a small blob, as the partials' indexes are,
-    // costs one open instead of two). A larger one is read a segment per chunk after its header: a
-    // segment that spans two chunks would be copied into one before it is opened.
-    const withHeader = first === 0 && stored <= SEALED_SEGMENT_SIZE;
-    let sealing = withHeader ? undefined : this.sealingOf(await readAll(this.inner.get(key, { start: 0, end: HEADER_SIZE - 1 })));
+    const read = this.inner.reader ? this.readSealed(key, layout, first, last) : this.streamSealed(key, stored, layout, first, last);
+    let sealing: Sealing | undefined;
+    let index = first;
+    for await (const sealed of read) {
+      if (!sealing) {
+        sealing = this.sealingOf(sealed);
+        continue;
+      }
+      const plain = unseal(sealing, sealed, index, index === layout.segments - 1);
+      const offset = index * SEGMENT_SIZE;
+      const part = plain.subarray(Math.max(want.start - offset, 0), Math.min(want.end - offset + 1, plain.length));
+      if (part.length > 0) yield part;
+      index += 1;
+    }
+    if (index <= last) throw new BlobIntegrityError('the blob ended early');
+  }
+
+  /**
+   * The header, then the sealed segments `first` to `last`, read into two buffers in turn: one is
+   * opened while the next segment is read into the other, and nothing is allocated per segment.
+   * Each segment yielded must be opened before the next is asked for. Stops short if the blob does.
+   */
+  private async *readSealed(key: string, layout: Layout, first: number, last: number): AsyncGenerator<Buffer> {
+    const reader = await this.inner.reader!(key);
+    const buffers = [Buffer.allocUnsafe(SEALED_SEGMENT_SIZE), Buffer.allocUnsafe(SEALED_SEGMENT_SIZE)];
+    const readSegment = async (index: number) => {
+      const into = buffers[index % 2]!;
+      return into.subarray(0, await reader.read(into, layout.sealedSize(index), HEADER_SIZE + index * SEALED_SEGMENT_SIZE));
+    };
+    let next: Promise<Buffer> | undefined;
+    try {
+      const header = Buffer.allocUnsafe(HEADER_SIZE);
+      if ((await reader.read(header, HEADER_SIZE, 0)) < HEADER_SIZE) return;
+      yield header;
+      let reading = readSegment(first);
+      next = reading;
+      for (let index = first; index <= last; index++) {
+        const sealed = await reading;
+        next = undefined;
+        if (index < last) next = reading = readSegment(index + 1);
+        if (sealed.length < layout.sealedSize(index)) return;
+        yield sealed;
+      }
+    } finally {
+      // A read still on its way lands before the file closes.
+      await next?.catch(() => undefined);
+      await reader.close();
+    }
+  }
+
+  /** The same from the stored stream (a store without `reader`), taking segments off its chunks. */
+  private async *streamSealed(key: string, stored: number, layout: Layout, first: number, last: number): AsyncGenerator<Buffer> {
+    // From the first segment the header is read with the segments, in one read of the store.
+    const withHeader = first === 0;
+    if (!withHeader) yield await readAll(this.inner.get(key, { start: 0, end: HEADER_SIZE - 1 }));
     const from = withHeader ? 0 : HEADER_SIZE + first * SEALED_SEGMENT_SIZE;
     const to = Math.min(HEADER_SIZE + (last + 1) * SEALED_SEGMENT_SIZE, stored) - 1;
     const pending = new Chunks();
+    let header = withHeader;
     let index = first;
-    for await (const chunk of this.inner.get(key, { start: from, end: to }, SEALED_SEGMENT_SIZE)) {
+    for await (const chunk of this.inner.get(key, { start: from, end: to })) {
       pending.add(chunk as Buffer);
-      if (!sealing) {
+      if (header) {
         if (pending.length < HEADER_SIZE) continue;
-        sealing = this.sealingOf(pending.take(HEADER_SIZE));
+        header = false;
+        yield pending.take(HEADER_SIZE);
       }
       while (index <= last && pending.length >= layout.sealedSize(index)) {
-        const plain = unseal(sealing, pending.take(layout.sealedSize(index)), index, index === layout.segments - 1);
-        const offset = index * SEGMENT_SIZE;
-        const part = plain.subarray(Math.max(want.start - offset, 0), Math.min(want.end - offset + 1, plain.length));
-        if (part.length > 0) yield part;
+        yield pending.take(layout.sealedSize(index));
         index += 1;
       }
     }
-    if (index <= last) throw new BlobIntegrityError('the blob ended early');
   }
 }
