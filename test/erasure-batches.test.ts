@@ -233,6 +233,9 @@ t.test('a batch whose run has no count of its dataset erases nothing', async (t)
   await t.rejects(erase(), /has no messages/, 'the batch refuses');
   const [left] = await sql`select count(*)::int as n from im.messages where sender_account_id = 'hal-x'`;
   t.equal(left!.n, 10, 'and its rows stay');
+  // The batches' reserved connection goes back to the pool with the refused batch rolled back, not left open.
+  const [open] = await sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`;
+  t.equal(open!.n, 0, 'no transaction is left open');
   await sql`delete from erasures.planned_rows where run in (select id from erasures.runs where request_id = ${hal.id})`;
   await sql`delete from erasures.runs where request_id = ${hal.id}`;
 });

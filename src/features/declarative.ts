@@ -799,7 +799,7 @@ interface Retained {
 }
 
 /** $1 tenant, $2 account, $3 dataset, $4 run. */
-function runParams(tx: Tx, subject: Subject, d: DatasetSql, run: number, ...more: string[]) {
+function runParams(tx: Sql | Tx, subject: Subject, d: DatasetSql, run: number, ...more: string[]) {
   return texts(tx, [subject.tenantId, subject.accountId, d.name, String(run), ...more]);
 }
 
@@ -930,19 +930,46 @@ interface RunOf {
   byGroup: boolean;
 }
 
-/** The dataset's planned rows or groups, a batch per transaction, each committed with the counts it adds to the run. */
+/** A batch's statement, and what its one row says: rows taken, whether they were counted, whether the dataset is done. */
+interface BatchStatement {
+  text: string;
+  values: Params;
+  read(row: postgres.Row | undefined): { taken: number; counted: number; ended: boolean; last: number };
+}
+
+/**
+ * The dataset's planned rows or groups, a batch per transaction, each committed with the counts it adds
+ * to the run. The batches have a connection of their own, so that none waits for the pool behind other
+ * requests' queries, and a batch costs one round trip: its begin and statement go with the commit of the
+ * one before, sent once that one's result is checked (so its rows are locked no longer than before).
+ */
 async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject, ctx: AdapterContext, of: RunOf): Promise<void> {
   if (of.byGroup && !d.erase?.group) throw new Error(`${spec.feature}.${d.name}: planned by a group its description no longer has`);
-  let after = FIRST_AT;
-  for (;;) {
-    const batch = await ctx.sql.begin(async (tx) => {
-      const done = of.byGroup ? await eraseGroupBatch(tx, spec, d, subject, of) : await eraseBatch(tx, spec, d, subject, of, after);
+  const connection = await ctx.sql.reserve();
+  try {
+    let after = FIRST_AT;
+    let open = false;
+    for (;;) {
+      const batch = of.byGroup ? groupBatch(connection, spec, d, subject, of) : rowBatch(connection, spec, d, subject, of, after);
+      const [, , rows] = await Promise.all([
+        open ? connection`commit` : undefined,
+        connection`begin`,
+        connection.unsafe(batch.text, batch.values, { prepare: true }),
+      ]);
+      open = true;
+      const done = batch.read(rows[0]);
       // Rolled back: rows erased must be counted in the run, or the receipt would not account for them.
       if (done.taken > 0 && done.counted !== 1) throw new Error(`the erasure run of ${spec.feature} has no ${d.name}`);
-      return done;
-    });
-    if (batch.ended) return;
-    after = batch.last;
+      if (done.ended) break;
+      after = done.last;
+    }
+    await connection`commit`;
+  } catch (err) {
+    // Whichever batch was open (a commit that failed has ended its own; the next one's begin may have run).
+    await connection`rollback`.catch(() => undefined);
+    throw err;
+  } finally {
+    connection.release();
   }
 }
 
@@ -950,10 +977,9 @@ async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject,
  * Takes the next planned rows of the dataset (by place, after `after`) off the plan and erases them:
  * those nobody else has are deleted, their blob keys queued; from the shared ones each `anonymize`
  * column holding the subject becomes null, and the others are kept as they are. Only the batch's own
- * rows are locked, and only until it commits. The same statement adds the counts to the run: a batch
- * is one round trip between its transaction's begin and commit.
+ * rows are locked, and only until it commits. The same statement adds the counts to the run.
  */
-async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf, after: number) {
+function rowBatch(sql: Sql, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf, after: number): BatchStatement {
   // A range of the plan's key, bounded by its batchRows-th place: one index range scan, no join to plan badly.
   const planned = 'erasures.planned_rows where run = $4::bigint and dataset = $3 and at > $5::bigint';
   const taken =
@@ -964,27 +990,25 @@ async function eraseBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subj
     anonymized: '(select count(*) from cleared)',
     kept: '((select count(*) filter (where shared) from taken) - (select count(*) from cleared))',
   });
-  const [row] = await tx.unsafe(
-    `with ${taken}, ${writeCtes(spec, d, byId)}, ${counting} select count(*)::int as taken, count(*) filter (where shared)::int as shared, ` +
-      `max(at) as last, (select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized, ` +
+  return {
+    text:
+      `with ${taken}, ${writeCtes(spec, d, byId)}, ${counting} select count(*)::int as taken, max(at) as last, ` +
       `(select count(*)::int from counted) as counted from taken`,
-    runParams(tx, subject, d, of.run, String(after)),
-  );
-  const rows = Number(row?.taken ?? 0);
-  const shared = Number(row?.shared ?? 0);
-  const anonymized = Number(row?.anonymized ?? 0);
-  const last = Number(row?.last ?? FIRST_AT);
-  const counted = Number(row?.counted ?? 0);
-  return { taken: rows, ended: rows === 0, last, counted, deleted: Number(row?.deleted ?? 0), anonymized, kept: shared - anonymized };
+    values: runParams(sql, subject, d, of.run, String(after)),
+    read: (row) => {
+      const taken = Number(row?.taken ?? 0);
+      return { taken, counted: Number(row?.counted ?? 0), ended: taken === 0, last: Number(row?.last ?? FIRST_AT) };
+    },
+  };
 }
 
 /**
  * A dataset erased by group: takes up to batchRows rows the next planned groups still have to erase
  * (`where`, and in a shared group only rows an `anonymize` column of which holds the subject) and
- * deletes or clears them as eraseBatch does. A row written is no longer taken, so each batch finds the
+ * deletes or clears them as rowBatch does. A row written is no longer taken, so each batch finds the
  * rest; one that finds fewer than batchRows has erased these groups to the end and takes them off the plan.
  */
-async function eraseGroupBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf) {
+function groupBatch(sql: Sql, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf): BatchStatement {
   const n = of.batchRows;
   const plannedGroups =
     `planned_group as (select at as group_at, id as group_id, shared as group_shared from erasures.planned_rows ` +
@@ -1005,20 +1029,20 @@ async function eraseGroupBatch(tx: Tx, spec: FeatureSql, d: DatasetSql, subject:
     anonymized: '(select count(*) from cleared)',
     kept: '0',
   });
-  const [row] = await tx.unsafe(
-    bindSubject(
+  return {
+    text: bindSubject(
       `with ${plannedGroups}, ${taken}, ${writeCtes(spec, d, byPlace)}, ${finished}, ${counting} select (select count(*)::int from taken) as taken, ` +
         `(select count(*)::int from planned_group) as groups, (select count(*)::int from finished) as finished, ` +
-        `(select count(*)::int from gone) as deleted, (select count(*)::int from cleared) as anonymized, (select count(*)::int from counted) as counted`,
+        `(select count(*)::int from counted) as counted`,
     ),
-    runParams(tx, subject, d, of.run),
-  );
-  const rows = Number(row?.taken ?? 0);
-  // Every group left was in this batch, and is done: so is the plan of the dataset.
-  const groups = Number(row?.groups ?? 0);
-  const ended = groups < n && Number(row?.finished ?? 0) === groups;
-  const counted = Number(row?.counted ?? 0);
-  return { taken: rows, ended, last: FIRST_AT, counted, deleted: Number(row?.deleted ?? 0), anonymized: Number(row?.anonymized ?? 0), kept: 0 };
+    values: runParams(sql, subject, d, of.run),
+    read: (row) => {
+      // Every group left was in this batch, and is done: so is the plan of the dataset.
+      const groups = Number(row?.groups ?? 0);
+      const ended = groups < n && Number(row?.finished ?? 0) === groups;
+      return { taken: Number(row?.taken ?? 0), counted: Number(row?.counted ?? 0), ended, last: FIRST_AT };
+    },
+  };
 }
 
 /** The rows of `taken` (id, shared) that are shared, or not. */
