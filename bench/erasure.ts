@@ -1,4 +1,4 @@
-import postgres from 'postgres';
+import { openSql, type Sql } from '../src/db/client.js';
 import { percentile, request, startSystem, type System } from './system.js';
 import { addMessages } from './seed-im.js';
 
@@ -78,7 +78,7 @@ async function underLoad<T>(system: System, work: () => Promise<T>): Promise<{ r
 }
 
 /** The subject alone in a conversation with N messages, then vacuumed so that each run starts alike. */
-async function seed(sql: postgres.Sql): Promise<number> {
+async function seed(sql: Sql): Promise<number> {
   const started = performance.now();
   const [conversation] = await sql<{ id: string }[]>`
     insert into im.conversations (tenant_id, kind, title) values (${TENANT}, 'group', 'Erasure bench') returning id`;
@@ -91,7 +91,7 @@ async function seed(sql: postgres.Sql): Promise<number> {
 }
 
 /** The baseline: the subject's messages deleted BATCH at a time, each statement its own transaction. */
-async function bareDelete(sql: postgres.Sql): Promise<{ ms: number; rows: number }> {
+async function bareDelete(sql: Sql): Promise<{ ms: number; rows: number }> {
   const started = performance.now();
   let rows = 0;
   for (;;) {
@@ -105,7 +105,7 @@ async function bareDelete(sql: postgres.Sql): Promise<{ ms: number; rows: number
 }
 
 /** The im task of the deletion: its start → finish, from the request's task row. */
-async function imTaskMs(sql: postgres.Sql, requestId: string): Promise<number> {
+async function imTaskMs(sql: Sql, requestId: string): Promise<number> {
   const [task] = await sql<{ ms: number }[]>`
     select extract(epoch from finished_at - started_at) * 1000 as ms from tasks where request_id = ${requestId} and feature = 'im'`;
   return Number(task?.ms);
@@ -116,7 +116,7 @@ const p99 = (times: number[]) => `${percentile(times, 99).toFixed(0)} ms (median
 
 async function main(): Promise<void> {
   const system = await startSystem({ RATE_LIMIT_PER_MINUTE: '1000000' });
-  const sql = postgres(system.urls.databaseUrl, { max: 2, onnotice: () => {} });
+  const sql = openSql(system.urls.databaseUrl, { max: 2, onnotice: () => {} });
   try {
     // Warm-up: pools, the JIT, the worker's start-up purge.
     for (let i = 0; i < 3; i++) await submitAndWait(system, 'access', 'alice');
