@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
-import postgres from 'postgres';
+import { openSql, type Sql } from '../src/db/client.js';
 import { freePort } from '../src/embedded/ports.js';
 import { request, startApi, stopChild, upWhen } from './system.js';
 
@@ -40,7 +40,7 @@ interface Figures {
 }
 
 let subjects = 0;
-let db: postgres.Sql | undefined;
+let db: Sql | undefined;
 
 /**
  * Each run starts from a clean slate: the rows a POST run wrote are vacuumed and counted (so the next
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   // Calls are counted against the limit as always; the limit is set above what the run makes.
   const profile: Record<string, string> = process.env.API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.API_NODE_OPTIONS } : {};
   const system = await startApi({ RATE_LIMIT_PER_MINUTE: '100000000', ...profile });
-  db = postgres(system.urls.databaseUrl, { max: 1, onnotice: () => {} });
+  db = openSql(system.urls.databaseUrl, { max: 1, onnotice: () => {} });
   const barePort = await freePort();
   const seed = await request(system, 'POST', '/v1/requests', { type: 'access', subject: { accountId: 'bench-seed' }, verification: VERIFICATION });
   const features = ((await (await fetch(`${system.base}/v1/requests/${seed.json.id}`, { headers: { authorization: `Bearer ${system.key}` } })).json()) as { features: string[] }).features;

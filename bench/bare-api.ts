@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import postgres from 'postgres';
+import { openSql } from '../src/db/client.js';
 import { OPEN_STATUSES } from '../src/requests/lifecycle.js';
 
 /**
@@ -10,7 +10,7 @@ import { OPEN_STATUSES } from '../src/requests/lifecycle.js';
  * DATABASE_URL, PORT, TENANT and FEATURES (comma-separated) come from the environment.
  */
 
-const sql = postgres(process.env.DATABASE_URL ?? '', { max: 10, onnotice: () => {} });
+const sql = openSql(process.env.DATABASE_URL ?? '', { max: 10, onnotice: () => {} });
 const tenantId = process.env.TENANT ?? 'acme';
 const features = (process.env.FEATURES ?? '').split(',');
 /** The API's open statuses (requests/tables.ts IS_OPEN): one open request per subject and type. */

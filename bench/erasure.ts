@@ -1,4 +1,4 @@
-import postgres from 'postgres';
+import { openSql, type Sql } from '../src/db/client.js';
 import { percentile, request, startSystem, type System } from './system.js';
 import { addMessages } from './seed-im.js';
 
@@ -79,7 +79,7 @@ async function underLoad<T>(system: System, work: () => Promise<T>): Promise<{ r
 }
 
 /** The subject alone in a conversation with N messages, then vacuumed so that each run starts alike. */
-async function seed(sql: postgres.Sql): Promise<{ ms: number; conversationId: string }> {
+async function seed(sql: Sql): Promise<{ ms: number; conversationId: string }> {
   const started = performance.now();
   const [conversation] = await sql<{ id: string }[]>`
     insert into im.conversations (tenant_id, kind, title) values (${TENANT}, 'group', 'Erasure bench') returning id`;
@@ -96,7 +96,7 @@ async function seed(sql: postgres.Sql): Promise<{ ms: number; conversationId: st
  * what the erasure deletes besides, their membership and the conversation (whose foreign-key check from
  * the messages walks the deleted messages' index entries, in the erasure as here).
  */
-async function bareDelete(sql: postgres.Sql, conversationId: string): Promise<{ ms: number; messagesMs: number; rows: number }> {
+async function bareDelete(sql: Sql, conversationId: string): Promise<{ ms: number; messagesMs: number; rows: number }> {
   const started = performance.now();
   let rows = 0;
   for (;;) {
@@ -113,7 +113,7 @@ async function bareDelete(sql: postgres.Sql, conversationId: string): Promise<{ 
 }
 
 /** The im task of the deletion: its start → finish, from the request's task row. */
-async function imTaskMs(sql: postgres.Sql, requestId: string): Promise<number> {
+async function imTaskMs(sql: Sql, requestId: string): Promise<number> {
   const [task] = await sql<{ ms: number }[]>`
     select extract(epoch from finished_at - started_at) * 1000 as ms from tasks where request_id = ${requestId} and feature = 'im'`;
   return Number(task?.ms);
@@ -124,7 +124,7 @@ const p99 = (times: number[]) => `${percentile(times, 99).toFixed(0)} ms (median
 
 async function main(): Promise<void> {
   const system = await startSystem({ RATE_LIMIT_PER_MINUTE: '1000000' });
-  const sql = postgres(system.urls.databaseUrl, { max: 2, onnotice: () => {} });
+  const sql = openSql(system.urls.databaseUrl, { max: 2, onnotice: () => {} });
   try {
     // Warm-up: pools, the JIT, the worker's start-up purge.
     for (let i = 0; i < 3; i++) await submitAndWait(system, 'access', 'alice');

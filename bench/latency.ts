@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FlowProducer, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import postgres from 'postgres';
+import { openSql } from '../src/db/client.js';
 import { request, percentile, startSystem, type System } from './system.js';
 
 /**
@@ -56,7 +56,7 @@ async function series(system: System, type: string, accountId: string, count: nu
 
 /** createdAt → the trail's `completed` event, for each timing. */
 async function closingTimes(system: System, timings: Timing[]): Promise<void> {
-  const sql = postgres(system.urls.databaseUrl, { max: 1, onnotice: () => {} });
+  const sql = openSql(system.urls.databaseUrl, { max: 1, onnotice: () => {} });
   try {
     for (const timing of timings) {
       const [row] = await sql<{ ms: number }[]>`
@@ -120,7 +120,7 @@ async function bareFlow(redisUrl: string): Promise<number[]> {
 
 /** Each step of the requests, in ms after their createdAt, by step. */
 async function breakdown(system: System, timings: Timing[]): Promise<Map<string, number[]>> {
-  const sql = postgres(system.urls.databaseUrl, { max: 1, onnotice: () => {} });
+  const sql = openSql(system.urls.databaseUrl, { max: 1, onnotice: () => {} });
   const redis = new Redis(system.urls.redisUrl);
   const steps = new Map<string, number[]>();
   const add = (step: string, ms: number) => steps.set(step, [...(steps.get(step) ?? []), ms]);

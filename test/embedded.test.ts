@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { openSql } from '../src/db/client.js';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedServices } from '../src/embedded/embedded-services.js';
@@ -28,9 +29,9 @@ t.test('the embedded services start from a data directory under a mode-0700 pare
   const tmpBefore = new Set(await readdir(os.tmpdir()));
 
   const services = await startEmbeddedServices(config);
-  const sql = postgres(services.databaseUrl, { max: 1, onnotice: () => {} });
-  const [row] = await sql`select current_database() as db, current_user as who`;
-  t.same(row, { db: 'dsar', who: 'postgres' });
+  const sql = openSql(services.databaseUrl, { max: 1, onnotice: () => {} });
+  const [row] = await sql`select current_database() as db, current_user as who, inet_server_addr() as address`;
+  t.same(row, { db: 'dsar', who: 'postgres', address: null }, 'over the Unix socket: no server address');
   await sql.end();
   const redis = new Redis(services.redisUrl);
   t.equal(await redis.ping(), 'PONG');
@@ -46,8 +47,9 @@ t.test('the embedded services start from a data directory under a mode-0700 pare
   t.match(password, /^[0-9a-f]{48}$/);
   t.equal((await stat(path.join(config.dataDir, 'pg.password'))).mode & 0o777, 0o600);
   t.equal((await stat(path.join(config.dataDir, 'embedded.json'))).mode & 0o777, 0o600);
-  t.ok(services.databaseUrl.includes(`:${password}@127.0.0.1:`));
-  const refused = postgres(services.databaseUrl.replace(password, 'postgres'), { max: 1, onnotice: () => {} });
+  t.ok(services.databaseUrl.includes(`:${password}@localhost:`));
+  t.ok(services.databaseUrl.endsWith(`?host=${encodeURIComponent(services.postgresDir ?? '')}`), 'the socket is in the cluster\'s directory');
+  const refused = openSql(services.databaseUrl.replace(password, 'postgres'), { max: 1, onnotice: () => {} });
   await t.rejects(refused`select 1`, /password authentication failed/);
   await refused.end();
   t.same(await resolveServiceUrls(config), { databaseUrl: services.databaseUrl, redisUrl: services.redisUrl });
@@ -102,6 +104,9 @@ t.test('a cluster from before the password file gets a random password on its ne
   const check = postgres(again.url, { max: 1, onnotice: () => {} });
   t.same(await check`select 1 as one`, [{ one: 1 }]);
   await check.end();
+  const bySocket = openSql(again.socketUrl ?? '', { max: 1, onnotice: () => {} });
+  t.same(await bySocket`select inet_server_addr() as address`, [{ address: null }], 'the socket takes the new password');
+  await bySocket.end();
   const old = postgres(again.url.replace(password, 'postgres'), { max: 1, onnotice: () => {} });
   await t.rejects(old`select 1`, /password authentication failed/);
   await old.end();

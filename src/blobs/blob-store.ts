@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -120,7 +120,16 @@ export class LocalBlobStore implements BlobStore {
   async put(key: string, body: Readable | Buffer | string): Promise<{ size: number }> {
     if (typeof body === 'string' || Buffer.isBuffer(body)) {
       const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
-      if (bytes.length <= SYNC_WRITE_BYTES) return this.putSmall(key, bytes);
+      if (bytes.length <= SYNC_WRITE_BYTES) {
+        const target = this.file(key);
+        if (!this.putSmall(target, bytes, true)) {
+          // A new directory (each partial has its own): made on the thread pool, since a synchronous
+          // mkdir holds the one thread for as long as a busy disk takes.
+          await mkdir(path.dirname(target), { recursive: true });
+          this.putSmall(target, bytes, false);
+        }
+        return { size: bytes.length };
+      }
     }
     await writeBody(await this.writer(key), body);
     return { size: (await this.size(key)) ?? 0 };
@@ -129,17 +138,15 @@ export class LocalBlobStore implements BlobStore {
   /**
    * Written synchronously, as small blobs are read (readWhole): the thread-pool round trips of an
    * open, a write, a close and a rename cost more than the syscalls themselves. Beside the target
-   * and renamed, as every write.
+   * and renamed, as every write. False when the directory is missing, if it may be.
    */
-  private putSmall(key: string, bytes: Buffer): { size: number } {
-    const target = this.file(key);
+  private putSmall(target: string, bytes: Buffer, directoryMayBeMissing: boolean): boolean {
     const temp = tempFile(target);
     try {
       writeFileSync(temp, bytes);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(temp, bytes);
+      if (directoryMayBeMissing && (err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
     }
     try {
       renameSync(temp, target);
@@ -147,7 +154,7 @@ export class LocalBlobStore implements BlobStore {
       rmSync(temp, { force: true });
       throw err;
     }
-    return { size: bytes.length };
+    return true;
   }
 
   async writer(key: string): Promise<BlobWriter> {

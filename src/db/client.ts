@@ -11,12 +11,25 @@ export interface Database {
 }
 
 export function connect(url: string, options: { max?: number } = {}): Database {
-  const sql = postgres(url, {
+  const sql = openSql(url, {
     max: options.max ?? 10,
     onnotice: () => {},
   });
   const db = drizzle(preparing(sql));
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
+}
+
+/**
+ * postgres.js reaches a Unix socket only through its `host` option (a directory); a URL names the
+ * directory as libpq's do, `?host=/dir` (the embedded Postgres's, src/embedded/postgres.ts). postgres.js
+ * would send that parameter to the server as a setting, so it is taken out of the URL here.
+ */
+export function openSql(url: string, options: postgres.Options<Record<string, never>> = {}): Sql {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  const host = parsed?.searchParams.get('host');
+  if (!parsed || !host?.startsWith('/')) return postgres(url, options);
+  parsed.searchParams.delete('host');
+  return postgres(parsed.toString(), { ...options, host });
 }
 
 type Begin = (...args: unknown[]) => Promise<unknown>;

@@ -1,6 +1,6 @@
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { drizzle } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import { openSql } from './client.js';
 import { migrationsFolder } from '../paths.js';
 
 /** Any fixed 64-bit number; only migrations take this advisory lock. */
@@ -11,7 +11,7 @@ const MIGRATION_LOCK = 7_351_201_119;
  * so replicas starting together would race: an advisory lock makes the others wait.
  */
 export async function runMigrations(url: string): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const sql = openSql(url, { max: 1, onnotice: () => {} });
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK})`;
     await migrate(drizzle(sql), { migrationsFolder });
@@ -23,7 +23,7 @@ export async function runMigrations(url: string): Promise<void> {
 
 /** Creates the database named in `url` if it does not exist (embedded mode and tests). */
 export async function ensureDatabase(adminUrl: string, name: string, template?: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const sql = openSql(adminUrl, { max: 1, onnotice: () => {} });
   try {
     const [exists] = await sql`select 1 from pg_database where datname = ${name}`;
     if (!exists) {

