@@ -91,8 +91,7 @@ let killedExport: Written;
 t.test('access and export assemblies killed before they recorded their result', async (t) => {
   access = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' } });
   exported = await createRequest(sys, { type: 'export', subject: { accountId: 'alice' } });
-  await runTasks(sys, access.id);
-  await runTasks(sys, exported.id);
+  await Promise.all([runTasks(sys, access.id), runTasks(sys, exported.id)]);
   killedAccess = await assemblyKilledBeforeRecording(t, access.id);
   killedExport = await assemblyKilledBeforeRecording(t, exported.id);
   t.ok(killedExport.result.parts.length > 1, 'the export is split into parts');
@@ -124,6 +123,8 @@ async function receiptOf(s: TestSystem, id: string): Promise<DeletionReceipt> {
 }
 
 t.test('deletion: an erasure killed after its commit reports, run again, what it erased', async (t) => {
+  // The system the receipt is compared with starts meanwhile.
+  const starting = startSystem(t, {}, { worker: false });
   const deletion = await createRequest(sys, { type: 'deletion', subject: { accountId: 'alice' } });
   const subject = { tenantId: 'acme', accountId: 'alice' };
   // The im task runs its erasure, which commits, and dies before the task records the outcome.
@@ -166,7 +167,7 @@ t.test('deletion: an erasure killed after its commit reports, run again, what it
   t.equal(await recordedErasure(ctx.featureSql('im'), deletion.id, 'im'), undefined, 'records go once the request is closed');
 
   // The same deletion in a system seeded alike, never interrupted, erased the same.
-  const other = await startSystem(t, {}, { worker: false });
+  const other = await starting;
   const uninterrupted = await createRequest(other, { type: 'deletion', subject: { accountId: 'alice' } });
   await runTasks(other, uninterrupted.id);
   await runAssembly({ ...other.ctx, log }, uninterrupted.id, true);

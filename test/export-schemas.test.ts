@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
@@ -6,8 +6,10 @@ import { ZipFile } from './zip.js';
 
 // Every dataset's JSON in an export comes with its JSON Schema, listed in the manifest, and follows it.
 const sys = await startSystem(t);
+// The two exports are worked side by side: each waits on the worker most of its time.
+t.jobs = 2;
 
-async function exportOf(accountId: string): Promise<ZipFile> {
+async function exportOf(t: Test, accountId: string): Promise<ZipFile> {
   const req = await createRequest(sys, { type: 'export', subject: { accountId } });
   const done = await waitForEnd(sys, req.id);
   t.equal(done.status, 'completed', `${accountId}'s export completed`);
@@ -18,7 +20,7 @@ async function exportOf(accountId: string): Promise<ZipFile> {
 
 for (const accountId of ['alice', 'bob']) {
   t.test(`every JSON of ${accountId}'s export validates against its schema`, async (t) => {
-    const zip = await exportOf(accountId);
+    const zip = await exportOf(t, accountId);
     const names = zip.names();
     const manifest = zip.json<{ files: { path: string; sha256: string; mediaType: string }[] }>('manifest.json');
     const listed = new Map(manifest.files.map((f) => [f.path, f]));
