@@ -84,8 +84,10 @@ export class RequestFlow {
    */
   async enqueue(requestId: string, features: readonly string[], options: EnqueueOptions = {}): Promise<void> {
     const held = await this.replaceFinished(requestId, features);
+    // A child keeps its lane: where its pending assembly waits for it (a lost one is added back under
+    // the key the assembly counts on), else where Redis still holds its job (added to the other, it would run twice).
+    for (const { feature, lane } of await this.childrenAwaited(requestId)) held.set(feature, lane);
     const lane = options.backlogged ? BACKLOG_QUEUE : FEATURE_QUEUE;
-    // A job Redis still holds keeps its lane: added to the other, it would run twice.
     const children = features.map((feature) => ({ feature, lane: held.get(feature) ?? lane }));
     await this.producerOf().add(this.flowOf(requestId, children, options.priority));
   }
@@ -160,21 +162,29 @@ export class RequestFlow {
   /** What Redis holds of the request's flow. */
   async inspect(requestId: string): Promise<FlowInRedis> {
     const queues = this.queuesOf();
-    const id = assemblyJobId(requestId);
-    const state = await queues.assembly.getJobState(id);
+    const state = await queues.assembly.getJobState(assemblyJobId(requestId));
     if (state === 'unknown') return { assembly: 'missing', lostChildren: [] };
     if (finished(state)) return { assembly: 'finished', lostChildren: [] };
-    const client = await queues.assembly.client;
-    const childId = featureJobId(requestId, '');
     const lostChildren: string[] = [];
-    for (const key of await client.smembers(queues.assembly.toKey(`${id}:dependencies`))) {
-      for (const lane of Object.values(queues.lanes)) {
-        const jobKey = lane.toKey('');
-        const jobId = key.slice(jobKey.length);
-        if (key.startsWith(jobKey + childId) && (await lane.getJobState(jobId)) === 'unknown') lostChildren.push(jobId.slice(childId.length));
-      }
+    for (const { feature, lane } of await this.childrenAwaited(requestId)) {
+      if ((await queues.lanes[lane].getJobState(featureJobId(requestId, feature))) === 'unknown') lostChildren.push(feature);
     }
     return { assembly: 'pending', lostChildren };
+  }
+
+  /** The feature jobs the request's assembly waits for (none once it has run or is gone), and their lanes. */
+  private async childrenAwaited(requestId: string): Promise<Array<{ feature: string; lane: FeatureLane }>> {
+    const queues = this.queuesOf();
+    const client = await queues.assembly.client;
+    const childId = featureJobId(requestId, '');
+    const children: Array<{ feature: string; lane: FeatureLane }> = [];
+    for (const key of await client.smembers(queues.assembly.toKey(`${assemblyJobId(requestId)}:dependencies`))) {
+      for (const lane of FEATURE_LANES) {
+        const prefix = queues.lanes[lane].toKey(childId);
+        if (key.startsWith(prefix)) children.push({ feature: key.slice(prefix.length), lane });
+      }
+    }
+    return children;
   }
 
   /**
