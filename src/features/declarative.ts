@@ -516,11 +516,8 @@ class CopySession {
         finish = done;
       });
       const ended = this.sql.begin('read only', async (tx) => {
-        // Not awaited before the first COPY: that follows on the same connection, in the same write,
-        // and fails with it (the transaction aborted) if binding fails.
-        const bound = bindSettings(tx, this.subject, '');
+        await bindSettings(tx, this.subject, '');
         resolve({ tx, finish, ended });
-        await bound;
         await finished;
       });
       ended.catch(reject);
