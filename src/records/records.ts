@@ -158,9 +158,9 @@ export class RequestRecords {
    * ended yet have no record and count as received and open; one retried counts as it ended last until it ends again.
    */
   async figures(tenantId: string, year: number): Promise<RecordFigures[]> {
-    // Text, not Date: a parameter of raw SQL goes to postgres.js as it is.
-    const from = new Date(Date.UTC(year, 0, 1)).toISOString();
-    const to = new Date(Date.UTC(year + 1, 0, 1)).toISOString();
+    // The year's bounds, made by Postgres: the end of 9999 (the schema's last year) has no ISO string it reads.
+    const from = sql`make_timestamptz(${year}, 1, 1, 0, 0, 0, 'UTC')`;
+    const to = sql`(make_timestamptz(${year}, 1, 1, 0, 0, 0, 'UTC') + interval '1 year')`;
     const rows = await this.db.execute<Record<string, string | number | null>>(sql`
       with received as (
         select type, outcome, extract(epoch from ended_at - received_at) / 86400 as days
