@@ -4,7 +4,7 @@ import path from 'node:path';
 import { FEATURE_IDS, type FeatureId } from './catalogue/schema.js';
 
 /**
- * What a `dsar worker` process works (WORKER_QUEUES): feature tasks, assemblies, webhook deliveries
+ * What a `dsar worker` process works (WORKER_QUEUES): feature tasks (with the plan jobs that add a new request's flow), assemblies, webhook deliveries
  * (with their outbox relay), and housekeeping (the scheduled jobs and the reconciler with its admission pass).
  */
 export const WORKER_POOLS = ['feature-tasks', 'assembly', 'webhooks', 'housekeeping'] as const;

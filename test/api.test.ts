@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { auth, createRequest, startSystem, VERIFIED } from './helper.js';
 import { catalogue } from '../src/catalogue/catalogue.js';
 import { Queue } from 'bullmq';
-import { ASSEMBLY_QUEUE, assemblyJobId } from '../src/queue/flow.js';
+import { PLAN_QUEUE, planJobId } from '../src/queue/flow.js';
 
 // The API as callers meet it, without a worker: requests stay queued, so every answer is stable.
 const sys = await startSystem(t, {}, { worker: false });
@@ -207,12 +207,12 @@ t.test('submissions taken together are handed to the queue together, each once',
   t.same(answers.map((r) => r.statusCode).sort(), [...Array(25).fill(202), 200].sort(), 'each new one taken; the same ask twice: one of them');
   const firsts = answers.filter((r) => r.json().subject.accountId === subjects[0]).map((r) => r.json().id);
   t.equal(new Set(firsts).size, 1, 'the same request for both asks');
-  const queue = new Queue(ASSEMBLY_QUEUE, { connection: sys.ctx.redis, prefix: sys.ctx.config.queuePrefix });
+  const queue = new Queue(PLAN_QUEUE, { connection: sys.ctx.redis, prefix: sys.ctx.config.queuePrefix });
   t.teardown(() => queue.close());
   for (const res of answers.filter((r) => r.statusCode === 202)) {
     const body = res.json();
-    t.equal(body.status, 'queued', 'answered queued: BullMQ holds its flow');
-    t.equal(await queue.getJobState(assemblyJobId(body.id)), 'waiting-children', 'its flow is in Redis');
+    t.equal(body.status, 'queued', 'answered queued: BullMQ holds its plan job');
+    t.equal(await queue.getJobState(planJobId(body.id)), 'waiting', 'its plan job is in Redis, once (a worker adds its flow)');
     const kinds = (await sys.ctx.repo.events(body.id)).map((e) => e.kind).filter((k) => k !== 'duplicate_received');
     t.same(kinds, ['received', 'queued'], 'recorded once each');
   }

@@ -3,7 +3,8 @@ import { Queue } from 'bullmq';
 import { createRequest, startSystem, waitForEnd } from './helper.js';
 import { insertRequest, ownRedis, ranOnce, until } from './fixtures/reconcile.js';
 import { JobClaims } from '../src/queue/claims.js';
-import { ASSEMBLY_QUEUE, FEATURE_QUEUE, featureJobId } from '../src/queue/flow.js';
+import { ASSEMBLY_QUEUE, FEATURE_QUEUE, featureJobId, PLAN_QUEUE, planJobId } from '../src/queue/flow.js';
+import { addFlow } from '../src/requests/hand-over.js';
 import { Reconciler } from '../src/queue/reconciler.js';
 import { startWorker } from '../src/worker/worker.js';
 
@@ -14,24 +15,35 @@ const FEATURES = ['clock-in', 'im'];
 const RENEW = { CLAIM_RENEW_MS: '1000' };
 const LOST_AFTER_MS = 2_000;
 
-t.test('a request whose jobs are intact is not enqueued twice; a lost child is added to its flow', async (t) => {
+t.test('a request whose jobs are intact is not enqueued twice; a lost plan job or child is enqueued again', async (t) => {
   const sys = await startSystem(t, RENEW, { redisUrl, worker: false });
   const { ctx } = sys;
   const reconciler = new Reconciler({ ...ctx, claims: new JobClaims(ctx.redis, ctx.config.queuePrefix, ctx.config.claimRenewMs), schedules: [] });
   const options = { connection: ctx.redis, prefix: ctx.config.queuePrefix };
   const features = new Queue(FEATURE_QUEUE, options);
   const assembly = new Queue(ASSEMBLY_QUEUE, options);
+  const plans = new Queue(PLAN_QUEUE, options);
   t.teardown(async () => {
     await features.close();
     await assembly.close();
+    await plans.close();
   });
   const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
   t.equal(created.status, 'queued');
   // Long unmoved: were anything missing, it would be enqueued at once.
   await ctx.database.sql`update requests set updated_at = now() - interval '1 hour' where id = ${created.id}`;
   const jobs = async () => ({ features: await features.getJobCounts('waiting'), assembly: await assembly.getJobCounts('waiting-children', 'waiting') });
+  t.equal(await plans.getJobState(planJobId(created.id)), 'waiting', 'handed over as one job');
+  t.equal(await reconciler.run(), 0, 'its plan job still to run: the flow is on its way, nothing to enqueue');
+  t.match(await jobs(), { features: { waiting: 0 }, assembly: { 'waiting-children': 0, waiting: 0 } }, 'no flow yet');
+
+  // Redis lost the plan job (or it ran and the flow was lost since): the reconciler enqueues the flow.
+  await plans.remove(planJobId(created.id));
+  t.equal(await reconciler.run(), 1, 'the lost plan job: its flow enqueued');
   const before = await jobs();
   t.match(before, { features: { waiting: 2 }, assembly: { 'waiting-children': 1, waiting: 0 } });
+  await addFlow(created.id, ctx);
+  t.same(await jobs(), before, 'a plan job run again (its worker died after adding the flow) adds nothing');
   t.equal(await reconciler.run(), 0, 'nothing to enqueue');
   t.equal(await reconciler.run(), 0, 'nor on a second look');
   t.same(await jobs(), before, 'the same jobs, none added');

@@ -8,12 +8,17 @@ import { FlowProducer, Queue, type ConnectionOptions, type FlowJob } from 'bullm
 
 export const FEATURE_QUEUE = 'feature-tasks';
 export const ASSEMBLY_QUEUE = 'assembly';
+/** A request just written waits here as one job; the worker running it adds the request's flow (the API's hand-over stays one job). */
+export const PLAN_QUEUE = 'request-plans';
 
 export interface FeatureJobData {
   requestId: string;
   feature: string;
 }
 export interface AssemblyJobData {
+  requestId: string;
+}
+export interface PlanJobData {
   requestId: string;
 }
 
@@ -29,6 +34,7 @@ export interface FlowOptions {
 /** Job ids derive from the request and the feature: adding a job twice adds it once. */
 export const assemblyJobId = (requestId: string) => `request-${requestId}`;
 export const featureJobId = (requestId: string, feature: string) => `task-${requestId}-${feature}`;
+export const planJobId = (requestId: string) => `plan-${requestId}`;
 
 /**
  * What Redis holds of a request's flow: whether its assembly is still to run (`pending`: waiting
@@ -50,8 +56,12 @@ export interface EnqueueOptions {
   priority?: number;
 }
 
+/** A plan job still to run (or running): its request's flow is not in Redis yet, and not lost. */
+const PLAN_PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
 export class RequestFlow {
   private producer?: FlowProducer;
+  private plans?: Queue<PlanJobData>;
   private queues?: { assembly: Queue; features: Queue };
 
   constructor(
@@ -72,8 +82,29 @@ export class RequestFlow {
   }
 
   /**
-   * The flows of requests just written, in one call to Redis. Their ids are new, so Redis holds no job
-   * of theirs: nothing to wait for or replace.
+   * Requests just written, a job each in one call to Redis: the worker adds each one's flow (enqueueFresh),
+   * so the API's hand-over costs one job a request, not one a feature. A completed plan job is removed:
+   * the reconciler reads a missing one, as a completed one, as "the flow should be in Redis".
+   */
+  async plan(requestIds: readonly string[]): Promise<void> {
+    const opts = { attempts: this.options.attempts, backoff: { type: 'exponential', delay: this.options.backoffMs }, removeOnComplete: true, removeOnFail: 5000 };
+    await this.plansOf().addBulk(requestIds.map((requestId) => ({ name: 'plan', data: { requestId }, opts: { jobId: planJobId(requestId), ...opts } })));
+  }
+
+  /** Whether the request's plan job is still to run or running (its flow is on its way). */
+  async planPending(requestId: string): Promise<boolean> {
+    return PLAN_PENDING.has(await this.plansOf().getJobState(planJobId(requestId)));
+  }
+
+  private plansOf(): Queue<PlanJobData> {
+    this.plans ??= quiet(new Queue<PlanJobData>(PLAN_QUEUE, { connection: this.connection, prefix: this.options.prefix }));
+    return this.plans;
+  }
+
+  /**
+   * The flows of requests not yet started (their plan jobs run), in one call to Redis. Their ids are new
+   * to Redis, or their jobs are this same flow (a plan job run again after its worker died): adding them
+   * again adds nothing, so there is nothing to wait for or replace.
    */
   async enqueueFresh(flows: ReadonlyArray<{ requestId: string; features: readonly string[] }>): Promise<void> {
     await this.producerOf().addBulk(flows.map(({ requestId, features }) => this.flowOf(requestId, features)));
@@ -166,6 +197,7 @@ export class RequestFlow {
   }
 
   async close(): Promise<void> {
+    await this.plans?.close();
     await this.queues?.assembly.close();
     await this.queues?.features.close();
     await this.producer?.close();

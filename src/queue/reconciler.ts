@@ -11,7 +11,8 @@ import type { Lease } from './lease.js';
 /**
  * Postgres is the truth, Redis a cache of work. A flush, a restart without persistence or a
  * failover may lose jobs; the reconciler compares every request whose work BullMQ should hold
- * (received, queued, processing) with what Redis holds of its flow, and enqueues what is missing
+ * (received, queued, processing) with what Redis holds of its flow (or of its plan job, which adds
+ * the flow of a request just written: one still to run is the flow on its way), and enqueues what is missing
  * again: the assembly, and a job per task still to run. Job ids derive from the request and the
  * feature, so what exists is kept, and Postgres' transitions make a task that has ended no-op.
  *
@@ -26,7 +27,7 @@ const PAGE = 100;
 export interface ReconcilerDeps {
   repo: Pick<RequestRepository, 'inQueue' | 'tasksOf' | 'findById'>;
   requests: Pick<RequestService, 'enqueue' | 'admission'>;
-  flow: Pick<RequestFlow, 'inspect'>;
+  flow: Pick<RequestFlow, 'inspect' | 'planPending'>;
   /**
    * A job may run in a worker whose claim Redis lost with the rest; the claim is written again within a
    * renewal. So a request counts as lost when found lost, and unclaimed, on looks `lostAfterMs` apart;
@@ -97,6 +98,8 @@ export class Reconciler {
   private async reconcile(row: RequestRow, lost: Set<string>): Promise<boolean> {
     const inRedis = await this.deps.flow.inspect(row.id);
     if (inRedis.assembly === 'pending' && inRedis.lostChildren.length === 0) return false;
+    // Its plan job, still to run, adds the flow: nothing is lost.
+    if (inRedis.assembly === 'missing' && (await this.deps.flow.planPending(row.id))) return false;
     const current = await this.deps.repo.findById(row.id);
     if (!current || current.status !== row.status) return false;
     const tasks = await this.deps.repo.tasksOf(row.id);

@@ -4,6 +4,7 @@ import { within } from '../dependencies.js';
 import type { RequestFlow } from '../queue/flow.js';
 import type { RequestRepository } from './repository.js';
 import type { RequestRow } from './tables.js';
+import type { RequestStatus } from './lifecycle.js';
 
 /** How long a hand-over waits for Redis before leaving its requests to the reconciler. */
 export const ENQUEUE_WAIT_MS = 5_000;
@@ -23,7 +24,8 @@ interface Waiting {
 }
 
 /**
- * Hands requests just written to the queue: their flows to Redis, then `queued` in Postgres. The requests
+ * Hands requests just written to the queue: a plan job each to Redis, then `queued` in Postgres; the
+ * worker running a plan job adds the request's flow (addFlow). The requests
  * taken while a hand-over is under way go together in the next one (one call to Redis, one transaction
  * for their moves and events), so a flood of submissions costs a commit and a round trip to Redis a
  * batch, not each. Nothing waits for a timer: a request alone is handed over at once.
@@ -33,7 +35,7 @@ export class HandOvers {
   private draining = false;
 
   constructor(
-    private readonly flow: Pick<RequestFlow, 'enqueueFresh'>,
+    private readonly flow: Pick<RequestFlow, 'plan'>,
     private readonly repo: Pick<RequestRepository, 'moveRequests'>,
     private readonly log: Logger,
   ) {}
@@ -62,8 +64,8 @@ export class HandOvers {
   private async handBatch(rows: RequestRow[]): Promise<HandedOver[]> {
     try {
       // Redis down: the callers are not kept waiting. An enqueue that completes later is harmless: the
-      // requests stay `received` until their first job moves them, and the reconciler finds their flows whole.
-      await within(this.flow.enqueueFresh(rows.map((row) => ({ requestId: row.id, features: row.features }))), ENQUEUE_WAIT_MS);
+      // requests stay `received` until their first job moves them, and the reconciler finds their plan jobs.
+      await within(this.flow.plan(rows.map((row) => row.id)), ENQUEUE_WAIT_MS);
       const moved = new Map((await this.repo.moveRequests(rows.map((row) => row.id), 'queue')).map((row) => [row.id, row]));
       return rows.map((row) => moved.get(row.id));
     } catch (err) {
@@ -72,4 +74,19 @@ export class HandOvers {
       return rows.map(() => false);
     }
   }
+}
+
+/** A request whose flow its plan job adds: not yet started (its first feature job moves it to processing). */
+const AWAITING_FLOW: readonly RequestStatus[] = ['received', 'queued'];
+
+/**
+ * A plan job's work: the flow of its request, if the request still waits for it. One that has moved on
+ * (started, cancelled, ended) has its flow or needs none. Run again (its worker died), it adds nothing twice.
+ */
+export async function addFlow(
+  requestId: string,
+  deps: { repo: Pick<RequestRepository, 'findById'>; flow: Pick<RequestFlow, 'enqueueFresh'> },
+): Promise<void> {
+  const row = await deps.repo.findById(requestId);
+  if (row && AWAITING_FLOW.includes(row.status)) await deps.flow.enqueueFresh([{ requestId, features: row.features }]);
 }

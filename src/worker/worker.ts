@@ -1,6 +1,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Context } from '../context.js';
-import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
+import { ASSEMBLY_QUEUE, FEATURE_QUEUE, PLAN_QUEUE, type AssemblyJobData, type FeatureJobData, type PlanJobData } from '../queue/flow.js';
+import { addFlow } from '../requests/hand-over.js';
 import { runFeatureTask } from '../tasks/feature-task.js';
 import { runAssembly } from '../tasks/assembly-task.js';
 import { startScheduledJob, type RunningSchedule } from '../queue/scheduled-jobs.js';
@@ -93,6 +94,13 @@ export function startWorker(ctx: Context): RunningWorker {
     );
     ctx.metrics.observeFeatureJobs(features);
     queues.push(features);
+    // A request's plan job adds its flow: with the feature tasks, so that any pool set that runs tasks starts them.
+    const plans = new Worker<PlanJobData>(PLAN_QUEUE, (job, token) => guarded(ctx, job, token, () => addFlow(job.data.requestId, ctx)), {
+      connection,
+      prefix: ctx.config.queuePrefix,
+      concurrency: ctx.config.workerConcurrency,
+    });
+    queues.push(plans);
   }
   if (pools.has('assembly')) {
     const assembly = new Worker<AssemblyJobData>(
