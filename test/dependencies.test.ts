@@ -7,7 +7,8 @@ import { blackHole, onClosedPort, tcpProxy, type TcpProxy } from './fixtures/out
 import { until } from './fixtures/reconcile.js';
 import { readTestServices } from './setup/services.js';
 import { withDatabase } from '../src/db/migrate.js';
-import { ASSEMBLY_QUEUE, assemblyJobId, FEATURE_QUEUE, featureJobId } from '../src/queue/flow.js';
+import { ASSEMBLY_QUEUE, assemblyJobId, FEATURE_QUEUE, featureJobId, PLAN_QUEUE, planJobId } from '../src/queue/flow.js';
+import { addFlow } from '../src/requests/hand-over.js';
 import { redisConnection } from '../src/queue/redis.js';
 import { startWorker } from '../src/worker/worker.js';
 import { serviceUnavailable, unavailable } from '../src/dependencies.js';
@@ -36,11 +37,13 @@ function queues(t: Test, sys: TestSystem) {
   const options = { connection: sys.ctx.redis, prefix: sys.ctx.config.queuePrefix };
   const features = new Queue(FEATURE_QUEUE, options);
   const assembly = new Queue(ASSEMBLY_QUEUE, options);
+  const plans = new Queue(PLAN_QUEUE, options);
   t.teardown(async () => {
     await features.close();
     await assembly.close();
+    await plans.close();
   });
-  return { features, assembly };
+  return { features, assembly, plans };
 }
 
 /** The assembly's job once it has ended: completed, or failed after its attempts. */
@@ -155,12 +158,17 @@ t.test('Redis down: a request is taken at once and kept in Postgres; the worker 
 t.test('Postgres down: the worker waits the outage out without spending the tasks\' attempts, and resumes', async (t) => {
   const { sys, db } = await behindProxy(t);
   const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  // The flow its plan job adds, added before the outage: the feature jobs are there to wait it out (the plan job waits it out too).
+  await addFlow(created.id, sys.ctx);
   await db.cut();
   const worker = startWorker(sys.ctx);
   t.teardown(() => worker.close());
   // Far longer than the two attempts (20 ms apart) a failing feature has.
   await sleep(2_000);
-  const { features } = queues(t, sys);
+  const { features, plans } = queues(t, sys);
+  const plan = await plans.getJob(planJobId(created.id));
+  t.equal(plan?.attemptsMade, 0, 'the plan job: no attempt spent on the outage');
+  t.not(await plan?.getState(), 'failed', 'the plan job did not fail');
   for (const feature of FEATURES) {
     const job = await features.getJob(featureJobId(created.id, feature));
     t.equal(job?.attemptsMade, 0, `${feature}: no attempt spent on the outage`);

@@ -124,6 +124,7 @@ t.test('the metrics reflect the requests, tasks, retries, queues and HTTP calls'
   t.equal(value(samples, 'dsar_queue_jobs', { queue: 'feature-tasks', state: 'failed' }), 1);
   t.equal(value(samples, 'dsar_queue_jobs', { queue: 'feature-tasks', state: 'waiting' }), 0);
   t.equal(value(samples, 'dsar_queue_jobs', { queue: 'assembly', state: 'completed' }), 2);
+  t.equal(value(samples, 'dsar_queue_jobs', { queue: 'request-plans', state: 'waiting' }), 0, 'each request handed over as a plan job, run');
 
   // HTTP latency by route template, method and status class.
   const http = (labels: Record<string, string>) => value(samples, 'dsar_http_request_duration_seconds_count', labels);
@@ -171,7 +172,7 @@ t.test('the queue dashboard is for admin keys of the operators’ tenants', asyn
   });
   t.equal(queues.statusCode, 200);
   const body = queues.json();
-  t.same(body.queues.map((q: { name: string }) => q.name).sort(), ['assembly', 'feature-tasks']);
+  t.same(body.queues.map((q: { name: string }) => q.name).sort(), ['assembly', 'feature-tasks', 'request-plans']);
   const features = body.queues.find((q: { name: string }) => q.name === 'feature-tasks');
   t.ok(features.readOnlyMode, 'read-only');
   t.equal(features.jobs.length, 3);
