@@ -4,18 +4,20 @@ import { RequestFlow } from '../src/queue/flow.js';
 import { redisConnection } from '../src/queue/redis.js';
 
 /**
- * What handing a POST's request to the queue costs (bench/README.md, API): `RequestFlow.enqueueFresh` of
- * batches of new requests with 19 features each (a flow of 20 jobs a request, as src/requests/hand-over.ts
- * sends them), against a Redis of its own. Prints, per batch size, the wall time, this process's CPU and
+ * What handing a POST's request to the queue costs (bench/README.md, API), against a Redis of its own:
+ * `STEP=plan`, `RequestFlow.plan` of batches of new requests (one job a request, as src/requests/hand-over.ts
+ * sends them); by default `RequestFlow.enqueueFresh` of the same (a flow of 20 jobs a request with 19 features,
+ * as a plan job adds it in the worker). Prints, per batch size, the wall time, this process's CPU and
  * Redis' own time (INFO commandstats), each per request.
  *
  *   redis-server --port 6399 --save '' --daemonize yes
- *   REDIS_URL=redis://127.0.0.1:6399 node --import tsx bench/flow-cost.ts
+ *   REDIS_URL=redis://127.0.0.1:6399 STEP=plan node --import tsx bench/flow-cost.ts
  */
 
 const FEATURES = Array.from({ length: 19 }, (_, i) => `feature-${i}`);
 const BATCHES = [1, 10, 20, 50, 100];
 const ROUNDS = 5;
+const STEP = process.env.STEP ?? 'flow';
 
 const redis = redisConnection({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6399', cluster: false }, pino({ level: 'silent' }));
 const flow = new RequestFlow(redis, { prefix: `{flow-cost-${randomUUID().slice(0, 8)}}`, attempts: 3, backoffMs: 1000 });
@@ -30,7 +32,7 @@ async function round(size: number): Promise<{ wall: number; cpu: number; redis: 
   const redis0 = await redisUsec();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await flow.enqueueFresh(flows);
+  await (STEP === 'plan' ? flow.plan(flows.map((f) => f.requestId)) : flow.enqueueFresh(flows));
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   return { wall: wall / size, cpu: (cpu.user + cpu.system) / 1000 / size, redis: ((await redisUsec()) - redis0) / 1000 / size };
