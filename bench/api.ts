@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { openSql, type Sql } from '../src/db/client.js';
 import { freePort } from '../src/embedded/ports.js';
@@ -9,7 +10,9 @@ import { request, startApi, stopChild, upWhen } from './system.js';
  * `GET /v1/requests/{id}` of `dsar api` (no worker: what POST enqueues stays queued), and against a bare
  * fastify server (bench/bare-api.ts, also a child process) doing the same INSERTs and SELECTs through
  * postgres.js on the same Postgres, in the same run. Each cell runs both targets, the one first that
- * went second in the cell before. Every POST names a new subject, so each one writes a request.
+ * went second in the cell before. Every POST names a new subject, so each one writes a request. Each
+ * server's CPU per call (from /proc, over the run and the wait after it) is less at the mercy of a shared
+ * machine than the rates are.
  *
  *   npm run bench:api                      # 10 s a run, 50 and 200 connections
  *   DURATION=3 CONNECTIONS=50 METHODS=GET npm run bench:api
@@ -24,6 +27,8 @@ const VERIFICATION = { method: 'sso', note: 'benchmark' };
 
 interface Target {
   name: string;
+  /** The server's process, whose CPU is read around each run. */
+  pid: number | undefined;
   base: string;
   headers: Record<string, string>;
   /** Where the request made beforehand is read. */
@@ -37,6 +42,15 @@ interface Figures {
   p99: number;
   non2xx: number;
   errors: number;
+  /** The server process's CPU (user + system) per answered call, ms. */
+  cpuPerCall: number;
+}
+
+/** A process's CPU time so far (user + system), ms; /proc counts it in ticks of 10 ms. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 let subjects = 0;
@@ -56,6 +70,7 @@ async function cleanSlate(): Promise<void> {
 
 async function cannon(target: Target, method: 'GET' | 'POST', connections: number, duration: number): Promise<Figures> {
   const run = method === 'GET' ? { method, path: target.getPath } : { method, path: target.postPath };
+  const cpuBefore = cpuMs(target.pid);
   const result = await autocannon({
     url: target.base,
     connections,
@@ -73,8 +88,9 @@ async function cannon(target: Target, method: 'GET' | 'POST', connections: numbe
   });
   // What the server still works on when the clients stop would weigh on the next run: let it finish.
   await new Promise((resolve) => setTimeout(resolve, Math.max(1000, result.latency.max)));
+  const cpuPerCall = (cpuMs(target.pid) - cpuBefore) / Math.max(1, result.requests.total);
   await cleanSlate();
-  return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, cpuPerCall };
 }
 
 async function main(): Promise<void> {
@@ -93,12 +109,13 @@ async function main(): Promise<void> {
     await upWhen(bare, `http://127.0.0.1:${barePort}/readyz`);
     const api: Target = {
       name: 'dsar api',
+      pid: system.pid,
       base: system.base,
       headers: { authorization: `Bearer ${system.key}` },
       getPath: `/v1/requests/${seed.json.id}`,
       postPath: '/v1/requests',
     };
-    const baseline: Target = { name: 'bare fastify', base: `http://127.0.0.1:${barePort}`, headers: {}, getPath: `/requests/${seed.json.id}`, postPath: '/requests' };
+    const baseline: Target = { name: 'bare fastify', pid: bare.pid, base: `http://127.0.0.1:${barePort}`, headers: {}, getPath: `/requests/${seed.json.id}`, postPath: '/requests' };
     for (const target of [api, baseline]) for (const method of ['GET', 'POST'] as const) await cannon(target, method, 50, WARMUP_S);
 
     const rows: string[] = [];
@@ -113,15 +130,16 @@ async function main(): Promise<void> {
         const failed = [a, b].some((f) => f.non2xx > 0 || f.errors > 0);
         rows.push(
           `| ${method} ${method === 'GET' ? '/v1/requests/{id}' : '/v1/requests'} | ${connections} | ${order[0]?.name} | ` +
-            `${a.rate.toFixed(0)} | ${a.p50} | ${a.p99} | ${b.rate.toFixed(0)} | ${b.p50} | ${b.p99} | **${(a.rate / b.rate).toFixed(2)}** |` +
+            `${a.rate.toFixed(0)} | ${a.p50} | ${a.p99} | ${b.rate.toFixed(0)} | ${b.p50} | ${b.p99} | **${(a.rate / b.rate).toFixed(2)}** | ` +
+            `${a.cpuPerCall.toFixed(3)} | ${b.cpuPerCall.toFixed(3)} |` +
             (failed ? ` non-2xx/errors: api ${a.non2xx}/${a.errors}, bare ${b.non2xx}/${b.errors}` : ''),
         );
         console.error(rows.at(-1));
       }
     }
     console.log(`\n${DURATION} s a run, autocannon; rates in requests/s, latencies in ms\n`);
-    console.log('| call | connections | first | api rate | api p50 | api p99 | bare rate | bare p50 | bare p99 | ratio |');
-    console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log('| call | connections | first | api rate | api p50 | api p99 | bare rate | bare p50 | bare p99 | ratio | api CPU ms a call | bare CPU ms a call |');
+    console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const row of rows) console.log(row);
   } finally {
     await stopChild(bare);

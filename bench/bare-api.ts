@@ -50,7 +50,7 @@ app.post<{ Body: Body }>('/requests', async (request, reply) => {
   return reply.code(202).header('location', `/requests/${row.id}`).send(row);
 });
 
-// The request, then its tasks, as the API reads them.
+// The request, then its tasks: two statements, as the API read them until it read both in one (session 14).
 app.get<{ Params: { id: string } }>('/requests/:id', async (request, reply) => {
   const [row] = await sql`select * from requests where id = ${request.params.id} and tenant_id = ${tenantId}`;
   if (!row) return reply.code(404).send({ title: 'Not found' });

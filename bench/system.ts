@@ -20,6 +20,8 @@ export interface System {
   dataDir: string;
   /** The embedded services' URLs, as `dsar up` records them for the other commands. */
   urls: { databaseUrl: string; redisUrl: string };
+  /** The process serving the API (`dsar up` or `dsar api`), whose CPU a benchmark may read. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Sys
     base: `http://127.0.0.1:${port}`,
     key,
     dataDir,
+    pid: child.pid,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -73,6 +76,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<System
       base: `http://127.0.0.1:${port}`,
       key,
       dataDir,
+      pid: child.pid,
       async stop() {
         await stopChild(child);
         await services.stop();

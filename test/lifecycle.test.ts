@@ -175,3 +175,20 @@ t.test('a result is recorded with the transition that closes the request', async
   t.equal(await repo.closeWithResult(id, 'complete', { key: 'results/y/s.zip', mediaType: 'application/zip', size: 1, sha256: 'e', parts: [] }, new Date()), undefined, 'closed once');
   t.equal((await repo.findById(id))?.resultKey, 'results/y/r.zip', 'the first result stays on record');
 });
+
+t.test('a request read with its tasks in one statement: the same rows as read apart, in the same order', async (t) => {
+  const requestId = await requestIn('processing');
+  const startedAt = new Date('2026-01-02T03:04:05.678Z');
+  await db.insert(tasks).values([
+    { requestId, feature: 'im', status: 'completed', counts: { messages: 3 }, outcome: { messages: 'deleted' }, datasets: [], adapter: 'built_in', attempts: 2, startedAt, finishedAt: new Date() },
+    { requestId, feature: 'calendar', status: 'failed', error: 'timed out', attempts: 1, startedAt },
+    { requestId, feature: 'email', status: 'pending' },
+  ]);
+  const read = await repo.findWithTasks('lifecycle', requestId);
+  t.same(read?.request, await repo.find('lifecycle', requestId), 'the request');
+  const apart = await repo.tasksOf(requestId);
+  t.same(read?.tasks, apart, 'its tasks, each field decoded as drizzle decodes a row (timestamps as Dates)');
+  t.same(read?.tasks.map((task) => task.feature), ['calendar', 'email', 'im'], 'by feature');
+  t.equal(read?.tasks[0]?.startedAt?.getTime(), startedAt.getTime(), 'a timestamp read back to the millisecond');
+  t.equal(await repo.findWithTasks('another-tenant', requestId), undefined, "another tenant's request is not found");
+});

@@ -1,10 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform, pipeline } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onSendAsyncHookHandler, preHandlerAsyncHookHandler, RouteOptions } from 'fastify';
 import Type, { type TSchema } from 'typebox';
 import { AppError, loggableError } from '../errors.js';
 import { declareHeaders, declareProblems, responseHeader } from '../http/openapi.js';
+import { addRouteHook } from '../http/route-hooks.js';
 import type { Principal } from '../auth/principal.js';
 import { type HeldKey, type IdempotencyStore, KEY_TTL_HOURS, type StoredAnswer } from './idempotency-store.js';
 
@@ -130,14 +130,10 @@ function declareHeader(route: RouteOptions): void {
 
 export function registerIdempotency(scope: FastifyInstance, store: IdempotencyStore): void {
   scope.decorateRequest('idempotency');
-  scope.addHook('onRoute', (route) => {
-    if ([route.method].flat().includes('POST')) declareHeader(route);
-  });
-
   // After sign-in and validation (preHandler): only calls the handler will run claim a key.
-  scope.addHook('preHandler', async (request, reply) => {
+  const claimKey: preHandlerAsyncHookHandler = async (request, reply) => {
     const key = request.headers[HEADER];
-    if (request.method !== 'POST' || typeof key !== 'string') return;
+    if (typeof key !== 'string') return;
     const keyScope = { tenantId: request.principal.tenantId, caller: callerOf(request.principal), key };
     const upload = request.body instanceof Readable ? new UploadDigest(request) : undefined;
     const fingerprint = upload ? null : createHash('sha256').update(requestLine(request)).update(canonical(request.body)).digest('hex');
@@ -154,9 +150,9 @@ export function registerIdempotency(scope: FastifyInstance, store: IdempotencySt
     const given = upload ? await upload.drain(request.body as Readable) : fingerprint;
     if (given !== claim.answer.fingerprint) throw keyReused();
     return replay(reply, claim.answer);
-  });
+  };
 
-  scope.addHook('onSend', async (request, reply, payload) => {
+  const recordAnswer: onSendAsyncHookHandler = async (request, reply, payload) => {
     const held = request.idempotency;
     if (!held) return payload;
     request.idempotency = undefined;
@@ -169,5 +165,13 @@ export function registerIdempotency(scope: FastifyInstance, store: IdempotencySt
       request.log.error(loggableError(error), 'idempotency key not recorded');
     }
     return payload;
+  };
+
+  // The hooks run on POST routes only: the other calls (a polled GET) need not pass through them.
+  scope.addHook('onRoute', (route) => {
+    if (![route.method].flat().includes('POST')) return;
+    declareHeader(route);
+    addRouteHook(route, 'preHandler', claimKey);
+    addRouteHook(route, 'onSend', recordAnswer);
   });
 }

@@ -1,5 +1,5 @@
-import { and, asc, count, desc, eq, exists, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
-import type { PgPreparedQuery, PreparedQueryConfig } from 'drizzle-orm/pg-core';
+import { and, asc, count, desc, eq, exists, getTableColumns, getTableName, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgPreparedQuery, PreparedQueryConfig } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
   DEADLINE_STATUSES,
@@ -96,8 +96,41 @@ function byFeature(a: TaskRow, b: TaskRow): number {
   return a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : 0;
 }
 
+const TASK_COLUMNS = Object.entries(getTableColumns(tasks));
+
+/**
+ * A request's tasks as one JSON array in tasksOf's order, each task's fields named as in TaskRow, so that
+ * a request and its tasks are read in one statement (one snapshot, one round trip).
+ */
+const TASKS_OF_REQUEST = sql`(
+  select coalesce(json_agg(json_build_object(${sql.join(
+    TASK_COLUMNS.map(([name, column]) => sql`${sql.raw(`'${name}'`)}, ${column}`),
+    sql`, `,
+  )}) order by ${qualified(tasks.feature)}), '[]')
+  from ${tasks} where ${qualified(tasks.requestId)} = ${qualified(requests.id)})`.mapWith(tasksFromJson);
+
+/** A column named with its table: drizzle leaves a select's own columns unqualified, and this one correlates two tables. */
+function qualified(column: PgColumn): SQL {
+  return sql`${sql.identifier(getTableName(column.table))}.${sql.identifier(column.name)}`;
+}
+
+/** TASKS_OF_REQUEST's array, each value decoded by its column as drizzle decodes a row's (timestamps to Dates). */
+function tasksFromJson(value: unknown): TaskRow[] {
+  const rows = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[];
+  return rows.map((row) => {
+    const task: Record<string, unknown> = {};
+    for (const [name, column] of TASK_COLUMNS) task[name] = row[name] === null ? null : column.mapFromDriverValue(row[name]);
+    return task as TaskRow;
+  });
+}
+
 function buildReads(db: Db | Tx) {
   return {
+    findWithTasks: db
+      .select({ ...getTableColumns(requests), tasks: TASKS_OF_REQUEST })
+      .from(requests)
+      .where(and(eq(requests.id, sql.placeholder('id')), eq(requests.tenantId, sql.placeholder('tenantId'))))
+      .prepare('request_find_with_tasks'),
     find: db
       .select()
       .from(requests)
@@ -174,6 +207,14 @@ export class RequestRepository {
   async find(tenantId: string, id: string): Promise<RequestRow | undefined> {
     const [row] = await this.reads().find.execute({ id, tenantId });
     return row;
+  }
+
+  /** The request with its tasks (in tasksOf's order), read together. */
+  async findWithTasks(tenantId: string, id: string): Promise<{ request: RequestRow; tasks: TaskRow[] } | undefined> {
+    const [row] = await this.reads().findWithTasks.execute({ id, tenantId });
+    if (!row) return undefined;
+    const { tasks: taskRows, ...request } = row;
+    return { request, tasks: taskRows };
   }
 
   /** The subject's open request of that type, if any. */

@@ -166,12 +166,11 @@ export class RequestService {
   }
 
   async get(tenantId: string, id: string): Promise<RequestView> {
-    const row = await this.repo.find(tenantId, id);
-    if (!row) throw notFound('Request');
-    // Read after the request: a task ends before its request does, so the view is never ahead of its tasks.
-    const tasks = await this.repo.tasksOf(id);
-    const changes = row.type === 'correction' ? await this.repo.changesOf(id) : undefined;
-    return toView(row, tasks, changes);
+    // One statement: the request and its tasks as of one moment, in one round trip.
+    const found = await this.repo.findWithTasks(tenantId, id);
+    if (!found) throw notFound('Request');
+    const changes = found.request.type === 'correction' ? await this.repo.changesOf(id) : undefined;
+    return toView(found.request, found.tasks, changes);
   }
 
   /** A subject lists their own requests only; asking for another account's finds none. */
