@@ -5,7 +5,7 @@ import { OPEN_STATUSES } from '../src/requests/lifecycle.js';
 /**
  * The baseline of bench/api.ts: a bare fastify server writing and reading what `POST /v1/requests` and
  * `GET /v1/requests/{id}` write and read, with the API's statements (the same INSERTs, conflict target,
- * event outbox and SELECTs, one after the other), through postgres.js with the API's pool, and nothing else: no auth, rate
+ * event outbox and SELECT), through postgres.js with the API's pool, and nothing else: no auth, rate
  * limit, idempotency, tenant settings, queue, schemas or ETag. Run as a child process, as the API is.
  * DATABASE_URL, PORT, TENANT and FEATURES (comma-separated) come from the environment.
  */
@@ -50,12 +50,13 @@ app.post<{ Body: Body }>('/requests', async (request, reply) => {
   return reply.code(202).header('location', `/requests/${row.id}`).send(row);
 });
 
-// The request, then its tasks: two statements, as the API read them until it read both in one (session 14).
+// The request with its tasks in one statement (a correlated json_agg), as the API reads them.
 app.get<{ Params: { id: string } }>('/requests/:id', async (request, reply) => {
-  const [row] = await sql`select * from requests where id = ${request.params.id} and tenant_id = ${tenantId}`;
+  const [row] = await sql`
+    select r.*, (select coalesce(json_agg(t order by t.feature), '[]') from tasks t where t.request_id = r.id) as tasks
+    from requests r where r.id = ${request.params.id} and r.tenant_id = ${tenantId}`;
   if (!row) return reply.code(404).send({ title: 'Not found' });
-  const tasks = await sql`select * from tasks where request_id = ${row.id} order by feature`;
-  return { ...row, tasks };
+  return row;
 });
 
 app.get('/readyz', async () => ({ status: 'ok' }));
