@@ -12,11 +12,6 @@ export class Utf8Chunks {
     this.chunk = Buffer.allocUnsafe(size);
   }
 
-  /** Bytes waiting in the current chunk. */
-  get pending(): number {
-    return this.used;
-  }
-
   /** Encodes `text`, pushing onto `full` every chunk that fills up (or the text itself, if larger than a chunk). */
   add(text: string, full: Buffer[]): void {
     // A UTF-16 code unit takes at most 3 bytes in UTF-8: with that much room left, write without

@@ -169,7 +169,8 @@ export class ZipArchive {
     const fileName = this.split ? `${this.layout.baseName}.part${number}.zip` : `${this.layout.baseName}.zip`;
     const key = this.layout.keyFor(fileName);
     const writer = await this.store.writer(key);
-    const part: OpenPart = { zip: new ZipPart(writer.stream, this.layout.mtime, number), writer, key, fileName };
+    const zip = new ZipPart(writer.stream, this.layout.mtime, number, writer.consumed?.bind(writer));
+    const part: OpenPart = { zip, writer, key, fileName };
     this.open.push(part);
     return part;
   }

@@ -9,8 +9,8 @@
  * (`BlobWriter.consumed`), so no buffer is reused while anything downstream may still read it.
  */
 
-/** Smallest buffer kept: smaller files cost little garbage (Node pools the tiniest). */
-const MIN_POOLED = 64 * 1024;
+/** Smallest buffer kept: Node pools smaller ones (below Buffer.poolSize / 2). */
+const MIN_POOLED = 4 * 1024;
 
 interface Held {
   buffer: Buffer;

@@ -86,16 +86,26 @@ const OUTPUT_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Writes to the results store are at least this large (but for the last). */
 const OUTPUT_WRITE_BYTES = 256 * 1024;
 
+/** A join of small chunks is less than OUTPUT_WRITE_BYTES plus one chunk of less than a quarter of it. */
+const JOIN_BYTES = OUTPUT_WRITE_BYTES + OUTPUT_WRITE_BYTES / 4;
+
 /**
  * The zip's bytes on their way to the store, measured (size, SHA-256) and joined into writes of
  * OUTPUT_WRITE_BYTES: yazl emits every local header and data descriptor as a chunk of its own, so a
- * small file would otherwise cost three write calls.
+ * small file would otherwise cost three write calls. The joins take buffers used again once the
+ * store has taken in every byte up to their end (`consumed`, as file buffers do: file-buffers.ts),
+ * not a new buffer each: those would be garbage the size of every small file in the archive.
  */
 class ZipOutput extends ByteMeter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Bytes pushed on: the offset in the zip where the next push starts. */
+  private pushed = 0;
+  /** Join buffers handed on, in order, with the offset where each one's bytes end. */
+  private readonly joins: { buffer: Buffer; end: number }[] = [];
+  private readonly free: Buffer[] = [];
 
-  constructor() {
+  constructor(private readonly consumed: (() => number) | undefined) {
     super({ sha256: true, highWaterMark: OUTPUT_BUFFER_BYTES });
   }
 
@@ -103,7 +113,7 @@ class ZipOutput extends ByteMeter {
     if (chunk.length >= OUTPUT_WRITE_BYTES / 4) {
       // File data goes on as it is: copying it into larger buffers would cost more than the write saves.
       this.pushPending();
-      this.push(chunk);
+      this.pushOn(chunk);
     } else {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
@@ -118,9 +128,28 @@ class ZipOutput extends ByteMeter {
 
   private pushPending(): void {
     if (this.pending.length === 0) return;
-    this.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes));
+    this.pushOn(this.pending.length === 1 ? this.pending[0]! : this.join());
     this.pending = [];
     this.pendingBytes = 0;
+  }
+
+  private join(): Buffer {
+    const buffer = this.joinBuffer();
+    let used = 0;
+    for (const piece of this.pending) used += piece.copy(buffer, used);
+    if (this.consumed) this.joins.push({ buffer, end: this.pushed + used });
+    return buffer.subarray(0, used);
+  }
+
+  private joinBuffer(): Buffer {
+    const consumed = this.consumed?.() ?? 0;
+    while (this.joins.length > 0 && this.joins[0]!.end <= consumed) this.free.push(this.joins.shift()!.buffer);
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(JOIN_BYTES);
+  }
+
+  private pushOn(chunk: Buffer): void {
+    this.pushed += chunk.length;
+    this.push(chunk);
   }
 }
 
@@ -208,7 +237,7 @@ export class ZipPart {
   private readonly zip = new ZipFile();
   private readonly internals = yazlEntries(this.zip);
   private readonly setAside: YazlEntry[] = [];
-  private readonly output = new ZipOutput();
+  private readonly output: ZipOutput;
   private readonly written: Promise<void>;
   /** The first zip or output error; every wait in `guarded` ends with it, so an `add` never hangs. */
   private failure: { error: unknown } | undefined;
@@ -221,7 +250,10 @@ export class ZipPart {
     sink: NodeJS.WritableStream,
     private readonly mtime: Date,
     readonly number: number,
+    /** The sink's bytes taken in for good (BlobWriter.consumed), if it says. */
+    consumed?: () => number,
   ) {
+    this.output = new ZipOutput(consumed);
     this.zip.on('error', (err: unknown) => this.fail(err));
     this.written = pipeline(this.zip.outputStream, this.output, sink);
     this.written.catch((err: unknown) => this.fail(err));
