@@ -171,7 +171,7 @@ t.test('the queue dashboard is for admin keys of the operators’ tenants', asyn
   });
   t.equal(queues.statusCode, 200);
   const body = queues.json();
-  t.same(body.queues.map((q: { name: string }) => q.name).sort(), ['assembly', 'feature-tasks']);
+  t.same(body.queues.map((q: { name: string }) => q.name).sort(), ['assembly', 'feature-tasks', 'feature-tasks-backlog']);
   const features = body.queues.find((q: { name: string }) => q.name === 'feature-tasks');
   t.ok(features.readOnlyMode, 'read-only');
   t.equal(features.jobs.length, 3);

@@ -1,6 +1,6 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Context } from '../context.js';
-import { ASSEMBLY_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
+import { ASSEMBLY_QUEUE, BACKLOG_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
 import { runFeatureTask } from '../tasks/feature-task.js';
 import { runAssembly } from '../tasks/assembly-task.js';
 import { startScheduledJob, type RunningSchedule } from '../queue/scheduled-jobs.js';
@@ -76,23 +76,26 @@ export function startWorker(ctx: Context): RunningWorker {
   const closing: Array<{ close(): Promise<void> }> = [];
 
   if (pools.has('feature-tasks')) {
-    const features = new Worker<FeatureJobData>(
-      FEATURE_QUEUE,
-      async (job, token) => {
-        const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
-        const jobId = job.id ?? '';
-        const ran = await slots.hold(job.data.feature, jobId, () =>
-          guarded(ctx, job, token, () => claims.hold(jobId, () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job)))),
-        );
-        if (!ran) {
-          await job.moveToDelayed(Date.now() + SLOT_WAIT_MS + Math.floor(Math.random() * SLOT_WAIT_MS), token);
-          throw new DelayedError();
-        }
-      },
-      { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.workerConcurrency },
-    );
-    ctx.metrics.observeFeatureJobs(features);
-    queues.push(features);
+    const runTask = async (job: Job<FeatureJobData>, token?: string) => {
+      const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
+      const jobId = job.id ?? '';
+      const ran = await slots.hold(job.data.feature, jobId, () =>
+        guarded(ctx, job, token, () => claims.hold(jobId, () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job)))),
+      );
+      if (!ran) {
+        await job.moveToDelayed(Date.now() + SLOT_WAIT_MS + Math.floor(Math.random() * SLOT_WAIT_MS), token);
+        throw new DelayedError();
+      }
+    };
+    // A flooding tenant's tasks (admission.ts) run few at a time: another tenant's start at once beside them.
+    for (const [queue, concurrency] of [
+      [FEATURE_QUEUE, ctx.config.workerConcurrency],
+      [BACKLOG_QUEUE, ctx.config.backlogConcurrency],
+    ] as const) {
+      const features = new Worker<FeatureJobData>(queue, runTask, { connection, prefix: ctx.config.queuePrefix, concurrency });
+      ctx.metrics.observeFeatureJobs(features);
+      queues.push(features);
+    }
   }
   if (pools.has('assembly')) {
     const assembly = new Worker<AssemblyJobData>(
