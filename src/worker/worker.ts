@@ -34,15 +34,42 @@ class JobFailed extends Error {
 }
 
 /**
+ * Whether a job's failure is Postgres' outage, which costs the job no attempt: a connection error while
+ * Postgres does not answer a probe, or moments (`memoryMs`) after this worker saw it not answer. Postgres
+ * may be back between a job's failure and the probe; the failure is still the outage's. (A feature
+ * store's failure in those moments costs its job one more run, not an attempt.)
+ */
+export class PostgresOutages {
+  private seenDownAt = -Infinity;
+
+  constructor(
+    private readonly answers: () => Promise<boolean>,
+    private readonly memoryMs: number,
+  ) {}
+
+  async explain(err: unknown, failedAt = Date.now()): Promise<boolean> {
+    if (unavailable(err) !== 'database') return false;
+    if (!(await this.answers())) {
+      this.seenDownAt = Date.now();
+      return true;
+    }
+    return failedAt - this.seenDownAt <= this.memoryMs;
+  }
+}
+
+/** How long after a probe that failed a job's connection error is still the outage's: its job runs again a backoff after that probe, later on a busy host. */
+const OUTAGE_MEMORY_MS = 5_000;
+
+/**
  * Runs a job's work. Postgres down is nobody's fault: the job waits (delayed by JOB_BACKOFF_MS, which
  * BullMQ counts as no attempt) and runs again, as often as it takes, once Postgres answers. Any other
  * failure fails the attempt, with a message a driver's error cannot put personal data into.
  */
-async function guarded(ctx: Context, job: Job, token: string | undefined, work: () => Promise<void>): Promise<void> {
+async function guarded(ctx: Context, outages: PostgresOutages, job: Job, token: string | undefined, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (err) {
-    if (unavailable(err) === 'database' && !(await answers(() => ctx.database.sql`select 1`))) {
+    if (await outages.explain(err)) {
       ctx.log.warn({ jobId: job.id, ...loggableError(err) }, 'Postgres is unavailable; the job waits for it');
       await job.moveToDelayed(Date.now() + ctx.config.jobBackoffMs, token);
       throw new DelayedError();
@@ -72,6 +99,7 @@ export function startWorker(ctx: Context): RunningWorker {
   const pools = new Set(ctx.config.workerQueues);
   const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix, ctx.config.claimRenewMs);
   const slots = new FeatureSlots(ctx.redis, ctx.config.queuePrefix, ctx.config.featureConcurrency, ctx.config.claimRenewMs);
+  const outages = new PostgresOutages(() => answers(() => ctx.database.sql`select 1`), ctx.config.jobBackoffMs + OUTAGE_MEMORY_MS);
   const queues: Worker[] = [];
   const closing: Array<{ close(): Promise<void> }> = [];
 
@@ -80,7 +108,7 @@ export function startWorker(ctx: Context): RunningWorker {
       const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
       const jobId = job.id ?? '';
       const ran = await slots.hold(job.data.feature, jobId, () =>
-        guarded(ctx, job, token, () => claims.hold(jobId, () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job)))),
+        guarded(ctx, outages, job, token, () => claims.hold(jobId, () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job)))),
       );
       if (!ran) {
         await job.moveToDelayed(Date.now() + SLOT_WAIT_MS + Math.floor(Math.random() * SLOT_WAIT_MS), token);
@@ -102,7 +130,7 @@ export function startWorker(ctx: Context): RunningWorker {
       ASSEMBLY_QUEUE,
       async (job, token) => {
         const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId });
-        await guarded(ctx, job, token, () => claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last)));
+        await guarded(ctx, outages, job, token, () => claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last)));
         log.info('request assembled');
         // Its tenant has one request fewer in flight: the next waiting one may go (TENANT_MAX_ACTIVE_REQUESTS).
         await ctx.requests.admission.after(job.data.requestId);
