@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Context } from '../context.js';
 import { ASSEMBLY_QUEUE, BACKLOG_QUEUE, FEATURE_QUEUE, type AssemblyJobData, type FeatureJobData } from '../queue/flow.js';
 import { runFeatureTask } from '../tasks/feature-task.js';
@@ -102,6 +102,13 @@ export function startWorker(ctx: Context): RunningWorker {
   const outages = new PostgresOutages(() => answers(() => ctx.database.sql`select 1`), ctx.config.jobBackoffMs + OUTAGE_MEMORY_MS);
   const queues: Worker[] = [];
   const closing: Array<{ close(): Promise<void> }> = [];
+  let closed = false;
+  const working = (worker: Worker) => {
+    // Job errors are recorded on the task; this only keeps the process informed, without job data.
+    worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
+    queues.push(worker);
+    closing.push(worker);
+  };
 
   if (pools.has('feature-tasks')) {
     const runTask = async (job: Job<FeatureJobData>, token?: string) => {
@@ -115,14 +122,22 @@ export function startWorker(ctx: Context): RunningWorker {
         throw new DelayedError();
       }
     };
-    // A flooding tenant's tasks (admission.ts) run few at a time: another tenant's start at once beside them.
-    for (const [queue, concurrency] of [
-      [FEATURE_QUEUE, ctx.config.workerConcurrency],
-      [BACKLOG_QUEUE, ctx.config.backlogConcurrency],
-    ] as const) {
+    const lane = (queue: string, concurrency: number) => {
       const features = new Worker<FeatureJobData>(queue, runTask, { connection, prefix: ctx.config.queuePrefix, concurrency });
       ctx.metrics.observeFeatureJobs(features);
-      queues.push(features);
+      return features;
+    };
+    working(lane(FEATURE_QUEUE, ctx.config.workerConcurrency));
+    // A flooding tenant's tasks (admission.ts) run few at a time: another tenant's start at once beside them.
+    // Only admission puts tasks in that lane. Without TENANT_MAX_ACTIVE_REQUESTS no idle BullMQ Worker is
+    // kept for it (each is one more blocking connection to recover after a Redis outage): the lane is
+    // worked only if it still holds tasks from when the limit was set.
+    const backlog = () => working(lane(BACKLOG_QUEUE, ctx.config.backlogConcurrency));
+    if (ctx.config.tenantMaxActiveRequests > 0) backlog();
+    else {
+      backlogHolds(ctx)
+        .then((held) => held && !closed && backlog())
+        .catch((err: Error) => ctx.log.error({ error: err.name }, 'backlog lane not checked'));
     }
   }
   if (pools.has('assembly')) {
@@ -138,12 +153,7 @@ export function startWorker(ctx: Context): RunningWorker {
       { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.assemblyConcurrency },
     );
     ctx.metrics.observeAssemblyJobs(assembly);
-    queues.push(assembly);
-  }
-  for (const worker of queues) {
-    // Job errors are recorded on the task; this only keeps the process informed, without job data.
-    worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
-    closing.push(worker);
+    working(assembly);
   }
 
   if (pools.has('webhooks')) {
@@ -174,6 +184,7 @@ export function startWorker(ctx: Context): RunningWorker {
     reconcile: () => reconciler.run(),
     isRunning: () => queues.every((worker) => worker.isRunning()),
     async close() {
+      closed = true;
       clearInterval(timer);
       await reconciler.settled();
       if (timer) await lease.release().catch(() => {});
@@ -181,6 +192,17 @@ export function startWorker(ctx: Context): RunningWorker {
       connection.disconnect();
     },
   };
+}
+
+/** Whether the backlog lane holds tasks (waiting, or taken by a worker that stopped). */
+async function backlogHolds(ctx: Context): Promise<boolean> {
+  const queue = new Queue(BACKLOG_QUEUE, { connection: ctx.redis, prefix: ctx.config.queuePrefix });
+  try {
+    const counts = await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed', 'paused');
+    return Object.values(counts).some((count) => count > 0);
+  } finally {
+    await queue.close();
+  }
 }
 
 /** Housekeeping: each a repeatable job of its own queue, run once per interval across the deployment. */
