@@ -81,6 +81,8 @@ t.test("a flooding tenant's lost child is found in the backlog lane, and enqueue
   t.teardown(() => worker.close());
   t.equal((await waitForEnd(sys, id)).status, 'completed');
   await ranOnce(t, sys, id, FEATURES);
+  // Without TENANT_MAX_ACTIVE_REQUESTS (here) a worker keeps a Worker on the lane only if it holds tasks as it starts.
+  t.ok((await backlog.getWorkers()).length > 0, 'worked by the worker that found tasks in it as it started');
 });
 
 t.test('work Redis lost after it started: a task left running re-runs once, an assembly still owed runs', async (t) => {
