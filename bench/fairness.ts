@@ -7,12 +7,15 @@ import { sleep } from '../test/faults/services.js';
  * tenant globex RUNS single ones, one after another while acme's are worked; globex's submit → completed
  * (the server's createdAt → completedAt), median, against its median on the same system idle, measured
  * first in the same run (target ≤ 1.5×). One API, one worker process, TENANT_MAX_ACTIVE_REQUESTS=LIMIT
- * (0: no limit, what a deployment without it gets). N=2000 is the full size.
+ * (0: no limit, what a deployment without it gets). N=2000 is the full size. Then acme's own time: its
+ * first createdAt → its last completedAt, what the fairness costs the flooding tenant. BACKLOG_CONCURRENCY
+ * is passed on when set.
  */
 
 const N = Number(process.env.N ?? 200);
 const LIMIT = process.env.LIMIT ?? '4';
 const RUNS = 5;
+const BACKLOG: Record<string, string> = process.env.BACKLOG_CONCURRENCY ? { BACKLOG_CONCURRENCY: process.env.BACKLOG_CONCURRENCY } : {};
 
 /** Where a request's time went, from its trail: its first task started, its last task ended, completed (ms after createdAt). */
 interface Phases {
@@ -41,10 +44,17 @@ async function acmeEnded(deployment: Deployment, flood: string[]): Promise<numbe
   return row?.n ?? 0;
 }
 
+/** The flood's server-side time: its first createdAt → its last completedAt, in s. */
+async function floodSeconds(deployment: Deployment, flood: string[]): Promise<number> {
+  const [row] = await deployment.sql<{ s: number }[]>`
+    select extract(epoch from (max(completed_at) - min(created_at))) as s from requests where id = any(${flood}::uuid[])`;
+  return Number(row?.s);
+}
+
 const median = (runs: Phases[], phase: keyof Phases) => percentile(runs.map((run) => run[phase]), 50);
 
 async function main(): Promise<void> {
-  const deployment = await startDeployment({ TENANT_MAX_ACTIVE_REQUESTS: LIMIT });
+  const deployment = await startDeployment({ TENANT_MAX_ACTIVE_REQUESTS: LIMIT, ...BACKLOG });
   try {
     deployment.worker();
     await sleep(5_000);
@@ -63,7 +73,7 @@ async function main(): Promise<void> {
       busy.push(await single(deployment, i === 0 ? 'alice' : `busy-${i}`));
     }
     const endedAfter = await acmeEnded(deployment, flood);
-    console.log(`\n# fairness: acme submits ${N} access requests, then globex ${RUNS} one after another; TENANT_MAX_ACTIVE_REQUESTS=${LIMIT}, one worker\n`);
+    console.log(`\n# fairness: acme submits ${N} access requests, then globex ${RUNS} one after another; TENANT_MAX_ACTIVE_REQUESTS=${LIMIT}, ${Object.entries(BACKLOG).map(([k, v]) => `${k}=${v}, `).join('')}one worker\n`);
     console.log(`| globex, one access request (median of ${RUNS}) | first task started | last task ended | createdAt → completedAt |\n| --- | ---: | ---: | ---: |`);
     for (const [label, runs] of [
       ['idle system (baseline)', idle],
@@ -73,6 +83,8 @@ async function main(): Promise<void> {
     }
     console.log(`\nbehind acme, each: ${busy.map((run) => run.total.toFixed(0)).join(', ')} ms (acme's ended before each: ${endedBefore.join(', ')}; after the last: ${endedAfter} of ${N})`);
     if (endedAfter === N) console.log('acme had ended before the last of globex\'s: run with a larger N');
+    await ended(deployment, flood);
+    console.log(`acme's ${N}: first created → last completed ${(await floodSeconds(deployment, flood)).toFixed(1)} s`);
     console.log(`busy / idle, medians: ${(median(busy, 'total') / median(idle, 'total')).toFixed(2)}× (target ≤ 1.5×); worst / idle: ${(Math.max(...busy.map((run) => run.total)) / median(idle, 'total')).toFixed(2)}×`);
   } finally {
     await deployment.stop();

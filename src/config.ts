@@ -32,6 +32,7 @@ const ConfigSchema = Type.Object({
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   bodyLimit: Type.Integer({ minimum: 1024 }),
   workerConcurrency: Type.Integer({ minimum: 1 }),
+  backlogConcurrency: Type.Integer({ minimum: 1 }),
   assemblyConcurrency: Type.Integer({ minimum: 1 }),
   webhookConcurrency: Type.Integer({ minimum: 1 }),
   workerQueues: Type.Array(Type.Enum([...WORKER_POOLS]), { minItems: 1 }),
@@ -158,6 +159,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: int(env.BODY_LIMIT_BYTES, 64 * 1024),
     // Feature tasks mostly wait on their stores and the results store: a request's 19 run side by side, in one wave.
     workerConcurrency: int(env.WORKER_CONCURRENCY, 20),
+    // The tasks of a tenant with requests waiting for admission: so few that another tenant's share the thread with only these.
+    backlogConcurrency: int(env.BACKLOG_CONCURRENCY, 4),
     // Assemblies (and deliveries) keep the concurrency they had unless WORKER_CONCURRENCY says otherwise: an assembly works the CPU.
     assemblyConcurrency: int(env.ASSEMBLY_CONCURRENCY, int(env.WORKER_CONCURRENCY, 4)),
     webhookConcurrency: int(env.WEBHOOK_CONCURRENCY, int(env.WORKER_CONCURRENCY, 4)),

@@ -10,7 +10,7 @@ import { withDatabase } from '../src/db/migrate.js';
 import { ASSEMBLY_QUEUE, assemblyJobId, FEATURE_QUEUE, featureJobId, PLAN_QUEUE, planJobId } from '../src/queue/flow.js';
 import { addFlow } from '../src/requests/hand-over.js';
 import { redisConnection } from '../src/queue/redis.js';
-import { startWorker } from '../src/worker/worker.js';
+import { PostgresOutages, startWorker } from '../src/worker/worker.js';
 import { serviceUnavailable, unavailable } from '../src/dependencies.js';
 import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
@@ -267,6 +267,16 @@ t.test('what counts as an outage: connection errors of Postgres (drizzle-wrapped
     t.equal(unavailable(error), undefined, `not an outage: ${String(error)}`);
   }
   t.match(serviceUnavailable('queue').toProblem(), { status: 503, detail: /job queue/ });
+
+  // A job's connection error is the outage's while Postgres does not answer, and moments after: it may be back by the probe.
+  let answering = false;
+  const outages = new PostgresOutages(async () => answering, 1_000);
+  t.notOk(await new PostgresOutages(async () => true, 1_000).explain(refused), 'Postgres answering and never seen down: the failure is the job\'s (a feature store)');
+  t.notOk(await outages.explain(new Error('plain')), 'not a connection error: the job\'s');
+  t.ok(await outages.explain(refused), 'Postgres not answering: the outage');
+  answering = true;
+  t.ok(await outages.explain(refused), 'Postgres back by the probe, seen down moments before the failure: still the outage');
+  t.notOk(await outages.explain(refused, Date.now() + 2_000), 'a failure past the memory: the job\'s');
 });
 
 t.test('Redis down from the start: a request is taken within a bounded wait, and worked once Redis is there', async (t) => {

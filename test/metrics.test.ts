@@ -172,7 +172,7 @@ t.test('the queue dashboard is for admin keys of the operators’ tenants', asyn
   });
   t.equal(queues.statusCode, 200);
   const body = queues.json();
-  t.same(body.queues.map((q: { name: string }) => q.name).sort(), ['assembly', 'feature-tasks', 'request-plans']);
+  t.same(body.queues.map((q: { name: string }) => q.name).sort(), ['assembly', 'feature-tasks', 'feature-tasks-backlog', 'request-plans']);
   const features = body.queues.find((q: { name: string }) => q.name === 'feature-tasks');
   t.ok(features.readOnlyMode, 'read-only');
   t.equal(features.jobs.length, 3);

@@ -1,9 +1,9 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Queue } from 'bullmq';
 import { createRequest, startSystem, waitForEnd } from './helper.js';
 import { insertRequest, ownRedis, ranOnce, until } from './fixtures/reconcile.js';
 import { JobClaims } from '../src/queue/claims.js';
-import { ASSEMBLY_QUEUE, FEATURE_QUEUE, featureJobId, PLAN_QUEUE, planJobId } from '../src/queue/flow.js';
+import { ASSEMBLY_QUEUE, BACKLOG_QUEUE, FEATURE_QUEUE, featureJobId, PLAN_QUEUE, planJobId } from '../src/queue/flow.js';
 import { addFlow } from '../src/requests/hand-over.js';
 import { Reconciler } from '../src/queue/reconciler.js';
 import { startWorker } from '../src/worker/worker.js';
@@ -15,19 +15,24 @@ const FEATURES = ['clock-in', 'im'];
 const RENEW = { CLAIM_RENEW_MS: '1000' };
 const LOST_AFTER_MS = 2_000;
 
-t.test('a request whose jobs are intact is not enqueued twice; a lost plan job or child is enqueued again', async (t) => {
+/** A system without a worker, its reconciler, and the queues a test looks into (closed at its end). */
+async function reconciling(t: Test) {
   const sys = await startSystem(t, RENEW, { redisUrl, worker: false });
   const { ctx } = sys;
   const reconciler = new Reconciler({ ...ctx, claims: new JobClaims(ctx.redis, ctx.config.queuePrefix, ctx.config.claimRenewMs), schedules: [] });
-  const options = { connection: ctx.redis, prefix: ctx.config.queuePrefix };
-  const features = new Queue(FEATURE_QUEUE, options);
-  const assembly = new Queue(ASSEMBLY_QUEUE, options);
-  const plans = new Queue(PLAN_QUEUE, options);
-  t.teardown(async () => {
-    await features.close();
-    await assembly.close();
-    await plans.close();
-  });
+  const queue = (name: string) => {
+    const opened = new Queue(name, { connection: ctx.redis, prefix: ctx.config.queuePrefix });
+    t.teardown(() => opened.close());
+    return opened;
+  };
+  return { sys, ctx, reconciler, queue };
+}
+
+t.test('a request whose jobs are intact is not enqueued twice; a lost plan job or child is enqueued again', async (t) => {
+  const { sys, ctx, reconciler, queue } = await reconciling(t);
+  const features = queue(FEATURE_QUEUE);
+  const assembly = queue(ASSEMBLY_QUEUE);
+  const plans = queue(PLAN_QUEUE);
   const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
   t.equal(created.status, 'queued');
   // Long unmoved: were anything missing, it would be enqueued at once.
@@ -61,6 +66,34 @@ t.test('a request whose jobs are intact is not enqueued twice; a lost plan job o
   const done = await waitForEnd(sys, created.id);
   t.equal(done.status, 'completed');
   await ranOnce(t, sys, created.id, FEATURES);
+});
+
+t.test("a flooding tenant's lost child is found in the backlog lane, and enqueued again there", async (t) => {
+  const { sys, ctx, reconciler, queue } = await reconciling(t);
+  const features = queue(FEATURE_QUEUE);
+  const backlog = queue(BACKLOG_QUEUE);
+  const id = await insertRequest(sys, 'received', 'alice', { 'clock-in': 'pending', im: 'pending' });
+  const row = await ctx.repo.findById(id);
+  t.ok(row && (await ctx.requests.enqueue(row, FEATURES, { priority: 50, backlogged: true })), 'admitted behind its tenant\'s flood');
+  const jobs = async () => {
+    const count = async (queue: Queue) => Object.values(await queue.getJobCounts('waiting', 'prioritized')).reduce((a, b) => a + b, 0);
+    return { features: await count(features), backlog: await count(backlog) };
+  };
+  t.same(await jobs(), { features: 0, backlog: 2 }, 'both its tasks in the backlog lane');
+
+  const lostId = featureJobId(id, 'im');
+  await ctx.redis.del(backlog.toKey(lostId));
+  await ctx.redis.zrem(backlog.toKey('prioritized'), lostId);
+  t.same((await ctx.flow.inspect(id)).lostChildren, ['im'], 'the lost child is found in its lane');
+  await ctx.database.sql`update requests set updated_at = now() - interval '1 hour' where id = ${id}`;
+  t.equal(await reconciler.run(), 1, 'enqueued again');
+  t.same(await jobs(), { features: 0, backlog: 2 }, 'the lost one back where its assembly waits for it, the held one kept: none added twice');
+  const worker = startWorker(ctx);
+  t.teardown(() => worker.close());
+  t.equal((await waitForEnd(sys, id)).status, 'completed');
+  await ranOnce(t, sys, id, FEATURES);
+  // Without TENANT_MAX_ACTIVE_REQUESTS (here) a worker keeps a Worker on the lane only if it holds tasks as it starts.
+  t.ok((await backlog.getWorkers()).length > 0, 'worked by the worker that found tasks in it as it started');
 });
 
 t.test('work Redis lost after it started: a task left running re-runs once, an assembly still owed runs', async (t) => {

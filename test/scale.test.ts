@@ -4,6 +4,8 @@ import { createRequest, startSystem, waitForEnd, type TestSystem } from './helpe
 import { until } from './fixtures/reconcile.js';
 import { startWorker } from '../src/worker/worker.js';
 import type { Config } from '../src/config.js';
+import { Queue } from 'bullmq';
+import { BACKLOG_QUEUE, FEATURE_QUEUE, featureJobId } from '../src/queue/flow.js';
 
 // Horizontal scale: worker pools per queue, fairness between tenants, per-feature concurrency (issue 17, item 4).
 const FEATURES = ['clock-in'];
@@ -73,6 +75,17 @@ t.test("a tenant's flood does not hold back another tenant's single request (TEN
   await watch;
   t.ok(ended.every((r) => r.status === 'completed'), "every one of acme's requests completed, admitted as others ended");
   t.ok(most <= LIMIT, `acme never had more than ${LIMIT} in flight (most seen: ${most})`);
+  // Admitted with more waiting behind them, acme's tasks ran in the backlog lane (BACKLOG_CONCURRENCY); globex's did not.
+  const lanes = { connection: sys.ctx.redis, prefix: sys.ctx.config.queuePrefix };
+  const [features, backlog] = [new Queue(FEATURE_QUEUE, lanes), new Queue(BACKLOG_QUEUE, lanes)];
+  t.teardown(async () => {
+    await features.close();
+    await backlog.close();
+  });
+  const globexTask = featureJobId(single.id, 'clock-in');
+  t.same([await features.getJobState(globexTask), await backlog.getJobState(globexTask)], ['completed', 'unknown'], "globex's task ran in the feature lane");
+  const backlogged = (await backlog.getJobCounts('completed')).completed ?? 0;
+  t.ok(backlogged >= 30 - 2 * LIMIT, `acme's admitted behind a backlog ran there (${backlogged} of 30)`);
 });
 
 t.test('the reconciler admits waiting requests after Redis lost everything', async (t) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Queue } from 'bullmq';
 import type { Context } from '../context.js';
-import { ASSEMBLY_QUEUE, FEATURE_QUEUE, PLAN_QUEUE } from '../queue/flow.js';
+import { FLOW_QUEUES } from '../queue/flow.js';
 import { instrumentHttp, metricsRoutes } from './routes.js';
 import { queueDashboard } from './queue-dashboard.js';
 
@@ -13,7 +13,7 @@ export async function operationsRoutes(app: FastifyInstance, ctx: Context): Prom
   // Opened at first use: a BullMQ queue connects at once, and `dsar openapi` builds the app without Redis.
   let queues: Queue[] | undefined;
   const flowQueues = () =>
-    (queues ??= [PLAN_QUEUE, FEATURE_QUEUE, ASSEMBLY_QUEUE].map((name) => {
+    (queues ??= FLOW_QUEUES.map((name) => {
       const queue = new Queue(name, { connection: ctx.redis, prefix: ctx.config.queuePrefix });
       // Errors of the shared connection: /readyz and dsar_metrics_source_up report a Redis that is down.
       queue.on('error', (err) => ctx.log.debug({ queue: name, error: err.name }, 'queue connection error'));

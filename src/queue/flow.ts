@@ -7,9 +7,19 @@ import { FlowProducer, Queue, type ConnectionOptions, type FlowJob } from 'bullm
  */
 
 export const FEATURE_QUEUE = 'feature-tasks';
+/**
+ * The feature tasks of a tenant with requests waiting for admission (a flood), worked at
+ * BACKLOG_CONCURRENCY beside FEATURE_QUEUE: so few of them run at once that another tenant's tasks,
+ * which start at once in FEATURE_QUEUE, share the worker's thread with only that many.
+ */
+export const BACKLOG_QUEUE = 'feature-tasks-backlog';
 export const ASSEMBLY_QUEUE = 'assembly';
 /** A request just written waits here as one job; the worker running it adds the request's flow (the API's hand-over stays one job). */
 export const PLAN_QUEUE = 'request-plans';
+/** The queues of the request flow (what operators see). */
+export const FLOW_QUEUES = [PLAN_QUEUE, FEATURE_QUEUE, BACKLOG_QUEUE, ASSEMBLY_QUEUE] as const;
+const FEATURE_LANES = [FEATURE_QUEUE, BACKLOG_QUEUE] as const;
+type FeatureLane = (typeof FEATURE_LANES)[number];
 
 export interface FeatureJobData {
   requestId: string;
@@ -46,14 +56,20 @@ export interface FlowInRedis {
   lostChildren: string[];
 }
 
-async function removeIfFinished(queue: Queue, jobId: string): Promise<void> {
+const finished = (state: string) => state === 'completed' || state === 'failed';
+
+/** Removes the job from the queue if it has run; whether the queue still holds it (waiting, running or delayed). */
+async function pendingAfterRemovingFinished(queue: Queue, jobId: string): Promise<boolean> {
   const state = await queue.getJobState(jobId);
-  if (state === 'completed' || state === 'failed') await queue.remove(jobId);
+  if (finished(state)) await queue.remove(jobId);
+  return state !== 'unknown' && !finished(state);
 }
 
 export interface EnqueueOptions {
   /** BullMQ's priority of its jobs (lower runs first; none runs before all). */
   priority?: number;
+  /** Its tenant has requests waiting for admission: its feature jobs go to BACKLOG_QUEUE. */
+  backlogged?: boolean;
 }
 
 /** A plan job still to run (or running): its request's flow is not in Redis yet, and not lost. */
@@ -62,7 +78,7 @@ const PLAN_PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'wa
 export class RequestFlow {
   private producer?: FlowProducer;
   private plans?: Queue<PlanJobData>;
-  private queues?: { assembly: Queue; features: Queue };
+  private queues?: { assembly: Queue; lanes: Record<FeatureLane, Queue> };
 
   constructor(
     private readonly connection: ConnectionOptions,
@@ -77,8 +93,13 @@ export class RequestFlow {
    * assembly): linked to the new assembly as it is, it would never run, and the assembly never start.
    */
   async enqueue(requestId: string, features: readonly string[], options: EnqueueOptions = {}): Promise<void> {
-    await this.replaceFinished(requestId, features);
-    await this.producerOf().add(this.flowOf(requestId, features, options.priority));
+    const held = await this.replaceFinished(requestId, features);
+    // A child keeps its lane: where its pending assembly waits for it (a lost one is added back under
+    // the key the assembly counts on), else where Redis still holds its job (added to the other, it would run twice).
+    for (const { feature, lane } of await this.childrenAwaited(requestId)) held.set(feature, lane);
+    const lane = options.backlogged ? BACKLOG_QUEUE : FEATURE_QUEUE;
+    const children = features.map((feature) => ({ feature, lane: held.get(feature) ?? lane }));
+    await this.producerOf().add(this.flowOf(requestId, children, options.priority));
   }
 
   /**
@@ -107,7 +128,9 @@ export class RequestFlow {
    * again adds nothing, so there is nothing to wait for or replace.
    */
   async enqueueFresh(flows: ReadonlyArray<{ requestId: string; features: readonly string[] }>): Promise<void> {
-    await this.producerOf().addBulk(flows.map(({ requestId, features }) => this.flowOf(requestId, features)));
+    await this.producerOf().addBulk(
+      flows.map(({ requestId, features }) => this.flowOf(requestId, features.map((feature) => ({ feature, lane: FEATURE_QUEUE })))),
+    );
   }
 
   private producerOf(): FlowProducer {
@@ -115,7 +138,7 @@ export class RequestFlow {
     return this.producer;
   }
 
-  private flowOf(requestId: string, features: readonly string[], priority?: number): FlowJob {
+  private flowOf(requestId: string, children: ReadonlyArray<{ feature: string; lane: FeatureLane }>, priority?: number): FlowJob {
     const retry = {
       attempts: this.options.attempts,
       backoff: { type: 'exponential', delay: this.options.backoffMs },
@@ -126,9 +149,9 @@ export class RequestFlow {
       queueName: ASSEMBLY_QUEUE,
       data: { requestId } satisfies AssemblyJobData,
       opts: { jobId: assemblyJobId(requestId), ...retry, removeOnComplete: 1000, removeOnFail: 5000 },
-      children: features.map((feature) => ({
+      children: children.map(({ feature, lane }) => ({
         name: 'feature',
-        queueName: FEATURE_QUEUE,
+        queueName: lane,
         data: { requestId, feature } satisfies FeatureJobData,
         opts: {
           jobId: featureJobId(requestId, feature),
@@ -143,12 +166,23 @@ export class RequestFlow {
     };
   }
 
-  /** Removes the jobs of the request's flow that have run, once its assembly is not running (see enqueue). */
-  private async replaceFinished(requestId: string, features: readonly string[]): Promise<void> {
+  /**
+   * Removes the jobs of the request's flow that have run, once its assembly is not running (see
+   * enqueue); the lane of each feature job Redis still holds.
+   */
+  private async replaceFinished(requestId: string, features: readonly string[]): Promise<Map<string, FeatureLane>> {
     const queues = this.queuesOf();
     const state = await this.settledState(queues.assembly, assemblyJobId(requestId));
-    if (state === 'completed' || state === 'failed') await queues.assembly.remove(assemblyJobId(requestId));
-    await Promise.all(features.map((feature) => removeIfFinished(queues.features, featureJobId(requestId, feature))));
+    if (finished(state)) await queues.assembly.remove(assemblyJobId(requestId));
+    const held = new Map<string, FeatureLane>();
+    await Promise.all(
+      features.flatMap((feature) =>
+        FEATURE_LANES.map(async (lane) => {
+          if (await pendingAfterRemovingFinished(queues.lanes[lane], featureJobId(requestId, feature))) held.set(feature, lane);
+        }),
+      ),
+    );
+    return held;
   }
 
   /** Assembles a request again after its manual tasks were completed or its result released (the first assembly has run). */
@@ -159,21 +193,29 @@ export class RequestFlow {
   /** What Redis holds of the request's flow. */
   async inspect(requestId: string): Promise<FlowInRedis> {
     const queues = this.queuesOf();
-    const id = assemblyJobId(requestId);
-    const state = await queues.assembly.getJobState(id);
+    const state = await queues.assembly.getJobState(assemblyJobId(requestId));
     if (state === 'unknown') return { assembly: 'missing', lostChildren: [] };
-    if (state === 'completed' || state === 'failed') return { assembly: 'finished', lostChildren: [] };
-    const client = await queues.assembly.client;
-    const jobKey = queues.features.toKey('');
-    const childId = featureJobId(requestId, '');
+    if (finished(state)) return { assembly: 'finished', lostChildren: [] };
     const lostChildren: string[] = [];
-    for (const key of await client.smembers(queues.assembly.toKey(`${id}:dependencies`))) {
-      const jobId = key.slice(jobKey.length);
-      if (key.startsWith(jobKey + childId) && (await queues.features.getJobState(jobId)) === 'unknown') {
-        lostChildren.push(jobId.slice(childId.length));
-      }
+    for (const { feature, lane } of await this.childrenAwaited(requestId)) {
+      if ((await queues.lanes[lane].getJobState(featureJobId(requestId, feature))) === 'unknown') lostChildren.push(feature);
     }
     return { assembly: 'pending', lostChildren };
+  }
+
+  /** The feature jobs the request's assembly waits for (none once it has run or is gone), and their lanes. */
+  private async childrenAwaited(requestId: string): Promise<Array<{ feature: string; lane: FeatureLane }>> {
+    const queues = this.queuesOf();
+    const client = await queues.assembly.client;
+    const childId = featureJobId(requestId, '');
+    const children: Array<{ feature: string; lane: FeatureLane }> = [];
+    for (const key of await client.smembers(queues.assembly.toKey(`${assemblyJobId(requestId)}:dependencies`))) {
+      for (const lane of FEATURE_LANES) {
+        const prefix = queues.lanes[lane].toKey(childId);
+        if (key.startsWith(prefix)) children.push({ feature: key.slice(prefix.length), lane });
+      }
+    }
+    return children;
   }
 
   /**
@@ -190,16 +232,17 @@ export class RequestFlow {
     return state;
   }
 
-  private queuesOf(): { assembly: Queue; features: Queue } {
+  private queuesOf(): { assembly: Queue; lanes: Record<FeatureLane, Queue> } {
     const options = { connection: this.connection, prefix: this.options.prefix };
-    this.queues ??= { assembly: quiet(new Queue(ASSEMBLY_QUEUE, options)), features: quiet(new Queue(FEATURE_QUEUE, options)) };
+    const queue = (name: string) => quiet(new Queue(name, options));
+    this.queues ??= { assembly: queue(ASSEMBLY_QUEUE), lanes: { [FEATURE_QUEUE]: queue(FEATURE_QUEUE), [BACKLOG_QUEUE]: queue(BACKLOG_QUEUE) } };
     return this.queues;
   }
 
   async close(): Promise<void> {
     await this.plans?.close();
     await this.queues?.assembly.close();
-    await this.queues?.features.close();
+    await Promise.all(Object.values(this.queues?.lanes ?? {}).map((lane) => lane.close()));
     await this.producer?.close();
   }
 }

@@ -19,7 +19,7 @@ import type { RequestRow } from './tables.js';
 /** BullMQ's lowest priority (2^21); lower numbers run first. */
 const PRIORITY_LIMIT = 2 ** 21;
 
-export type Enqueue = (row: RequestRow, features: readonly string[], priority: number, repo: RequestRepository) => Promise<boolean>;
+export type Enqueue = (row: RequestRow, features: readonly string[], order: { priority: number; backlogged: boolean }, repo: RequestRepository) => Promise<boolean>;
 
 export class Admission {
   constructor(
@@ -38,7 +38,9 @@ export class Admission {
   async admit(tenantId: string): Promise<number> {
     return this.repo.admitting(tenantId, this.limit, async ({ waiting, backlog, repo }) => {
       let admitted = 0;
-      for (const row of waiting) if (await this.enqueue(row, row.features, Math.min(backlog, PRIORITY_LIMIT), repo)) admitted++;
+      // More than its limit: requests wait behind these, so their tasks go to the backlog lane (flow.ts).
+      const order = { priority: Math.min(backlog, PRIORITY_LIMIT), backlogged: backlog > this.limit };
+      for (const row of waiting) if (await this.enqueue(row, row.features, order, repo)) admitted++;
       return admitted;
     });
   }

@@ -40,7 +40,7 @@ export class RequestService {
     },
   ) {
     this.handOvers = new HandOvers(flow, repo, log);
-    this.admission = new Admission(repo, intake.maxActivePerTenant, (row, features, priority, repo) => this.enqueue(row, features, priority, repo), log);
+    this.admission = new Admission(repo, intake.maxActivePerTenant, (row, features, order, repo) => this.enqueue(row, features, order, repo), log);
   }
 
   /**
@@ -139,11 +139,12 @@ export class RequestService {
 
   /**
    * Hands a request's work to the queue: the flow with a job per feature given (a received request:
-   * all of them), its jobs at the priority given (BullMQ's: lower runs first; none runs before all).
-   * Safe to repeat: the flow's job ids are the request's. Returns whether BullMQ took it.
+   * all of them), its jobs at the priority given (BullMQ's: lower runs first; none runs before all), in
+   * the backlog lane if its tenant floods (admission.ts). Safe to repeat: the flow's job ids are the
+   * request's. Returns whether BullMQ took it.
    */
-  async enqueue(row: RequestRow, features: readonly string[] = row.features, priority?: number, repo = this.repo): Promise<boolean> {
-    return (await this.handOver(row, features, { priority, repo })) !== false;
+  async enqueue(row: RequestRow, features: readonly string[] = row.features, order: EnqueueOptions = {}, repo = this.repo): Promise<boolean> {
+    return (await this.handOver(row, features, { ...order, repo })) !== false;
   }
 
   /** enqueue's work: the request as queued (undefined: something moved it first), or false when the queue did not take it. */

@@ -1,6 +1,6 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Context } from '../context.js';
-import { ASSEMBLY_QUEUE, FEATURE_QUEUE, PLAN_QUEUE, type AssemblyJobData, type FeatureJobData, type PlanJobData } from '../queue/flow.js';
+import { ASSEMBLY_QUEUE, BACKLOG_QUEUE, FEATURE_QUEUE, PLAN_QUEUE, type AssemblyJobData, type FeatureJobData, type PlanJobData } from '../queue/flow.js';
 import { addFlow } from '../requests/hand-over.js';
 import { runFeatureTask } from '../tasks/feature-task.js';
 import { runAssembly } from '../tasks/assembly-task.js';
@@ -35,15 +35,42 @@ class JobFailed extends Error {
 }
 
 /**
+ * Whether a job's failure is Postgres' outage, which costs the job no attempt: a connection error while
+ * Postgres does not answer a probe, or moments (`memoryMs`) after this worker saw it not answer. Postgres
+ * may be back between a job's failure and the probe; the failure is still the outage's. (A feature
+ * store's failure in those moments costs its job one more run, not an attempt.)
+ */
+export class PostgresOutages {
+  private seenDownAt = -Infinity;
+
+  constructor(
+    private readonly answers: () => Promise<boolean>,
+    private readonly memoryMs: number,
+  ) {}
+
+  async explain(err: unknown, failedAt = Date.now()): Promise<boolean> {
+    if (unavailable(err) !== 'database') return false;
+    if (!(await this.answers())) {
+      this.seenDownAt = Date.now();
+      return true;
+    }
+    return failedAt - this.seenDownAt <= this.memoryMs;
+  }
+}
+
+/** How long after a probe that failed a job's connection error is still the outage's: its job runs again a backoff after that probe, later on a busy host. */
+const OUTAGE_MEMORY_MS = 5_000;
+
+/**
  * Runs a job's work. Postgres down is nobody's fault: the job waits (delayed by JOB_BACKOFF_MS, which
  * BullMQ counts as no attempt) and runs again, as often as it takes, once Postgres answers. Any other
  * failure fails the attempt, with a message a driver's error cannot put personal data into.
  */
-async function guarded(ctx: Context, job: Job, token: string | undefined, work: () => Promise<void>): Promise<void> {
+async function guarded(ctx: Context, outages: PostgresOutages, job: Job, token: string | undefined, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (err) {
-    if (unavailable(err) === 'database' && !(await answers(() => ctx.database.sql`select 1`))) {
+    if (await outages.explain(err)) {
       ctx.log.warn({ jobId: job.id, ...loggableError(err) }, 'Postgres is unavailable; the job waits for it');
       await job.moveToDelayed(Date.now() + ctx.config.jobBackoffMs, token);
       throw new DelayedError();
@@ -73,41 +100,61 @@ export function startWorker(ctx: Context): RunningWorker {
   const pools = new Set(ctx.config.workerQueues);
   const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix, ctx.config.claimRenewMs);
   const slots = new FeatureSlots(ctx.redis, ctx.config.queuePrefix, ctx.config.featureConcurrency, ctx.config.claimRenewMs);
+  const outages = new PostgresOutages(() => answers(() => ctx.database.sql`select 1`), ctx.config.jobBackoffMs + OUTAGE_MEMORY_MS);
   const queues: Worker[] = [];
   const closing: Array<{ close(): Promise<void> }> = [];
+  let closed = false;
+  const working = (worker: Worker) => {
+    // Job errors are recorded on the task; this only keeps the process informed, without job data.
+    worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
+    queues.push(worker);
+    closing.push(worker);
+  };
 
   if (pools.has('feature-tasks')) {
-    const features = new Worker<FeatureJobData>(
-      FEATURE_QUEUE,
-      async (job, token) => {
-        const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
-        const jobId = job.id ?? '';
-        const ran = await slots.hold(job.data.feature, jobId, () =>
-          guarded(ctx, job, token, () => claims.hold(jobId, () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job)))),
-        );
-        if (!ran) {
-          await job.moveToDelayed(Date.now() + SLOT_WAIT_MS + Math.floor(Math.random() * SLOT_WAIT_MS), token);
-          throw new DelayedError();
-        }
-      },
-      { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.workerConcurrency },
-    );
-    ctx.metrics.observeFeatureJobs(features);
-    queues.push(features);
+    const runTask = async (job: Job<FeatureJobData>, token?: string) => {
+      const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
+      const jobId = job.id ?? '';
+      const ran = await slots.hold(job.data.feature, jobId, () =>
+        guarded(ctx, outages, job, token, () => claims.hold(jobId, () => runFeatureTask({ ...ctx, log }, job.data.requestId, job.data.feature, attemptOf(job)))),
+      );
+      if (!ran) {
+        await job.moveToDelayed(Date.now() + SLOT_WAIT_MS + Math.floor(Math.random() * SLOT_WAIT_MS), token);
+        throw new DelayedError();
+      }
+    };
+    const lane = (queue: string, concurrency: number) => {
+      const features = new Worker<FeatureJobData>(queue, runTask, { connection, prefix: ctx.config.queuePrefix, concurrency });
+      ctx.metrics.observeFeatureJobs(features);
+      return features;
+    };
+    working(lane(FEATURE_QUEUE, ctx.config.workerConcurrency));
+    // A flooding tenant's tasks (admission.ts) run few at a time: another tenant's start at once beside them.
+    // Only admission puts tasks in that lane. Without TENANT_MAX_ACTIVE_REQUESTS no idle BullMQ Worker is
+    // kept for it (each is one more blocking connection to recover after a Redis outage): the lane is
+    // worked only if it still holds tasks from when the limit was set.
+    const backlog = () => working(lane(BACKLOG_QUEUE, ctx.config.backlogConcurrency));
+    if (ctx.config.tenantMaxActiveRequests > 0) backlog();
+    else {
+      backlogHolds(ctx)
+        .then((held) => held && !closed && backlog())
+        .catch((err: Error) => ctx.log.error({ error: err.name }, 'backlog lane not checked'));
+    }
     // A request's plan job adds its flow: with the feature tasks, so that any pool set that runs tasks starts them.
-    const plans = new Worker<PlanJobData>(PLAN_QUEUE, (job, token) => guarded(ctx, job, token, () => addFlow(job.data.requestId, ctx)), {
-      connection,
-      prefix: ctx.config.queuePrefix,
-      concurrency: ctx.config.workerConcurrency,
-    });
-    queues.push(plans);
+    working(
+      new Worker<PlanJobData>(PLAN_QUEUE, (job, token) => guarded(ctx, outages, job, token, () => addFlow(job.data.requestId, ctx)), {
+        connection,
+        prefix: ctx.config.queuePrefix,
+        concurrency: ctx.config.workerConcurrency,
+      }),
+    );
   }
   if (pools.has('assembly')) {
     const assembly = new Worker<AssemblyJobData>(
       ASSEMBLY_QUEUE,
       async (job, token) => {
         const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId });
-        await guarded(ctx, job, token, () => claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last)));
+        await guarded(ctx, outages, job, token, () => claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last)));
         log.info('request assembled');
         // Its tenant has one request fewer in flight: the next waiting one may go (TENANT_MAX_ACTIVE_REQUESTS).
         await ctx.requests.admission.after(job.data.requestId);
@@ -115,12 +162,7 @@ export function startWorker(ctx: Context): RunningWorker {
       { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.assemblyConcurrency },
     );
     ctx.metrics.observeAssemblyJobs(assembly);
-    queues.push(assembly);
-  }
-  for (const worker of queues) {
-    // Job errors are recorded on the task; this only keeps the process informed, without job data.
-    worker.on('error', (err) => ctx.log.error({ error: err.name }, 'worker error'));
-    closing.push(worker);
+    working(assembly);
   }
 
   if (pools.has('webhooks')) {
@@ -151,6 +193,7 @@ export function startWorker(ctx: Context): RunningWorker {
     reconcile: () => reconciler.run(),
     isRunning: () => queues.every((worker) => worker.isRunning()),
     async close() {
+      closed = true;
       clearInterval(timer);
       await reconciler.settled();
       if (timer) await lease.release().catch(() => {});
@@ -158,6 +201,17 @@ export function startWorker(ctx: Context): RunningWorker {
       connection.disconnect();
     },
   };
+}
+
+/** Whether the backlog lane holds tasks (waiting, or taken by a worker that stopped). */
+async function backlogHolds(ctx: Context): Promise<boolean> {
+  const queue = new Queue(BACKLOG_QUEUE, { connection: ctx.redis, prefix: ctx.config.queuePrefix });
+  try {
+    const counts = await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed', 'paused');
+    return Object.values(counts).some((count) => count > 0);
+  } finally {
+    await queue.close();
+  }
 }
 
 /** Housekeeping: each a repeatable job of its own queue, run once per interval across the deployment. */
