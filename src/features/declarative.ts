@@ -283,6 +283,13 @@ function groupColumn(feature: FeatureId, d: DatasetSpec, key: string): string {
   if (found?.getSQLType() !== 'uuid') throw new Error(`${feature}.${d.name}: the erasure's group ${key} is not a uuid column`);
   // A batch finds a group's rows again when it runs: a retention period would decide them at another time.
   if (d.retention) throw new Error(`${feature}.${d.name}: an erasure by group cannot have a retention period`);
+  // Each batch takes a group's next rows in the dataset's order: without such an index it would sort the whole group.
+  const first = d.orderBy?.[0];
+  const indexed = getTableConfig(d.table).indexes.some((index) => {
+    const [a, b] = index.config.columns.map((c) => ('name' in c ? c.name : undefined));
+    return a === found.name && typeof first === 'string' && b === getTableColumns(d.table)[first]?.name;
+  });
+  if (!indexed) throw new Error(`${feature}.${d.name}: an erasure by group needs an index on the group and the dataset's first order column`);
   return found.name;
 }
 
@@ -1013,9 +1020,12 @@ function groupBatch(sql: Sql, spec: FeatureSql, d: DatasetSql, subject: Subject,
   const plannedGroups =
     `planned_group as (select at as group_at, id as group_id, shared as group_shared from erasures.planned_rows ` +
     `where run = $4::bigint and dataset = $3 order by at limit ${n})`;
-  const taken =
-    `taken as (select ${d.row}.ctid as row_at, planned_group.group_shared as shared from ${d.table} join planned_group on ${d.row}.${d.erase!.group} = planned_group.group_id ` +
-    `where ${scope(d, d.erase?.where ?? d.where)} and (not planned_group.group_shared or ${holdsSubject(d)}) limit ${n})`;
+  // Each group's rows in the dataset's order, which an index on (group, order) gives: the batch walks that
+  // index and stops after n rows. Unordered, Postgres read every entry of the group into a bitmap each batch.
+  const groupRows =
+    `select ${d.row}.ctid as row_at from ${d.table} where ${d.row}.${d.erase!.group} = planned_group.group_id ` +
+    `and ${scope(d, d.erase?.where ?? d.where)} and (not planned_group.group_shared or ${holdsSubject(d)}) order by ${d.orderBy!.join(', ')} limit ${n}`;
+  const taken = `taken as (select g.row_at, planned_group.group_shared as shared from planned_group cross join lateral (${groupRows}) as g limit ${n})`;
   // The rows by the place taken found them at: a TID scan, where `id in` joins by scanning the table (a
   // row updated meanwhile is not at that place any more: left to the next batch, which finds it again).
   const byPlace = (shared: boolean) => `ctid = any(array(select row_at from taken where ${shared ? '' : 'not '}shared))`;
