@@ -147,7 +147,8 @@ export interface ErasureSpec<K extends string = string> {
    * A uuid column `sharedWith` depends on the row only through (a message is shared when its
    * conversation is): the erasure decides once per value, not once per row, and each batch finds its
    * rows again by the group and `where`. So the rows `where` selects must not depend on datasets erased
-   * before this one (listed after it). Not with a retention period.
+   * before this one (listed after it). Not with a retention period. The dataset's `orderBy` starts with
+   * a column, and an index on (group, that column) lets each batch go on where the one before stopped.
    */
   group?: K;
 }
