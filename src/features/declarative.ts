@@ -1041,16 +1041,20 @@ function groupBatch(sql: Sql, spec: FeatureSql, d: DatasetSql, subject: Subject,
   const keyed = after.key !== undefined;
   const plannedGroups =
     `planned_group as (select at as group_at, id as group_id, shared as group_shared from erasures.planned_rows ` +
-    `where run = $4::bigint and dataset = $3${keyed ? ' and at = $5::bigint' : ''} order by at limit ${n})`;
+    `where run = $4::bigint and dataset = $3${keyed ? ' and at >= $5::bigint' : ''} order by at limit ${n})`;
   // Each group's rows in the dataset's order, which an index on (group, order) gives: the batch walks that
   // index from its key and stops after n rows, where an unordered one read every entry of the group each batch.
-  const groupRows =
+  const groupRows = (fromKey: boolean) =>
     `select ${d.row}.ctid as row_at, ${d.row}.${groupOrder.column} as key from ${d.table} where ${d.row}.${group} = planned_group.group_id ` +
-    `${keyed ? `and ${d.row}.${groupOrder.column} >= $6::${groupOrder.type} ` : ''}` +
+    `${fromKey ? `and ${d.row}.${groupOrder.column} >= $6::${groupOrder.type} ` : ''}` +
     `and ${scope(d, d.erase?.where ?? d.where)} and (not planned_group.group_shared or ${holdsSubject(d)}) order by ${d.orderBy!.join(', ')} limit ${n}`;
-  const taken =
-    `taken as (select g.row_at, g.key, planned_group.group_at, planned_group.group_shared as shared ` +
-    `from planned_group cross join lateral (${groupRows}) as g limit ${n})`;
+  const rowsOf = (fromKey: boolean, groups: string) =>
+    `select g.row_at, g.key, planned_group.group_at, planned_group.group_shared as shared ` +
+    `from planned_group cross join lateral (${groupRows(fromKey)}) as g${groups}`;
+  // Keyed: the rest of the group it stopped in, then the groups after it from their start, n rows in all.
+  const taken = keyed
+    ? `taken as ((${rowsOf(true, ' where planned_group.group_at = $5::bigint')}) union all (${rowsOf(false, ' where planned_group.group_at > $5::bigint')}) limit ${n})`
+    : `taken as (${rowsOf(false, '')} limit ${n})`;
   // The rows by the place taken found them at: a TID scan, where `id in` joins by scanning the table (a
   // row updated meanwhile is not at that place any more: left to a later batch, which finds it again).
   const byPlace = (shared: boolean) => `ctid = any(array(select row_at from taken where ${shared ? '' : 'not '}shared))`;
