@@ -101,8 +101,7 @@ async function bareDelete(sql: Sql, conversationId: string): Promise<{ ms: numbe
   const started = performance.now();
   let rows = 0;
   // Each batch starts where the last one stopped, in the index's order: a batch that searched from the
-  // start would walk every entry the earlier ones deleted, and the baseline would not be the floor. Its rows
-  // are deleted by primary key (`= any(array(…))`): joined `using batch`, Postgres hashes a scan of the table.
+  // start would walk every entry the earlier ones deleted, and the baseline would not be the floor.
   let after: { sentAt: Date; id: string } | undefined;
   for (;;) {
     const [last] = await sql<{ sentAt: Date; id: string; count: number }[]>`
@@ -111,7 +110,7 @@ async function bareDelete(sql: Sql, conversationId: string): Promise<{ ms: numbe
         where tenant_id = ${TENANT} and sender_account_id = ${SUBJECT}
           ${after ? sql`and (sent_at, id) > (${after.sentAt}, ${after.id})` : sql``}
         order by sent_at, id limit ${BATCH}),
-      deleted as (delete from im.messages m where m.id = any(array(select id from batch)) returning m.sent_at, m.id)
+      deleted as (delete from im.messages m using batch where m.id = batch.id returning m.sent_at, m.id)
       select sent_at as "sentAt", id, count(*) over () :: int as count from deleted order by sent_at desc, id desc limit 1`;
     if (!last) break;
     rows += last.count;
