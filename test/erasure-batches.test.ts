@@ -221,34 +221,6 @@ t.test('a run planned a row per message (before messages were planned by convers
   t.same(left, [{ sender: 'alice', n: 3 }, { sender: null, n: 15 }], 'nothing names fay; alice keeps the chat');
 });
 
-t.test('a message added behind where the batches have got to is found before the erasure ends', async (t) => {
-  // Each batch goes on in the conversation from the last message the one before took (a keyset on its
-  // order); only a batch from the start, which finds what they passed, ends the conversation's erasure.
-  const [chat] = await sql`insert into im.conversations (tenant_id, kind, title) values ('acme', 'group', 'Only ivy') returning id`;
-  await sql`insert into im.members (tenant_id, conversation_id, account_id) values ('acme', ${chat!.id}, 'ivy-x')`;
-  await addMessages(chat!.id, 'ivy-x', 3 * BATCH);
-  const resolved = await sys.ctx.resolveAdapter('acme', 'im');
-  if (resolved.kind !== 'built_in') throw new Error('im has its built-in adapter');
-  const request = await createRequest(sys, { type: 'deletion', subject: { accountId: 'ivy-x' } });
-  const ctx: AdapterContext = { sql, blobs: sys.ctx.featureBlobs, log, requestId: request.id, eraseBatchRows: BATCH };
-  // The first message of the third batch, held: the erasure waits there, two keyed batches on.
-  const [third] = await sql`select id from im.messages where sender_account_id = 'ivy-x' order by sent_at offset ${2 * BATCH} limit 1`;
-  const { running } = await sql.begin(async (tx) => {
-    await tx`select id from im.messages where id = ${third!.id} for update`;
-    const running = resolved.adapter.erase({ tenantId: 'acme', accountId: 'ivy-x' }, ctx);
-    running.catch(() => undefined);
-    await waitingErasure();
-    await sql`
-      insert into im.messages (tenant_id, conversation_id, sender_account_id, kind, body, sent_at)
-      values ('acme', ${chat!.id}, 'ivy-x', 'text', 'sent before the others', now() - interval '1 year')`;
-    return { running };
-  });
-  const messages = (await running).find((o) => o.dataset === 'messages')!;
-  t.equal(messages.deleted, 3 * BATCH + 1, 'every message is deleted and counted, the one behind the batches too');
-  const [left] = await sql`select count(*)::int as n from im.messages where conversation_id = ${chat!.id}`;
-  t.equal(left!.n, 0, 'nothing of the chat is left');
-});
-
 t.test('a batch whose run has no count of its dataset erases nothing', async (t) => {
   // A batch adds its counts to the run in the statement that erases: rows it could not count must stay.
   const [chat] = await sql`insert into im.conversations (tenant_id, kind, title) values ('acme', 'group', 'Only hal') returning id`;

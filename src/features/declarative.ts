@@ -147,8 +147,7 @@ export interface ErasureSpec<K extends string = string> {
    * A uuid column `sharedWith` depends on the row only through (a message is shared when its
    * conversation is): the erasure decides once per value, not once per row, and each batch finds its
    * rows again by the group and `where`. So the rows `where` selects must not depend on datasets erased
-   * before this one (listed after it). Not with a retention period. The dataset's `orderBy` starts with
-   * a column, and an index on (group, that column) lets each batch go on where the one before stopped.
+   * before this one (listed after it). Not with a retention period.
    */
   group?: K;
 }
@@ -176,16 +175,10 @@ interface DatasetSql {
   /** Set when the order is plain columns, ascending: the key a large dataset can be split at. */
   sortKey?: string[];
   file?: Record<(typeof FILE_PARTS)[number], string | undefined> & { item: string };
-  erase?: { where?: string; sharedWith?: string; anonymize: string[]; note?: string; group?: string; groupOrder?: GroupOrder };
+  erase?: { where?: string; sharedWith?: string; anonymize: string[]; note?: string; group?: string };
   retention?: RetentionSql;
   keepLatest?: { count: number; per: string; by: string };
   recipients?: { recipient: string; named?: string };
-}
-
-/** The first order column of a dataset erased by group, and its SQL type: where a batch goes on from in the group. */
-interface GroupOrder {
-  column: string;
-  type: string;
 }
 
 interface RetentionSql extends LegalRetention {
@@ -268,7 +261,7 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
   if (d.erase) {
     const { group, ...erase } = d.erase;
     resolved.erase = { ...erase, anonymize: (erase.anonymize ?? []).map(column) };
-    if (group !== undefined) Object.assign(resolved.erase, groupColumn(feature, d, group));
+    if (group !== undefined) resolved.erase.group = groupColumn(feature, d, group);
   }
   if (d.retention) {
     const retention = { ...d.retention, since: column(d.retention.since), restricted: column(d.retention.restricted) };
@@ -285,20 +278,12 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
 }
 
 /** The plan keeps a group's value where it keeps a row's id: a uuid. */
-function groupColumn(feature: FeatureId, d: DatasetSpec, key: string): { group: string; groupOrder: GroupOrder } {
+function groupColumn(feature: FeatureId, d: DatasetSpec, key: string): string {
   const found = getTableColumns(d.table)[key];
   if (found?.getSQLType() !== 'uuid') throw new Error(`${feature}.${d.name}: the erasure's group ${key} is not a uuid column`);
   // A batch finds a group's rows again when it runs: a retention period would decide them at another time.
   if (d.retention) throw new Error(`${feature}.${d.name}: an erasure by group cannot have a retention period`);
-  // Each batch takes a group's next rows in the dataset's order: without such an index it would sort the whole group.
-  const first = d.orderBy?.[0];
-  const order = typeof first === 'string' ? getTableColumns(d.table)[first] : undefined;
-  const indexed = getTableConfig(d.table).indexes.some((index) => {
-    const [a, b] = index.config.columns.map((c) => ('name' in c ? c.name : undefined));
-    return a === found.name && order !== undefined && b === order.name;
-  });
-  if (!order || !indexed) throw new Error(`${feature}.${d.name}: an erasure by group needs an index on the group and the dataset's first order column`);
-  return { group: found.name, groupOrder: { column: order.name, type: order.getSQLType() } };
+  return found.name;
 }
 
 /** The sentence restrictionWords makes, built by Postgres from the row's date; the purpose is static code. */
@@ -937,15 +922,6 @@ function startingOutcome(p: Plan): ErasureOutcome {
   return outcome;
 }
 
-/**
- * Where the next batch starts: after the planned row at `at` (by row); or, by group, in the group at `at`
- * from its order column's value `key` (text), or (no key) from the first planned group's first row.
- */
-interface After {
-  at: number;
-  key?: string;
-}
-
 interface RunOf {
   key: string;
   run: number;
@@ -958,7 +934,7 @@ interface RunOf {
 interface BatchStatement {
   text: string;
   values: Params;
-  read(row: postgres.Row | undefined): { taken: number; counted: number; ended: boolean; last: After };
+  read(row: postgres.Row | undefined): { taken: number; counted: number; ended: boolean; last: number };
 }
 
 /**
@@ -971,10 +947,10 @@ async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject,
   if (of.byGroup && !d.erase?.group) throw new Error(`${spec.feature}.${d.name}: planned by a group its description no longer has`);
   const connection = await ctx.sql.reserve();
   try {
-    let after: After = { at: FIRST_AT };
+    let after = FIRST_AT;
     let open = false;
     for (;;) {
-      const batch = of.byGroup ? groupBatch(connection, spec, d, subject, of, after) : rowBatch(connection, spec, d, subject, of, after.at);
+      const batch = of.byGroup ? groupBatch(connection, spec, d, subject, of) : rowBatch(connection, spec, d, subject, of, after);
       const [, , rows] = await Promise.all([
         open ? connection`commit` : undefined,
         connection`begin`,
@@ -1021,7 +997,7 @@ function rowBatch(sql: Sql, spec: FeatureSql, d: DatasetSql, subject: Subject, o
     values: runParams(sql, subject, d, of.run, String(after)),
     read: (row) => {
       const taken = Number(row?.taken ?? 0);
-      return { taken, counted: Number(row?.counted ?? 0), ended: taken === 0, last: { at: Number(row?.last ?? FIRST_AT) } };
+      return { taken, counted: Number(row?.counted ?? 0), ended: taken === 0, last: Number(row?.last ?? FIRST_AT) };
     },
   };
 }
@@ -1029,64 +1005,42 @@ function rowBatch(sql: Sql, spec: FeatureSql, d: DatasetSql, subject: Subject, o
 /**
  * A dataset erased by group: takes up to batchRows rows the next planned groups still have to erase
  * (`where`, and in a shared group only rows an `anonymize` column of which holds the subject) and
- * deletes or clears them as rowBatch does. A batch goes on in the group where the one before stopped,
- * from the last value of the group's order column it took (a keyset), as a DELETE by that index does.
- * A batch without a key starts at the first planned group's first row, so that it also finds rows a
- * keyed batch passed (moved meanwhile, or added before the key); only such a batch that finds fewer
- * than batchRows and writes every one has erased these groups to the end, and takes them off the plan.
+ * deletes or clears them as rowBatch does. A row written is no longer taken, so each batch finds the
+ * rest; one that finds fewer than batchRows has erased these groups to the end and takes them off the plan.
  */
-function groupBatch(sql: Sql, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf, after: After): BatchStatement {
+function groupBatch(sql: Sql, spec: FeatureSql, d: DatasetSql, subject: Subject, of: RunOf): BatchStatement {
   const n = of.batchRows;
-  const { group, groupOrder } = d.erase as { group: string; groupOrder: GroupOrder };
-  const keyed = after.key !== undefined;
   const plannedGroups =
     `planned_group as (select at as group_at, id as group_id, shared as group_shared from erasures.planned_rows ` +
-    `where run = $4::bigint and dataset = $3${keyed ? ' and at >= $5::bigint' : ''} order by at limit ${n})`;
-  // Each group's rows in the dataset's order, which an index on (group, order) gives: the batch walks that
-  // index from its key and stops after n rows, where an unordered one read every entry of the group each batch.
-  const groupRows = (fromKey: boolean) =>
-    `select ${d.row}.ctid as row_at, ${d.row}.${groupOrder.column} as key from ${d.table} where ${d.row}.${group} = planned_group.group_id ` +
-    `${fromKey ? `and ${d.row}.${groupOrder.column} >= $6::${groupOrder.type} ` : ''}` +
-    `and ${scope(d, d.erase?.where ?? d.where)} and (not planned_group.group_shared or ${holdsSubject(d)}) order by ${d.orderBy!.join(', ')} limit ${n}`;
-  const rowsOf = (fromKey: boolean, groups: string) =>
-    `select g.row_at, g.key, planned_group.group_at, planned_group.group_shared as shared ` +
-    `from planned_group cross join lateral (${groupRows(fromKey)}) as g${groups}`;
-  // Keyed: the rest of the group it stopped in, then the groups after it from their start, n rows in all.
-  const taken = keyed
-    ? `taken as ((${rowsOf(true, ' where planned_group.group_at = $5::bigint')}) union all (${rowsOf(false, ' where planned_group.group_at > $5::bigint')}) limit ${n})`
-    : `taken as (${rowsOf(false, '')} limit ${n})`;
+    `where run = $4::bigint and dataset = $3 order by at limit ${n})`;
+  const taken =
+    `taken as (select ${d.row}.ctid as row_at, planned_group.group_shared as shared from ${d.table} join planned_group on ${d.row}.${d.erase!.group} = planned_group.group_id ` +
+    `where ${scope(d, d.erase?.where ?? d.where)} and (not planned_group.group_shared or ${holdsSubject(d)}) limit ${n})`;
   // The rows by the place taken found them at: a TID scan, where `id in` joins by scanning the table (a
-  // row updated meanwhile is not at that place any more: left to a later batch, which finds it again).
+  // row updated meanwhile is not at that place any more: left to the next batch, which finds it again).
   const byPlace = (shared: boolean) => `ctid = any(array(select row_at from taken where ${shared ? '' : 'not '}shared))`;
-  // The groups are done when a batch from the start found fewer rows than it could take and wrote every one.
-  const finished = keyed
-    ? 'finished as (select 1 where false)'
-    : `finished as (delete from erasures.planned_rows where run = $4::bigint and dataset = $3 ` +
-      `and at <= (select max(group_at) from planned_group) and (select count(*) from taken) < ${n} ` +
-      `and (select count(*) from taken) = (select count(*) from gone) + (select count(*) from cleared) returning 1)`;
+  // The groups are done when this batch found fewer rows than it could take and wrote every one.
+  const finished =
+    `finished as (delete from erasures.planned_rows where run = $4::bigint and dataset = $3 ` +
+    `and at <= (select max(group_at) from planned_group) and (select count(*) from taken) < ${n} ` +
+    `and (select count(*) from taken) = (select count(*) from gone) + (select count(*) from cleared) returning 1)`;
   const counting = countInRun('(select count(*) from taken)', {
     deleted: '(select count(*) from gone)',
     anonymized: '(select count(*) from cleared)',
     kept: '0',
   });
-  const values = runParams(sql, subject, d, of.run, ...(keyed ? [String(after.at), after.key as string] : []));
   return {
     text: bindSubject(
       `with ${plannedGroups}, ${taken}, ${writeCtes(spec, d, byPlace)}, ${finished}, ${counting} select (select count(*)::int from taken) as taken, ` +
         `(select count(*)::int from planned_group) as groups, (select count(*)::int from finished) as finished, ` +
-        `(select count(*)::int from counted) as counted, ` +
-        `(select group_at from taken order by group_at desc, key desc limit 1) as last_at, ` +
-        `(select key::text from taken order by group_at desc, key desc limit 1) as last_key`,
+        `(select count(*)::int from counted) as counted`,
     ),
-    values,
+    values: runParams(sql, subject, d, of.run),
     read: (row) => {
-      const taken = Number(row?.taken ?? 0);
-      // Every group left was in this batch from its start, and is done: so is the plan of the dataset.
+      // Every group left was in this batch, and is done: so is the plan of the dataset.
       const groups = Number(row?.groups ?? 0);
-      const ended = !keyed && groups < n && Number(row?.finished ?? 0) === groups;
-      // A full batch goes on from its last row; one that found fewer starts again from the first group.
-      const last: After = taken === n && row?.last_key != null ? { at: Number(row.last_at), key: String(row.last_key) } : { at: FIRST_AT };
-      return { taken, counted: Number(row?.counted ?? 0), ended, last };
+      const ended = groups < n && Number(row?.finished ?? 0) === groups;
+      return { taken: Number(row?.taken ?? 0), counted: Number(row?.counted ?? 0), ended, last: FIRST_AT };
     },
   };
 }
