@@ -4,7 +4,7 @@ import { within } from '../dependencies.js';
 import type { RequestFlow } from '../queue/flow.js';
 import type { RequestRepository } from './repository.js';
 import type { RequestRow } from './tables.js';
-import type { RequestStatus } from './lifecycle.js';
+import { REQUEST_TRANSITIONS, type RequestStatus } from './lifecycle.js';
 
 /** How long a hand-over waits for Redis before leaving its requests to the reconciler. */
 export const ENQUEUE_WAIT_MS = 5_000;
@@ -76,8 +76,8 @@ export class HandOvers {
   }
 }
 
-/** A request whose flow its plan job adds: not yet started (its first feature job moves it to processing). */
-const AWAITING_FLOW: readonly RequestStatus[] = ['received', 'queued'];
+/** A request whose flow its plan job adds: one that can still start (its first feature job moves it to processing). */
+const AWAITING_FLOW: readonly RequestStatus[] = REQUEST_TRANSITIONS.start.from;
 
 /**
  * A plan job's work: the flow of its request, if the request still waits for it. One that has moved on
