@@ -57,8 +57,8 @@ export class TimeoutError extends Error {
 }
 
 /**
- * `work`, or a TimeoutError once `ms` have passed. The work itself is not stopped (an adapter takes no
- * signal); its outcome is dropped, and its failure too.
+ * `work`, or a TimeoutError once `ms` have passed. The work itself is not stopped here (a feature task
+ * aborts its adapter's signal); its outcome is dropped, and its failure too.
  */
 export async function within<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

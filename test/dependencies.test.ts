@@ -9,6 +9,8 @@ import { readTestServices } from './setup/services.js';
 import { withDatabase } from '../src/db/migrate.js';
 import { ASSEMBLY_QUEUE, assemblyJobId, FEATURE_QUEUE, featureJobId, PLAN_QUEUE, planJobId } from '../src/queue/flow.js';
 import { addFlow } from '../src/requests/hand-over.js';
+import { partialKey } from '../src/blobs/keys.js';
+import { readSpoolIndex } from '../src/results/partials/partials.js';
 import { redisConnection } from '../src/queue/redis.js';
 import { PostgresOutages, startWorker } from '../src/worker/worker.js';
 import { serviceUnavailable, unavailable } from '../src/dependencies.js';
@@ -44,6 +46,12 @@ function queues(t: Test, sys: TestSystem) {
     await plans.close();
   });
   return { features, assembly, plans };
+}
+
+/** Statements of the test's database waiting for a lock. */
+async function waitingOnLocks(sql: TestSystem['ctx']['database']['sql']): Promise<number> {
+  const [row] = await sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+  return Number(row?.n);
 }
 
 /** The assembly's job once it has ended: completed, or failed after its attempts. */
@@ -217,6 +225,45 @@ t.test('a feature store that hangs: each attempt times out, then the task fails 
   t.equal(await assemblyEnd(t, sys, created.id), 'completed', 'the assembly job completed');
   // Its connections dropped before the system closes (closing a pool that waits on them would wait for them).
   await store.close();
+});
+
+t.test('an attempt that timed out stops: once the store answers, nothing it collected is stored', async (t) => {
+  const sys = await startSystem(t, { TASK_TIMEOUT_MS: '300' });
+  const sql = sys.ctx.database.sql;
+  // The store "hangs": im's messages are locked, so the attempts' reads of them wait.
+  const holder = await sql.reserve();
+  t.teardown(() => holder.release());
+  await holder`begin`;
+  await holder`lock table im.messages in access exclusive mode`;
+  const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  const done = await waitForEnd(sys, created.id, sys.keys.acme, 30_000);
+  t.match(taskOf(done, 'im'), { status: 'failed', error: /^timeout\b/ });
+  t.ok((await waitingOnLocks(sql)) > 0, 'the timed-out reads were still waiting on the store');
+  await holder`commit`;
+  // The reads go on now; an attempt still at work would write its partial once they end.
+  await until(async () => (await waitingOnLocks(sql)) === 0);
+  await sleep(1_000);
+  t.equal(await readSpoolIndex(sys.ctx.results, partialKey(created.id, 'im')), undefined, 'no partial of the abandoned attempts');
+  t.equal((await sys.ctx.repo.tasksOf(created.id)).find((task) => task.feature === 'im')?.status, 'failed', 'the task stays failed');
+});
+
+t.test('an erasure that timed out stops: once the store answers, it erases nothing more', async (t) => {
+  const sys = await startSystem(t, { TASK_TIMEOUT_MS: '300' });
+  const sql = sys.ctx.database.sql;
+  const sent = async () => Number((await sql`select count(*)::int as n from im.messages where tenant_id = 'acme' and sender_account_id = 'alice'`)[0]?.n);
+  const before = await sent();
+  t.ok(before > 0, `alice has sent ${before} messages`);
+  const holder = await sql.reserve();
+  t.teardown(() => holder.release());
+  await holder`begin`;
+  await holder`lock table im.messages in access exclusive mode`;
+  const created = await createRequest(sys, { type: 'deletion', subject: { accountId: 'alice' }, features: FEATURES });
+  const done = await waitForEnd(sys, created.id, sys.keys.acme, 30_000);
+  t.match(taskOf(done, 'im'), { status: 'failed', error: /^timeout\b/ });
+  await holder`commit`;
+  await until(async () => (await waitingOnLocks(sql)) === 0);
+  await sleep(1_000);
+  t.equal(await sent(), before, 'the abandoned attempts deleted none of her messages');
 });
 
 t.test("a failed job's reason in Redis names the error's kind, never its message (which may quote personal data)", async (t) => {

@@ -30,6 +30,11 @@ export interface AdapterContext {
   policy?: { sharedData: 'own_only' | 'pseudonymized' };
   /** Rows an erasure changes per transaction (ERASE_BATCH_ROWS); unset, the adapter's own default. */
   eraseBatchRows?: number;
+  /**
+   * Aborted when the attempt has failed (its time is up): work still under way stops at its next
+   * batch, so nothing it does lands after the task has ended or beside the next attempt.
+   */
+  signal?: AbortSignal;
 }
 
 /** A table (or view) of the feature as the subject sees it in a result. */
@@ -214,5 +219,15 @@ export interface FeatureAdapter {
 
 /** The fastest collect an adapter has: what a feature task writes into its partial. */
 export function collectForPartial(adapter: FeatureAdapter, subject: Subject, ctx: AdapterContext): AsyncIterable<Collected> {
-  return adapter.collectSerialized ? adapter.collectSerialized(subject, ctx) : adapter.collect(subject, ctx);
+  const collected = adapter.collectSerialized ? adapter.collectSerialized(subject, ctx) : adapter.collect(subject, ctx);
+  return ctx.signal ? untilAborted(collected, ctx.signal) : collected;
+}
+
+/** The items, failing at the first one asked for once `signal` is aborted, and at the end: no partial of an abandoned attempt is committed. */
+async function* untilAborted<T>(items: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
+  for await (const item of items) {
+    signal.throwIfAborted();
+    yield item;
+  }
+  signal.throwIfAborted();
 }

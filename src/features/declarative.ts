@@ -762,7 +762,7 @@ async function decide(spec: FeatureSql, subject: Subject, ctx: AdapterContext, k
     });
     if (decided) return decided;
     if (Date.now() > giveUpAt) throw new Error(`another erasure in ${spec.feature} of the tenant did not end`);
-    await setTimeout(RUN_WAIT_MS);
+    await setTimeout(RUN_WAIT_MS, undefined, { signal: ctx.signal });
   }
 }
 
@@ -950,6 +950,8 @@ async function eraseInBatches(spec: FeatureSql, d: DatasetSql, subject: Subject,
     let after = FIRST_AT;
     let open = false;
     for (;;) {
+      // An abandoned attempt stops here; the batch still open rolls back, for the next attempt to take.
+      ctx.signal?.throwIfAborted();
       const batch = of.byGroup ? groupBatch(connection, spec, d, subject, of) : rowBatch(connection, spec, d, subject, of, after);
       const [, , rows] = await Promise.all([
         open ? connection`commit` : undefined,

@@ -63,6 +63,7 @@ export async function runFeatureTask(
   const { adapter } = resolved;
   const attemptValues = { adapter: resolved.kind, attempts: attempt.number };
   if (!(await deps.repo.moveTask(requestId, feature, 'start', attemptValues, { attempt: attempt.number }))) return; // cancelled meanwhile, or ended
+  const attemptEnded = new AbortController();
   try {
     const policy = await settings.policy;
     const ctx: AdapterContext = {
@@ -72,6 +73,7 @@ export async function runFeatureTask(
       requestId,
       policy,
       eraseBatchRows: deps.config.eraseBatchRows,
+      signal: attemptEnded.signal,
     };
     const work = async () => {
       const datasets = adapter.describe ? await adapter.describe(ctx) : adapter.datasets;
@@ -87,6 +89,8 @@ export async function runFeatureTask(
     const { datasets, values } = await within(work(), deps.config.taskTimeoutMs);
     await deps.repo.moveTask(requestId, feature, 'complete', { ...values, datasets, error: null }, { counts: values.counts });
   } catch (err) {
+    // A timed-out adapter is still at work: it stops at its next batch.
+    attemptEnded.abort(err);
     const reason = describe(err, deps.config.taskTimeoutMs);
     // Log the error's kind only: a driver message can quote row values, which are personal data.
     deps.log.warn({ requestId, feature, attempt: attempt.number, error: errorKind(err) }, 'feature task failed');
