@@ -3,6 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { auth, createRequest, startSystem, subjectToken, waitForEnd } from './helper.js';
 import { verifyReceipt } from '../src/results/receipt/receipt-signing.js';
+import { randomUUID } from 'node:crypto';
+import { builtInAdapters } from '../src/features/registry.js';
+import { forgetCorrections } from '../src/features/corrections/records.js';
 
 // Correction requests (GDPR Art. 16, CCPA § 7023, PIPL Art. 46) through the HTTP API and the real worker.
 const sys = await startSystem(t, { WEBHOOK_BACKOFF_MS: '40', WEBHOOK_POLL_MS: '50' });
@@ -165,6 +168,29 @@ t.test('correction end to end: approved, made by the adapters and by hand, recei
   t.equal((await get(`/v1/requests/${req.id}/report`)).statusCode, 410);
   const [left] = await sql`select count(*)::int as n from requested_changes where new_value is not null or old_value is not null or explanation is not null`;
   t.equal(left!.n, 0, 'no value is left in Postgres');
+  const [records] = await sql`select count(*)::int as n from corrections.records where request_id = ${req.id}`;
+  t.equal(records!.n, 0, "the stores' records of what the changes replaced went when the request closed");
+});
+
+t.test('a correction run again after its store committed (the worker died before the request recorded it) reports what the store held before', async (t) => {
+  const adapter = builtInAdapters.get('account-login');
+  if (!adapter?.correct) throw new Error('account-login corrects');
+  const subject = { tenantId: 'acme', accountId: 'bob' };
+  const store = { sql: ctx.featureSql('account-login'), blobs: ctx.featureBlobs, log: ctx.log, requestId: randomUUID() };
+  const email = async () => (await store.sql`select email from account_login.accounts where tenant_id = 'acme' and account_id = 'bob'`)[0]?.email;
+  const before = await email();
+  const changes = [
+    { id: randomUUID(), item: 'email-address', value: 'bob.builder@wonder.example' },
+    { id: randomUUID(), item: 'welink-login-password', value: 'hunter2' },
+  ];
+  const first = await adapter.correct(subject, changes, store);
+  t.match(first, [{ outcome: 'corrected', oldValue: before }, { outcome: 'refused', reason: /change it yourself/ }]);
+  t.equal(await email(), 'bob.builder@wonder.example', 'the store holds the new value');
+  const again = await adapter.correct(subject, changes, store);
+  t.same(again, first, 'the same outcomes, the old value as it was before the first run');
+  await forgetCorrections(store.sql, store.requestId);
+  const [left] = await store.sql`select count(*)::int as n from corrections.records where request_id = ${store.requestId}`;
+  t.equal(left!.n, 0, 'forgotten');
 });
 
 t.test('values the adapter or the store refuse are refused with a reason, never quoted in the trail', async (t) => {

@@ -6,6 +6,7 @@ import { within } from '../dependencies.js';
 import { loggableError } from '../errors.js';
 import { forgetPseudonyms } from '../features/shared-data.js';
 import { forgetErasures } from '../features/erasures/records.js';
+import { forgetCorrections } from '../features/corrections/records.js';
 import { RETRYABLE_STATUSES, type RequestStatus } from './lifecycle.js';
 import type { TaskRow } from './tables.js';
 
@@ -50,8 +51,8 @@ export async function deleteWorkFiles(
 }
 
 /**
- * Pseudonyms, and the records of what an erasure erased (kept so that a rerun after a crash reports the
- * same), live in the stores of the features whose tasks ran, so only a task that started can have left any.
+ * Pseudonyms, and the records of what an erasure erased or a correction replaced (kept so that a rerun
+ * after a crash reports the same), live in the stores of the features whose tasks ran, so only a task that started can have left any.
  */
 async function forgetPeopleNumbered(
   stores: WorkFileStores,
@@ -64,8 +65,9 @@ async function forgetPeopleNumbered(
     try {
       await within(forgetPseudonyms(sql, requestId), stores.storeTimeoutMs);
       await within(forgetErasures(sql, requestId), stores.storeTimeoutMs);
+      await within(forgetCorrections(sql, requestId), stores.storeTimeoutMs);
     } catch (err) {
-      stores.log.warn({ requestId, feature, ...loggableError(err) }, "a feature's store did not forget the request's pseudonyms or erasure records");
+      stores.log.warn({ requestId, feature, ...loggableError(err) }, "a feature's store did not forget the request's pseudonyms or erasure and correction records");
       failed.push(feature);
     }
   }

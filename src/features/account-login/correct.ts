@@ -1,4 +1,4 @@
-import { checks, profileCorrector } from '../corrections.js';
+import { checks, profileCorrector } from '../corrections/corrector.js';
 import { accounts } from './tables.js';
 
 /** Corrections of the login account: the mobile number and email address people sign in with. */

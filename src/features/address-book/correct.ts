@@ -1,4 +1,4 @@
-import { checks, profileCorrector } from '../corrections.js';
+import { checks, profileCorrector } from '../corrections/corrector.js';
 import { contacts } from './tables.js';
 
 /**

@@ -1,9 +1,10 @@
 import { getTableColumns } from 'drizzle-orm';
 import postgres from 'postgres';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { AdapterContext, CorrectionChange, CorrectionResult, FeatureAdapter, Subject } from './adapter.js';
-import type { ColumnOf } from './declarative.js';
-import { tableName } from './sql-text.js';
+import type { AdapterContext, CorrectionChange, CorrectionResult, FeatureAdapter, Subject } from '../adapter.js';
+import type { ColumnOf } from '../declarative.js';
+import { tableName } from '../sql-text.js';
+import { recordCorrections, recordedCorrections } from './records.js';
 
 /**
  * Corrections of a profile: one row per account (a login account, an address book entry) whose
@@ -42,36 +43,40 @@ export function profileCorrector<T extends PgTable>(spec: ProfileSpec<T>): NonNu
   const table = tableName(spec.table);
   const account = name(spec.account);
   const touched = spec.touched === undefined ? '' : `, ${name(spec.touched)} = now()`;
+  const applyOne = async (tx: postgres.TransactionSql, subject: Subject, change: CorrectionChange): Promise<CorrectionResult> => {
+    const refusal = spec.refused[change.item];
+    const target = spec.items[change.item];
+    const problem = refusal ?? (target ? target.check?.(change.value) : 'This item is not corrected automatically');
+    if (problem !== undefined || !target) return { id: change.id, outcome: 'refused', reason: problem ?? 'This item is not corrected automatically' };
+    const column = name(target.column);
+    const where = `tenant_id = $1 and ${account} = $2`;
+    const [row] = await tx.unsafe(`select ${column}::text as old from ${table} where ${where} for update`, [subject.tenantId, subject.accountId]);
+    if (!row) return { id: change.id, outcome: 'refused', reason: 'No record of yours holds this item' };
+    const update = `update ${table} set ${column} = $3::text::${target.type ?? 'text'}${touched} where ${where}`;
+    try {
+      await tx.savepoint((sp) => sp.unsafe(update, [subject.tenantId, subject.accountId, change.value]));
+    } catch (err) {
+      // A value the store refuses (a constraint, a date out of its range) is refused, not failed: the
+      // driver's message would quote it, and it would reach the task's error and the trail.
+      if (!(err instanceof postgres.PostgresError) || !/^2[23]/.test(err.code)) throw err;
+      return { id: change.id, outcome: 'refused', reason: 'The store does not accept this value' };
+    }
+    return { id: change.id, outcome: 'corrected', oldValue: (row.old as string | null) ?? null };
+  };
+  // A change an earlier run of the request made (it committed, then stopped before the request
+  // recorded it) is answered from its record: the store now holds the new value, not the old.
   return (subject: Subject, changes: CorrectionChange[], ctx: AdapterContext) =>
     ctx.sql.begin(async (tx) => {
+      const recorded = ctx.requestId ? await recordedCorrections(tx, changes.map((c) => c.id)) : new Map<string, CorrectionResult>();
       const results: CorrectionResult[] = [];
+      const made: CorrectionResult[] = [];
       for (const change of changes) {
-        const refusal = spec.refused[change.item];
-        const target = spec.items[change.item];
-        const problem = refusal ?? (target ? target.check?.(change.value) : 'This item is not corrected automatically');
-        if (problem !== undefined || !target) {
-          results.push({ id: change.id, outcome: 'refused', reason: problem ?? 'This item is not corrected automatically' });
-          continue;
-        }
-        const column = name(target.column);
-        const where = `tenant_id = $1 and ${account} = $2`;
-        const [row] = await tx.unsafe(`select ${column}::text as old from ${table} where ${where} for update`, [subject.tenantId, subject.accountId]);
-        if (!row) {
-          results.push({ id: change.id, outcome: 'refused', reason: 'No record of yours holds this item' });
-          continue;
-        }
-        const update = `update ${table} set ${column} = $3::text::${target.type ?? 'text'}${touched} where ${where}`;
-        try {
-          await tx.savepoint((sp) => sp.unsafe(update, [subject.tenantId, subject.accountId, change.value]));
-        } catch (err) {
-          // A value the store refuses (a constraint, a date out of its range) is refused, not failed: the
-          // driver's message would quote it, and it would reach the task's error and the trail.
-          if (!(err instanceof postgres.PostgresError) || !/^2[23]/.test(err.code)) throw err;
-          results.push({ id: change.id, outcome: 'refused', reason: 'The store does not accept this value' });
-          continue;
-        }
-        results.push({ id: change.id, outcome: 'corrected', oldValue: (row.old as string | null) ?? null });
+        const earlier = recorded.get(change.id);
+        const result = earlier ?? (await applyOne(tx, subject, change));
+        if (!earlier) made.push(result);
+        results.push(result);
       }
+      if (ctx.requestId) await recordCorrections(tx, ctx.requestId, made);
       return results;
     });
 }
