@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { openSql, type Sql } from '../src/db/client.js';
 import { freePort } from '../src/embedded/ports.js';
-import { request, startApi, stopChild, upWhen } from './system.js';
+import { cpuMs, request, startApi, stopChild, upWhen } from './system.js';
 
 /**
  * The API near bare fastify (issue 17, item 2): autocannon against `POST /v1/requests` and
@@ -44,17 +44,21 @@ interface Figures {
   errors: number;
   /** The server process's CPU (user + system) per answered call, ms. */
   cpuPerCall: number;
-}
-
-/** A process's CPU time so far (user + system), ms; /proc counts it in ticks of 10 ms. */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  /** Redis' CPU per answered call, ms (only the API uses Redis). */
+  redisCpuPerCall: number;
 }
 
 let subjects = 0;
 let db: Sql | undefined;
+let redis: Redis | undefined;
+
+/** Redis' CPU time so far (user + system), ms, from INFO cpu. */
+async function redisCpuMs(): Promise<number> {
+  if (!redis) return Number.NaN;
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+}
 
 /**
  * Each run starts from a clean slate: the rows a POST run wrote are vacuumed and counted (so the next
@@ -71,6 +75,7 @@ async function cleanSlate(): Promise<void> {
 async function cannon(target: Target, method: 'GET' | 'POST', connections: number, duration: number): Promise<Figures> {
   const run = method === 'GET' ? { method, path: target.getPath } : { method, path: target.postPath };
   const cpuBefore = cpuMs(target.pid);
+  const redisBefore = await redisCpuMs();
   const result = await autocannon({
     url: target.base,
     connections,
@@ -89,8 +94,9 @@ async function cannon(target: Target, method: 'GET' | 'POST', connections: numbe
   // What the server still works on when the clients stop would weigh on the next run: let it finish.
   await new Promise((resolve) => setTimeout(resolve, Math.max(1000, result.latency.max)));
   const cpuPerCall = (cpuMs(target.pid) - cpuBefore) / Math.max(1, result.requests.total);
+  const redisCpuPerCall = ((await redisCpuMs()) - redisBefore) / Math.max(1, result.requests.total);
   await cleanSlate();
-  return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, cpuPerCall };
+  return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, cpuPerCall, redisCpuPerCall };
 }
 
 async function main(): Promise<void> {
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
   const profile: Record<string, string> = process.env.API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.API_NODE_OPTIONS } : {};
   const system = await startApi({ RATE_LIMIT_PER_MINUTE: '100000000', ...profile });
   db = openSql(system.urls.databaseUrl, { max: 1, onnotice: () => {} });
+  redis = new Redis(system.urls.redisUrl);
   const barePort = await freePort();
   const seed = await request(system, 'POST', '/v1/requests', { type: 'access', subject: { accountId: 'bench-seed' }, verification: VERIFICATION });
   const features = ((await (await fetch(`${system.base}/v1/requests/${seed.json.id}`, { headers: { authorization: `Bearer ${system.key}` } })).json()) as { features: string[] }).features;
@@ -131,19 +138,20 @@ async function main(): Promise<void> {
         rows.push(
           `| ${method} ${method === 'GET' ? '/v1/requests/{id}' : '/v1/requests'} | ${connections} | ${order[0]?.name} | ` +
             `${a.rate.toFixed(0)} | ${a.p50} | ${a.p99} | ${b.rate.toFixed(0)} | ${b.p50} | ${b.p99} | **${(a.rate / b.rate).toFixed(2)}** | ` +
-            `${a.cpuPerCall.toFixed(3)} | ${b.cpuPerCall.toFixed(3)} |` +
+            `${a.cpuPerCall.toFixed(3)} | ${b.cpuPerCall.toFixed(3)} | ${a.redisCpuPerCall.toFixed(3)} |` +
             (failed ? ` non-2xx/errors: api ${a.non2xx}/${a.errors}, bare ${b.non2xx}/${b.errors}` : ''),
         );
         console.error(rows.at(-1));
       }
     }
     console.log(`\n${DURATION} s a run, autocannon; rates in requests/s, latencies in ms\n`);
-    console.log('| call | connections | first | api rate | api p50 | api p99 | bare rate | bare p50 | bare p99 | ratio | api CPU ms a call | bare CPU ms a call |');
-    console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log('| call | connections | first | api rate | api p50 | api p99 | bare rate | bare p50 | bare p99 | ratio | api CPU ms a call | bare CPU ms a call | Redis CPU ms a call (api) |');
+    console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const row of rows) console.log(row);
   } finally {
     await stopChild(bare);
     await db.end();
+    redis.disconnect();
     await system.stop();
   }
 }

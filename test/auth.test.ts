@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { auth, startSystem, subjectToken, VERIFIED } from './helper.js';
+import { buildApp } from '../src/http/app.js';
 import { SubjectTokens } from '../src/auth/subject-tokens.js';
 import { requireAuth } from '../src/auth/hook.js';
 import { ApiKeyService } from '../src/auth/api-keys.js';
@@ -175,6 +176,30 @@ t.test('calls of a key at the same time are each counted, however they are batch
   t.same(remaining.sort((a, b) => a - b), [0, 1, 2, 3, 4], 'each taken call has its own place in the count');
   t.ok(answers.every((res) => Number(res.headers['x-ratelimit-reset']) > 0), 'and the window its first call opened');
   t.equal((await get()).statusCode, 429, 'a later call is refused too');
+});
+
+t.test('a host leases a block of a key\'s calls from Redis and spends it without a round trip a call; hosts share the count', async (t) => {
+  // A limit of 1,000 a minute: leases of 10 calls (1 %). Two apps on the same Redis stand for two API hosts.
+  const sys = await startSystem(t, { RATE_LIMIT_PER_MINUTE: '1000' }, { worker: false });
+  const other = await buildApp(sys.ctx);
+  t.teardown(() => other.close());
+  const get = (app: typeof other) => app.inject({ method: 'GET', url: '/v1/catalogue', headers: auth(sys.keys.acme) });
+  const remaining = async (app: typeof other) => Number((await get(app)).headers['x-ratelimit-remaining']);
+  const counted = async () => {
+    const [count] = await sys.ctx.redis.keys(`${sys.ctx.config.queuePrefix}:rate-limit:key:*`);
+    return count ? Number(await sys.ctx.redis.get(count)) : 0;
+  };
+  t.equal(await counted(), 0, 'nothing counted yet');
+
+  t.equal(await remaining(sys.app), 999, 'the first call takes the first place');
+  t.equal(await counted(), 10, 'and its host leased ten');
+  const spent = [];
+  for (let i = 0; i < 9; i++) spent.push(await remaining(sys.app));
+  t.same(spent, [998, 997, 996, 995, 994, 993, 992, 991, 990], 'the next nine spend the lease, each its own place');
+  t.equal(await counted(), 10, 'without asking Redis again');
+  t.equal(await remaining(other), 989, 'another host leases the next ten');
+  t.equal(await remaining(sys.app), 979, 'and the first host, its lease spent, the ten after');
+  t.equal(await counted(), 30);
 });
 
 t.test('a /v1 route that names no permission does not start', async (t) => {

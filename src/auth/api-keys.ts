@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { tenants } from '../tenants/tables.js';
@@ -20,8 +20,9 @@ export const KEY_PREFIX = 'dsar_';
 /** How often a key's last use is written: a listing shows the minute, not every call. */
 const LAST_USED_PRECISION_MS = 60_000;
 
+/** Every call hashes its key: the one-shot hash, without a Hash object a call. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 export function newKey(): string {

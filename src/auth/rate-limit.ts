@@ -62,15 +62,37 @@ return {current, ttl}`;
 type CountingRedis = RedisClient & { addCalls(key: string, windowMs: number, calls: number): Promise<[number, number]> };
 
 /**
- * Each call is counted in Redis before it is answered, as exactly as one INCR a call would count it, but
- * the calls of a caller that arrive while its count is on the way to Redis go together in the next round
- * trip (one INCRBY for all of them): under load a caller's calls cost a round trip a batch, not each.
- * Nothing waits for a timer: a call alone goes at once. When Redis fails, the calls waiting behind the
- * failed one fail with it rather than wait for Redis again.
+ * A lease is this share of a caller's limit at most (and never less than one call): across H hosts the
+ * calls leased and not yet spent are at most H × 1 % of the limit, the calls a caller may be refused early.
+ */
+const LEASE_SHARE = 100;
+/** Nor more than this many calls: a larger lease saves nothing more that a load can measure. */
+const MOST_A_LEASE = 100;
+/** Callers whose lease one process keeps at most; the oldest is dropped first (its rest goes unspent). */
+const LEASED_CALLERS = 10_000;
+
+/** Places in a caller's count taken from Redis and not yet given to a call, valid until its window ends. */
+interface Lease {
+  next: number;
+  last: number;
+  /** When the window ends, ms since the epoch: the time the lease was asked for plus the window's rest, never after Redis' own. */
+  until: number;
+}
+
+/**
+ * Each call gets its own place in its caller's count, shared in Redis by every API host, before it is
+ * answered, but not a round trip each: a host leases a block of places (one INCRBY, up to 1 % of the
+ * caller's limit) and gives them to the caller's next calls in turn. No call is ever let through beyond
+ * the limit, since every place is counted in Redis before it is given; what a host has leased and not
+ * spent when the window ends (or when another host fills the count first) is lost, so a caller calling
+ * through several hosts may be refused up to a lease per host early. The calls that arrive while a lease
+ * is on the way wait for it (one round trip for all of them). Nothing waits for a timer. When Redis fails,
+ * the calls waiting for the failed lease fail with it rather than wait for Redis again.
  */
 class CallCounts {
   private readonly redis: CountingRedis;
-  /** The callers whose count is on the way to Redis, with the calls that came meanwhile. */
+  private readonly leases = new Map<string, Lease>();
+  /** The callers whose lease is on the way from Redis, with the calls that came meanwhile. */
   private readonly busy = new Map<string, Counted[]>();
 
   constructor(
@@ -81,26 +103,46 @@ class CallCounts {
     this.redis = redis as CountingRedis;
   }
 
-  incr(key: string, done: Counted, windowMs: number): void {
+  incr(key: string, done: Counted, windowMs: number, max: number): void {
     const waiting = this.busy.get(key);
     if (waiting) waiting.push(done);
-    else this.send(key, [done], windowMs);
+    else if (!this.spend(key, done)) this.lease(key, [done], windowMs, max);
   }
 
-  private send(key: string, batch: Counted[], windowMs: number): void {
+  /** Gives the call the lease's next place, if the lease has one left and its window is still open. */
+  private spend(key: string, done: Counted): boolean {
+    const lease = this.leases.get(key);
+    if (!lease) return false;
+    const ttl = lease.until - Date.now();
+    if (ttl <= 0 || lease.next > lease.last) {
+      this.leases.delete(key);
+      return false;
+    }
+    done(null, { current: lease.next++, ttl });
+    return true;
+  }
+
+  private lease(key: string, batch: Counted[], windowMs: number, max: number): void {
     this.busy.set(key, []);
-    this.redis.addCalls(this.prefix + key, windowMs, batch.length).then(
+    const size = Math.max(batch.length, Math.min(MOST_A_LEASE, Math.floor(max / LEASE_SHARE)));
+    const asked = Date.now();
+    this.redis.addCalls(this.prefix + key, windowMs, size).then(
       ([current, ttl]) => {
-        // In arrival order: the first of the batch is the earliest count.
-        for (const [i, done] of batch.entries()) done(null, { current: current - batch.length + 1 + i, ttl });
-        const next = this.busy.get(key) ?? [];
-        if (next.length > 0) this.send(key, next, windowMs);
-        else this.busy.delete(key);
+        const waiting = [...batch, ...(this.busy.get(key) ?? [])];
+        this.busy.delete(key);
+        const lease: Lease = { next: current - size + 1, last: current, until: asked + ttl };
+        this.leases.delete(key);
+        this.leases.set(key, lease);
+        if (this.leases.size > LEASED_CALLERS) this.leases.delete(this.leases.keys().next().value as string);
+        // In arrival order; the batch's own places are its calls' even if the window has just ended.
+        for (const done of batch) done(null, { current: lease.next++, ttl });
+        const rest = waiting.slice(batch.length).filter((done) => !this.spend(key, done));
+        if (rest.length > 0) this.lease(key, rest, windowMs, max);
       },
       (err: Error) => {
-        const next = this.busy.get(key) ?? [];
+        const waiting = [...batch, ...(this.busy.get(key) ?? [])];
         this.busy.delete(key);
-        for (const done of [...batch, ...next]) done(err);
+        for (const done of waiting) done(err);
       },
     );
   }

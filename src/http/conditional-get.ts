@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  */
 
 function tagOf(payload: string | Buffer): string {
-  return `"${createHash('sha256').update(payload).digest('base64url').slice(0, 32)}"`;
+  return `"${hash('sha256', payload, 'base64url').slice(0, 32)}"`;
 }
 
 /** If-None-Match compares weakly (RFC 9110 §13.1.2): W/"x" matches "x". */
