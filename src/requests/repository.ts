@@ -155,6 +155,8 @@ export class RequestRepository {
   private readonly moves = new Map<string, PreparedMove>();
   /** insertWithTasks' statements, by shape (preparedInsert). */
   private readonly inserts = new Map<string, PreparedInsert>();
+  /** moveRequests' statements, by transition. */
+  private readonly batchMoves: { queue?: ReturnType<RequestRepository['prepareBatchMove']> } = {};
 
   constructor(private readonly db: Db | Tx) {
     this.trail = new AuditTrail(db);
@@ -437,18 +439,23 @@ export class RequestRepository {
    * moved; a request not in a status the transition starts from is left as it is.
    */
   async moveRequests(ids: readonly string[], name: 'queue'): Promise<RequestRow[]> {
-    const transition: Transition<RequestStatus, string> = REQUEST_TRANSITIONS[name];
     if (ids.length === 0) return [];
-    const now = new Date();
+    this.batchMoves[name] ??= this.prepareBatchMove(name);
+    return this.batchMoves[name].execute({ ids, now: new Date() });
+  }
+
+  /** moveRequests' statement, prepared once per transition: the ids are one array parameter. */
+  private prepareBatchMove(name: 'queue') {
+    const transition: Transition<RequestStatus, string> = REQUEST_TRANSITIONS[name];
     const moved = this.db.$with('moved').as(
       this.db
         .update(requests)
-        .set({ status: transition.to, updatedAt: now })
-        .where(and(inArray(requests.id, [...ids]), inArray(requests.status, [...transition.from])))
+        .set({ status: transition.to, updatedAt: sql.placeholder('now') as unknown as Date })
+        .where(and(sql`${requests.id} = any(${sql.placeholder('ids')}::uuid[])`, inArray(requests.status, [...transition.from])))
         .returning(),
     );
     const events = this.trail.eventsOf(sql`(select id as request_id from ${moved})`, { kind: transition.event ?? transition.to, actor: SYSTEM_ACTOR });
-    return this.db.with(moved, ...events).select().from(moved);
+    return this.db.with(moved, ...events).select().from(moved).prepare(`requests_${name}`);
   }
 
   /**
