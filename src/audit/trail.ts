@@ -55,12 +55,15 @@ export class AuditTrail {
       actor: { [K in keyof Actor]: Actor[K] | Placeholder };
       feature?: string | Placeholder | undefined;
       detail?: Record<string, unknown> | Placeholder | undefined;
+      /** The rows' tenant, when they are of one tenant known beforehand: a request written in the same statement is not yet there to be read. */
+      tenantId?: string | Placeholder | undefined;
     },
   ) {
     const { kind, actor, feature, detail } = event;
     const value = (v: unknown, column: Column) => sql.param(v ?? null, column);
+    const tenantId = event.tenantId === undefined ? sql`(select tenant_id from requests where id = m.request_id)` : value(event.tenantId, auditEvents.tenantId);
     const recorded = this.db.$with('recorded', {}).as(sql`insert into ${auditEvents} (tenant_id, request_id, kind, feature, detail, actor_type, actor_id, actor_name, actor_ip)
-      select (select tenant_id from requests where id = m.request_id), m.request_id, ${value(kind, auditEvents.kind)}, ${value(feature, auditEvents.feature)},
+      select ${tenantId}, m.request_id, ${value(kind, auditEvents.kind)}, ${value(feature, auditEvents.feature)},
         ${value(detail, auditEvents.detail)}::jsonb, ${value(actor.type, auditEvents.actorType)}, ${value(actor.id, auditEvents.actorId)},
         ${value(actor.name, auditEvents.actorName)}, ${value(actor.ip, auditEvents.actorIp)}
       from ${moved} m

@@ -64,6 +64,7 @@ export interface Written {
 }
 
 type PreparedMove = PgPreparedQuery<PreparedQueryConfig & { execute: TaskRow[] }>;
+type PreparedInsert = PgPreparedQuery<PreparedQueryConfig & { execute: Array<RequestRow & { tasks: TaskRow[] }> }>;
 
 /** Which values are set and which are null (undefined ones are left out, as drizzle leaves them out of a SET). */
 function shapeOf(values: Record<string, unknown>): string {
@@ -91,23 +92,24 @@ function bound(values: Record<string, unknown>, prefix: string): Record<string, 
   return out;
 }
 
-/** tasksOf's order: the catalogue's ids (lower-case letters and hyphens) sort alike by code point and in Postgres. */
-function byFeature(a: TaskRow, b: TaskRow): number {
-  return a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : 0;
-}
-
 const TASK_COLUMNS = Object.entries(getTableColumns(tasks));
 
 /**
- * A request's tasks as one JSON array in tasksOf's order, each task's fields named as in TaskRow, so that
- * a request and its tasks are read in one statement (one snapshot, one round trip).
+ * Tasks as one JSON array in tasksOf's order, each task's fields named as in TaskRow, so that a request
+ * and its tasks are read (or written) in one statement (one snapshot, one round trip): those of `from`
+ * (the tasks table, or a CTE of its rows) that match `where`.
  */
-const TASKS_OF_REQUEST = sql`(
+function tasksJson(from: SQL, where: SQL) {
+  return sql`(
   select coalesce(json_agg(json_build_object(${sql.join(
-    TASK_COLUMNS.map(([name, column]) => sql`${sql.raw(`'${name}'`)}, ${column}`),
+    TASK_COLUMNS.map(([name, column]) => sql`${sql.raw(`'${name}'`)}, t.${sql.identifier(column.name)}`),
     sql`, `,
-  )}) order by ${qualified(tasks.feature)}), '[]')
-  from ${tasks} where ${qualified(tasks.requestId)} = ${qualified(requests.id)})`.mapWith(tasksFromJson);
+  )}) order by t.feature), '[]')
+  from ${from} t where ${where})`.mapWith(tasksFromJson);
+}
+
+/** A request's tasks (tasksJson), read with the request. */
+const TASKS_OF_REQUEST = tasksJson(sql`${tasks}`, sql`t.request_id = ${qualified(requests.id)}`);
 
 /** A column named with its table: drizzle leaves a select's own columns unqualified, and this one correlates two tables. */
 function qualified(column: PgColumn): SQL {
@@ -151,6 +153,10 @@ export class RequestRepository {
   private hotReads: ReturnType<typeof buildReads> | undefined;
   /** Task moves with their events, by transition and shape (preparedMove). */
   private readonly moves = new Map<string, PreparedMove>();
+  /** insertWithTasks' statements, by shape (preparedInsert). */
+  private readonly inserts = new Map<string, PreparedInsert>();
+  /** moveRequests' statements, by transition. */
+  private readonly batchMoves: { queue?: ReturnType<RequestRepository['prepareBatchMove']> } = {};
 
   constructor(private readonly db: Db | Tx) {
     this.trail = new AuditTrail(db);
@@ -163,45 +169,80 @@ export class RequestRepository {
   }
 
   /**
-   * Writes a request with its tasks, running (`received`) or under review (`awaiting_approval`).
-   * Returns nothing when the subject has an open request of that type already (lost a race to it).
+   * Writes a request with its tasks, running (`received`) or under review (`awaiting_approval`): a task
+   * for each of its features. Returns nothing when the subject has an open request of that type already
+   * (lost a race to it).
    */
   async insertWithTasks(
     row: Omit<typeof requests.$inferInsert, 'status'>,
-    features: readonly string[],
     actor: Actor,
     review = false,
     changes: readonly RequestedChange[] = [],
   ): Promise<Written | undefined> {
     const status = review ? INITIAL_STATUS.reviewed : INITIAL_STATUS.request;
+    // The trail names the items to correct, never their values.
+    const asked = changes.length > 0 ? { changes: changes.map(({ feature, item }) => ({ feature, item })) } : {};
+    const detail = { type: row.type, features: row.features, regime: row.regime, verification: row.verificationMethod, ...asked };
+    const values = { ...row, status };
+    const params = { ...bound(values, 'request:'), ...bound({ ...actor }, 'actor:'), detail };
+    // The request, its tasks and its `received` event are one statement, so one commit; what only a
+    // reviewed request or a correction adds is written with it in a transaction.
+    if (!review && changes.length === 0) return this.written(await this.preparedInsert(this.db, values, actor).execute(params), []);
     return this.db.transaction(async (tx) => {
-      const [created] = await tx
-        .insert(requests)
-        .values({ ...row, status })
-        .onConflictDoNothing({
-          target: [requests.tenantId, requests.subjectAccountId, requests.type],
-          where: IS_OPEN,
-        })
-        .returning();
+      const [created] = await this.preparedInsert(tx, values, actor, false).execute(params);
       if (!created) return undefined;
-      const trail = new AuditTrail(tx);
-      // The trail names the items to correct, never their values.
-      const asked = changes.length > 0 ? { changes: changes.map(({ feature, item }) => ({ feature, item })) } : {};
-      const detail = { type: created.type, features: [...features], regime: created.regime, verification: created.verificationMethod, ...asked };
       const changeRows = changes.map((c, position) => ({ requestId: created.id, position, feature: c.feature, item: c.item, newValue: c.value, explanation: c.explanation }));
-      // Sent together: postgres.js pipelines them on the transaction's connection (the events in the order written).
-      const [taskRows, changed] = await Promise.all([
-        tx
-          .insert(tasks)
-          .values(features.map((feature) => ({ requestId: created.id, feature, status: INITIAL_STATUS.task })))
-          .returning(),
+      const [changed] = await Promise.all([
         changeRows.length > 0 ? tx.insert(requestedChanges).values(changeRows).returning() : [],
-        trail.record({ tenantId: created.tenantId, requestId: created.id, kind: 'received', actor, detail }),
-        review ? trail.record({ tenantId: created.tenantId, requestId: created.id, kind: status, actor: SYSTEM_ACTOR }) : undefined,
+        review ? new AuditTrail(tx).record({ tenantId: created.tenantId, requestId: created.id, kind: status, actor: SYSTEM_ACTOR }) : undefined,
       ]);
-      // In the order tasksOf and changesOf read them.
-      return { request: created, tasks: taskRows.sort(byFeature), changes: changed.sort((a, b) => a.position - b.position) };
+      return this.written([created], changed);
     });
+  }
+
+  private written(rows: Array<RequestRow & { tasks: TaskRow[] }>, changes: RequestedChangeRow[]): Written | undefined {
+    const [row] = rows;
+    if (!row) return undefined;
+    const { tasks: taskRows, ...request } = row;
+    // In the order changesOf reads them (the tasks come in tasksOf's).
+    return { request, tasks: taskRows, changes: changes.sort((a, b) => a.position - b.position) };
+  }
+
+  /**
+   * insertWithTasks' statement: the request (nothing when the subject has an open one of its type), a
+   * pending task for each of its features and its `received` event with the event's deliveries, written
+   * if and only if the request is; the request and its tasks come back. Prepared once per shape of the
+   * values (which are null) on the repository's own connection pool; built at each call in a transaction.
+   */
+  private preparedInsert(db: Db | Tx, values: typeof requests.$inferInsert, actor: Actor, keep = true): PreparedInsert {
+    const shape = `insert ${shapeOf(values)} ${shapeOf({ ...actor })}`;
+    const kept = keep ? this.inserts.get(shape) : undefined;
+    if (kept) return kept;
+    const created = db.$with('created').as(
+      db
+        .insert(requests)
+        .values(placeholders(values, 'request:') as unknown as typeof requests.$inferInsert)
+        .onConflictDoNothing({ target: [requests.tenantId, requests.subjectAccountId, requests.type], where: IS_OPEN })
+        .returning(),
+    );
+    const written = db.$with('written_tasks', {}).as(
+      sql`insert into ${tasks} (request_id, feature, status) select c.id, f.feature, ${INITIAL_STATUS.task} from ${created} c, unnest(c.features) f(feature) returning *`,
+    );
+    const recorded = placeholders({ ...actor }, 'actor:');
+    const events = new AuditTrail(db).eventsOf(sql`(select id as request_id from ${created})`, {
+      kind: 'received',
+      actor: { type: recorded.type, id: recorded.id, name: recorded.name, ip: recorded.ip } as Parameters<AuditTrail['eventsOf']>[1]['actor'],
+      detail: sql.placeholder('detail'),
+      tenantId: sql.placeholder('request:tenantId'),
+    });
+    const columns = Object.fromEntries(Object.keys(getTableColumns(requests)).map((name) => [name, created[name as keyof typeof created]])) as unknown as ReturnType<typeof getTableColumns<typeof requests>>;
+    const insert = db
+      .with(created, written, ...events)
+      .select({ ...columns, tasks: tasksJson(sql`written_tasks`, sql`true`) })
+      .from(created)
+      .prepare('request_insert');
+    if (keep) this.inserts.set(shape, insert);
+    return insert;
   }
 
   async find(tenantId: string, id: string): Promise<RequestRow | undefined> {
@@ -398,18 +439,23 @@ export class RequestRepository {
    * moved; a request not in a status the transition starts from is left as it is.
    */
   async moveRequests(ids: readonly string[], name: 'queue'): Promise<RequestRow[]> {
-    const transition: Transition<RequestStatus, string> = REQUEST_TRANSITIONS[name];
     if (ids.length === 0) return [];
-    const now = new Date();
+    this.batchMoves[name] ??= this.prepareBatchMove(name);
+    return this.batchMoves[name].execute({ ids, now: new Date() });
+  }
+
+  /** moveRequests' statement, prepared once per transition: the ids are one array parameter. */
+  private prepareBatchMove(name: 'queue') {
+    const transition: Transition<RequestStatus, string> = REQUEST_TRANSITIONS[name];
     const moved = this.db.$with('moved').as(
       this.db
         .update(requests)
-        .set({ status: transition.to, updatedAt: now })
-        .where(and(inArray(requests.id, [...ids]), inArray(requests.status, [...transition.from])))
+        .set({ status: transition.to, updatedAt: sql.placeholder('now') as unknown as Date })
+        .where(and(sql`${requests.id} = any(${sql.placeholder('ids')}::uuid[])`, inArray(requests.status, [...transition.from])))
         .returning(),
     );
     const events = this.trail.eventsOf(sql`(select id as request_id from ${moved})`, { kind: transition.event ?? transition.to, actor: SYSTEM_ACTOR });
-    return this.db.with(moved, ...events).select().from(moved);
+    return this.db.with(moved, ...events).select().from(moved).prepare(`requests_${name}`);
   }
 
   /**

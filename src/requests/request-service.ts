@@ -84,7 +84,6 @@ export class RequestService {
         createdAt: now,
         updatedAt: now,
       },
-      features,
       actor,
       review,
       changes,
