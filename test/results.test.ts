@@ -734,6 +734,38 @@ t.test('many files are copied with a bounded number open, small ones read whole'
   execFileSync('unzip', ['-tq', zip], { env: UNZIP_ENV });
 });
 
+t.test("the manifest takes a file's recorded SHA-256 when the file is found at its recorded size", async (t) => {
+  const s = await stores(t.testdir());
+  const req = request('77777777-7777-4777-8777-777777777777', 'export');
+  // Recorded digests that are not the bytes' own, so that a digest computed again would show.
+  const recorded = 'AB'.repeat(32);
+  const files: [string, Buffer, string, number, string | undefined][] = [
+    ['stored', Buffer.concat([PNG, Buffer.from('#1')]), 'image/png', PNG.length + 2, recorded],
+    ['deflated', Buffer.from('plain text, deflated\n'), 'text/plain', 21, recorded],
+    ['other-size', Buffer.concat([PNG, Buffer.from('#3')]), 'image/png', 10, recorded],
+    ['not-a-digest', Buffer.concat([PNG, Buffer.from('#4')]), 'image/png', PNG.length + 2, 'not a digest'],
+    ['none', Buffer.concat([PNG, Buffer.from('#5')]), 'image/png', PNG.length + 2, undefined],
+  ];
+  const records: CollectedRecord[] = [];
+  for (const [id, bytes, mediaType, size, sha256] of files) {
+    await s.featureBlobs.put(`drive/${id}`, bytes);
+    records.push({ dataset: 'files', row: { id }, file: { blobKey: `drive/${id}`, name: `${id}.bin`, mediaType, size, sha256 } });
+  }
+  await writePartial(s.results, `partials/${req.id}/clouddrive.ndjson`, records, datasets.get('clouddrive')!);
+  const tasks = [task(req.id, 'clouddrive', { partialKey: `partials/${req.id}/clouddrive.ndjson` })];
+  const result = await assembleResult(input(s, req, tasks));
+  const zip = path.join(s.dir, 'results', result.key);
+  const manifest = JSON.parse(readEntry(zip, 'manifest.json').toString()) as { files: { path: string; size: number; sha256: string }[] };
+  const digest = (id: string) => manifest.files.find((f) => f.path.endsWith(`-${id}.bin`))?.sha256;
+  const own = (id: string) => sha256(readEntry(zip, manifest.files.find((f) => f.path.endsWith(`-${id}.bin`))!.path));
+  t.equal(digest('stored'), recorded.toLowerCase(), 'a file stored from memory: as recorded (in lower case)');
+  t.equal(digest('deflated'), recorded.toLowerCase(), 'a file deflated: as recorded');
+  t.equal(digest('other-size'), own('other-size'), 'found at another size: computed');
+  t.equal(digest('not-a-digest'), own('not-a-digest'), 'recorded digest not well-formed: computed');
+  t.equal(digest('none'), own('none'), 'no recorded digest: computed');
+  execFileSync('unzip', ['-tq', zip], { env: UNZIP_ENV });
+});
+
 t.test('a store failing mid-file aborts the result and leaves nothing behind', async (t) => {
   const s = await stores(t.testdir());
   const req = request('55555555-5555-4555-8555-555555555555', 'access');

@@ -88,6 +88,10 @@ export interface FileRef {
   name: string;
   mediaType: string;
   size: number;
+  /**
+   * SHA-256 of the blob's bytes (hex), as the feature recorded it when it stored them. An archive's
+   * manifest takes it for a file found at its recorded size, without hashing the file again.
+   */
   sha256?: string;
   /**
    * The bytes lie in the results store under the request's work prefix (a manual task's upload),

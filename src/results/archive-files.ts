@@ -147,8 +147,22 @@ async function copyFile(archive: ZipArchive, source: FileSource, file: FileRef, 
   // Media types that are compressed already are stored without a look at their bytes.
   const compress = !isAlreadyCompressed(file.mediaType) && worthDeflating(whole ? source : startOf(source));
   const options = { mediaType: file.mediaType, compress, sizeHint: file.size };
-  await (whole ? archive.addFile(path, source, options) : archive.add(path, source, options));
+  await (whole ? archive.addFile(path, source, { ...options, sha256: recordedDigest(file, source) }) : archive.add(path, source, options));
   return true;
+}
+
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * The SHA-256 a feature recorded with a file (FileRef.sha256), for a file read whole at its recorded
+ * size: its entry takes that digest instead of hashing the file again. The part's own digest hashes
+ * the same bytes, and the two passes were the largest CPU cost of an export's files (bench/README.md,
+ * session 15). A file of another size, or without a well-formed digest, is hashed as it goes in.
+ */
+function recordedDigest(file: FileRef, data: Buffer): string | undefined {
+  const recorded: unknown = file.sha256;
+  if (data.length !== file.size || typeof recorded !== 'string' || !SHA256_HEX.test(recorded)) return undefined;
+  return recorded.toLowerCase();
 }
 
 /** The first chunk of a stream that is readable, put back for whoever reads it next. */

@@ -117,7 +117,7 @@ export class ZipArchive {
       return this.add(path, Readable.from([bytes]), options);
     }
     const part = await this.partFor(path, data.length);
-    const entry = this.added(part, await part.zip.addStored(path, data, options.mediaType));
+    const entry = this.added(part, await part.zip.addStored(path, data, options));
     const end = part.zip.bytesOut;
     const consumed = part.writer.consumed?.bind(part.writer);
     if (consumed) this.fileBuffers.releaseWhen(data, () => consumed() >= end);

@@ -33,6 +33,8 @@ export interface EntryOptions {
    * or an estimate for generated text. An estimate above the real size only fills parts less.
    */
   sizeHint?: number;
+  /** The entry's SHA-256 when its source knows it already (archive-files.ts says when): not computed again. */
+  sha256?: string;
 }
 
 export interface WrittenBlob {
@@ -277,7 +279,7 @@ export class ZipPart {
    * A source error rejects (the entry is half written, so the whole archive must be abandoned).
    */
   async add(path: string, source: Readable, options: EntryOptions): Promise<ArchiveEntry> {
-    const meter = new ByteMeter({ sha256: true });
+    const meter = new ByteMeter({ sha256: options.sha256 === undefined });
     const consumed = new Promise<void>((resolve, reject) => {
       meter.once('end', resolve);
       meter.once('error', reject);
@@ -295,14 +297,14 @@ export class ZipPart {
       meter.destroy();
       throw err;
     }
-    return this.counted(path, meter.size, meter.sha256(), options.mediaType);
+    return this.counted(path, meter.size, options.sha256 ?? meter.sha256(), options.mediaType);
   }
 
   /**
    * Adds a file held whole in memory, stored as it is (yazl's addBuffer: no stream per file), and
    * resolves once yazl has written it. Only when YAZL_ENTRIES_SET_ASIDE.
    */
-  async addStored(path: string, data: Buffer, mediaType: string): Promise<ArchiveEntry> {
+  async addStored(path: string, data: Buffer, options: EntryOptions): Promise<ArchiveEntry> {
     const entries = this.internals!.entries;
     this.setWrittenAside();
     this.zip.addBuffer(data, path, { mtime: this.mtime, compress: false });
@@ -311,7 +313,8 @@ export class ZipPart {
     while (entry.state !== YAZL_FILE_DATA_DONE) await this.guarded(new Promise((resolve) => setImmediate(resolve)));
     const output = this.zip.outputStream as PassThrough;
     if (output.writableNeedDrain) await this.guarded(once(output, 'drain'));
-    return this.counted(path, data.length, createHash('sha256').update(data).digest('hex'), mediaType);
+    const sha256 = options.sha256 ?? createHash('sha256').update(data).digest('hex');
+    return this.counted(path, data.length, sha256, options.mediaType);
   }
 
   /**
