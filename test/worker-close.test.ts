@@ -1,6 +1,7 @@
 import t from 'tap';
 import { auth, createRequest, startSystem, VERIFIED, waitForEnd } from './helper.js';
-import { tcpProxy } from './fixtures/outage.js';
+import { blackHole, tcpProxy } from './fixtures/outage.js';
+import { until } from './fixtures/reconcile.js';
 import { readTestServices } from './setup/services.js';
 import { startWorker } from '../src/worker/worker.js';
 
@@ -31,4 +32,28 @@ t.test('Redis down: the worker closes within a bound, and what it had not done i
   const worker = startWorker(sys.ctx);
   t.teardown(() => worker.close());
   t.equal((await waitForEnd(sys, created.id)).status, 'completed', 'a new worker finishes it once Redis is back');
+});
+
+t.test('Redis down with a job running: the worker closes after the grace, and the request ends once Redis is back', async (t) => {
+  const redis = await tcpProxy(t, readTestServices().redisUrl);
+  const store = await blackHole(t);
+  const env = { RECONCILE_INTERVAL_MS: '250', CLAIM_RENEW_MS: '1000', SHUTDOWN_GRACE_MS: '4000', TASK_TIMEOUT_MS: '20000' };
+  const sys = await startSystem(t, { ...env, FEATURE_DATABASE_URL_IM: `postgres://dsar:dsar@127.0.0.1:${store.port}/feature` }, { redisUrl: redis.url });
+  const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  // Its im task runs, waiting on a store that never answers.
+  await until(async () => (await sys.ctx.repo.tasksOf(created.id)).some((task) => task.feature === 'im' && task.status === 'running'));
+  await redis.cut();
+
+  const since = Date.now();
+  const closed = await Promise.race([sys.worker.close().then(() => true), sleep(15_000).then(() => false)]);
+  const took = Date.now() - since;
+  t.ok(closed, `the worker closed (${took} ms)`);
+  t.ok(took >= 2_000 - 100 && took < 2_000 + 5_000, 'after the grace for the running job, within a connection attempt');
+
+  await store.close();
+  await redis.restore();
+  const worker = startWorker(sys.ctx);
+  t.teardown(() => worker.close());
+  const done = await waitForEnd(sys, created.id, sys.keys.acme, 120_000);
+  t.equal(done.status, 'partially_completed', 'ended once Redis is back: nothing lost');
 });
