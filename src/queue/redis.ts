@@ -1,4 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 
 /** A connection to Redis: one server, or a Redis Cluster (REDIS_CLUSTER=true). */
@@ -17,16 +17,77 @@ export interface RedisTarget {
  * instead of hanging. Lazy: nothing connects until the first command, so `dsar openapi` needs no Redis.
  */
 export function redisConnection(target: RedisTarget, log: Logger): RedisClient {
-  return reportOutages(connectRedis(target, { maxRetriesPerRequest: 0, enableReadyCheck: true, lazyConnect: true }), log);
+  const redis = reportOutages(connectRedis(target, { ...SHARED, maxRetriesPerRequest: 0 }), log);
+  targets.set(redis, target);
+  return redis;
 }
 
-/** BullMQ workers block on Redis: their connection retries without a per-command limit. */
-export function workerConnection(redis: RedisClient, log: Logger): RedisClient {
-  const copy =
-    redis instanceof Cluster
-      ? redis.duplicate(undefined, { redisOptions: { ...redis.options.redisOptions, maxRetriesPerRequest: null } })
-      : redis.duplicate({ maxRetriesPerRequest: null });
-  return reportOutages(copy, log);
+const SHARED: RedisOptions = { enableReadyCheck: true, lazyConnect: true };
+/** What each connection `redisConnection` made connects to: the worker's connect there too. */
+const targets = new WeakMap<RedisClient, RedisTarget>();
+
+/**
+ * The worker's connection (its BullMQ Workers and Queues share it) and the copies BullMQ makes of it:
+ * each Worker blocks on a copy of its own.
+ */
+export interface WorkerConnections {
+  connection: RedisClient;
+  /**
+   * Stops each connection that waits to reconnect from trying again; whether all are stopped (or ended).
+   * One attempting to connect is left to fail first: stopped then, it would end and fail the commands it
+   * holds, which BullMQ 5 retries without pause while closing, and never stops (bullmq#4656 is the wait).
+   */
+  stop(): boolean;
+}
+
+/** BullMQ workers block on Redis: their connections retry without a per-command limit. */
+export function workerConnections(redis: RedisClient, log: Logger): WorkerConnections {
+  const target = targets.get(redis);
+  if (!target) throw new Error('not a connection redisConnection made');
+  const made = new Set<RedisClient>();
+  const connection = connectRedis(target, { ...SHARED, maxRetriesPerRequest: null }, made);
+  const stopped = new Set<RedisClient>();
+  const stop = () => {
+    for (const client of made) {
+      // ioredis' disconnect() between two attempts cancels the next one; nothing ends (redis/ioredis#1247).
+      if (client.status === 'reconnecting' && !stopped.has(client)) {
+        client.disconnect();
+        stopped.add(client);
+      }
+    }
+    return [...made].every((client) => stopped.has(client) || client.status === 'end');
+  };
+  return { connection: reportOutages(connection, log), stop };
+}
+
+/** A connection whose copies are kept in `made`, with it. */
+class KeptRedis extends Redis {
+  constructor(
+    private readonly made: Set<RedisClient>,
+    ...to: [url: string, options: RedisOptions] | [options: RedisOptions]
+  ) {
+    super(...(to as [string, RedisOptions]));
+    made.add(this);
+  }
+
+  override duplicate(override?: Partial<RedisOptions>): Redis {
+    return new KeptRedis(this.made, { ...this.options, ...override });
+  }
+}
+
+class KeptCluster extends Cluster {
+  constructor(
+    private readonly made: Set<RedisClient>,
+    private readonly startNodes: ClusterNode[],
+    options: ClusterOptions,
+  ) {
+    super(startNodes, options);
+    made.add(this);
+  }
+
+  override duplicate(nodes: ClusterNode[] = [], options: ClusterOptions = {}): Cluster {
+    return new KeptCluster(this.made, nodes.length > 0 ? nodes : this.startNodes, { ...this.options, ...options });
+  }
 }
 
 /**
@@ -34,11 +95,14 @@ export function workerConnection(redis: RedisClient, log: Logger): RedisClient {
  * hash-tagged QUEUE_PREFIX (`{dsar}`), so a flow's jobs, its scripts' keys and the worker's own keys
  * (claims, feature slots, the reconciler's lease) share one slot, as BullMQ's scripts need.
  */
-export function connectRedis(target: RedisTarget, options: RedisOptions): RedisClient {
-  if (!target.cluster) return new Redis(target.url, options);
+export function connectRedis(target: RedisTarget, options: RedisOptions, made?: Set<RedisClient>): RedisClient {
   const url = new URL(target.url);
+  if (!target.cluster) {
+    return made ? new KeptRedis(made, target.url, options) : new Redis(target.url, options);
+  }
   const { lazyConnect, enableReadyCheck, ...perNode } = options;
-  return new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], {
+  const nodes = [{ host: url.hostname, port: Number(url.port || 6379) }];
+  const clusterOptions: ClusterOptions = {
     lazyConnect,
     enableReadyCheck,
     // A busy host answers CLUSTER SLOTS late; ioredis' 1 s gave up on a loaded 2-core machine.
@@ -49,7 +113,8 @@ export function connectRedis(target: RedisTarget, options: RedisOptions): RedisC
       ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
       ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
     },
-  });
+  };
+  return made ? new KeptCluster(made, nodes, clusterOptions) : new Cluster(nodes, clusterOptions);
 }
 
 /**

@@ -15,7 +15,8 @@ export interface ScheduledJob {
 export interface RunningSchedule {
   /** Schedules the job again if Redis lost its scheduler (upserting is idempotent); returns whether it had to. */
   ensure(): Promise<boolean>;
-  close(): Promise<void>;
+  /** `force`: Redis does not answer; the scheduling and the run under way are not waited for. */
+  close(force?: boolean): Promise<void>;
 }
 
 export function startScheduledJob(
@@ -43,9 +44,9 @@ export function startScheduledJob(
       log.warn({ job: job.name }, 'Redis lost the schedule; scheduled again');
       return true;
     },
-    async close() {
-      await scheduled;
-      await worker.close();
+    async close(force = false) {
+      if (!force) await scheduled;
+      await worker.close(force);
       await queue.close();
     },
   };

@@ -91,10 +91,11 @@ export function startWebhookDelivery(deps: Deps, connection: ConnectionOptions, 
 
   return {
     relay,
-    async close() {
+    /** `force`: Redis does not answer; the relay under way and the deliveries running are not waited for. */
+    async close(force = false) {
       clearInterval(timer);
-      await relaying?.catch(() => {});
-      await worker.close();
+      if (!force) await relaying?.catch(() => {});
+      await worker.close(force);
       await queue.close();
     },
   };

@@ -1,4 +1,6 @@
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import type { Context } from '../context.js';
 import { ASSEMBLY_QUEUE, BACKLOG_QUEUE, FEATURE_QUEUE, PLAN_QUEUE, type AssemblyJobData, type FeatureJobData, type PlanJobData } from '../queue/flow.js';
 import { addFlow } from '../requests/hand-over.js';
@@ -7,7 +9,7 @@ import { runAssembly } from '../tasks/assembly-task.js';
 import { startScheduledJob, type RunningSchedule } from '../queue/scheduled-jobs.js';
 import { FeatureSlots } from '../queue/feature-slots.js';
 import { Lease } from '../queue/lease.js';
-import { workerConnection, type RedisClient } from '../queue/redis.js';
+import { workerConnections, type RedisClient, type WorkerConnections } from '../queue/redis.js';
 import { JobClaims } from '../queue/claims.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { purgeExpiredRetention } from '../tasks/retention-purge.js';
@@ -96,13 +98,15 @@ const SLOT_WAIT_MS = 250;
  */
 export function startWorker(ctx: Context): RunningWorker {
   tuneHeapForStreaming();
-  const connection = workerConnection(ctx.redis, ctx.log);
+  const connections = workerConnections(ctx.redis, ctx.log);
+  const { connection } = connections;
   const pools = new Set(ctx.config.workerQueues);
   const claims = new JobClaims(ctx.redis, ctx.config.queuePrefix, ctx.config.claimRenewMs);
   const slots = new FeatureSlots(ctx.redis, ctx.config.queuePrefix, ctx.config.featureConcurrency, ctx.config.claimRenewMs);
   const outages = new PostgresOutages(() => answers(() => ctx.database.sql`select 1`), ctx.config.jobBackoffMs + OUTAGE_MEMORY_MS);
   const queues: Worker[] = [];
-  const closing: Array<{ close(): Promise<void> }> = [];
+  const closing: Array<{ close(force?: boolean): Promise<void> }> = [];
+  const running = new Running();
   let closed = false;
   const working = (worker: Worker) => {
     // Job errors are recorded on the task; this only keeps the process informed, without job data.
@@ -112,7 +116,7 @@ export function startWorker(ctx: Context): RunningWorker {
   };
 
   if (pools.has('feature-tasks')) {
-    const runTask = async (job: Job<FeatureJobData>, token?: string) => {
+    const runTask = running.wrap(async (job: Job<FeatureJobData>, token?: string) => {
       const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId, feature: job.data.feature });
       const jobId = job.id ?? '';
       const ran = await slots.hold(job.data.feature, jobId, () =>
@@ -122,7 +126,7 @@ export function startWorker(ctx: Context): RunningWorker {
         await job.moveToDelayed(Date.now() + SLOT_WAIT_MS + Math.floor(Math.random() * SLOT_WAIT_MS), token);
         throw new DelayedError();
       }
-    };
+    });
     const lane = (queue: string, concurrency: number) => {
       const features = new Worker<FeatureJobData>(queue, runTask, { connection, prefix: ctx.config.queuePrefix, concurrency });
       ctx.metrics.observeFeatureJobs(features);
@@ -142,7 +146,7 @@ export function startWorker(ctx: Context): RunningWorker {
     }
     // A request's plan job adds its flow: with the feature tasks, so that any pool set that runs tasks starts them.
     working(
-      new Worker<PlanJobData>(PLAN_QUEUE, (job, token) => guarded(ctx, outages, job, token, () => addFlow(job.data.requestId, ctx)), {
+      new Worker<PlanJobData>(PLAN_QUEUE, running.wrap((job, token) => guarded(ctx, outages, job, token, () => addFlow(job.data.requestId, ctx))), {
         connection,
         prefix: ctx.config.queuePrefix,
         concurrency: ctx.config.workerConcurrency,
@@ -152,13 +156,13 @@ export function startWorker(ctx: Context): RunningWorker {
   if (pools.has('assembly')) {
     const assembly = new Worker<AssemblyJobData>(
       ASSEMBLY_QUEUE,
-      async (job, token) => {
+      running.wrap(async (job: Job<AssemblyJobData>, token?: string) => {
         const log = ctx.log.child({ jobId: job.id, requestId: job.data.requestId });
         await guarded(ctx, outages, job, token, () => claims.hold(job.id ?? '', () => runAssembly({ ...ctx, log }, job.data.requestId, attemptOf(job).last)));
         log.info('request assembled');
         // Its tenant has one request fewer in flight: the next waiting one may go (TENANT_MAX_ACTIVE_REQUESTS).
         await ctx.requests.admission.after(job.data.requestId);
-      },
+      }),
       { connection, prefix: ctx.config.queuePrefix, concurrency: ctx.config.assemblyConcurrency },
     );
     ctx.metrics.observeAssemblyJobs(assembly);
@@ -197,10 +201,57 @@ export function startWorker(ctx: Context): RunningWorker {
       clearInterval(timer);
       await reconciler.settled();
       if (timer) await lease.release().catch(() => {});
-      await Promise.all(closing.map((item) => item.close()));
-      connection.disconnect();
+      if (connection.status === 'ready') {
+        await Promise.all(closing.map((item) => item.close()));
+        connection.disconnect();
+        return;
+      }
+      await closeWithoutRedis(running, closing, connections, ctx.config.shutdownGraceMs / 2, ctx.log);
     },
   };
+}
+
+/** The jobs this worker's processors run (BullMQ's own count needs Redis). */
+class Running {
+  private readonly jobs = new Set<Promise<unknown>>();
+
+  wrap<A extends unknown[]>(processor: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+    return (...args) => {
+      const job = processor(...args);
+      this.jobs.add(job);
+      return job.finally(() => this.jobs.delete(job));
+    };
+  }
+
+  /** Resolves when those running now have returned, or after `ms`. */
+  async settled(ms: number): Promise<void> {
+    await Promise.race([Promise.allSettled([...this.jobs]), sleep(ms, undefined, { ref: false })]);
+  }
+}
+
+/** How often a closing worker looks whether its connections have stopped. */
+const REDIS_CHECK_MS = 250;
+
+/**
+ * Closing while Redis does not answer. BullMQ's closes wait for Redis (bullmq#4656): running jobs
+ * get `graceMs` to return, then the closes are forced and the connections stop trying. Nothing is
+ * lost: Postgres holds each request and task; a job left active in Redis is a stalled job once Redis
+ * is back (run again by another worker), one Redis lost is enqueued again by the reconciler.
+ * Half of SHUTDOWN_GRACE_MS: the rest of the process closes in the other half.
+ */
+async function closeWithoutRedis(
+  running: Running,
+  closing: Array<{ close(force?: boolean): Promise<void> }>,
+  connections: WorkerConnections,
+  graceMs: number,
+  log: Logger,
+): Promise<void> {
+  log.warn({ graceMs }, 'Redis does not answer: the worker closes without it; what did not finish is done again');
+  await running.settled(graceMs);
+  await Promise.all(closing.map((item) => item.close(true)));
+  // A connection attempting to connect is stopped once it failed, waiting to try again (see `stop`).
+  const deadline = Date.now() + graceMs;
+  while (!connections.stop() && Date.now() < deadline) await sleep(REDIS_CHECK_MS);
 }
 
 /** Whether the backlog lane holds tasks (waiting, or taken by a worker that stopped). */
