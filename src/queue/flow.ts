@@ -251,7 +251,7 @@ export class RequestFlow {
  * BullMQ re-emits the errors of the connection it was given, and an 'error' event nobody listens to
  * throws. The connection reports its outages itself (redis.ts); a failed command fails its caller.
  */
-function quiet<T extends { on(event: 'error', listener: (err: Error) => void): unknown }>(emitter: T): T {
+export function quiet<T extends { on(event: 'error', listener: (err: Error) => void): unknown }>(emitter: T): T {
   emitter.on('error', () => {});
   return emitter;
 }

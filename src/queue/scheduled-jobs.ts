@@ -1,5 +1,6 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
+import { quiet } from './flow.js';
 
 /**
  * Housekeeping that runs on a schedule (expiring results, purging retained data whose period
@@ -24,7 +25,7 @@ export function startScheduledJob(
   log: Logger,
   options: { connection: ConnectionOptions; prefix: string },
 ): RunningSchedule {
-  const queue = new Queue(job.name, options);
+  const queue = quiet(new Queue(job.name, options));
   const worker = new Worker(
     job.name,
     async () => {

@@ -11,6 +11,7 @@ import { STATUS_EVENT_KINDS, statusOfEvent } from './events.js';
 import type { WebhookPayload } from './schemas.js';
 import { webhookDeliveries, webhookEndpoints } from './tables.js';
 import { secretOwner } from './webhook-service.js';
+import { quiet } from '../queue/flow.js';
 
 /**
  * The worker's side of webhooks. Postgres holds every delivery (the outbox, outbox.ts); a relay
@@ -50,7 +51,7 @@ type Outcome = 'delivered' | 'retry' | 'failed' | 'skipped';
 const RELAY_BATCH = 500;
 
 export function startWebhookDelivery(deps: Deps, connection: ConnectionOptions, options: WebhookDeliveryOptions) {
-  const queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix: options.prefix });
+  const queue = quiet(new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix: options.prefix }));
   const jobOptions = {
     attempts: options.attempts,
     backoff: { type: 'exponential', delay: options.backoffMs },
