@@ -227,24 +227,36 @@ t.test('a feature store that hangs: each attempt times out, then the task fails 
   await store.close();
 });
 
-t.test('an attempt that timed out stops: once the store answers, nothing it collected is stored', async (t) => {
-  const sys = await startSystem(t, { TASK_TIMEOUT_MS: '300' });
+/**
+ * Alice's request whose im task times out at every attempt: im's messages are locked (the store hangs),
+ * so the attempts' statements wait. `release` unlocks them and waits until those statements have run.
+ */
+async function timedOutOnIm(t: Test, sys: TestSystem, type: 'access' | 'deletion') {
   const sql = sys.ctx.database.sql;
-  // The store "hangs": im's messages are locked, so the attempts' reads of them wait.
   const holder = await sql.reserve();
   t.teardown(() => holder.release());
   await holder`begin`;
   await holder`lock table im.messages in access exclusive mode`;
-  const created = await createRequest(sys, { type: 'access', subject: { accountId: 'alice' }, features: FEATURES });
+  const created = await createRequest(sys, { type, subject: { accountId: 'alice' }, features: FEATURES });
   const done = await waitForEnd(sys, created.id, sys.keys.acme, 30_000);
   t.match(taskOf(done, 'im'), { status: 'failed', error: /^timeout\b/ });
-  t.ok((await waitingOnLocks(sql)) > 0, 'the timed-out reads were still waiting on the store');
-  await holder`commit`;
-  // The reads go on now; an attempt still at work would write its partial once they end.
-  await until(async () => (await waitingOnLocks(sql)) === 0);
-  await sleep(1_000);
-  t.equal(await readSpoolIndex(sys.ctx.results, partialKey(created.id, 'im')), undefined, 'no partial of the abandoned attempts');
-  t.equal((await sys.ctx.repo.tasksOf(created.id)).find((task) => task.feature === 'im')?.status, 'failed', 'the task stays failed');
+  const waiting = await waitingOnLocks(sql);
+  const release = async () => {
+    await holder`commit`;
+    await until(async () => (await waitingOnLocks(sql)) === 0);
+    // Time for what an attempt still at work would do next.
+    await sleep(1_000);
+  };
+  return { id: created.id, waiting, release };
+}
+
+t.test('an attempt that timed out stops: once the store answers, nothing it collected is stored', async (t) => {
+  const sys = await startSystem(t, { TASK_TIMEOUT_MS: '300' });
+  const request = await timedOutOnIm(t, sys, 'access');
+  t.ok(request.waiting > 0, 'the timed-out reads were still waiting on the store');
+  await request.release();
+  t.equal(await readSpoolIndex(sys.ctx.results, partialKey(request.id, 'im')), undefined, 'no partial of the abandoned attempts');
+  t.equal((await sys.ctx.repo.tasksOf(request.id)).find((task) => task.feature === 'im')?.status, 'failed', 'the task stays failed');
 });
 
 t.test('an erasure that timed out stops: once the store answers, it erases nothing more', async (t) => {
@@ -253,16 +265,8 @@ t.test('an erasure that timed out stops: once the store answers, it erases nothi
   const sent = async () => Number((await sql`select count(*)::int as n from im.messages where tenant_id = 'acme' and sender_account_id = 'alice'`)[0]?.n);
   const before = await sent();
   t.ok(before > 0, `alice has sent ${before} messages`);
-  const holder = await sql.reserve();
-  t.teardown(() => holder.release());
-  await holder`begin`;
-  await holder`lock table im.messages in access exclusive mode`;
-  const created = await createRequest(sys, { type: 'deletion', subject: { accountId: 'alice' }, features: FEATURES });
-  const done = await waitForEnd(sys, created.id, sys.keys.acme, 30_000);
-  t.match(taskOf(done, 'im'), { status: 'failed', error: /^timeout\b/ });
-  await holder`commit`;
-  await until(async () => (await waitingOnLocks(sql)) === 0);
-  await sleep(1_000);
+  const request = await timedOutOnIm(t, sys, 'deletion');
+  await request.release();
   t.equal(await sent(), before, 'the abandoned attempts deleted none of her messages');
 });
 
