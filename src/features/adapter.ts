@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import Type, { type Static } from 'typebox';
 import type { Logger } from 'pino';
 import type { Sql } from '../db/client.js';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -37,49 +38,56 @@ export interface AdapterContext {
   signal?: AbortSignal;
 }
 
-/** A table (or view) of the feature as the subject sees it in a result. */
-export interface DatasetDescription {
-  /** Stable name, used as file name in exports: `messages`, `events`, `files` ... */
-  name: string;
-  /** Human title for reports: "Messages". */
-  title: string;
-  /** Columns in output order. */
-  columns: string[];
-  /** Which catalogue data item (DataItem.id of this feature) each column carries. */
-  items: Record<string, string>;
-  /** Set when the law makes the feature keep these rows past a deletion request. */
-  retention?: RetentionRule;
-  /** The subject's rows here mean their data went to this recipient (RecipientRule). */
-  recipients?: RecipientRule;
-}
+/**
+ * Rows kept for a legal obligation (GDPR Art. 17(3)(b)) instead of being erased on request;
+ * each is erased when its period ends, by the scheduled purge.
+ */
+export const RetentionRule = Type.Object({
+  /** How long a row is kept, counted from its own timestamp. */
+  days: Type.Number(),
+  /** Why, in words the subject can read, naming the obligation. */
+  reason: Type.String(),
+});
+export type RetentionRule = Static<typeof RetentionRule>;
 
 /**
  * A catalogue recipient (Recipient.id of this feature) that the subject's data went to when they have
  * rows in a dataset: the Alipay account they bound, the applets they authorized. `named` says which
  * column names the one it went to (an applet), for recipients that are many.
  */
-export interface RecipientRule {
-  recipient: string;
-  named?: string;
-}
-
-/** The recipients a subject's rows in a dataset named, found before they were erased (for the receipt, GDPR Art. 19). */
-export interface ReachedRecipient {
-  recipient: string;
-  /** Which ones, when the rule names them (applet names: never personal data). */
-  named: string[];
-}
+export const RecipientRule = Type.Object({
+  recipient: Type.String(),
+  named: Type.Optional(Type.String()),
+});
+export type RecipientRule = Static<typeof RecipientRule>;
 
 /**
- * Rows kept for a legal obligation (GDPR Art. 17(3)(b)) instead of being erased on request;
- * each is erased when its period ends, by the scheduled purge.
+ * A table (or view) of the feature as the subject sees it in a result. A task records the ones its
+ * adapter described (the tasks' `datasets` column), and results are laid out from that record.
  */
-export interface RetentionRule {
-  /** How long a row is kept, counted from its own timestamp. */
-  days: number;
-  /** Why, in words the subject can read, naming the obligation. */
-  reason: string;
-}
+export const DatasetDescription = Type.Object({
+  /** Stable name, used as file name in exports: `messages`, `events`, `files` ... */
+  name: Type.String(),
+  /** Human title for reports: "Messages". */
+  title: Type.String(),
+  /** Columns in output order. */
+  columns: Type.Array(Type.String()),
+  /** Which catalogue data item (DataItem.id of this feature) each column carries. */
+  items: Type.Record(Type.String(), Type.String()),
+  /** Set when the law makes the feature keep these rows past a deletion request. */
+  retention: Type.Optional(RetentionRule),
+  /** The subject's rows here mean their data went to this recipient (RecipientRule). */
+  recipients: Type.Optional(RecipientRule),
+});
+export type DatasetDescription = Static<typeof DatasetDescription>;
+
+/** The recipients a subject's rows in a dataset named, found before they were erased (for the receipt, GDPR Art. 19). */
+export const ReachedRecipient = Type.Object({
+  recipient: Type.String(),
+  /** Which ones, when the rule names them (applet names: never personal data). */
+  named: Type.Array(Type.String()),
+});
+export type ReachedRecipient = Static<typeof ReachedRecipient>;
 
 /** A file that belongs to a collected row; its bytes stay in the feature's blob store (or see workFile). */
 export interface FileRef {
@@ -149,31 +157,32 @@ export function rowValues(record: CollectedRecord): Row {
   return record.row instanceof RowJson ? record.row.toJSON() : record.row;
 }
 
-export interface ErasureOutcome {
-  dataset: string;
-  deleted: number;
-  anonymized: number;
+export const ErasureOutcome = Type.Object({
+  dataset: Type.String(),
+  deleted: Type.Number(),
+  anonymized: Type.Number(),
   /** Kept because other people share them (with the subject's authorship removed where possible). */
-  kept: number;
+  kept: Type.Number(),
   /** Kept for a legal obligation until `retainedUntil` (the last retained row's end of period, ISO date). */
-  retained?: number;
-  retainedUntil?: string;
-  retentionReason?: string;
+  retained: Type.Optional(Type.Number()),
+  retainedUntil: Type.Optional(Type.String()),
+  retentionReason: Type.Optional(Type.String()),
   /** The retained rows are marked restricted to the legal purpose in the feature's store. */
-  restricted?: boolean;
+  restricted: Type.Optional(Type.Boolean()),
   /** Catalogue item ids this dataset carries. */
-  items: string[];
+  items: Type.Array(Type.String()),
   /**
    * Of `items`, those a shared row (anonymized or kept) no longer holds of the subject: their identity.
    * The others stay with the rows' content, so the receipt says they were kept, not anonymized.
    * Absent (an external feature's report), every item of an anonymized row counts as anonymized.
    */
-  identityItems?: string[];
+  identityItems: Type.Optional(Type.Array(Type.String())),
   /** Why something was anonymized or kept, in words the subject can read. */
-  note?: string;
+  note: Type.Optional(Type.String()),
   /** The recipient the erased (or retained) rows show the subject's data went to (DatasetDescription.recipients). */
-  recipients?: ReachedRecipient;
-}
+  recipients: Type.Optional(ReachedRecipient),
+});
+export type ErasureOutcome = Static<typeof ErasureOutcome>;
 
 /**
  * One change a correction asks of a feature, read from the request record when the task runs (the

@@ -23,6 +23,7 @@ import { AuditTrail } from '../audit/trail.js';
 import type { AuditEventRow } from '../audit/tables.js';
 import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
 import { RequestRecords } from '../records/records.js';
+import type { ManualFile } from '../tasks/task-json.js';
 
 /** Which ended requests a bulk retry takes: those with a failed task (of the feature, if given). */
 export interface RetryFilter {
@@ -545,7 +546,7 @@ export class RequestRepository {
    * longer waiting for them. One UPDATE appends to the stored list, so parallel uploads to one task
    * all keep their file (a read, then a write of the whole outcome, would keep only the last).
    */
-  async addManualFile(requestId: string, feature: string, file: object): Promise<boolean> {
+  async addManualFile(requestId: string, feature: string, file: ManualFile): Promise<boolean> {
     const files = sql`coalesce(${tasks.outcome} #> '{manual,files}', '[]'::jsonb) || jsonb_build_array(${JSON.stringify(file)}::jsonb)`;
     const note = sql`coalesce(${tasks.outcome} #> '{manual,note}', '""'::jsonb)`;
     const updated = await this.db

@@ -3,7 +3,7 @@ import type { TaskStatus, WithholdingReason } from '../requests/lifecycle.js';
 import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { DatasetDescription, ErasureOutcome, FileRef } from '../features/adapter.js';
 import type { SpoolIndex } from './partials/partials.js';
-import { readErasure, readManual } from './task-outcome.js';
+import { readErasure, readManual } from '../tasks/task-json.js';
 
 /**
  * What every result format says about one feature: its catalogue entry, its task, the status
@@ -80,7 +80,7 @@ function section(input: SectionInput, task: TaskRow): FeatureSection {
   };
   if (base.status !== 'completed') return base;
   const manual = readManual(task.outcome);
-  if (manual) return { ...base, manualNote: manual.note };
+  if (manual) return { ...base, manualNote: manual.manual.note };
   if (input.request.type !== 'deletion') return base;
   const erasure = readErasure(task.outcome);
   // Without its outcome nothing can be confirmed, so no result may claim the erasure.

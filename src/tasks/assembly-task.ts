@@ -16,6 +16,7 @@ import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import { buildSections } from '../results/report-model.js';
 import { compareRescan, rescanConfirms, type Rescan } from '../results/receipt/rescan.js';
 import { rescanAfterErasure } from './erasure-rescan.js';
+import { readDatasets } from './task-json.js';
 import type { NoticeService } from '../notice/notice-service.js';
 
 /** How a deletion ends when it erased the subject's data, all of it or in part. */
@@ -71,7 +72,7 @@ export async function runAssembly(deps: AssemblyDeps, requestId: string, lastAtt
   try {
     const now = new Date();
     // Each task recorded the datasets its adapter described when it ran.
-    const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, t.datasets ?? []]));
+    const datasets = new Map<string, DatasetDescription[]>(tasks.map((t) => [t.feature, readDatasets(t.datasets)]));
     const rescan = request.type === 'deletion' ? await rescanErasure(deps, request, tasks, datasets, lastAttempt) : undefined;
     const closing = closingOf(tasks, rescan);
     const status = REQUEST_TRANSITIONS[closing].to;

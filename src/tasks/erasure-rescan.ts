@@ -5,7 +5,7 @@ import type { ResolvedAdapter } from '../features/adapter-resolver.js';
 import type { FeatureAdapter, Subject } from '../features/adapter.js';
 import type { RequestRow, TaskRow } from '../requests/tables.js';
 import type { StoreScan } from '../results/receipt/rescan.js';
-import { readErasure } from '../results/task-outcome.js';
+import { readErasure } from './task-json.js';
 import { TimeoutError, unavailable, within } from '../dependencies.js';
 import { errorKind } from './feature-task.js';
 

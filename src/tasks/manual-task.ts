@@ -13,12 +13,8 @@ import { manualUploadKey } from '../blobs/keys.js';
 import { storePartial } from './partial.js';
 import type { RequestService } from '../requests/request-service.js';
 import type { RequestView } from '../requests/schemas.js';
-import type { ChangeDecision, CompleteTaskBody, UploadedFile } from './schemas.js';
-
-/** A manual task's outcome: the agent's note and, for access and export, the files they supplied. */
-export interface ManualOutcome {
-  manual: { note: string; files: Array<UploadedFile & { blobKey: string }> };
-}
+import type { ChangeDecision, CompleteTaskBody } from './schemas.js';
+import { readManual, type ManualFile, type ManualOutcome } from './task-json.js';
 
 const UPLOADS: DatasetDescription = {
   name: 'provided_files',
@@ -69,7 +65,7 @@ export class ManualTaskService {
       throw err;
     }
     const { size } = meter;
-    const stored = { name, mediaType, size, sha256: meter.sha256(), blobKey };
+    const stored: ManualFile = { name, mediaType, size, sha256: meter.sha256(), blobKey };
     if (!(await this.repo.addManualFile(id, feature, stored))) {
       await this.results.delete(blobKey);
       throw await this.noLongerWaiting(id, feature);
@@ -167,7 +163,8 @@ const invalidDecisions = (errors: { field: string; message: string }[]) =>
 const notWaiting = (status: string) =>
   conflict('task-not-waiting', `This task is ${status}; only a task in action_required is answered by hand`);
 
+/** What the task's answer holds so far (uploads come before the answer): nothing until the first. */
 function manualOutcome(task: TaskRow): ManualOutcome {
-  const current = task.outcome as Partial<ManualOutcome> | null;
-  return { manual: { note: current?.manual?.note ?? '', files: [...(current?.manual?.files ?? [])] } };
+  const current = readManual(task.outcome);
+  return { manual: { note: current?.manual.note ?? '', files: [...(current?.manual.files ?? [])] } };
 }

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import type { ErasureOutcome } from '../adapter.js';
-import { readErasure } from '../../results/task-outcome.js';
+import { readErasure } from '../../tasks/task-json.js';
 
 /**
  * The erasure records of tables.ts: an erasure writes its record in its own transaction, so either

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import type { ErasureOutcome } from '../adapter.js';
-import { readErasure } from '../../results/task-outcome.js';
+import { readErasure } from '../../tasks/task-json.js';
 
 /**
  * The erasure runs of tables.ts: a large subject is erased a batch per transaction, each batch
