@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { auth, createRequest, startSystem, waitForEnd } from './helper.js';
 import { ZipFile } from './zip.js';
 
@@ -35,13 +36,19 @@ for (const accountId of ['alice', 'bob']) {
       t.equal(entry?.mediaType, 'application/schema+json');
       const schema = zip.json(schemaPath);
       t.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
-      const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+      const ajv = addFormats.default(new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true }));
       const validate = ajv.compile(schema);
+      const columns = Object.entries(schema.items.properties as Record<string, { type?: string[]; format?: string }>);
+      for (const [column, value] of columns.filter(([c]) => c !== 'file' && c !== 'fileMissing')) {
+        t.ok(value.type?.length === 2 && value.type[1] === 'null', `${json}: ${column} has a type of its own (${value.type?.join(', ')})`);
+      }
       const data = zip.json<unknown[]>(json);
       rows += data.length;
       t.ok(validate(data), `${json} follows its schema`, { errors: validate.errors?.slice(0, 3) });
     }
     t.ok(rows > 0, `${rows} rows checked`);
+    const messages = zip.json('im/messages.schema.json').items.properties;
+    t.match(messages.sent_at, { type: ['string', 'null'], format: 'date-time' }, "a message's time is a date-time");
     t.notOk(
       names.some((n) => n.endsWith('.schema.json') && !names.includes(n.replace(/\.schema\.json$/, '.json'))),
       'no schema without its JSON',

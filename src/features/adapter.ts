@@ -62,6 +62,20 @@ export const RecipientRule = Type.Object({
 export type RecipientRule = Static<typeof RecipientRule>;
 
 /**
+ * What a column's values are in a row's JSON, for the export's schema of a dataset: a JSON type, or a
+ * string of a date-time (RFC 3339) or a date. Any value may also be null.
+ */
+export const ColumnType = Type.Union([
+  Type.Literal('string'),
+  Type.Literal('integer'),
+  Type.Literal('number'),
+  Type.Literal('boolean'),
+  Type.Literal('date-time'),
+  Type.Literal('date'),
+]);
+export type ColumnType = Static<typeof ColumnType>;
+
+/**
  * A table (or view) of the feature as the subject sees it in a result. A task records the ones its
  * adapter described (the tasks' `datasets` column), and results are laid out from that record.
  */
@@ -74,6 +88,8 @@ export const DatasetDescription = Type.Object({
   columns: Type.Array(Type.String()),
   /** Which catalogue data item (DataItem.id of this feature) each column carries. */
   items: Type.Record(Type.String(), Type.String()),
+  /** What each column's values are, where the store knows it (a column without one may hold any scalar). */
+  types: Type.Optional(Type.Record(Type.String(), ColumnType)),
   /** Set when the law makes the feature keep these rows past a deletion request. */
   retention: Type.Optional(RetentionRule),
   /** The subject's rows here mean their data went to this recipient (RecipientRule). */

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setTimeout } from 'node:timers/promises';
 import { getTableColumns } from 'drizzle-orm';
-import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
+import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import type { FeatureId } from '../catalogue/schema.js';
 import type { Sql } from '../db/client.js';
@@ -12,6 +12,7 @@ import {
   type AdapterContext,
   type Collected,
   type CollectedRecord,
+  type ColumnType,
   type DatasetDescription,
   type ErasureOutcome,
   type FeatureAdapter,
@@ -168,6 +169,8 @@ interface DatasetSql {
   row: string;
   where: string;
   columns: Record<string, string | null>;
+  /** What each output column's values are in the row's JSON. */
+  types: Record<string, ColumnType>;
   /** Output columns computed from the row, by name: their SQL expressions. */
   computed: Record<string, string>;
   /** The ORDER BY as SQL terms. */
@@ -241,6 +244,7 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
     row: getTableConfig(d.table).name,
     where: d.where,
     columns: Object.fromEntries(Object.entries(d.columns).map(([key, item]) => [column(key), item ?? null])),
+    types: Object.fromEntries(Object.keys(d.columns).map((key) => [column(key), valueType(columns[key]!)])),
     computed: {},
   };
   if (d.orderBy) {
@@ -267,6 +271,7 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
     const retention = { ...d.retention, since: column(d.retention.since), restricted: column(d.retention.restricted) };
     resolved.retention = retention;
     resolved.columns[RESTRICTION_COLUMN] = null;
+    resolved.types[RESTRICTION_COLUMN] = 'string';
     resolved.computed[RESTRICTION_COLUMN] = restrictionSql(retention);
   }
   if (d.keepLatest) resolved.keepLatest = { ...d.keepLatest, per: column(d.keepLatest.per), by: column(d.keepLatest.by) };
@@ -275,6 +280,21 @@ function resolveDataset(feature: FeatureId, d: DatasetSpec): DatasetSql {
     resolved.recipients = named === undefined ? { recipient } : { recipient, named: column(named) };
   }
   return resolved;
+}
+
+/**
+ * What a column's values are in the row's JSON as row_to_json builds it, with json, jsonb, array and
+ * user-defined values selected as their text (selectSql).
+ */
+function valueType(column: PgColumn): ColumnType {
+  const type = column.getSQLType();
+  if (type.endsWith('[]') || type.startsWith('json')) return 'string';
+  if (type.startsWith('timestamp')) return type.endsWith('with time zone') ? 'date-time' : 'string';
+  if (type === 'date') return 'date';
+  if (type === 'boolean') return 'boolean';
+  if (/^(smallint|integer|bigint|(small|big)?serial)$/.test(type)) return 'integer';
+  if (/^(numeric|decimal|real|double precision)\b/.test(type)) return 'number';
+  return 'string';
 }
 
 /** The plan keeps a group's value where it keeps a row's id: a uuid. */
@@ -301,7 +321,7 @@ function describe(d: DatasetSql): DatasetDescription {
   for (const [column, item] of Object.entries(d.columns)) if (item) items[column] = item;
   // The bytes of a row's file carry an item of their own (a drive file's content, a face image).
   if (d.file) items.file = d.file.item;
-  const description: DatasetDescription = { name: d.name, title: d.title, columns: Object.keys(d.columns), items };
+  const description: DatasetDescription = { name: d.name, title: d.title, columns: Object.keys(d.columns), items, types: d.types };
   if (d.retention) description.retention = { days: d.retention.days, reason: d.retention.reason };
   if (d.recipients) description.recipients = { ...d.recipients };
   return description;

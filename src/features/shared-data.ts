@@ -28,6 +28,7 @@ export const REDACTIONS_DATASET: DatasetDescription = {
   title: 'Left out or pseudonymized to protect other people',
   columns: ['dataset', 'space', 'what', 'count', 'people', 'action', 'summary', 'reason'],
   items: {},
+  types: { dataset: 'string', space: 'string', what: 'string', count: 'integer', people: 'integer', action: 'string', summary: 'string', reason: 'string' },
 };
 
 const ART_15_4 = 'GDPR Art. 15(4): your copy must not adversely affect the rights and freedoms of others.';

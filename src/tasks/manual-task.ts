@@ -21,6 +21,7 @@ const UPLOADS: DatasetDescription = {
   title: 'Files provided by our support team',
   columns: ['name', 'media_type', 'size', 'sha256', 'note'],
   items: {},
+  types: { name: 'string', media_type: 'string', size: 'integer', sha256: 'string', note: 'string' },
 };
 
 /**

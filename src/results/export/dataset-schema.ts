@@ -1,15 +1,23 @@
 import { MISSING_FILE_REASON } from '../output-rows.js';
+import type { ColumnType } from '../../features/adapter.js';
 import type { DatasetSummary, FeatureSection } from '../report-model.js';
 
 /**
  * The JSON Schema (draft 2020-12) of one dataset's JSON file in an export, made from the dataset's
  * description: an array of rows, each an object with exactly the described columns (plus `file`, and
  * `fileMissing` when the file is gone, for a dataset with files). Each column says which catalogue
- * item it carries. Values are what collected rows may hold: strings, numbers, booleans or null.
+ * item it carries and, where the dataset's description knows it, what its values are (any of them may
+ * be null: a policy may leave a value out); else any scalar a collected row may hold.
  */
 
 const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
 const VALUE = { type: ['string', 'number', 'boolean', 'null'] };
+
+function valueSchema(type: ColumnType | undefined): object {
+  if (type === undefined) return VALUE;
+  if (type === 'date-time' || type === 'date') return { type: ['string', 'null'], format: type };
+  return { type: [type, 'null'] };
+}
 
 const FILE_PROPERTIES = {
   file: { type: ['string', 'null'], description: "The file's path in this archive; null when the file is missing" },
@@ -32,7 +40,8 @@ export function datasetSchema(section: FeatureSection, dataset: DatasetSummary):
   const labels = new Map(section.feature?.items.map((item) => [item.id, item.label]));
   const column = (name: string) => {
     const item = description.items[name];
-    return item ? { ...VALUE, description: `${labels.get(item) ?? item} (catalogue item ${item})` } : VALUE;
+    const value = valueSchema(description.types?.[name]);
+    return item ? { ...value, description: `${labels.get(item) ?? item} (catalogue item ${item})` } : value;
   };
   const properties = Object.fromEntries(description.columns.map((name) => [name, column(name)]));
   return {
