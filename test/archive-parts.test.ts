@@ -3,6 +3,7 @@ import { NO_AUTOMATED_DECISIONS, SILENT_NOTICE } from './fixtures/catalogue-noti
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import zlib from 'node:zlib';
 import { buffer } from 'node:stream/consumers';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -319,4 +320,54 @@ t.test('files read whole go through buffers used again, each written whole (plai
     t.equal(readdirSync(path.join(out, 'f')).length, expected.size, `${kind}: every file is in the archive`);
     t.ok([...expected].every(([name, bytes]) => readFileSync(path.join(out, name)).equals(bytes)), `${kind}: every file is whole`);
   }
+});
+
+t.test('entries deflated ahead are read into buffers used again, each written whole (plain and encrypted results)', async (t) => {
+  const dir = t.testdir();
+  /** A local store that tells which buffers its reader read into. */
+  class ReadsRecorded extends LocalBlobStore {
+    reads = 0;
+    readonly buffers = new Set<ArrayBufferLike>();
+    override async reader(key: string) {
+      const inner = await super.reader(key);
+      return {
+        read: (into: Buffer, length: number, position: number) => {
+          this.reads += 1;
+          this.buffers.add(into.buffer);
+          return inner.read(into, length, position);
+        },
+        close: () => inner.close(),
+      };
+    }
+  }
+  const plain = new ReadsRecorded(path.join(dir, 'plain'));
+  const stores: [string, BlobStore][] = [
+    ['plain', plain],
+    // No reader: its plaintext is new memory anyway, streamed as before.
+    ['encrypted', new EncryptedBlobStore(new LocalBlobStore(path.join(dir, 'sealed')), randomBytes(32))],
+  ];
+  for (const [kind, store] of stores) {
+    const expected = new Map<string, Buffer>();
+    const layout = { baseName: 'deflated', keyFor: (name: string) => `r/${name}`, mtime: new Date(0), partBytes: 4 * 1024 * 1024, expectedBytes: 16 * 1024 * 1024 };
+    const parts = await writeZipArchive(store, layout, async (archive) => {
+      for (let i = 0; i < 12; i += 1) {
+        // Random text deflates to about its size: 1 MiB of deflated bytes, four reads each.
+        const text = randomBytes(768 * 1024).toString('base64');
+        const deflated = zlib.deflateRawSync(text, { level: 1 });
+        await store.put(`w/${i}.deflate`, deflated);
+        const entry = { size: text.length, sha256: createHash('sha256').update(text).digest('hex'), crc32: zlib.crc32(text), compressedSize: deflated.length };
+        await archive.addDeflated(`t/${i}.txt`, entry, store, `w/${i}.deflate`, 'text/plain');
+        expected.set(`t/${i}.txt`, Buffer.from(text));
+      }
+    });
+    t.ok(parts.length > 1, `${kind}: several parts`);
+    const out = path.join(dir, `${kind}-out`);
+    for (const part of parts) {
+      const file = path.join(dir, `${kind}-${part.fileName}`);
+      writeFileSync(file, await buffer(store.get(part.key)));
+      execFileSync('unzip', ['-qo', file, '-d', out], { env: UNZIP_ENV });
+    }
+    t.ok([...expected].every(([name, bytes]) => readFileSync(path.join(out, name)).equals(bytes)), `${kind}: every entry is whole`);
+  }
+  t.ok(plain.reads >= 48 && plain.buffers.size < plain.reads / 2, `plain: ${plain.reads} reads into ${plain.buffers.size} buffers`);
 });

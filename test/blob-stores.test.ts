@@ -117,6 +117,36 @@ t.test('encrypted over a local directory', async (t) => {
   await t.rejects(read(other, 'results/r1/result.zip'), /another key/, 'another key cannot read it');
 });
 
+t.test("an encrypted write frees each segment's ciphertext once the inner store has taken it in", async (t) => {
+  const dir = await tempDir(t);
+  /** A local store whose writes are seen: every chunk its writer's stream was given. */
+  class Seen extends LocalBlobStore {
+    readonly chunks: Buffer[] = [];
+    override async writer(key: string) {
+      const inner = await super.writer(key);
+      const write = inner.stream.write.bind(inner.stream) as (chunk: Buffer, ...rest: unknown[]) => boolean;
+      (inner.stream as unknown as { write: typeof write }).write = (chunk, ...rest) => {
+        this.chunks.push(chunk);
+        return write(chunk, ...rest);
+      };
+      return inner;
+    }
+  }
+  const local = new Seen(dir);
+  const store = new EncryptedBlobStore(local, randomBytes(32));
+  const plain = randomBytes(40 * SEGMENT_SIZE + 123);
+  const writer = await store.writer('results/r1/freed.zip');
+  // In pieces, as a zip's output comes: the encryptor frees what the file has as more comes in.
+  for (let at = 0; at < plain.length; at += 16 * 1024) {
+    await new Promise<void>((resolve) => writer.stream.write(plain.subarray(at, at + 16 * 1024), () => resolve()));
+  }
+  await writer.commit();
+  // 40 segments of four 16 KiB pieces of ciphertext each (and a nonce and a tag, left to the collector).
+  const freed = local.chunks.filter((c) => c.buffer.byteLength === 0).length;
+  t.ok(freed >= 100 && freed <= 164, `${freed} of ${local.chunks.length} chunks freed after they were written`);
+  t.ok((await read(store, 'results/r1/freed.zip')).equals(plain), 'the blob reads back whole');
+});
+
 t.test('tampering: any altered, moved or missing byte fails the read', async (t) => {
   const dir = await tempDir(t);
   const store = new EncryptedBlobStore(new LocalBlobStore(dir), randomBytes(32));

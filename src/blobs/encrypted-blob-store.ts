@@ -174,31 +174,67 @@ class Chunks {
   }
 }
 
+/** Ciphertext pieces smaller than this are left to the garbage collector (the last of a blob, a few bytes of a file's end). */
+const CIPHERTEXT_FREED_BYTES = 4 * 1024;
+
+/** Frees an ArrayBuffer's memory now: ES2024's transfer() to an empty one (the lib this project types against predates it). */
+function detach(buffer: ArrayBufferLike): void {
+  (buffer as unknown as { transfer(length: number): ArrayBuffer }).transfer(0);
+}
+
 class Encryptor extends Transform {
   plaintextSize = 0;
   private index = 0;
   private readonly pending = new Chunks();
   private readonly nonces = new Nonces();
+  /** Bytes pushed on: where the next piece starts in the stored blob. */
+  private pushed = 0;
+  /** Ciphertext pushed on, in order, with where each ends in the stored blob. */
+  private readonly sent: { piece: Buffer; end: number }[] = [];
 
-  constructor(private readonly sealing: Sealing) {
+  constructor(
+    private readonly sealing: Sealing,
+    /** The inner store's bytes taken in for good (its BlobWriter.consumed), if it says. */
+    private readonly stored?: () => number,
+  ) {
     super();
-    this.push(sealing.header);
+    this.pushOn(sealing.header);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.plaintextSize += chunk.length;
     this.pending.add(chunk);
+    this.release();
     try {
       // A full segment is held back until more bytes come: only the last one may be sealed as final.
       while (this.pending.length > SEGMENT_SIZE) {
         for (const piece of seal(this.sealing, this.nonces.next(), this.pending.takePieces(SEGMENT_SIZE), this.index++, false)) {
-          this.push(piece);
+          this.pushOn(piece);
         }
       }
       done();
     } catch (err) {
       done(err as Error);
     }
+  }
+
+  private pushOn(piece: Buffer): void {
+    this.pushed += piece.length;
+    // A segment's ciphertext is memory of its own (cipher.update's), 64 KiB of it per segment.
+    if (this.stored && piece.length >= CIPHERTEXT_FREED_BYTES && piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength) {
+      this.sent.push({ piece, end: this.pushed });
+    }
+    this.push(piece);
+  }
+
+  /**
+   * Frees the ciphertext the inner store has taken in (detached: nothing else holds it). Left to
+   * the garbage collector, it waited for the main thread's next scavenge: tens of MB of a 2 GiB
+   * result at any time, the most of its peak RSS (bench/README.md, session 16).
+   */
+  private release(): void {
+    const stored = this.stored?.() ?? 0;
+    while (this.sent.length > 0 && this.sent[0]!.end <= stored) detach(this.sent.shift()!.piece.buffer);
   }
 
   /** Plaintext bytes sealed (ciphertext is new memory): the rest are held until their segment is full. */
@@ -208,7 +244,7 @@ class Encryptor extends Transform {
 
   override _flush(done: TransformCallback): void {
     for (const piece of seal(this.sealing, this.nonces.next(), this.pending.takePieces(this.pending.length), this.index, true)) {
-      this.push(piece);
+      this.pushOn(piece);
     }
     done();
   }
@@ -281,7 +317,7 @@ export class EncryptedBlobStore implements BlobStore {
 
   private async open(key: string): Promise<{ writer: BlobWriter; encryptor: Encryptor }> {
     const inner = await this.inner.writer(key);
-    const encryptor = new Encryptor(this.newSealing());
+    const encryptor = new Encryptor(this.newSealing(), inner.consumed?.bind(inner));
     const piped = pipeline(encryptor, inner.stream);
     // commit() awaits it; after abort() its rejection is expected and must not go unhandled.
     piped.catch(() => undefined);

@@ -104,7 +104,7 @@ function* datasetsOf(ctx: ExportContext) {
 }
 
 function addPrepared(archive: ZipArchive, ctx: ExportContext, path: string, prepared: PreparedText, mediaType: string) {
-  return archive.addDeflated(path, prepared, () => ctx.results.get(prepared.key), mediaType);
+  return archive.addDeflated(path, prepared, ctx.results, prepared.key, mediaType);
 }
 
 /** One dataset file rendered on this thread; each file numbers the dataset's files afresh, in collection order. */

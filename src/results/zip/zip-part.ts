@@ -323,7 +323,7 @@ export class ZipPart {
    * instead of handing yazl a stream to deflate, the deflated bytes are written and the entry
    * finished as yazl would.
    */
-  async addDeflated(path: string, deflated: DeflatedEntry, source: () => Readable, mediaType: string): Promise<ArchiveEntry> {
+  async addDeflated(path: string, deflated: DeflatedEntry, source: () => AsyncIterable<Buffer>, mediaType: string): Promise<ArchiveEntry> {
     const internals = this.internals!;
     this.setWrittenAside();
     const index = internals.entries.length;
@@ -336,16 +336,13 @@ export class ZipPart {
     return this.counted(path, deflated.size, deflated.sha256, mediaType);
   }
 
-  private async pumpDeflated(internals: YazlEntries, entry: YazlEntry, deflated: DeflatedEntry, source: Readable): Promise<void> {
+  private async pumpDeflated(internals: YazlEntries, entry: YazlEntry, deflated: DeflatedEntry, source: AsyncIterable<Buffer>): Promise<void> {
     const output = this.zip.outputStream as PassThrough;
     let bytes = 0;
-    try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        bytes += chunk.length;
-        if (!output.write(chunk)) await this.guarded(once(output, 'drain'));
-      }
-    } finally {
-      source.destroy();
+    // Leaving the loop early (a failed write) closes the source.
+    for await (const chunk of source) {
+      bytes += chunk.length;
+      if (!output.write(chunk)) await this.guarded(once(output, 'drain'));
     }
     if (bytes !== deflated.compressedSize) throw new Error(`deflated entry has ${bytes} bytes, not ${deflated.compressedSize}`);
     entry.crc32 = deflated.crc32;
