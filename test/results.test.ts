@@ -6,6 +6,9 @@ import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import zlib from 'node:zlib';
+import yauzl from 'yauzl';
 import { LocalBlobStore, type BlobStore, type BlobWriter } from '../src/blobs/blob-store.js';
 import type { Catalogue } from '../src/catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../src/requests/tables.js';
@@ -417,6 +420,30 @@ t.test('export result with its JSON and CSV prepared in the text worker while fi
   t.equal(prepared.length, 4, 'the JSON and CSV of each dataset without files went through the worker');
   for (const key of prepared) t.equal(await s.results.size(key), undefined, `${key} is removed after the assembly`);
   checkExport(t, s, req, result);
+});
+
+t.test('text prepared in the worker is deflated within an 8 KiB window', async (t) => {
+  const s = await stores(t.testdir());
+  const req = request('33333333-3333-4333-8333-333333333333', 'export');
+  // The same random text 12 KiB apart: a 32 KiB window refers back to it, which an 8 KiB inflater refuses.
+  const text = randomBytes(9000).toString('base64');
+  const rows: CollectedRecord[] = ['m1', 'm2'].map((id) => ({ dataset: 'messages', row: { id, sent_at: '2024-01-01T10:00:00.000Z', to: 'bob', text } }));
+  const imKey = `partials/${req.id}/im.ndjson`;
+  await writePartial(s.results, imKey, rows, datasets.get('im')!);
+  const tasks = [task(req.id, 'im', { partialKey: imKey, counts: { messages: 2 } })];
+  const result = await assembleResult(input(s, req, tasks, { prepareTextBytes: 0 }));
+  const zip = await yauzl.openPromise(path.join(s.dir, 'results', result.key), { lazyEntries: true });
+  t.teardown(() => zip.close());
+  const found: string[] = [];
+  for await (const entry of zip.eachEntry()) {
+    if (!/^im\/messages\.(json|csv)$/.test(entry.fileName)) continue;
+    const raw = await buffer(await zip.openReadStreamPromise(entry, { decompress: false }));
+    const inflated = zlib.inflateRawSync(raw, { windowBits: 13 });
+    t.equal(inflated.length, entry.uncompressedSize, `${entry.fileName} inflates with an 8 KiB window`);
+    t.ok(raw.length < inflated.length * 0.9, `${entry.fileName} is still compressed`);
+    found.push(entry.fileName);
+  }
+  t.same(found.sort(), ['im/messages.csv', 'im/messages.json']);
 });
 
 function checkExport(t: Test, s: Stores, req: RequestRow, result: AssembledResult): void {

@@ -17,7 +17,13 @@ export const RenderJob = Type.Object(
 export type RenderJob = Static<typeof RenderJob>;
 
 export const ToTextWorker = Type.Union([
-  Type.Object({ type: Type.Literal('start'), id: Id, level: Type.Integer({ minimum: 0, maximum: 9 }), jobs: Type.Array(RenderJob) }),
+  Type.Object({
+    type: Type.Literal('start'),
+    id: Id,
+    level: Type.Integer({ minimum: 0, maximum: 9 }),
+    windowBits: Type.Integer({ minimum: 9, maximum: 15 }),
+    jobs: Type.Array(RenderJob),
+  }),
   Type.Object({ type: Type.Literal('chunk'), id: Id, chunk: Bytes }),
   Type.Object({ type: Type.Literal('end'), id: Id }),
 ]);

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { Writable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../../blobs/blob-store.js';
 import { PartialReadError, spoolBytes, type SpoolEntry } from '../partials/partials.js';
-import { TEXT_DEFLATE_LEVEL, type DeflatedEntry } from '../zip/archive.js';
+import { TEXT_DEFLATE_LEVEL, TEXT_DEFLATE_WINDOW_BITS, type DeflatedEntry } from '../zip/archive.js';
 import { checkFromTextWorker, type FromTextWorker, type RenderJob, type ToTextWorker } from './text-messages.js';
 
 /**
@@ -151,7 +151,7 @@ export class TextPreparation {
         const writer = await this.store.writer(key);
         state.outputs.push({ key, writer, stream: writer.stream as Writable, draining: false, compressedSize: 0 });
       }
-      worker.postMessage({ type: 'start', id, level: TEXT_DEFLATE_LEVEL, jobs } satisfies ToTextWorker);
+      worker.postMessage({ type: 'start', id, level: TEXT_DEFLATE_LEVEL, windowBits: TEXT_DEFLATE_WINDOW_BITS, jobs } satisfies ToTextWorker);
       for await (const chunk of spoolBytes(this.store, spool)) {
         while (!state.failure && (state.sent - state.acked >= WINDOW || state.outputs.some((o) => o.draining))) await wait();
         if (state.failure) throw state.failure;

@@ -15,6 +15,12 @@ import { checkToTextWorker, type FromTextWorker, type RenderJob } from './text-m
 
 const DEFLATE_CHUNK = 64 * 1024;
 
+/** What the main thread asks of deflate (zip-part.ts: TEXT_DEFLATE_LEVEL, TEXT_DEFLATE_WINDOW_BITS). */
+interface Deflate {
+  level: number;
+  windowBits: number;
+}
+
 /** One entry rendered from the spool: JSON or CSV, measured and deflated. */
 class Output {
   private readonly hash = createHash('sha256');
@@ -27,9 +33,9 @@ class Output {
     private readonly run: Run,
     private readonly index: number,
     job: RenderJob,
-    level: number,
+    deflate: Deflate,
   ) {
-    this.deflate = zlib.createDeflateRaw({ level, chunkSize: DEFLATE_CHUNK });
+    this.deflate = zlib.createDeflateRaw({ ...deflate, chunkSize: DEFLATE_CHUNK });
     this.deflate.on('data', (chunk: Buffer) => {
       // A copy of its own: zlib's output chunks share one allocation, which a transfer would take away.
       const copy = new Uint8Array(chunk);
@@ -75,9 +81,9 @@ class Run {
   constructor(
     readonly id: number,
     jobs: RenderJob[],
-    level: number,
+    deflate: Deflate,
   ) {
-    this.outputs = jobs.map((job, index) => new Output(this, index, job, level));
+    this.outputs = jobs.map((job, index) => new Output(this, index, job, deflate));
   }
 
   /** Renders one chunk of spool; acknowledged once every deflate has taken it, so memory stays bounded. */
@@ -119,7 +125,7 @@ parentPort!.on('message', (message: unknown) => {
   try {
     switch (message.type) {
       case 'start':
-        runs.set(message.id, new Run(message.id, message.jobs, message.level));
+        runs.set(message.id, new Run(message.id, message.jobs, { level: message.level, windowBits: message.windowBits }));
         break;
       case 'chunk':
         run?.write(Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength));

@@ -16,7 +16,7 @@ import {
 /** One read of a blob added deflated (`addDeflated`): the size of the zip output's writes (zip-part.ts). */
 const READ_BYTES = 256 * 1024;
 
-export { TEXT_DEFLATE_LEVEL, type ArchiveEntry, type DeflatedEntry, type WrittenBlob } from './zip-part.js';
+export { TEXT_DEFLATE_LEVEL, TEXT_DEFLATE_WINDOW_BITS, type ArchiveEntry, type DeflatedEntry, type WrittenBlob } from './zip-part.js';
 
 /**
  * The zip writer of every archive result:

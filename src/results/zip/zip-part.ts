@@ -53,6 +53,13 @@ export interface DeflatedEntry {
 
 /** Deflate level of text (JSON, CSV, HTML, compressible files): nearly level 6's ratio at half the CPU (bench/README.md). */
 export const TEXT_DEFLATE_LEVEL = 1;
+/**
+ * The window of the text we deflate ourselves (an export's JSON and CSV prepared in the text worker):
+ * 8 KiB, not zlib's 32 KiB. At level 1 the smaller window and hash table stay in the CPU's cache, so
+ * deflate takes about a quarter less CPU, and rows repeat themselves within a row or two: the output is
+ * no larger (bench/README.md, session 16). Any inflater reads it; yazl's own deflate takes only a level.
+ */
+export const TEXT_DEFLATE_WINDOW_BITS = 13;
 
 /**
  * yazl computes CRC-32 in JavaScript (buffer-crc32) and takes no CRC computed elsewhere (yazl
