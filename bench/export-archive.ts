@@ -157,6 +157,8 @@ interface ChildReport {
   startRss: number;
   counts: Record<string, Record<string, number>>;
   result: AssembledResult;
+  /** Measured by the parent: CPU of the Postgres backends the pipeline used. */
+  postgresCpuMs?: number;
 }
 
 async function child(input: ChildInput): Promise<void> {
@@ -427,6 +429,47 @@ interface BaselineReport {
   zipMs: number;
   totalMs: number;
   zipBytes: number;
+  /** CPU of the COPYs' Postgres backends, and of `zip`. */
+  postgresCpuMs?: number;
+  zipCpuMs?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU in all: on 2 cores the pipeline, its Postgres backends and the machine's other work share
+// the same cores, so what each side costs in CPU, not only in time, says where a cut would count.
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A process's CPU, and that of its children that have exited (Linux: /proc/<pid>/stat). */
+async function processCpuMs(pid: number | 'self'): Promise<{ own: number; exitedChildren: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime, stime, cutime, cstime are the 12th to 15th.
+  const ms = (field: string) => (Number(field) * 1000) / CLOCK_TICKS_PER_SECOND;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { own: ms(fields[11]!) + ms(fields[12]!), exitedChildren: ms(fields[13]!) + ms(fields[14]!) };
+}
+
+/**
+ * CPU the Postgres server has spent on connections that have closed: each backend is a child of the
+ * postmaster, which adds its CPU to its own children's time when it exits. The pipeline and the
+ * baseline close theirs at their end, so the difference across one of them is the work it asked of
+ * Postgres (waited for until their backends are gone, as the server sees it).
+ */
+async function closedBackendsCpuMs(sql: postgres.Sql, dataDir: string, others: number[]): Promise<number> {
+  for (let waited = 0; waited < 5000; waited += 50) {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> all(${others})`;
+    if (row!.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const postmaster = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  return (await processCpuMs(postmaster)).exitedChildren;
+}
+
+/** The bench's own client backends, which stay open across the runs. */
+async function ownBackends(sql: postgres.Sql): Promise<number[]> {
+  const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity where backend_type = 'client backend'`;
+  return rows.map((row) => row.pid);
 }
 
 async function baseline(databaseUrl: string, root: string, blobDir: string): Promise<BaselineReport> {
@@ -519,9 +562,16 @@ async function main(options: Options): Promise<void> {
     await sql`vacuum analyze`;
     console.log(`# ${options.smallMessages} messages in ${fmtMs(performance.now() - t)}`);
 
+    const postgresCpu = async <T,>(work: () => Promise<T>): Promise<[T, number]> => {
+      const own = await ownBackends(sql!);
+      const before = await closedBackendsCpuMs(sql!, pg.dataDir, own);
+      const result = await work();
+      return [result, (await closedBackendsCpuMs(sql!, pg.dataDir, own)) - before];
+    };
     const run = async (label: string): Promise<ChildReport> => {
       const input: ChildInput = { databaseUrl, blobDir, resultsDir, requestId: randomUUID(), partBytes: options.partBytes, prepareTextBytes: options.prepareTextBytes, encryptionKey };
-      const report = await runChild(input, options.nodeFlags);
+      const [report, postgresCpuMs] = await postgresCpu(() => runChild(input, options.nodeFlags));
+      report.postgresCpuMs = postgresCpuMs;
       if (options.verify) await verify(resultsDir, report.result, encryptionKey);
       await rm(path.join(resultsDir, 'results', input.requestId), { recursive: true, force: true });
       console.log(
@@ -530,6 +580,7 @@ async function main(options: Options): Promise<void> {
           `(at start ${fmtMb(report.startRss)}), result ${fmtMb(resultBytes(report.result))} in ` +
           `${partsOf(report.result).length} part(s)${options.verify ? ', unzip -t ok' : ''}`,
       );
+      console.log(`#     CPU in all ${fmtMs(report.cpuMs + postgresCpuMs)}: pipeline ${fmtMs(report.cpuMs)} + Postgres ${fmtMs(postgresCpuMs)}`);
       return report;
     };
 
@@ -546,10 +597,14 @@ async function main(options: Options): Promise<void> {
     // Alternating, so that whatever else the machine does affects both sides alike.
     for (let i = 0; i < options.repeat; i += 1) {
       fulls.push(await run(`${options.messages} messages`));
-      const base = await baseline(databaseUrl, root, blobDir);
+      const zipCpuBefore = (await processCpuMs('self')).exitedChildren;
+      const [base, postgresCpuMs] = await postgresCpu(() => baseline(databaseUrl, root, blobDir));
+      base.postgresCpuMs = postgresCpuMs;
+      base.zipCpuMs = (await processCpuMs('self')).exitedChildren - zipCpuBefore;
       console.log(
         `# (b) baseline: COPY ${fmtMs(base.copyMs)} + zip -0 ${fmtMs(base.zipMs)} = ${fmtMs(base.totalMs)}, zip ${fmtMb(base.zipBytes)}`,
       );
+      console.log(`#     CPU in all ${fmtMs(postgresCpuMs + base.zipCpuMs)}: Postgres ${fmtMs(postgresCpuMs)} + zip ${fmtMs(base.zipCpuMs)}`);
       bases.push(base);
     }
     const full = fulls.reduce((best, r) => (r.totalMs < best.totalMs ? r : best));
