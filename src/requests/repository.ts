@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, exists, getTableColumns, getTableName, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, DrizzleQueryError, eq, exists, fillPlaceholders, getTableColumns, getTableName, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgPreparedQuery, PreparedQueryConfig } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
@@ -134,13 +134,45 @@ function tasksFromJson(value: unknown): ShownTask[] {
   });
 }
 
+const REQUEST_COLUMNS = Object.entries(getTableColumns(requests));
+
+/**
+ * findWithTasks' statement, built by drizzle and run by postgres.js itself: a row comes as values in the
+ * select's order (the request's columns, then its tasks), each decoded by its column as drizzle decodes it
+ * (the tasks by tasksFromJson), in one loop. drizzle's run of a prepared query (its wrappers at each call,
+ * its type checks at each column) cost a quarter of this read's CPU, the most of a GET of a request beyond
+ * the bare route's (bench/README.md, API, session 16). Outside a transaction only: a transaction's
+ * connection is drizzle's.
+ */
+function requestWithTasks(db: Db | Tx) {
+  const client = '$client' in db ? db.$client : undefined;
+  const query = db
+    .select({ ...Object.fromEntries(REQUEST_COLUMNS), tasks: TASKS_OF_REQUEST })
+    .from(requests)
+    .where(and(eq(requests.id, sql.placeholder('id')), eq(requests.tenantId, sql.placeholder('tenantId'))))
+    .toSQL();
+  return async (values: { id: string; tenantId: string }): Promise<{ request: RequestRow; tasks: ShownTask[] } | undefined> => {
+    if (!client) throw new Error('a request with its tasks is read outside transactions');
+    const params = fillPlaceholders(query.params, values) as string[];
+    const [row] = await client
+      .unsafe(query.sql, params)
+      .values()
+      .catch((cause: Error) => {
+        // As drizzle throws a failed statement's error, so that it is logged and answered alike (errors.ts).
+        throw new DrizzleQueryError(query.sql, params, cause);
+      });
+    if (!row) return undefined;
+    const request: Record<string, unknown> = {};
+    REQUEST_COLUMNS.forEach(([name, column], i) => {
+      request[name] = row[i] === null ? null : column.mapFromDriverValue(row[i]);
+    });
+    return { request: request as RequestRow, tasks: tasksFromJson(row[REQUEST_COLUMNS.length]) };
+  };
+}
+
 function buildReads(db: Db | Tx) {
   return {
-    findWithTasks: db
-      .select({ ...getTableColumns(requests), tasks: TASKS_OF_REQUEST })
-      .from(requests)
-      .where(and(eq(requests.id, sql.placeholder('id')), eq(requests.tenantId, sql.placeholder('tenantId'))))
-      .prepare('request_find_with_tasks'),
+    findWithTasks: requestWithTasks(db),
     find: db
       .select()
       .from(requests)
@@ -260,10 +292,7 @@ export class RequestRepository {
 
   /** The request with its tasks (in tasksOf's order, the fields its view shows), read together. */
   async findWithTasks(tenantId: string, id: string): Promise<{ request: RequestRow; tasks: ShownTask[] } | undefined> {
-    const [row] = await this.reads().findWithTasks.execute({ id, tenantId });
-    if (!row) return undefined;
-    const { tasks: taskRows, ...request } = row;
-    return { request, tasks: taskRows };
+    return this.reads().findWithTasks({ id, tenantId });
   }
 
   /** The subject's open request of that type, if any. */
