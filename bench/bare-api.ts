@@ -15,6 +15,9 @@ const tenantId = process.env.TENANT ?? 'acme';
 const features = (process.env.FEATURES ?? '').split(',');
 /** The API's open statuses (requests/tables.ts IS_OPEN): one open request per subject and type. */
 const OPEN = `status in (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+/** The fields of a task the API's reads and writes of a request return (its view's, requests/repository.ts). */
+const SHOWN_TASK = 'feature, status, counts, error, started_at, finished_at';
+const SHOWN_TASK_JSON = "'feature', t.feature, 'status', t.status, 'counts', t.counts, 'error', t.error, 'startedAt', t.started_at, 'finishedAt', t.finished_at";
 const app = Fastify();
 
 interface Body {
@@ -36,7 +39,7 @@ app.post<{ Body: Body }>('/requests', async (request, reply) => {
       on conflict (tenant_id, subject_account_id, type) where ${tx.unsafe(OPEN)} do nothing
       returning *`;
     if (!created) throw new Error('no row');
-    await tx`insert into tasks ${tx(features.map((feature) => ({ request_id: created.id, feature, status: 'pending' })))} returning *`;
+    await tx`insert into tasks ${tx(features.map((feature) => ({ request_id: created.id, feature, status: 'pending' })))} returning ${tx.unsafe(SHOWN_TASK)}`;
     await tx`
       with e as (
         insert into audit_events (tenant_id, request_id, kind, actor_type, detail)
@@ -50,10 +53,10 @@ app.post<{ Body: Body }>('/requests', async (request, reply) => {
   return reply.code(202).header('location', `/requests/${row.id}`).send(row);
 });
 
-// The request with its tasks in one statement (a correlated json_agg), as the API reads them.
+// The request with its tasks' shown fields in one statement (a correlated json_agg), as the API reads them.
 app.get<{ Params: { id: string } }>('/requests/:id', async (request, reply) => {
   const [row] = await sql`
-    select r.*, (select coalesce(json_agg(t order by t.feature), '[]') from tasks t where t.request_id = r.id) as tasks
+    select r.*, (select coalesce(json_agg(json_build_object(${sql.unsafe(SHOWN_TASK_JSON)}) order by t.feature), '[]') from tasks t where t.request_id = r.id) as tasks
     from requests r where r.id = ${request.params.id} and r.tenant_id = ${tenantId}`;
   if (!row) return reply.code(404).send({ title: 'Not found' });
   return row;

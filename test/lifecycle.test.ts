@@ -16,7 +16,7 @@ import {
   type Transition,
 } from '../src/requests/lifecycle.js';
 import { RequestRepository } from '../src/requests/repository.js';
-import { requests, tasks } from '../src/requests/tables.js';
+import { requests, tasks, type TaskRow } from '../src/requests/tables.js';
 import { tenants } from '../src/tenants/tables.js';
 import { createTestDatabase } from './helper.js';
 
@@ -187,7 +187,8 @@ t.test('a request read with its tasks in one statement: the same rows as read ap
   const read = await repo.findWithTasks('lifecycle', requestId);
   t.same(read?.request, await repo.find('lifecycle', requestId), 'the request');
   const apart = await repo.tasksOf(requestId);
-  t.same(read?.tasks, apart, 'its tasks, each field decoded as drizzle decodes a row (timestamps as Dates)');
+  const shown = ({ feature, status, counts, error, startedAt, finishedAt }: TaskRow) => ({ feature, status, counts, error, startedAt, finishedAt });
+  t.strictSame(read?.tasks, apart.map(shown), "its tasks' shown fields, each decoded as drizzle decodes a row (timestamps as Dates)");
   t.same(read?.tasks.map((task) => task.feature), ['calendar', 'email', 'im'], 'by feature');
   t.equal(read?.tasks[0]?.startedAt?.getTime(), startedAt.getTime(), 'a timestamp read back to the millisecond');
   t.equal(await repo.findWithTasks('another-tenant', requestId), undefined, "another tenant's request is not found");

@@ -64,6 +64,9 @@ t.test('access: a readable zip with index.html, data.json and the files', async 
   const im = done.tasks.find((x: { feature: string }) => x.feature === 'im');
   t.equal(im.counts.messages, messages!.n, 'task counts what the store holds');
   t.ok(messages!.n > 0);
+  const [ran] = await sql`select started_at, finished_at from tasks where request_id = ${done.id} and feature = 'im'`;
+  const ranAt = [ran!.started_at, ran!.finished_at].map((at) => new Date(at).toISOString());
+  t.same([im.startedAt, im.finishedAt], ranAt, 'when the task ran, as stored (to the millisecond)');
 
   const res = await download(sys, done.id);
   t.equal(res.headers['content-type'], 'application/zip');

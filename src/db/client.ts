@@ -1,7 +1,8 @@
 import postgres from 'postgres';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 
-export type Db = PostgresJsDatabase;
+/** drizzle over postgres.js; `$client` is the postgres.js pool (prepared, see preparing). */
+export type Db = PostgresJsDatabase & { $client: Sql };
 export type Sql = postgres.Sql;
 
 export interface Database {

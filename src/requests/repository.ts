@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, exists, getTableColumns, getTableName, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, DrizzleQueryError, eq, exists, fillPlaceholders, getTableColumns, getTableName, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgPreparedQuery, PreparedQueryConfig } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
@@ -60,12 +60,12 @@ export type TaskValues = Omit<Partial<typeof tasks.$inferInsert>, 'id' | 'reques
 /** A request as insertWithTasks wrote it, with its tasks and its changes (a correction's). */
 export interface Written {
   request: RequestRow;
-  tasks: TaskRow[];
+  tasks: ShownTask[];
   changes: RequestedChangeRow[];
 }
 
 type PreparedMove = PgPreparedQuery<PreparedQueryConfig & { execute: TaskRow[] }>;
-type PreparedInsert = PgPreparedQuery<PreparedQueryConfig & { execute: Array<RequestRow & { tasks: TaskRow[] }> }>;
+type PreparedInsert = PgPreparedQuery<PreparedQueryConfig & { execute: Array<RequestRow & { tasks: ShownTask[] }> }>;
 
 /** Which values are set and which are null (undefined ones are left out, as drizzle leaves them out of a SET). */
 function shapeOf(values: Record<string, unknown>): string {
@@ -93,17 +93,25 @@ function bound(values: Record<string, unknown>, prefix: string): Record<string, 
   return out;
 }
 
-const TASK_COLUMNS = Object.entries(getTableColumns(tasks));
+/**
+ * What a request's view shows of a task (request-service.ts taskView), and all a request's reads and
+ * writes return of its tasks: the rest of a task (its datasets, outcome, keys) is the worker's.
+ */
+const SHOWN_TASK_COLUMNS = (({ feature, status, counts, error, startedAt, finishedAt }) => ({ feature, status, counts, error, startedAt, finishedAt }))(
+  getTableColumns(tasks),
+);
+export type ShownTask = { [K in keyof typeof SHOWN_TASK_COLUMNS]: TaskRow[K] };
+const SHOWN_TASK_ENTRIES = Object.entries(SHOWN_TASK_COLUMNS);
 
 /**
- * Tasks as one JSON array in tasksOf's order, each task's fields named as in TaskRow, so that a request
- * and its tasks are read (or written) in one statement (one snapshot, one round trip): those of `from`
- * (the tasks table, or a CTE of its rows) that match `where`.
+ * Tasks as one JSON array in tasksOf's order, each task's shown fields (SHOWN_TASK_COLUMNS) named as in
+ * TaskRow, so that a request and its tasks are read (or written) in one statement (one snapshot, one round
+ * trip): those of `from` (the tasks table, or a CTE of its rows) that match `where`.
  */
 function tasksJson(from: SQL, where: SQL) {
   return sql`(
   select coalesce(json_agg(json_build_object(${sql.join(
-    TASK_COLUMNS.map(([name, column]) => sql`${sql.raw(`'${name}'`)}, t.${sql.identifier(column.name)}`),
+    SHOWN_TASK_ENTRIES.map(([name, column]) => sql`${sql.raw(`'${name}'`)}, t.${sql.identifier(column.name)}`),
     sql`, `,
   )}) order by t.feature), '[]')
   from ${from} t where ${where})`.mapWith(tasksFromJson);
@@ -118,22 +126,54 @@ function qualified(column: PgColumn): SQL {
 }
 
 /** TASKS_OF_REQUEST's array, each value decoded by its column as drizzle decodes a row's (timestamps to Dates). */
-function tasksFromJson(value: unknown): TaskRow[] {
+function tasksFromJson(value: unknown): ShownTask[] {
   const rows = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[];
   return rows.map((row) => {
     const task: Record<string, unknown> = {};
-    for (const [name, column] of TASK_COLUMNS) task[name] = row[name] === null ? null : column.mapFromDriverValue(row[name]);
-    return task as TaskRow;
+    for (const [name, column] of SHOWN_TASK_ENTRIES) task[name] = row[name] === null ? null : column.mapFromDriverValue(row[name]);
+    return task as ShownTask;
   });
+}
+
+const REQUEST_COLUMNS = Object.entries(getTableColumns(requests));
+
+/**
+ * findWithTasks' statement, built by drizzle and run by postgres.js itself: a row comes as values in the
+ * select's order (the request's columns, then its tasks), each decoded by its column as drizzle decodes it
+ * (the tasks by tasksFromJson), in one loop. drizzle's run of a prepared query (its wrappers at each call,
+ * its type checks at each column) cost a quarter of this read's CPU, the most of a GET of a request beyond
+ * the bare route's (bench/README.md, API, session 16). Outside a transaction only: a transaction's
+ * connection is drizzle's.
+ */
+function requestWithTasks(db: Db | Tx) {
+  const client = '$client' in db ? db.$client : undefined;
+  const query = db
+    .select({ ...Object.fromEntries(REQUEST_COLUMNS), tasks: TASKS_OF_REQUEST })
+    .from(requests)
+    .where(and(eq(requests.id, sql.placeholder('id')), eq(requests.tenantId, sql.placeholder('tenantId'))))
+    .toSQL();
+  return async (values: { id: string; tenantId: string }): Promise<{ request: RequestRow; tasks: ShownTask[] } | undefined> => {
+    if (!client) throw new Error('a request with its tasks is read outside transactions');
+    const params = fillPlaceholders(query.params, values) as string[];
+    const [row] = await client
+      .unsafe(query.sql, params)
+      .values()
+      .catch((cause: Error) => {
+        // As drizzle throws a failed statement's error, so that it is logged and answered alike (errors.ts).
+        throw new DrizzleQueryError(query.sql, params, cause);
+      });
+    if (!row) return undefined;
+    const request: Record<string, unknown> = {};
+    REQUEST_COLUMNS.forEach(([name, column], i) => {
+      request[name] = row[i] === null ? null : column.mapFromDriverValue(row[i]);
+    });
+    return { request: request as RequestRow, tasks: tasksFromJson(row[REQUEST_COLUMNS.length]) };
+  };
 }
 
 function buildReads(db: Db | Tx) {
   return {
-    findWithTasks: db
-      .select({ ...getTableColumns(requests), tasks: TASKS_OF_REQUEST })
-      .from(requests)
-      .where(and(eq(requests.id, sql.placeholder('id')), eq(requests.tenantId, sql.placeholder('tenantId'))))
-      .prepare('request_find_with_tasks'),
+    findWithTasks: requestWithTasks(db),
     find: db
       .select()
       .from(requests)
@@ -201,7 +241,7 @@ export class RequestRepository {
     });
   }
 
-  private written(rows: Array<RequestRow & { tasks: TaskRow[] }>, changes: RequestedChangeRow[]): Written | undefined {
+  private written(rows: Array<RequestRow & { tasks: ShownTask[] }>, changes: RequestedChangeRow[]): Written | undefined {
     const [row] = rows;
     if (!row) return undefined;
     const { tasks: taskRows, ...request } = row;
@@ -251,12 +291,9 @@ export class RequestRepository {
     return row;
   }
 
-  /** The request with its tasks (in tasksOf's order), read together. */
-  async findWithTasks(tenantId: string, id: string): Promise<{ request: RequestRow; tasks: TaskRow[] } | undefined> {
-    const [row] = await this.reads().findWithTasks.execute({ id, tenantId });
-    if (!row) return undefined;
-    const { tasks: taskRows, ...request } = row;
-    return { request, tasks: taskRows };
+  /** The request with its tasks (in tasksOf's order, the fields its view shows), read together. */
+  async findWithTasks(tenantId: string, id: string): Promise<{ request: RequestRow; tasks: ShownTask[] } | undefined> {
+    return this.reads().findWithTasks({ id, tenantId });
   }
 
   /** The subject's open request of that type, if any. */

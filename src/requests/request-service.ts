@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { Catalogue, FeatureId } from '../catalogue/schema.js';
-import type { RequestedChangeRow, RequestRow, TaskRow } from './tables.js';
+import type { RequestedChangeRow, RequestRow } from './tables.js';
 import type { EnqueueOptions, RequestFlow } from '../queue/flow.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { AppError, badRequest, conflict, loggableError, notFound } from '../errors.js';
 import { isTerminal, type VerificationMethod } from './lifecycle.js';
 import { dueAt, extendedDue } from './deadlines.js';
-import type { RequestRepository } from './repository.js';
+import type { RequestRepository, ShownTask } from './repository.js';
 import { wholeResult, type ResultFile } from './result-files.js';
 import type { ChangeView, CreateRequestBody, ExtendBody, RequestedChange, ListRequestsQuery, RequestList, RequestStats, RequestView, SubjectIdentifier, TaskView } from './schemas.js';
 import type { Actor, Principal } from '../auth/principal.js';
@@ -352,7 +352,7 @@ function iso(date: Date | null): string | undefined {
   return date ? date.toISOString() : undefined;
 }
 
-function taskView(task: TaskRow): TaskView {
+function taskView(task: ShownTask): TaskView {
   return {
     feature: task.feature as FeatureId,
     status: task.status,
@@ -376,7 +376,7 @@ function changeView(change: RequestedChangeRow): ChangeView {
   };
 }
 
-export function toView(row: RequestRow, tasks?: TaskRow[], changes?: RequestedChangeRow[]): RequestView {
+export function toView(row: RequestRow, tasks?: ShownTask[], changes?: RequestedChangeRow[]): RequestView {
   const result = wholeResult(row);
   return {
     id: row.id,
