@@ -142,8 +142,9 @@ const REQUEST_COLUMNS = Object.entries(getTableColumns(requests));
  * select's order (the request's columns, then its tasks), each decoded by its column as drizzle decodes it
  * (the tasks by tasksFromJson), in one loop. drizzle's run of a prepared query (its wrappers at each call,
  * its type checks at each column) cost a quarter of this read's CPU, the most of a GET of a request beyond
- * the bare route's (bench/README.md, API, session 16). Outside a transaction only: a transaction's
- * connection is drizzle's.
+ * the bare route's (bench/README.md, API, session 16). Prepared, as drizzle's statements are (postgres.js
+ * prepares none of its `unsafe` ones by itself). Outside a transaction only: a transaction's connection is
+ * drizzle's.
  */
 function requestWithTasks(db: Db | Tx) {
   const client = '$client' in db ? db.$client : undefined;
@@ -156,7 +157,7 @@ function requestWithTasks(db: Db | Tx) {
     if (!client) throw new Error('a request with its tasks is read outside transactions');
     const params = fillPlaceholders(query.params, values) as string[];
     const [row] = await client
-      .unsafe(query.sql, params)
+      .unsafe(query.sql, params, { prepare: true })
       .values()
       .catch((cause: Error) => {
         // As drizzle throws a failed statement's error, so that it is logged and answered alike (errors.ts).
