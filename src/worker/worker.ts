@@ -201,7 +201,8 @@ export function startWorker(ctx: Context): RunningWorker {
       clearInterval(timer);
       await reconciler.settled();
       if (timer) await lease.release().catch(() => {});
-      if (connection.status === 'ready' && (await closedUnlessRedisGoes(connection, () => Promise.all(closing.map((item) => item.close()))))) {
+      if (connection.status === 'ready') {
+        await Promise.all(closing.map((item) => item.close()));
         connection.disconnect();
         return;
       }
@@ -228,18 +229,6 @@ class Running {
   }
 }
 
-/** Runs `close`: true once it is done, false as soon as Redis drops the connection (BullMQ's close then waits for Redis). */
-async function closedUnlessRedisGoes(connection: RedisClient, close: () => Promise<unknown>): Promise<boolean> {
-  let gone = (): void => {};
-  const lost = new Promise<false>((resolve) => (gone = () => resolve(false)));
-  connection.once('close', gone);
-  try {
-    return await Promise.race([close().then(() => true), lost]);
-  } finally {
-    connection.off('close', gone);
-  }
-}
-
 /** How often a closing worker looks whether its connections have stopped. */
 const REDIS_CHECK_MS = 250;
 
@@ -259,13 +248,10 @@ async function closeWithoutRedis(
 ): Promise<void> {
   log.warn({ graceMs }, 'Redis does not answer: the worker closes without it; what did not finish is done again');
   await running.settled(graceMs);
-  // A close begun while Redis answered is the one BullMQ goes on with (it returns it to a forced close
-  // too): it waits on Redis until its connections stop, and for its running jobs, which are let go.
-  let closed = false;
-  void Promise.allSettled(closing.map((item) => item.close(true))).then(() => (closed = true));
+  await Promise.all(closing.map((item) => item.close(true)));
   // A connection attempting to connect is stopped once it failed, waiting to try again (see `stop`).
   const deadline = Date.now() + graceMs;
-  while (!(connections.stop() && closed) && Date.now() < deadline) await sleep(REDIS_CHECK_MS);
+  while (!connections.stop() && Date.now() < deadline) await sleep(REDIS_CHECK_MS);
 }
 
 /** Whether the backlog lane holds tasks (waiting, or taken by a worker that stopped). */
