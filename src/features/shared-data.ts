@@ -5,6 +5,7 @@ import {
   type AdapterContext,
   type Collected,
   type CollectedRecord,
+  type ColumnType,
   type DatasetDescription,
   type FeatureAdapter,
   type Row,
@@ -23,12 +24,24 @@ import { count, others } from './words.js';
 export type SharedDataPolicy = 'own_only' | 'pseudonymized';
 type Action = 'left_out' | 'pseudonymized';
 
+/** The redactions' columns, in output order, with what their values are. */
+const REDACTION_TYPES: Record<string, ColumnType> = {
+  dataset: 'string',
+  space: 'string',
+  what: 'string',
+  count: 'integer',
+  people: 'integer',
+  action: 'string',
+  summary: 'string',
+  reason: 'string',
+};
+
 export const REDACTIONS_DATASET: DatasetDescription = {
   name: 'redactions',
   title: 'Left out or pseudonymized to protect other people',
-  columns: ['dataset', 'space', 'what', 'count', 'people', 'action', 'summary', 'reason'],
+  columns: Object.keys(REDACTION_TYPES),
   items: {},
-  types: { dataset: 'string', space: 'string', what: 'string', count: 'integer', people: 'integer', action: 'string', summary: 'string', reason: 'string' },
+  types: REDACTION_TYPES,
 };
 
 const ART_15_4 = 'GDPR Art. 15(4): your copy must not adversely affect the rights and freedoms of others.';

@@ -3,7 +3,7 @@ import type { Actor } from '../auth/principal.js';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { ByteMeter } from '../blobs/byte-meter.js';
-import type { CollectedRecord, DatasetDescription } from '../features/adapter.js';
+import type { CollectedRecord, ColumnType, DatasetDescription } from '../features/adapter.js';
 import type { RequestFlow } from '../queue/flow.js';
 import { isTaskOpen } from '../requests/lifecycle.js';
 import type { RequestRepository } from '../requests/repository.js';
@@ -16,12 +16,15 @@ import type { RequestView } from '../requests/schemas.js';
 import type { ChangeDecision, CompleteTaskBody } from './schemas.js';
 import { readManual, type ManualFile, type ManualOutcome } from './task-json.js';
 
+/** The uploads' columns, in output order, with what their values are. */
+const UPLOAD_TYPES: Record<string, ColumnType> = { name: 'string', media_type: 'string', size: 'integer', sha256: 'string', note: 'string' };
+
 const UPLOADS: DatasetDescription = {
   name: 'provided_files',
   title: 'Files provided by our support team',
-  columns: ['name', 'media_type', 'size', 'sha256', 'note'],
+  columns: Object.keys(UPLOAD_TYPES),
   items: {},
-  types: { name: 'string', media_type: 'string', size: 'integer', sha256: 'string', note: 'string' },
+  types: UPLOAD_TYPES,
 };
 
 /**

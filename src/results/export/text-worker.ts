@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import { DatasetRenderer, SpoolLineError } from './row-renderer.js';
-import { checkToTextWorker, type FromTextWorker, type RenderJob } from './text-messages.js';
+import { checkToTextWorker, type FromTextWorker, type RenderJob, type ToTextWorker } from './text-messages.js';
 
 /**
  * The worker thread of text preparation (text-preparation.ts): turns a dataset's spool, as the main
@@ -15,11 +15,8 @@ import { checkToTextWorker, type FromTextWorker, type RenderJob } from './text-m
 
 const DEFLATE_CHUNK = 64 * 1024;
 
-/** What the main thread asks of deflate (zip-part.ts: TEXT_DEFLATE_LEVEL, TEXT_DEFLATE_WINDOW_BITS). */
-interface Deflate {
-  level: number;
-  windowBits: number;
-}
+/** What the main thread asks of deflate in its start message (zip-part.ts: TEXT_DEFLATE_LEVEL, TEXT_DEFLATE_WINDOW_BITS). */
+type Deflate = Pick<Extract<ToTextWorker, { type: 'start' }>, 'level' | 'windowBits'>;
 
 /** One entry rendered from the spool: JSON or CSV, measured and deflated. */
 class Output {
