@@ -51,7 +51,7 @@ import { imAdapter } from '../src/features/im/adapter.js';
 import { partialKey, workPrefix } from '../src/blobs/keys.js';
 import { writePartial } from '../src/results/partials/partials.js';
 import { assembleResult, type AssembledResult } from '../src/results/assemble.js';
-import { tuneHeapForStreaming } from '../src/worker/heap.js';
+import { tuneHeapForStreaming, workerHeapFlags } from '../src/worker/heap.js';
 import { addMessages } from './seed-im.js';
 
 const execFile = promisify(execFileCb);
@@ -251,9 +251,10 @@ async function mainThreadCpuMs(): Promise<number> {
 function runChild(input: ChildInput, nodeFlags: string[]): Promise<ChildReport> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    // The child starts as `dsar worker` does: the package-type hook first (src/cli.ts), bundled beside this file.
+    // The child starts as `dsar worker` does (src/cli.ts): its heap's flags, then the package-type hook, bundled beside this file.
     const hook = path.join(path.dirname(self), 'package-types.mjs');
-    const args = [...process.execArgv, ...nodeFlags, '--import', pathToFileURL(hook).href, self, '--child', JSON.stringify(input)];
+    const heap = workerHeapFlags([...process.execArgv, ...nodeFlags], process.env.NODE_OPTIONS);
+    const args = [...process.execArgv, ...heap, ...nodeFlags, '--import', pathToFileURL(hook).href, self, '--child', JSON.stringify(input)];
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });

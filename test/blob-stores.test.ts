@@ -41,6 +41,23 @@ function rangesFor(size: number): ByteRange[] {
   return candidates.filter(([s, e]) => s! >= 0 && s! <= e! && e! < size).map(([start, end]) => ({ start: start!, end: end! }));
 }
 
+/** The blob read through the store's reader, `step` bytes a read (as an archive reads it), into one buffer used again. */
+async function readByReader(store: BlobStore, key: string, step: number): Promise<Buffer> {
+  const reader = await store.reader!(key);
+  const into = Buffer.alloc(step);
+  const chunks: Buffer[] = [];
+  try {
+    for (let at = 0; ; ) {
+      const count = await reader.read(into, step, at);
+      if (count === 0) return Buffer.concat(chunks);
+      chunks.push(Buffer.from(into.subarray(0, count)));
+      at += count;
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
 /** Round trips, sizes and ranges any store must get right. */
 async function checkRoundTrips(t: Test, store: BlobStore, prefix: string, ranges = rangesFor): Promise<void> {
   for (const size of SIZES) {
@@ -53,6 +70,19 @@ async function checkRoundTrips(t: Test, store: BlobStore, prefix: string, ranges
     if (size > 0) t.equal(await store.readWhole(key, size - 1), undefined, `${size} bytes are more than ${size - 1}: not read whole`);
     for (const range of ranges(size)) {
       t.ok((await read(store, key, range)).equals(body.subarray(range.start, range.end + 1)), `${size}: ${range.start}-${range.end}`);
+    }
+    if (store.reader) {
+      for (const step of [1000, SEGMENT_SIZE, 4 * SEGMENT_SIZE, 3 * SEGMENT_SIZE + 17]) {
+        t.ok((await readByReader(store, key, step)).equals(body), `${size} bytes through the reader, ${step} a read`);
+      }
+      const reader = await store.reader(key);
+      for (const range of ranges(size)) {
+        const into = Buffer.alloc(range.end - range.start + 1);
+        t.equal(await reader.read(into, into.length, range.start), into.length, `${size}: the reader reads ${range.start}-${range.end} whole`);
+        t.ok(into.equals(body.subarray(range.start, range.end + 1)), `${size}: the reader's ${range.start}-${range.end}`);
+      }
+      t.equal(await reader.read(Buffer.alloc(10), 10, size), 0, `${size}: nothing to read at the end`);
+      await reader.close();
     }
   }
   // A stream written in odd-sized chunks through writer() and committed.
@@ -69,6 +99,7 @@ async function checkRoundTrips(t: Test, store: BlobStore, prefix: string, ranges
 
   t.equal(await store.size(`${prefix}/missing`), undefined);
   await t.rejects(read(store, `${prefix}/missing`), { code: 'ENOENT' }, 'a missing blob fails its stream');
+  if (store.reader) await t.rejects(store.reader(`${prefix}/missing`), { code: 'ENOENT' }, 'a missing blob is not opened for reads');
   await t.rejects(read(store, '../outside'), /invalid blob key/, 'keys cannot leave the store');
   // Not read whole: the caller streams it instead, and `get` says what is wrong.
   t.equal(await store.readWhole(`${prefix}/missing`, 1024), undefined, 'a missing blob is not read whole');
@@ -102,6 +133,7 @@ t.test('encrypted over a local directory', async (t) => {
   const local = new LocalBlobStore(dir);
   const key = randomBytes(32);
   const store = new EncryptedBlobStore(local, key);
+  t.type(store.reader, 'function', 'over a local store it reads at positions (an archive reads deflated entries so)');
   await checkRoundTrips(t, store, 'round');
 
   const zipLike = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), randomBytes(3 * SEGMENT_SIZE)]);
@@ -170,6 +202,7 @@ t.test('tampering: any altered, moved or missing byte fails the read', async (t)
     bytes[at]! ^= 0x01;
     writeFileSync(file, bytes);
     await t.rejects(read(store, 'b'), BlobIntegrityError, `flipping a bit of ${what}`);
+    await t.rejects(readByReader(store, 'b', SEGMENT_SIZE), BlobIntegrityError, `flipping a bit of ${what}: the reader fails too`);
     t.equal(await store.readWhole('b', body.length), undefined, `flipping a bit of ${what}: not read whole either`);
   }
 
@@ -182,6 +215,7 @@ t.test('tampering: any altered, moved or missing byte fails the read', async (t)
     await fresh();
     truncateSync(file, length);
     await t.rejects(read(store, 'b'), BlobIntegrityError, `truncating ${what}`);
+    await t.rejects(readByReader(store, 'b', 4 * SEGMENT_SIZE), BlobIntegrityError, `truncating ${what}: the reader fails too`);
     t.equal(await store.readWhole('b', body.length), undefined, `truncating ${what}: not read whole either`);
   }
 
@@ -190,6 +224,7 @@ t.test('tampering: any altered, moved or missing byte fails the read', async (t)
   const second = bytes.subarray(HEADER_SIZE + sealed, HEADER_SIZE + 2 * sealed);
   writeFileSync(file, Buffer.concat([bytes.subarray(0, HEADER_SIZE), second, first, bytes.subarray(HEADER_SIZE + 2 * sealed)]));
   await t.rejects(read(store, 'b'), BlobIntegrityError, 'swapping two segments');
+  await t.rejects(readByReader(store, 'b', 2 * SEGMENT_SIZE), BlobIntegrityError, 'swapping two segments: the reader fails too');
   t.equal(await store.readWhole('b', body.length), undefined, 'swapping two segments: not read whole either');
 
   const other = Buffer.from((await fresh()).subarray(HEADER_SIZE, HEADER_SIZE + sealed));

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import { Redis } from 'ioredis';
 import { startHeartbeat, workerIsAlive } from '../src/worker/heartbeat.js';
@@ -14,9 +14,11 @@ t.test('up serves, answers the health checks, and stops everything on SIGINT', a
   const { env, daemonDirs } = await dataDirectory(t);
   const tmpBefore = await pgPasswordFiles();
   let health: Promise<[Run[], number]> | undefined;
+  let commandLine = '';
   const run = await dsar(['up'], env, (stdout, pid) => {
     if (health || !stdout.includes('Press Ctrl+C to stop.')) return;
     health = (async () => {
+      commandLine = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
       const checks = [await dsar(['health', 'api'], env), await dsar(['health', 'worker'], env)];
       const tried = await tryIt(stdout).finally(() => process.kill(pid, 'SIGINT'));
       return [checks, tried];
@@ -26,6 +28,7 @@ t.test('up serves, answers the health checks, and stops everything on SIGINT', a
   t.equal(tried, 202, 'the printed example works as printed');
   t.match(api, { code: 0, stdout: 'ok\n' }, 'dsar health api');
   t.match(worker, { code: 0, stdout: 'ok\n' }, 'dsar health worker');
+  t.match(commandLine, /^\S+ --min-semi-space-size=4 --max-semi-space-size=4 --import tsx \S*src\/cli\.ts up $/, 'the process started itself again, in place, with its heap sized (worker/heap.ts)');
   t.equal(run.code, 0, 'a clean exit');
   t.match(run.stderr, /SIGINT: stopping \(up to 10000 ms/);
   t.same(await processesIn(daemonDirs), [], 'no postgres, redis-server or node left');

@@ -10,6 +10,7 @@ import { buffer } from 'node:stream/consumers';
 import zlib from 'node:zlib';
 import yauzl from 'yauzl';
 import { LocalBlobStore, type BlobStore, type BlobWriter } from '../src/blobs/blob-store.js';
+import { EncryptedBlobStore } from '../src/blobs/encrypted-blob-store.js';
 import type { Catalogue } from '../src/catalogue/schema.js';
 import type { RequestRow, TaskRow } from '../src/requests/tables.js';
 import type { CollectedRecord, DatasetDescription } from '../src/features/adapter.js';
@@ -190,7 +191,7 @@ function task(requestId: string, feature: string, fields: Partial<TaskRow>): Tas
 
 interface Stores {
   dir: string;
-  results: LocalBlobStore;
+  results: BlobStore;
   featureBlobs: LocalBlobStore;
 }
 
@@ -420,6 +421,22 @@ t.test('export result with its JSON and CSV prepared in the text worker while fi
   t.equal(prepared.length, 4, 'the JSON and CSV of each dataset without files went through the worker');
   for (const key of prepared) t.equal(await s.results.size(key), undefined, `${key} is removed after the assembly`);
   checkExport(t, s, req, result);
+});
+
+t.test('export result prepared in the text worker with results encrypted at rest: the entries read back decrypted into reused buffers', async (t) => {
+  const plain = await stores(t.testdir());
+  const encrypted = new EncryptedBlobStore(plain.results, randomBytes(32));
+  const opened: string[] = [];
+  const reader = encrypted.reader!;
+  Object.assign(encrypted, { reader: (key: string) => (opened.push(key), reader(key)) });
+  const s = { ...plain, results: encrypted };
+  const req = request('22222222-2222-4222-8222-222222222222', 'export');
+  const result = await assembleResult(input(s, req, await collectionTasks(s, req.id), { prepareTextBytes: 0 }));
+  t.equal(opened.filter((key) => key.startsWith(`work/${req.id}/prepared/`)).length, 4, "each prepared entry is read through the store's reader");
+  // The zip decrypted into a directory of its own, for unzip to check.
+  const clear = path.join(plain.dir, 'clear');
+  await new LocalBlobStore(path.join(clear, 'results')).put(result.key, encrypted.get(result.key));
+  checkExport(t, { ...s, dir: clear }, req, result);
 });
 
 t.test('text prepared in the worker is deflated within an 8 KiB window', async (t) => {

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, writeBody, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
+import { BlobNotFoundError, writeBody, type BlobReader, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
 
 /**
  * Results at rest: AES-256-GCM over any BlobStore, in fixed-size segments, so that reads stream
@@ -259,6 +259,8 @@ async function readAll(stream: Readable): Promise<Buffer> {
 export class EncryptedBlobStore implements BlobStore {
   private readonly keyId: Buffer;
   private readonly key: KeyObject;
+  /** Over a store that reads at positions (local): reads decrypted into the caller's buffers. */
+  readonly reader?: (key: string) => Promise<BlobReader>;
 
   constructor(
     private readonly inner: BlobStore,
@@ -267,6 +269,7 @@ export class EncryptedBlobStore implements BlobStore {
     if (key.length !== 32) throw new Error('the results encryption key must be 32 bytes');
     this.keyId = keyIdOf(key);
     this.key = createSecretKey(key);
+    if (inner.reader) this.reader = (blob) => this.openReader(blob);
   }
 
   async put(key: string, body: Readable | Buffer | string): Promise<{ size: number }> {
@@ -380,6 +383,50 @@ export class EncryptedBlobStore implements BlobStore {
       at += size;
     }
     return plain.length === 1 ? plain[0] : Buffer.concat(plain, layout.size);
+  }
+
+  /**
+   * A reader whose reads decrypt the segments they cover into the caller's buffer: each segment's
+   * plaintext (new memory from `decipher.update`) is copied and freed at once, where a stream's
+   * chunks wait for the garbage collector. The sealed bytes of a read come in one read of the inner
+   * store, into a buffer used again.
+   */
+  private async openReader(key: string): Promise<BlobReader> {
+    const stored = await this.inner.size(key);
+    if (stored === undefined) throw new BlobNotFoundError(key);
+    const layout = layoutOf(stored);
+    const inner = await this.inner.reader!(key);
+    const header = Buffer.allocUnsafe(HEADER_SIZE);
+    let sealing: Sealing;
+    try {
+      if ((await inner.read(header, HEADER_SIZE, 0)) < HEADER_SIZE) throw new BlobIntegrityError('the blob ended early');
+      sealing = this.sealingOf(header);
+    } catch (err) {
+      await inner.close();
+      throw err;
+    }
+    let sealed = Buffer.alloc(0);
+    const read = async (into: Buffer, length: number, position: number): Promise<number> => {
+      const end = Math.min(position + length, layout.size);
+      if (position >= end) return 0;
+      const first = Math.floor(position / SEGMENT_SIZE);
+      const last = Math.floor((end - 1) / SEGMENT_SIZE);
+      const span = (last - first) * SEALED_SEGMENT_SIZE + layout.sealedSize(last);
+      if (sealed.length < span) sealed = Buffer.allocUnsafe(span);
+      if ((await inner.read(sealed, span, HEADER_SIZE + first * SEALED_SEGMENT_SIZE)) < span) {
+        throw new BlobIntegrityError('the blob ended early');
+      }
+      let filled = 0;
+      for (let index = first; index <= last; index++) {
+        const at = (index - first) * SEALED_SEGMENT_SIZE;
+        const plain = unseal(sealing, sealed.subarray(at, at + layout.sealedSize(index)), index, index === layout.segments - 1);
+        const from = Math.max(position - index * SEGMENT_SIZE, 0);
+        filled += plain.copy(into, filled, from, Math.min(plain.length, end - index * SEGMENT_SIZE));
+        if (plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength) detach(plain.buffer);
+      }
+      return filled;
+    };
+    return { read, close: () => inner.close() };
   }
 
   /** Reads the header, then only the segments that hold `range`, and yields their plaintext. */
