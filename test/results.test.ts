@@ -428,7 +428,12 @@ t.test('export result prepared in the text worker with results encrypted at rest
   const encrypted = new EncryptedBlobStore(plain.results, randomBytes(32));
   const opened: string[] = [];
   const reader = encrypted.reader!;
-  Object.assign(encrypted, { reader: (key: string) => (opened.push(key), reader(key)) });
+  Object.assign(encrypted, {
+    reader: (key: string) => {
+      opened.push(key);
+      return reader(key);
+    },
+  });
   const s = { ...plain, results: encrypted };
   const req = request('22222222-2222-4222-8222-222222222222', 'export');
   const result = await assembleResult(input(s, req, await collectionTasks(s, req.id), { prepareTextBytes: 0 }));
