@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlobNotFoundError, writeBody, type BlobReader, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.js';
+import { detach, ownsMemory } from './owned-memory.js';
 
 /**
  * Results at rest: AES-256-GCM over any BlobStore, in fixed-size segments, so that reads stream
@@ -177,11 +178,6 @@ class Chunks {
 /** Ciphertext pieces smaller than this are left to the garbage collector (the last of a blob, a few bytes of a file's end). */
 const CIPHERTEXT_FREED_BYTES = 4 * 1024;
 
-/** Frees an ArrayBuffer's memory now: ES2024's transfer() to an empty one (the lib this project types against predates it). */
-function detach(buffer: ArrayBufferLike): void {
-  (buffer as unknown as { transfer(length: number): ArrayBuffer }).transfer(0);
-}
-
 class Encryptor extends Transform {
   plaintextSize = 0;
   private index = 0;
@@ -190,7 +186,7 @@ class Encryptor extends Transform {
   /** Bytes pushed on: where the next piece starts in the stored blob. */
   private pushed = 0;
   /** Ciphertext pushed on, in order, with where each ends in the stored blob. */
-  private readonly sent: { piece: Buffer; end: number }[] = [];
+  private readonly sent: { memory: ArrayBuffer; end: number }[] = [];
 
   constructor(
     private readonly sealing: Sealing,
@@ -221,9 +217,7 @@ class Encryptor extends Transform {
   private pushOn(piece: Buffer): void {
     this.pushed += piece.length;
     // A segment's ciphertext is memory of its own (cipher.update's), 64 KiB of it per segment.
-    if (this.stored && piece.length >= CIPHERTEXT_FREED_BYTES && piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength) {
-      this.sent.push({ piece, end: this.pushed });
-    }
+    if (this.stored && piece.length >= CIPHERTEXT_FREED_BYTES && ownsMemory(piece)) this.sent.push({ memory: piece.buffer, end: this.pushed });
     this.push(piece);
   }
 
@@ -234,7 +228,7 @@ class Encryptor extends Transform {
    */
   private release(): void {
     const stored = this.stored?.() ?? 0;
-    while (this.sent.length > 0 && this.sent[0]!.end <= stored) detach(this.sent.shift()!.piece.buffer);
+    while (this.sent.length > 0 && this.sent[0]!.end <= stored) detach(this.sent.shift()!.memory);
   }
 
   /** Plaintext bytes sealed (ciphertext is new memory): the rest are held until their segment is full. */
@@ -422,7 +416,7 @@ export class EncryptedBlobStore implements BlobStore {
         const plain = unseal(sealing, sealed.subarray(at, at + layout.sealedSize(index)), index, index === layout.segments - 1);
         const from = Math.max(position - index * SEGMENT_SIZE, 0);
         filled += plain.copy(into, filled, from, Math.min(plain.length, end - index * SEGMENT_SIZE));
-        if (plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength) detach(plain.buffer);
+        if (ownsMemory(plain)) detach(plain.buffer);
       }
       return filled;
     };

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Writable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../../blobs/blob-store.js';
+import { ownsMemory } from '../../blobs/owned-memory.js';
 import { PartialReadError, spoolBytes, type SpoolEntry } from '../partials/partials.js';
 import { TEXT_DEFLATE_LEVEL, TEXT_DEFLATE_WINDOW_BITS, type DeflatedEntry } from '../zip/archive.js';
 import { checkFromTextWorker, type FromTextWorker, type RenderJob, type ToTextWorker } from './text-messages.js';
@@ -66,8 +67,7 @@ function workerUrl(): URL {
  * memory, which a transfer would take from its other users).
  */
 function movable(chunk: Buffer): Uint8Array {
-  const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-  return whole ? chunk : new Uint8Array(chunk);
+  return ownsMemory(chunk) ? chunk : new Uint8Array(chunk);
 }
 
 export class TextPreparation {
