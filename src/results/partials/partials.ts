@@ -93,9 +93,9 @@ async function* readBatches(name: string, open: () => AsyncIterable<Buffer>, par
   }
   let lineNumber = 0;
   let batch: PartialRecord[] = [];
-  const take = (line: Buffer) => {
+  const take = (bytes: Buffer, start: number, end: number) => {
     lineNumber += 1;
-    if (line.length > 0) batch.push(parse(line.toString('utf8'), lineNumber));
+    if (end > start) batch.push(parse(bytes.toString('utf8', start, end), lineNumber));
   };
   const lines = new LineSplitter();
   try {
