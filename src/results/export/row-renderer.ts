@@ -85,24 +85,30 @@ export class DatasetRenderer {
     if (end === start) return;
     const line = this.withFile ? bytes.subarray(start, end) : undefined;
     const tab = line ? line.indexOf(TAB) : -1;
-    if (this.job.kind === 'json') {
-      if (tab === -1) {
-        // A plain Uint8Array view and set(): a Buffer's subarray() or copy() costs three times as much per line.
-        this.block[this.used] = this.rows === 0 ? OPEN[0]! : SEPARATOR[0]!;
-        this.block[this.used + 1] = LF;
-        this.block.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start), this.used + 2);
-        this.used += 2 + end - start;
-      } else {
-        // A row with a file is encoded on its own: it grows by its file's path.
-        this.endBlock();
-        this.out.push(this.rows === 0 ? OPEN : SEPARATOR, Buffer.from(JSON.stringify(this.rowWithFile(line!, tab)), 'utf8'));
-      }
-    } else {
-      const row = tab === -1 ? this.parseRow(bytes, start, end) : this.rowWithFile(line!, tab);
-      this.text.add(csvRow(row, this.job.columns), this.out);
-    }
+    if (tab !== -1) this.addWithFile(this.rowWithFile(line!, tab));
+    else if (this.job.kind === 'json') this.copyLine(bytes, start, end);
+    else this.text.add(csvRow(this.parseRow(bytes, start, end), this.job.columns), this.out);
     this.rows += 1;
   };
+
+  /** A row's JSON as the spool has it, after its separator, into the chunk's buffer. */
+  private copyLine(bytes: Buffer, start: number, end: number): void {
+    this.block[this.used] = this.rows === 0 ? OPEN[0]! : SEPARATOR[0]!;
+    this.block[this.used + 1] = LF;
+    // A plain Uint8Array view and set(): a Buffer's subarray() or copy() costs three times as much per line.
+    this.block.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start), this.used + 2);
+    this.used += 2 + end - start;
+  }
+
+  private addWithFile(row: OutputRow): void {
+    if (this.job.kind === 'csv') {
+      this.text.add(csvRow(row, this.job.columns), this.out);
+      return;
+    }
+    // Encoded on its own: it grows by its file's path.
+    this.endBlock();
+    this.out.push(this.rows === 0 ? OPEN : SEPARATOR, Buffer.from(JSON.stringify(row), 'utf8'));
+  }
 
   private newBlock(size: number): void {
     this.block = Buffer.allocUnsafe(size);

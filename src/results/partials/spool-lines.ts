@@ -28,8 +28,12 @@ export type Line = (bytes: Buffer, start: number, end: number) => void;
  */
 export class LineSplitter {
   private pending: Buffer[] = [];
+  private pendingLength = 0;
+
   /** Bytes of the line cut at the end of the last chunk. */
-  pendingBytes = 0;
+  get pendingBytes(): number {
+    return this.pendingLength;
+  }
 
   /** Calls `line` for every line the chunk completes. */
   push(chunk: Buffer, line: Line): void {
@@ -38,7 +42,7 @@ export class LineSplitter {
       if (this.pending.length > 0) {
         const whole = Buffer.concat([...this.pending, chunk.subarray(start, newline)]);
         this.pending = [];
-        this.pendingBytes = 0;
+        this.pendingLength = 0;
         emit(whole, 0, whole.length, line);
       } else {
         emit(chunk, start, newline, line);
@@ -47,7 +51,7 @@ export class LineSplitter {
     }
     if (start < chunk.length) {
       this.pending.push(chunk.subarray(start));
-      this.pendingBytes += chunk.length - start;
+      this.pendingLength += chunk.length - start;
     }
   }
 
@@ -56,7 +60,7 @@ export class LineSplitter {
     if (this.pending.length === 0) return;
     const whole = Buffer.concat(this.pending);
     this.pending = [];
-    this.pendingBytes = 0;
+    this.pendingLength = 0;
     emit(whole, 0, whole.length, line);
   }
 }
